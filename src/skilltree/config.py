@@ -1,0 +1,29 @@
+"""Settings read from the environment (12-factor); secrets are never logged."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """SkillTree configuration: every field can be set by an environment variable of its name."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str | None = None
+    """PostgreSQL URL; unset means the embedded server under `skilltree_data_dir`."""
+    redis_url: str | None = None
+    skilltree_data_dir: Path = Path(".skilltree")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_ttl_hours: int = 24 * 30
+    """How long a login token stays valid without being ended by logout."""
+    max_body_bytes: int = 1024 * 1024
+    """Larger request bodies are refused with 413 before they are parsed."""
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,77 @@
+"""Engine and unit of work. Services only flush; the caller of `unit_of_work` commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from skilltree.config import Settings, get_settings
+from skilltree.errors import DatabaseUnavailable
+
+
+def sqlalchemy_url(url: str) -> str:
+    """`url` with the psycopg 3 driver, whatever PostgreSQL scheme it was given with."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The configured DATABASE_URL, or the embedded server's (started on demand)."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return sqlalchemy_url(settings.database_url)
+    from skilltree.db.embedded import embedded_url
+
+    return embedded_url(settings.skilltree_data_dir)
+
+
+def describe_url(url: str) -> str:
+    """Where `url` points, for messages: host, port and database, never the password."""
+    parsed = make_url(url)
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    if isinstance(host, tuple):
+        host = host[0]
+    port = parsed.port or 5432
+    return f"host={host} port={port} database={parsed.database}"
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for `url` (psycopg 3)."""
+    return create_engine(sqlalchemy_url(url), pool_size=10, max_overflow=10)
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise DatabaseUnavailable, naming the server (not the password), if it cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL at {describe_url(str(engine.url))}: {reason}"
+        ) from exc
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """The process-wide engine for the configured database."""
+    return create_db_engine(database_url())
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on `engine` that keep loaded objects usable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction: commits when the block succeeds, rolls back when it raises."""
+    with session_factory(engine or get_engine()).begin() as session:
+        yield session

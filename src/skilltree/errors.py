@@ -1,0 +1,64 @@
+"""The SkillTree error hierarchy: the class name is the error code, the docstring the message.
+
+HTTP statuses are mapped in one table in `skilltree.app`; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of the input, located by its path."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+    type: str = "value_error"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape used in problem+json `errors` lists."""
+        return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
+
+
+class SkillTreeError(Exception):
+    """Something went wrong in SkillTree."""
+
+    def __init__(self, message: str | None = None, *, errors: list[FieldError] | None = None):
+        self.message = message or (type(self).__doc__ or "").strip().splitlines()[0]
+        self.errors = errors or []
+        super().__init__(self.message)
+
+    @property
+    def code(self) -> str:
+        """The stable error code: the class name."""
+        return type(self).__name__
+
+
+class NotFound(SkillTreeError):
+    """The requested resource does not exist."""
+
+
+class AlreadyExists(SkillTreeError):
+    """A resource with the same unique value already exists."""
+
+
+class InvalidInput(SkillTreeError):
+    """The input breaks a rule of SkillTree."""
+
+
+class InvalidCredentials(SkillTreeError):
+    """The login or password is not correct."""
+
+
+class NotAuthenticated(SkillTreeError):
+    """Sign in first: the request carries no valid session token."""
+
+
+class Forbidden(SkillTreeError):
+    """You are not allowed to do this."""
+
+
+class DatabaseUnavailable(SkillTreeError):
+    """The database cannot be reached."""

@@ -1,0 +1,205 @@
+"""Categories, skill trees, skills and the prerequisite edges between them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from skilltree.db.base import AuditMixin, Base, IdMixin, TimestampMixin
+from skilltree.models.enums import DifficultyLevel, SkillType, pg_enum
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+HEX_COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+
+# Weighted search documents (name first); generated, so no writer can let them go stale.
+TREE_SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(short_description, '')), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'C')"
+)
+SKILL_SEARCH_DOCUMENT = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(short_name, '')), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'C')"
+)
+
+
+class SkillCategory(IdMixin, TimestampMixin, Base):
+    """A family of skill trees (Programming, Web Development, ...)."""
+
+    __tablename__ = "skill_categories"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    color: Mapped[str | None] = mapped_column(String(7))
+    icon: Mapped[str | None] = mapped_column(String(100))
+    sort_order: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+    __table_args__ = (
+        Index("idx_category_slug", "slug"),
+        Index("idx_category_sort", "sort_order"),
+        CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_kebab_case"),
+        CheckConstraint(f"color ~ '{HEX_COLOUR_PATTERN}'", name="color_hex"),
+    )
+
+
+class SkillTree(IdMixin, AuditMixin, Base):
+    """A published or draft graph of skills that a learner works through."""
+
+    __tablename__ = "skill_trees"
+
+    category_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("skill_categories.id", ondelete="RESTRICT", onupdate="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    short_description: Mapped[str | None] = mapped_column(String(300))
+    difficulty: Mapped[DifficultyLevel] = mapped_column(
+        pg_enum(DifficultyLevel), server_default=DifficultyLevel.BEGINNER.value
+    )
+    estimated_hours: Mapped[float | None] = mapped_column(Float)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    version: Mapped[str] = mapped_column(Text, server_default=text("'1.0.0'"))
+    layout_config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    theme_config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    is_published: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    is_featured: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    is_ai_generated: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(TREE_SEARCH_DOCUMENT, persisted=True), deferred=True
+    )
+
+    __table_args__ = (
+        Index("idx_tree_category_published", "category_id", "is_published"),
+        Index("idx_tree_slug", "slug"),
+        Index("idx_tree_difficulty", "difficulty", "is_published"),
+        Index("idx_tree_tags", "tags", postgresql_using="gin"),
+        Index("idx_tree_fulltext", "search_vector", postgresql_using="gin"),
+        CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_kebab_case"),
+        CheckConstraint("estimated_hours >= 0", name="estimated_hours_non_negative"),
+    )
+
+
+class SkillTreePrerequisite(Base):
+    """Tree `skill_tree_id` asks that tree `prerequisite_id` be learnt first."""
+
+    __tablename__ = "skill_tree_prerequisites"
+
+    skill_tree_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("skill_trees.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    prerequisite_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("skill_trees.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+
+    __table_args__ = (
+        # The spec's GIN index on the `prerequisites` array becomes this edge table's key.
+        PrimaryKeyConstraint("skill_tree_id", "prerequisite_id", name="idx_tree_prerequisites"),
+        Index("idx_tree_prerequisite_dependents", "prerequisite_id"),
+        CheckConstraint("skill_tree_id <> prerequisite_id", name="not_self"),
+    )
+
+
+class Skill(IdMixin, AuditMixin, Base):
+    """One thing to learn, a node of its tree's prerequisite graph."""
+
+    __tablename__ = "skills"
+
+    skill_tree_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("skill_trees.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    parent_skill_id: Mapped[str | None] = mapped_column(
+        Text, ForeignKey("skills.id", ondelete="SET NULL", onupdate="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str | None] = mapped_column(String(50))
+    description: Mapped[str | None] = mapped_column(Text)
+    learning_objectives: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+    skill_type: Mapped[SkillType] = mapped_column(
+        pg_enum(SkillType), server_default=SkillType.KNOWLEDGE.value
+    )
+    difficulty: Mapped[DifficultyLevel] = mapped_column(
+        pg_enum(DifficultyLevel), server_default=DifficultyLevel.BEGINNER.value
+    )
+    estimated_minutes: Mapped[int | None] = mapped_column(Integer)
+    xp_value: Mapped[int] = mapped_column(Integer, server_default=text("10"))
+    position_x: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    position_y: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    node_size: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    resources: Mapped[list[Any] | None] = mapped_column(JSONB)
+    assessments: Mapped[list[Any] | None] = mapped_column(JSONB)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    is_optional: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    is_milestone: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(SKILL_SEARCH_DOCUMENT, persisted=True), deferred=True
+    )
+
+    __table_args__ = (
+        # Target of the composite foreign keys that keep edges and progress inside one tree.
+        UniqueConstraint("id", "skill_tree_id", name="skills_id_skill_tree_id_key"),
+        Index("idx_skill_tree_active", "skill_tree_id", "is_active"),
+        Index("idx_skill_parent", "parent_skill_id"),
+        Index("idx_skill_type_difficulty", "skill_type", "difficulty"),
+        Index("idx_skill_position", "position_x", "position_y"),
+        Index("idx_skill_milestones", "is_milestone", "is_active"),
+        Index("idx_skill_fulltext", "search_vector", postgresql_using="gin"),
+        CheckConstraint("node_size BETWEEN 1 AND 3", name="node_size_range"),
+        CheckConstraint("xp_value >= 0", name="xp_value_non_negative"),
+        CheckConstraint("estimated_minutes >= 0", name="estimated_minutes_non_negative"),
+        CheckConstraint("parent_skill_id <> id", name="parent_not_self"),
+    )
+
+
+class SkillDependency(Base):
+    """Skill `skill_id` needs skill `depends_on_id` (same tree) first."""
+
+    __tablename__ = "skill_dependencies"
+
+    skill_id: Mapped[str] = mapped_column(Text)
+    depends_on_id: Mapped[str] = mapped_column(Text)
+    skill_tree_id: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        # The spec's GIN indexes on `dependencies[]` / `dependents[]` become these two B-trees.
+        PrimaryKeyConstraint("skill_id", "depends_on_id", name="idx_skill_dependencies"),
+        Index("idx_skill_dependents", "depends_on_id", "skill_id"),
+        ForeignKeyConstraint(
+            ["skill_id", "skill_tree_id"],
+            ["skills.id", "skills.skill_tree_id"],
+            name="skill_dependencies_skill_fkey",
+            ondelete="CASCADE",
+            onupdate="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["depends_on_id", "skill_tree_id"],
+            ["skills.id", "skills.skill_tree_id"],
+            name="skill_dependencies_depends_on_fkey",
+            ondelete="CASCADE",
+            onupdate="CASCADE",
+        ),
+        CheckConstraint("skill_id <> depends_on_id", name="not_self"),
+    )

@@ -1,0 +1,126 @@
+"""A learner's progress through trees and skills."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from skilltree.db.base import Base, IdMixin, TimestampMixin
+from skilltree.models.enums import (
+    CompletionMethod,
+    SkillProgressStatus,
+    TreeProgressStatus,
+    pg_enum,
+)
+
+
+class UserSkillTreeProgress(IdMixin, TimestampMixin, Base):
+    """A learner's enrolment in, and progress through, one tree."""
+
+    __tablename__ = "user_skill_tree_progress"
+
+    user_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    skill_tree_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("skill_trees.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    status: Mapped[TreeProgressStatus] = mapped_column(
+        pg_enum(TreeProgressStatus), server_default=TreeProgressStatus.NOT_STARTED.value
+    )
+    progress_percent: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    skills_completed: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    total_skills: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    time_spent_minutes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    milestones_reached: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+    current_path: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "skill_tree_id", name="unique_user_tree_progress"),
+        Index("idx_user_tree_status", "user_id", "status"),
+        Index("idx_tree_user_status", "skill_tree_id", "status"),
+        Index("idx_tree_progress_activity", "last_activity_at"),
+        CheckConstraint("progress_percent BETWEEN 0 AND 100", name="progress_percent_range"),
+        CheckConstraint("skills_completed >= 0", name="skills_completed_non_negative"),
+        CheckConstraint("total_skills >= 0", name="total_skills_non_negative"),
+        CheckConstraint("time_spent_minutes >= 0", name="time_spent_minutes_non_negative"),
+        CheckConstraint(
+            "status <> 'COMPLETED' OR completed_at IS NOT NULL", name="completed_has_completed_at"
+        ),
+    )
+
+
+class UserSkillProgress(IdMixin, TimestampMixin, Base):
+    """A learner's state in one skill."""
+
+    __tablename__ = "user_skill_progress"
+
+    user_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    skill_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("skills.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    # Denormalised for per-tree queries; the composite foreign key below keeps it true.
+    skill_tree_id: Mapped[str] = mapped_column(Text)
+    status: Mapped[SkillProgressStatus] = mapped_column(
+        pg_enum(SkillProgressStatus), server_default=SkillProgressStatus.LOCKED.value
+    )
+    progress_percent: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    time_spent_minutes: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    attempts_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    completion_method: Mapped[CompletionMethod | None] = mapped_column(pg_enum(CompletionMethod))
+    completion_score: Mapped[float | None] = mapped_column(Float)
+    evidence_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    unlocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    struggling_indicators: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    engagement_score: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "skill_id", name="unique_user_skill_progress"),
+        ForeignKeyConstraint(
+            ["skill_id", "skill_tree_id"],
+            ["skills.id", "skills.skill_tree_id"],
+            name="user_skill_progress_skill_tree_fkey",
+            ondelete="CASCADE",
+            onupdate="CASCADE",
+        ),
+        Index("idx_user_skill_status", "user_id", "status"),
+        Index("idx_skill_user_status", "skill_id", "status"),
+        Index("idx_tree_user_progress", "skill_tree_id", "user_id"),
+        Index("idx_skill_progress_activity", "last_activity_at"),
+        Index("idx_skill_completion", "completed_at"),
+        CheckConstraint("progress_percent BETWEEN 0 AND 100", name="progress_percent_range"),
+        CheckConstraint("time_spent_minutes >= 0", name="time_spent_minutes_non_negative"),
+        CheckConstraint("attempts_count >= 0", name="attempts_count_non_negative"),
+        CheckConstraint("completion_score BETWEEN 0 AND 100", name="completion_score_range"),
+        CheckConstraint("engagement_score BETWEEN 0 AND 1", name="engagement_score_range"),
+        CheckConstraint(
+            "status <> 'COMPLETED' OR completed_at IS NOT NULL", name="completed_has_completed_at"
+        ),
+    )

@@ -1,0 +1,42 @@
+"""Shared fixtures: one migrated database per worker, each test inside a rolled-back transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+from skilltree.db import migrate
+from skilltree.db.session import create_db_engine
+from tests.databases import create_database, drop_database, test_database_name
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    """An engine on a database migrated to head, shared by the whole test session."""
+    name = test_database_name("main")
+    engine = create_db_engine(create_database(name))
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+    drop_database(name)
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        yield conn
+        transaction.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session joined to the test's transaction: its commits become savepoints."""
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as session:
+        yield session

@@ -1,0 +1,52 @@
+"""Throwaway test databases on the server under test: DATABASE_URL's, or the embedded one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import make_url
+
+from skilltree.db.session import sqlalchemy_url
+
+
+def _server_url() -> str:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return sqlalchemy_url(configured)
+    from skilltree.db.embedded import embedded_url
+
+    data_dir = Path(os.environ.get("SKILLTREE_DATA_DIR", ".skilltree"))
+    return embedded_url(data_dir, "postgres")
+
+
+SERVER_URL = _server_url()
+_PREFIX = make_url(SERVER_URL).database if os.environ.get("DATABASE_URL") else "skilltree"
+
+
+def _libpq_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def test_database_name(purpose: str) -> str:
+    """A database name for `purpose`, unique per pytest-xdist worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{_PREFIX}_test_{purpose}_{worker}"
+
+
+def create_database(name: str) -> str:
+    """Create an empty database `name` (dropping any leftover) and return its SQLAlchemy URL."""
+    drop_database(name)
+    with psycopg.connect(_libpq_dsn(SERVER_URL), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(name: str) -> None:
+    """Drop database `name` if it exists, disconnecting anyone still on it."""
+    with psycopg.connect(_libpq_dsn(SERVER_URL), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
