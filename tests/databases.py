@@ -31,9 +31,8 @@ def _libpq_dsn(url: str) -> str:
 
 
 def test_database_name(purpose: str) -> str:
-    """A database name for `purpose`, unique per pytest-xdist worker."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return f"{_PREFIX}_test_{purpose}_{worker}"
+    """A database name for `purpose`, unique per test process (so parallel runs never collide)."""
+    return f"{_PREFIX}_test_{purpose}_{os.getpid()}"
 
 
 def create_database(name: str) -> str:

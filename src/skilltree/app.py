@@ -1,0 +1,209 @@
+"""The FastAPI application: routers under /api/v1, one error table, problem+json everywhere."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from skilltree import __version__, errors
+from skilltree.config import get_settings
+from skilltree.db.session import get_engine, session_factory
+
+logger = logging.getLogger("skilltree")
+
+# The one place where domain errors meet HTTP.
+STATUS_BY_ERROR: dict[type[errors.SkillTreeError], int] = {
+    errors.NotFound: 404,
+    errors.AlreadyExists: 409,
+    errors.InvalidInput: 400,
+    errors.InvalidCredentials: 401,
+    errors.NotAuthenticated: 401,
+    errors.Forbidden: 403,
+    errors.DatabaseUnavailable: 503,
+}
+PROBLEM_JSON = "application/problem+json"
+
+
+def status_for(error: errors.SkillTreeError) -> int:
+    """The HTTP status of a domain error (its nearest mapped base class)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    instance: str | None = None,
+    field_errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """An RFC 9457 problem+json response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if code:
+        body["code"] = code
+    if instance:
+        body["instance"] = instance
+    if field_errors is not None:
+        body["errors"] = field_errors
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {})
+    )
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413, f"The request body is larger than {self.limit} bytes.", code="BodyTooLarge"
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.SkillTreeError)
+    async def domain_error(request: Request, exc: errors.SkillTreeError) -> JSONResponse:
+        status = status_for(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        field_errors = [e.as_dict() for e in exc.errors] if exc.errors else None
+        return problem(
+            status,
+            exc.message,
+            code=exc.code,
+            instance=request.url.path,
+            field_errors=field_errors,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        field_errors = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+        ]
+        return problem(
+            422,
+            "The request is not valid; see `errors` for each field.",
+            code="ValidationFailed",
+            instance=request.url.path,
+            field_errors=field_errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        logger.exception("database error on %s", request.url.path)
+        return problem(500, "The database could not complete the request.", code="DatabaseError")
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s", request.url.path)
+        return problem(500, "An unexpected error occurred.", code="InternalError")
+
+
+def _install_docs(app: FastAPI) -> None:
+    # Swagger UI from the swagger-ui-bundle wheel, so /docs works on an offline machine.
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="SkillTree API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """Build the API; `engine` defaults to the configured database's."""
+    from skilltree.accounts.endpoints import router as accounts_router
+    from skilltree.catalog.endpoints import router as catalog_router
+
+    settings = get_settings()
+    app = FastAPI(
+        title="SkillTree API",
+        version=__version__,
+        description="Skill trees, prerequisites, learner progress and gamification.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.engine = engine or get_engine()
+    app.state.sessionmaker = session_factory(app.state.engine)
+    _install_error_handlers(app)
+    _install_docs(app)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.include_router(accounts_router, prefix="/api/v1")
+    app.include_router(catalog_router, prefix="/api/v1")
+
+    @app.get("/health", tags=["operations"])
+    def health(request: Request) -> JSONResponse:
+        """Whether the API is up and its database answers."""
+        try:
+            with request.app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return app

@@ -1,0 +1,5 @@
+"""Catalog API: categories and published trees."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["catalog"])

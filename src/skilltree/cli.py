@@ -1,0 +1,70 @@
+"""The `skilltree` command line: serve the API, manage the database, import and export trees."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from skilltree.config import get_settings
+from skilltree.db.commands import db_app
+from skilltree.errors import DatabaseUnavailable
+from skilltree.terminal import connect, fail
+
+app = typer.Typer(help="SkillTree: skill-tree learning engine on PostgreSQL.", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on [env HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [env PORT].")] = None,
+) -> None:
+    """Serve the HTTP API (the database must be migrated: see `skilltree db upgrade`)."""
+    import uvicorn
+
+    from skilltree.app import create_app
+    from skilltree.db import migrate
+
+    settings = get_settings()
+    engine = connect()
+    if migrate.current_revision(engine) != migrate.head_revision():
+        raise fail(
+            "the database is not migrated to the latest revision: run `skilltree db upgrade`"
+        )
+    uvicorn.run(
+        create_app(engine),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+@app.command()
+def run(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on [env HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [env PORT].")] = None,
+) -> None:
+    """Migrate, load the demo data (idempotent) and serve: what `make run` does."""
+    from skilltree.db import migrate
+    from skilltree.db.session import unit_of_work
+    from skilltree.seed import load_demo, load_spec_seed
+
+    engine = connect()
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        load_spec_seed(session)
+        load_demo(session)
+    serve(host=host, port=port)
+
+
+app.add_typer(db_app, name="db")
+
+
+def main() -> None:
+    """Entry point that never shows a traceback for a known SkillTree error."""
+    try:
+        app()
+    except DatabaseUnavailable as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)

@@ -1,0 +1,93 @@
+"""`skilltree db ...`: migrate, inspect, reset and seed the database."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import make_url
+
+from skilltree.config import get_settings
+from skilltree.terminal import connect, fail
+
+db_app = typer.Typer(help="Migrate, inspect, reset and seed the database.", no_args_is_help=True)
+
+
+@db_app.command()
+def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    from skilltree.db import migrate
+
+    engine = connect()
+    migrate.upgrade(engine, revision)
+    typer.echo(f"database at revision {migrate.current_revision(engine)}")
+
+
+@db_app.command()
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, or `base`.")] = "-1",
+) -> None:
+    """Revert migrations down to REVISION (default: one step back)."""
+    from skilltree.db import migrate
+
+    engine = connect()
+    migrate.downgrade(engine, revision)
+    typer.echo(f"database at revision {migrate.current_revision(engine) or 'base (empty)'}")
+
+
+@db_app.command()
+def status() -> None:
+    """Show the database's revision against the latest one this version ships."""
+    from skilltree.db import migrate
+
+    engine = connect()
+    current, head = migrate.current_revision(engine), migrate.head_revision()
+    typer.echo(f"current: {current or 'base (empty)'}")
+    typer.echo(f"head:    {head}")
+    typer.echo("up to date" if current == head else "behind: run `skilltree db upgrade`")
+
+
+def is_disposable(url: str, embedded: bool) -> bool:
+    """Whether a reset may go ahead without --force: the embedded server or a test database."""
+    return embedded or "test" in (make_url(url).database or "")
+
+
+@db_app.command()
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Allow resetting a database that is not disposable.")
+    ] = False,
+) -> None:
+    """Drop every SkillTree table and migrate again from empty: ALL DATA IS LOST."""
+    from skilltree.db import migrate
+    from skilltree.db.session import describe_url
+
+    engine = connect()
+    where = describe_url(str(engine.url))
+    if not force and not is_disposable(str(engine.url), get_settings().database_url is None):
+        raise fail(
+            f"refusing to reset {where}: it is neither the embedded server nor a database whose "
+            "name contains 'test' (use --force if you really mean it)"
+        )
+    if not yes:
+        typer.confirm(f"Erase all SkillTree data in {where}?", abort=True)
+    migrate.downgrade(engine, "base")
+    migrate.upgrade(engine)
+    typer.echo(f"reset {where}: migrated to {migrate.current_revision(engine)}")
+
+
+@db_app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="Also load the larger demo data.")] = False,
+) -> None:
+    """Load the spec's seed data (and with --demo the demo trees and learners); idempotent."""
+    from skilltree.db.session import unit_of_work
+    from skilltree.seed import load_demo, load_spec_seed
+
+    engine = connect()
+    with unit_of_work(engine) as session:
+        load_spec_seed(session)
+        if demo:
+            load_demo(session, show_progress=True)
+    typer.echo("seed data loaded" + (" with the demo" if demo else ""))
