@@ -6,7 +6,12 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
+
+from skilltree.accounts import service as accounts
+from skilltree.errors import NotAuthenticated
+from skilltree.models import User
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -24,3 +29,29 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function": the commit runs before the response is sent, so a failed commit is a 500,
 # never a success the database did not keep.
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+# auto_error=False: a missing token is our NotAuthenticated problem, not FastAPI's own answer.
+_bearer = HTTPBearer(
+    auto_error=False, description="A session token from /auth/register or /auth/login."
+)
+
+
+def get_authenticated(
+    session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> accounts.Authenticated:
+    """The request's live session (`Authorization: Bearer <token>`), or NotAuthenticated."""
+    if credentials is None:
+        raise NotAuthenticated()
+    return accounts.authenticate(session, credentials.credentials)
+
+
+Authentication = Annotated[accounts.Authenticated, Depends(get_authenticated)]
+
+
+def get_current_user(authentication: Authentication) -> User:
+    """The signed-in user, with their profile loaded."""
+    return authentication.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,0 +1,49 @@
+"""Accounts queries: users by login name, and the live session a token belongs to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import psycopg
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from skilltree.models import User, UserSession
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """The user whose (lower-cased) email is `email`, with their profile."""
+    statement = select(User).options(joinedload(User.profile)).where(User.email == email)
+    return session.scalars(statement).one_or_none()
+
+
+def find_user_by_username(session: Session, username: str) -> User | None:
+    """The user called `username` (case-sensitive), with their profile."""
+    statement = select(User).options(joinedload(User.profile)).where(User.username == username)
+    return session.scalars(statement).one_or_none()
+
+
+def find_live_session(
+    session: Session, token_hash: bytes, now: datetime
+) -> tuple[UserSession, User] | None:
+    """The active, unexpired session with `token_hash` and its active user (profile loaded)."""
+    statement = (
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .options(joinedload(User.profile))
+        .where(
+            UserSession.token_hash == token_hash,
+            UserSession.is_active,
+            UserSession.expires_at > now,
+            User.is_active,
+        )
+    )
+    return session.execute(statement).tuples().one_or_none()
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint PostgreSQL reported in `error`, if any."""
+    if isinstance(error.orig, psycopg.Error):
+        return error.orig.diag.constraint_name
+    return None

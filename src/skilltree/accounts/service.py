@@ -1,0 +1,209 @@
+"""Accounts: register, sign in and out with bearer tokens stored only as their SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from skilltree.accounts import repository
+from skilltree.accounts.passwords import hash_password, verify_password
+from skilltree.config import get_settings
+from skilltree.documents import DeviceInfo, validate_document
+from skilltree.errors import AlreadyExists, FieldError, InvalidCredentials, NotAuthenticated
+from skilltree.models import User, UserProfile, UserSession
+
+# Which field a unique constraint of `users` guards, to name it in the AlreadyExists error.
+UNIQUE_USER_FIELDS = {"users_email_key": "email", "users_username_key": "username"}
+ACTIVITY_RESOLUTION = timedelta(minutes=1)
+"""`last_activity_at` is written at most this often per session, not on every request."""
+
+# First match wins: Edge and Opera also claim Chrome and Safari, Chrome also claims Safari.
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Windows", "Windows"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+_BOT = re.compile(r"bot|crawl|spider|curl|wget|python-requests|httpx", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a sign-in comes from, as the request tells it."""
+
+    ip_address: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A new session's bearer token (the only copy) and its user."""
+
+    token: str
+    user: User
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """A request's live session and its user (profile loaded)."""
+
+    login: UserSession
+    user: User
+
+
+def normalise_email(email: str) -> str:
+    """`email` as stored: trimmed and lower-cased, so addresses are unique whatever their case."""
+    return email.strip().lower()
+
+
+def token_digest(token: str) -> bytes:
+    """The SHA-256 of a bearer token: what `user_sessions.token_hash` stores."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def register(
+    session: Session,
+    *,
+    email: str,
+    username: str,
+    password: str,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    client: Client,
+) -> SignedIn:
+    """Create a user with a profile and sign them in; AlreadyExists if email/username is taken."""
+    user = User(
+        email=normalise_email(email),
+        username=username,
+        password_hash=hash_password(password),
+        first_name=first_name,
+        last_name=last_name,
+        profile=UserProfile(),
+    )
+    try:
+        # A savepoint, so a duplicate leaves the caller's transaction usable.
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as error:
+        field = UNIQUE_USER_FIELDS.get(repository.violated_constraint(error) or "")
+        if field is None:
+            raise
+        raise AlreadyExists(
+            f"An account with this {field} already exists.",
+            errors=[FieldError(loc=(field,), msg="is already taken", type="already_exists")],
+        ) from None
+    return SignedIn(token=_start_session(session, user, client), user=user)
+
+
+def login(
+    session: Session,
+    *,
+    email: str | None = None,
+    username: str | None = None,
+    password: str,
+    client: Client,
+) -> SignedIn:
+    """Check a password and start a session; InvalidCredentials alike for any failure."""
+    if email is not None:
+        user = repository.find_user_by_email(session, normalise_email(email))
+    elif username is not None:
+        user = repository.find_user_by_username(session, username)
+    else:
+        user = None
+    # Verify even when no user matched, so an unknown login takes as long as a wrong password.
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok or not user.is_active:
+        raise InvalidCredentials()
+    user.last_login_at = _now()
+    return SignedIn(token=_start_session(session, user, client), user=user)
+
+
+def authenticate(session: Session, token: str) -> Authenticated:
+    """The live session `token` opens, touched; NotAuthenticated if unknown, expired or ended."""
+    now = _now()
+    found = repository.find_live_session(session, token_digest(token), now)
+    if found is None:
+        raise NotAuthenticated()
+    login, user = found
+    if now - login.last_activity_at >= ACTIVITY_RESOLUTION:
+        login.last_activity_at = now
+    return Authenticated(login=login, user=user)
+
+
+def logout(session: Session, login: UserSession) -> None:
+    """End `login`: its token is refused from now on."""
+    login.is_active = False
+    login.ended_at = _now()
+    session.flush()
+
+
+def device_info(user_agent: str | None) -> dict[str, Any] | None:
+    """A `DeviceInfo` document guessed from a User-Agent header (None without one)."""
+    if not user_agent:
+        return None
+    if _BOT.search(user_agent):
+        device_type = "bot"
+    elif "iPad" in user_agent or "Tablet" in user_agent:
+        device_type = "tablet"
+    elif "Mobi" in user_agent:
+        device_type = "mobile"
+    else:
+        device_type = "desktop" if any(m in user_agent for m, _ in _SYSTEMS) else "unknown"
+    document = {
+        "userAgent": user_agent.replace("\x00", "")[:512],
+        "browser": next((name for mark, name in _BROWSERS if mark in user_agent), None),
+        "os": next((name for mark, name in _SYSTEMS if mark in user_agent), None),
+        "deviceType": device_type,
+    }
+    info = validate_document(DeviceInfo, document, at=("deviceInfo",))
+    assert isinstance(info, dict)
+    return info
+
+
+def _start_session(session: Session, user: User, client: Client) -> str:
+    token = secrets.token_urlsafe(32)
+    now = _now()
+    session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=token_digest(token),
+            device_info=device_info(client.user_agent),
+            ip_address=_inet(client.ip_address),
+            started_at=now,
+            last_activity_at=now,
+            expires_at=now + timedelta(hours=get_settings().session_ttl_hours),
+        )
+    )
+    session.flush()
+    return token
+
+
+def _inet(host: str | None) -> str | None:
+    # The client's "host" is not always an address (test clients, Unix sockets): store only IPs.
+    try:
+        return str(ipaddress.ip_address(host or ""))
+    except ValueError:
+        return None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
