@@ -46,6 +46,7 @@ class User(IdMixin, AuditMixin, Base):
         Index("idx_user_email", "email"),
         Index("idx_user_username", "username"),
         Index("idx_user_activity", "is_active", "last_login_at"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
     )
 
 
