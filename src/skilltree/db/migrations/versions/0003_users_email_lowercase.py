@@ -17,8 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.execute("UPDATE users SET email = lower(email) WHERE email <> lower(email)")
-    op.create_check_constraint("users_email_lowercase_check", "users", "email = lower(email)")
+    op.create_check_constraint(op.f("users_email_lowercase_check"), "users", "email = lower(email)")
 
 
 def downgrade() -> None:
-    op.drop_constraint("users_email_lowercase_check", "users", type_="check")
+    op.drop_constraint(op.f("users_email_lowercase_check"), "users", type_="check")
