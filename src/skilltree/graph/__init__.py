@@ -1,0 +1,1 @@
+"""The skill graph: prerequisites at any depth, layers, learning order, critical path."""
