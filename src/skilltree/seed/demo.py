@@ -1,0 +1,256 @@
+"""The demo data set: more categories, six published trees and four learners with real progress."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.progress import Progress
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from skilltree.graph.dag import layered_positions, learning_order
+from skilltree.models import (
+    Achievement,
+    DifficultyLevel,
+    Skill,
+    SkillCategory,
+    SkillDependency,
+    SkillTree,
+    SkillTreePrerequisite,
+    SkillType,
+    UserAchievement,
+    UserProfile,
+    UserSkillProgress,
+    UserSkillTreeProgress,
+)
+from skilltree.seed.curriculum import CATEGORIES, TREES, SkillOutline, TreeOutline
+from skilltree.seed.learners import (
+    DEMO_PASSWORD,
+    LEARNERS,
+    SkillNode,
+    TreeGraph,
+    plan_progress,
+)
+from skilltree.seed.rows import Row, insert_rows
+from skilltree.seed.spec import load_categories, load_skills, load_spec_seed, load_trees, load_users
+
+NODE_SPACING = 220
+LEVEL_HEIGHT = 200
+LAYOUT_CONFIG = {"theme": "modern", "nodeSpacing": NODE_SPACING, "levelHeight": LEVEL_HEIGHT}
+_DIFFICULTY_BY_THIRD = (
+    DifficultyLevel.BEGINNER,
+    DifficultyLevel.INTERMEDIATE,
+    DifficultyLevel.ADVANCED,
+)
+
+
+def load_demo(session: Session, *, show_progress: bool = False) -> None:
+    """Load the spec seed, then the demo categories, trees and learners (with their progress).
+
+    Idempotent: existing categories, trees, skills and learners are left untouched, and a
+    learner's progress is only written with the learner. Flushes only; the caller commits.
+    """
+    with Progress(disable=not show_progress) as progress:
+        task = progress.add_task("Loading demo data", total=len(TREES) + len(LEARNERS) + 1)
+        load_spec_seed(session)
+        load_categories(session, CATEGORIES)
+        category_ids = dict(
+            session.execute(select(SkillCategory.slug, SkillCategory.id)).tuples().all()
+        )
+        tree_ids = load_trees(session, [tree_row(tree) for tree in TREES], category_ids)
+        progress.advance(task)
+        for tree in TREES:
+            name_of = {skill.short_name: skill.name for skill in tree.skills}
+            edges = [
+                (skill.name, name_of[needed])
+                for skill in tree.skills
+                for needed in skill.prerequisites
+            ]
+            load_skills(session, tree_ids[tree.slug], skill_rows(tree), edges)
+            progress.advance(task)
+        insert_rows(
+            session,
+            SkillTreePrerequisite,
+            [
+                {"skill_tree_id": tree_ids[tree.slug], "prerequisite_id": _tree_id(session, slug)}
+                for tree in TREES
+                for slug in tree.prerequisites
+            ],
+        )
+        load_learners(session, progress, task)
+
+
+def load_learners(session: Session, progress: Progress, task: Any) -> None:
+    """Create the demo learners that do not exist yet, each with their whole progress."""
+    created = load_users(
+        session,
+        [(learner.user_row(), DEMO_PASSWORD, learner.profile_row()) for learner in LEARNERS],
+    )
+    graphs = tree_graphs(session, {slug for learner in LEARNERS for slug, _ in learner.plan})
+    achievements = [
+        (id_, criteria, reward)
+        for id_, criteria, reward in session.execute(
+            select(Achievement.id, Achievement.criteria, Achievement.xp_reward)
+            .where(Achievement.is_active)
+            .order_by(Achievement.created_at, Achievement.name)
+        ).tuples()
+    ]
+    now = datetime.now(UTC)
+    for learner in LEARNERS:
+        user_id = created.get(learner.email)
+        if user_id is not None:
+            rows = plan_progress(learner, user_id, graphs, achievements, now)
+            insert_rows(session, UserSkillTreeProgress, rows.tree_rows)
+            insert_rows(session, UserSkillProgress, rows.skill_rows)
+            insert_rows(session, UserAchievement, rows.achievement_rows)
+            session.execute(
+                update(UserProfile).where(UserProfile.user_id == user_id).values(rows.profile)
+            )
+        progress.advance(task)
+
+
+def tree_graphs(session: Session, slugs: set[str]) -> dict[str, TreeGraph]:
+    """The active skills and prerequisite edges of the trees with these slugs, by slug."""
+    trees = session.execute(
+        select(SkillTree.slug, SkillTree.id, SkillCategory.slug)
+        .join(SkillCategory, SkillCategory.id == SkillTree.category_id)
+        .where(SkillTree.slug.in_(slugs))
+    ).tuples()
+    graphs = {
+        slug: TreeGraph(id=tree_id, category_slug=category) for slug, tree_id, category in trees
+    }
+    by_id = {graph.id: graph for graph in graphs.values()}
+    for tree_id, skill_id, depends_on_id in session.execute(
+        select(
+            SkillDependency.skill_tree_id, SkillDependency.skill_id, SkillDependency.depends_on_id
+        ).where(SkillDependency.skill_tree_id.in_(by_id))
+    ).tuples():
+        by_id[tree_id].needs.setdefault(skill_id, set()).add(depends_on_id)
+    skills: dict[str, dict[str, tuple[tuple[float, float, str], SkillNode]]] = {}
+    for skill in session.execute(
+        select(
+            Skill.skill_tree_id,
+            Skill.id,
+            Skill.skill_type,
+            Skill.xp_value,
+            Skill.estimated_minutes,
+            Skill.is_milestone,
+            Skill.position_y,
+            Skill.position_x,
+            Skill.name,
+        ).where(Skill.skill_tree_id.in_(by_id), Skill.is_active)
+    ).tuples():
+        tree_id, id_, kind, xp, minutes, milestone, y, x, name = skill
+        skills.setdefault(tree_id, {})[id_] = (
+            (y, x, name),
+            SkillNode(id_, kind, xp, minutes or 0, milestone),
+        )
+    for tree_id, graph in by_id.items():
+        nodes = skills.get(tree_id, {})
+        # Only active skills count, as prerequisites too.
+        graph.needs = needs = {id_: graph.needs.get(id_, set()) & nodes.keys() for id_ in nodes}
+        # Ties go by layout (top to bottom, left to right), so learners follow the drawn tree.
+        layout = {id_: position for id_, (position, _) in nodes.items()}
+        graph.order = [nodes[id_][1] for id_ in learning_order(needs, sort_key=layout.__getitem__)]
+    return graphs
+
+
+def tree_row(tree: TreeOutline) -> Row:
+    """The `skill_trees` row of a demo tree (`category` names the category's slug)."""
+    return {
+        "category": tree.category,
+        "name": tree.name,
+        "slug": tree.slug,
+        "description": tree.description,
+        "short_description": tree.short_description,
+        "difficulty": tree.difficulty,
+        "estimated_hours": round(sum(skill.minutes for skill in tree.skills) / 60, 1),
+        "tags": list(tree.tags),
+        "is_published": True,
+        "is_featured": tree.featured,
+        "layout_config": LAYOUT_CONFIG,
+    }
+
+
+def skill_rows(tree: TreeOutline) -> list[Row]:
+    """The `skills` rows of a demo tree, laid out by prerequisite layer."""
+    positions = tree_layout(tree)
+    depth = max(y for _, y in positions.values()) / LEVEL_HEIGHT + 1
+    rows = []
+    for skill in tree.skills:
+        x, y = positions[skill.short_name]
+        resources = [{"type": "link", "title": title, "url": url} for title, url in skill.resources]
+        rows.append(
+            {
+                "name": skill.name,
+                "short_name": skill.short_name,
+                "description": skill.description,
+                "learning_objectives": list(skill.objectives),
+                "skill_type": skill.kind,
+                # The first third of the layers is for beginners, the last third is advanced.
+                "difficulty": _DIFFICULTY_BY_THIRD[int(3 * (y / LEVEL_HEIGHT) // depth)],
+                "estimated_minutes": skill.minutes,
+                "xp_value": skill.xp,
+                "position_x": x,
+                "position_y": y,
+                "node_size": 3 if skill.milestone else 2 if skill.kind is SkillType.PROJECT else 1,
+                "content": skill_content(skill, resources),
+                "resources": resources,
+                "is_optional": skill.optional,
+                "is_milestone": skill.milestone,
+            }
+        )
+    return rows
+
+
+def tree_layout(tree: TreeOutline) -> dict[str, tuple[float, float]]:
+    """Each skill's (x, y) by short name: layer down, place in the layer across.
+
+    Refuses an outline whose skill needs one not listed before it (a typo, or a cycle).
+    """
+    listed: set[str] = set()
+    for skill in tree.skills:
+        unknown = [name for name in skill.prerequisites if name not in listed]
+        if unknown or skill.short_name in listed:
+            raise ValueError(
+                f"{tree.slug}: {skill.short_name!r} is listed twice or needs {unknown}"
+            )
+        listed.add(skill.short_name)
+    return layered_positions(
+        {skill.short_name: skill.prerequisites for skill in tree.skills},
+        [skill.short_name for skill in tree.skills],
+        level_height=LEVEL_HEIGHT,
+        node_spacing=NODE_SPACING,
+    )
+
+
+def skill_content(skill: SkillOutline, resources: list[dict[str, str]]) -> dict[str, Any]:
+    """A structured `content` document: read, then practise, check or build, per skill type."""
+    if skill.kind is SkillType.PROJECT:
+        reading, follow_up = 30, ("Build and submit the project", "assessment")
+    elif skill.kind is SkillType.PRACTICAL:
+        reading, follow_up = skill.minutes // 3, ("Hands-on exercises", "interactive")
+    else:
+        reading, follow_up = skill.minutes * 2 // 3, ("Check your understanding", "assessment")
+    return {
+        "type": "structured",
+        "modules": [
+            {
+                "title": skill.name,
+                "type": "article",
+                "estimatedMinutes": reading,
+                "resources": resources,
+            },
+            {
+                "title": follow_up[0],
+                "type": follow_up[1],
+                "estimatedMinutes": skill.minutes - reading,
+                "resources": [],
+            },
+        ],
+    }
+
+
+def _tree_id(session: Session, slug: str) -> str:
+    return session.execute(select(SkillTree.id).where(SkillTree.slug == slug)).scalar_one()

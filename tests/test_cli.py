@@ -1,0 +1,150 @@
+"""`skilltree db ...` on real databases: migrate, inspect, seed, reset, and fail in one line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner, Result
+
+from skilltree.cli import app
+from skilltree.config import get_settings
+from skilltree.db import migrate
+from skilltree.db.session import create_db_engine, get_engine
+from tests import databases
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def point_cli_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set DATABASE_URL for the CLI (forgetting cached settings and engine) for this test."""
+
+    def point(url: str) -> None:
+        _forget_engine()
+        monkeypatch.setenv("DATABASE_URL", url)
+
+    yield point
+    _forget_engine()
+
+
+def _forget_engine() -> None:
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def test_database(point_cli_at: Callable[[str], None]) -> Iterator[str]:
+    """A fresh, empty database whose name contains "test", with the CLI pointed at it."""
+    name = databases.test_database_name("cli")
+    url = databases.create_database(name)
+    point_cli_at(url)
+    yield url
+    _forget_engine()
+    databases.drop_database(name)
+
+
+def db(*args: str) -> Result:
+    """Run `skilltree db ARGS...`."""
+    return runner.invoke(app, ["db", *args])
+
+
+def count(url: str, query: str) -> int:
+    """The count that `query` returns on the database at `url`."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text(query)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_then_status_says_up_to_date(test_database: str) -> None:
+    head = migrate.head_revision()
+    upgraded = db("upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"database at revision {head}" in upgraded.stdout
+    status = db("status")
+    assert status.exit_code == 0
+    assert f"current: {head}" in status.stdout
+    assert f"head:    {head}" in status.stdout
+    assert "up to date" in status.stdout
+
+
+def test_status_of_an_empty_database_says_behind(test_database: str) -> None:
+    status = db("status")
+    assert status.exit_code == 0
+    assert "current: base (empty)" in status.stdout
+    assert "behind: run `skilltree db upgrade`" in status.stdout
+
+
+def test_seed_twice_loads_once(test_database: str) -> None:
+    assert db("upgrade").exit_code == 0
+    for _ in range(2):
+        seeded = db("seed")
+        assert seeded.exit_code == 0, seeded.output
+        assert "seed data loaded" in seeded.stdout
+    assert count(test_database, "SELECT count(*) FROM users") == 1
+    assert count(test_database, "SELECT count(*) FROM skill_trees") == 1
+    assert count(test_database, "SELECT count(*) FROM skill_dependencies") == 1
+
+
+def test_seed_with_the_demo(test_database: str) -> None:
+    assert db("upgrade").exit_code == 0
+    seeded = db("seed", "--demo")
+    assert seeded.exit_code == 0, seeded.output
+    assert "seed data loaded with the demo" in seeded.stdout
+    assert count(test_database, "SELECT count(*) FROM skill_trees") >= 6
+
+
+def test_downgrade_to_base_empties_the_database(test_database: str) -> None:
+    assert db("upgrade").exit_code == 0
+    downgraded = db("downgrade", "base")
+    assert downgraded.exit_code == 0, downgraded.output
+    assert "database at revision base (empty)" in downgraded.stdout
+    tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+    assert count(test_database, tables) == 1  # alembic_version
+
+
+def test_reset_a_test_database_with_yes(test_database: str) -> None:
+    assert db("upgrade").exit_code == 0
+    assert db("seed").exit_code == 0
+    reset = db("reset", "--yes")
+    assert reset.exit_code == 0, reset.output
+    assert f"migrated to {migrate.head_revision()}" in reset.stdout
+    assert count(test_database, "SELECT count(*) FROM users") == 0
+
+
+def test_reset_refuses_a_database_not_named_test(point_cli_at: Callable[[str], None]) -> None:
+    name = f"skilltree_cli_{os.getpid()}"
+    url = databases.create_database(name)
+    try:
+        point_cli_at(url)
+        assert db("upgrade").exit_code == 0
+        assert db("seed").exit_code == 0
+        reset = db("reset", "--yes")
+        assert reset.exit_code == 1
+        assert "refusing to reset" in reset.stderr
+        assert "--force" in reset.stderr
+        assert count(url, "SELECT count(*) FROM users") == 1
+    finally:
+        _forget_engine()
+        databases.drop_database(name)
+
+
+def test_unreachable_database_is_one_line_without_the_password(
+    point_cli_at: Callable[[str], None],
+) -> None:
+    point_cli_at("postgresql://u:secretpw@127.0.0.1:1/nope")
+    status = db("status")
+    assert status.exit_code == 2
+    assert isinstance(status.exception, SystemExit)
+    lines = status.stderr.splitlines()
+    assert len(lines) == 1
+    assert "host=127.0.0.1 port=1 database=nope" in lines[0]
+    assert "secretpw" not in status.output
+    assert "Traceback" not in status.output
