@@ -148,3 +148,17 @@ def test_unreachable_database_is_one_line_without_the_password(
     assert "host=127.0.0.1 port=1 database=nope" in lines[0]
     assert "secretpw" not in status.output
     assert "Traceback" not in status.output
+
+
+def test_users_set_role(test_database: str) -> None:
+    assert db("upgrade").exit_code == 0
+    assert db("seed").exit_code == 0
+    promoted = runner.invoke(app, ["users", "set-role", "TEST@skillTree.dev", "AUTHOR"])
+    assert promoted.exit_code == 0, promoted.output
+    assert "test@skilltree.dev is now AUTHOR" in promoted.stdout
+    assert count(test_database, "SELECT count(*) FROM users WHERE role = 'AUTHOR'") == 1
+    unknown = runner.invoke(app, ["users", "set-role", "nobody@example.com", "ADMIN"])
+    assert unknown.exit_code == 1
+    assert "nobody@example.com" in unknown.stderr
+    wrong = runner.invoke(app, ["users", "set-role", "test@skilltree.dev", "KING"])
+    assert wrong.exit_code == 2

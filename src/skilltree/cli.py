@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from skilltree.accounts.commands import users_app
 from skilltree.config import get_settings
 from skilltree.db.commands import db_app
 from skilltree.errors import DatabaseUnavailable
@@ -59,6 +60,7 @@ def run(
 
 
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

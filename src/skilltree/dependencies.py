@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from skilltree.accounts import service as accounts
-from skilltree.errors import NotAuthenticated
-from skilltree.models import User
+from skilltree.errors import Forbidden, NotAuthenticated
+from skilltree.models import User, UserRole
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -55,3 +55,28 @@ def get_current_user(authentication: Authentication) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_optional_user(
+    session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    """The signed-in user, or None without a token (a token that is not valid is still a 401)."""
+    if credentials is None:
+        return None
+    return accounts.authenticate(session, credentials.credentials).user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+AUTHORING_ROLES = frozenset({UserRole.AUTHOR, UserRole.ADMIN})
+
+
+def get_author(user: CurrentUser) -> User:
+    """The signed-in user if they may author trees (AUTHOR or ADMIN), else Forbidden."""
+    if user.role not in AUTHORING_ROLES:
+        raise Forbidden("Only authors and admins can change skill trees.")
+    return user
+
+
+AuthorUser = Annotated[User, Depends(get_author)]

@@ -17,8 +17,14 @@ from skilltree.accounts import repository
 from skilltree.accounts.passwords import hash_password, verify_password
 from skilltree.config import get_settings
 from skilltree.documents import DeviceInfo, validate_document
-from skilltree.errors import AlreadyExists, FieldError, InvalidCredentials, NotAuthenticated
-from skilltree.models import User, UserProfile, UserSession
+from skilltree.errors import (
+    AlreadyExists,
+    FieldError,
+    InvalidCredentials,
+    NotAuthenticated,
+    NotFound,
+)
+from skilltree.models import User, UserProfile, UserRole, UserSession
 
 # Which field a unique constraint of `users` guards, to name it in the AlreadyExists error.
 UNIQUE_USER_FIELDS = {"users_email_key": "email", "users_username_key": "username"}
@@ -207,3 +213,13 @@ def _inet(host: str | None) -> str | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def set_role(session: Session, email: str, role: UserRole) -> User:
+    """Give the user with `email` the `role`; NotFound if there is no such user."""
+    user = repository.find_user_by_email(session, normalise_email(email))
+    if user is None:
+        raise NotFound(f"No user has the email {normalise_email(email)}.")
+    user.role = role
+    session.flush()
+    return user

@@ -17,6 +17,7 @@ from skilltree.models.enums import (
     SkillProgressStatus,
     SkillType,
     TreeProgressStatus,
+    UserRole,
 )
 from skilltree.models.gamification import Achievement, UserAchievement
 from skilltree.models.progress import UserSkillProgress, UserSkillTreeProgress
@@ -39,6 +40,7 @@ __all__ = [
     "User",
     "UserAchievement",
     "UserProfile",
+    "UserRole",
     "UserSession",
     "UserSkillProgress",
     "UserSkillTreeProgress",

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from skilltree.db.base import AuditMixin, Base, IdMixin, TimestampMixin
+from skilltree.models.enums import UserRole, pg_enum
 
 
 class User(IdMixin, AuditMixin, Base):
@@ -39,6 +40,7 @@ class User(IdMixin, AuditMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     email_verified: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    role: Mapped[UserRole] = mapped_column(pg_enum(UserRole), server_default=UserRole.LEARNER.value)
 
     profile: Mapped[UserProfile | None] = relationship(back_populates="user", lazy="raise")
 

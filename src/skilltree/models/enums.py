@@ -75,6 +75,14 @@ class AchievementRarity(enum.StrEnum):
     LEGENDARY = "LEGENDARY"
 
 
+class UserRole(enum.StrEnum):
+    """What a user may do: learn, author trees, or administer everything (not in the spec)."""
+
+    LEARNER = "LEARNER"
+    AUTHOR = "AUTHOR"
+    ADMIN = "ADMIN"
+
+
 def pg_enum(python_enum: type[enum.StrEnum]) -> Enum:
     """The PostgreSQL enum type for `python_enum`, named exactly as the spec (e.g. "SkillType")."""
     return Enum(
