@@ -30,8 +30,8 @@ def make_tree(conn: Connection, skills: int, tree: str | None = None) -> tuple[s
     if not ids:
         return tree, ids
     conn.execute(
-        text("INSERT INTO skills (id, skill_tree_id, name) VALUES (:id, :t, :name)"),
-        [{"id": i, "t": tree, "name": i} for i in ids],
+        text("INSERT INTO skills (id, skill_tree_id, key, name) VALUES (:id, :t, :key, :name)"),
+        [{"id": i, "t": tree, "key": i, "name": i} for i in ids],
     )
     return tree, ids
 

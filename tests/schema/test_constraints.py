@@ -61,9 +61,9 @@ def world(connection: Connection) -> World:
         category=category,
         tree=tree,
         other_tree=other,
-        a=_add(connection, Skill.__table__, skill_tree_id=tree, name="A"),
-        b=_add(connection, Skill.__table__, skill_tree_id=tree, name="B"),
-        c=_add(connection, Skill.__table__, skill_tree_id=other, name="C"),
+        a=_add(connection, Skill.__table__, skill_tree_id=tree, key="a", name="A"),
+        b=_add(connection, Skill.__table__, skill_tree_id=tree, key="b", name="B"),
+        c=_add(connection, Skill.__table__, skill_tree_id=other, key="c", name="C"),
         user=_add(
             connection, User.__table__, email="u@example.com", username="u", password_hash="x"
         ),
@@ -93,7 +93,8 @@ def _tree(w: World, **bad: Any) -> tuple[Table, dict[str, Any]]:
 
 
 def _skill(w: World, **bad: Any) -> tuple[Table, dict[str, Any]]:
-    return Skill.__table__, {"id": new_id(), "skill_tree_id": w.tree, "name": "New"} | bad
+    row = {"id": new_id(), "skill_tree_id": w.tree, "key": "new", "name": "New"}
+    return Skill.__table__, row | bad
 
 
 def _profile(w: World, **bad: Any) -> tuple[Table, dict[str, Any]]:
@@ -148,6 +149,8 @@ BAD_ROWS = [
     bad("negative skill minutes", lambda w: _skill(w, estimated_minutes=-30),
         "skills_estimated_minutes_non_negative_check"),
     bad("node size 0", lambda w: _skill(w, node_size=0), "skills_node_size_range_check"),
+    bad("key with a space", lambda w: _skill(w, key="a b"), "skills_key_format_check"),
+    bad("key taken in the tree", lambda w: _skill(w, key="a"), "skills_skill_tree_id_key_key"),
     bad("node size 4", lambda w: _skill(w, node_size=4), "skills_node_size_range_check"),
     bad("skill its own parent", lambda w: _skill(w, id="self", parent_skill_id="self"),
         "skills_parent_not_self_check"),

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from skilltree.catalog.keys import KEY_PATTERN
 from skilltree.db.base import AuditMixin, Base, IdMixin, TimestampMixin
 from skilltree.models.enums import DifficultyLevel, SkillType, pg_enum
 
@@ -131,6 +132,8 @@ class Skill(IdMixin, AuditMixin, Base):
     parent_skill_id: Mapped[str | None] = mapped_column(
         Text, ForeignKey("skills.id", ondelete="SET NULL", onupdate="CASCADE")
     )
+    key: Mapped[str] = mapped_column(String(100))
+    """Stable name of the skill within its tree, used by tree files (not in the spec)."""
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str | None] = mapped_column(String(50))
     description: Mapped[str | None] = mapped_column(Text)
@@ -161,6 +164,7 @@ class Skill(IdMixin, AuditMixin, Base):
     __table_args__ = (
         # Target of the composite foreign keys that keep edges and progress inside one tree.
         UniqueConstraint("id", "skill_tree_id", name="skills_id_skill_tree_id_key"),
+        UniqueConstraint("skill_tree_id", "key", name="skills_skill_tree_id_key_key"),
         Index("idx_skill_tree_active", "skill_tree_id", "is_active"),
         Index("idx_skill_parent", "parent_skill_id"),
         Index("idx_skill_type_difficulty", "skill_type", "difficulty"),
@@ -171,6 +175,7 @@ class Skill(IdMixin, AuditMixin, Base):
         CheckConstraint("xp_value >= 0", name="xp_value_non_negative"),
         CheckConstraint("estimated_minutes >= 0", name="estimated_minutes_non_negative"),
         CheckConstraint("parent_skill_id <> id", name="parent_not_self"),
+        CheckConstraint(f"key ~ '{KEY_PATTERN}'", name="key_format"),
     )
 
 

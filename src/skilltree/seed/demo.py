@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from skilltree.graph.dag import layered_positions, learning_order
+from skilltree.catalog.keys import skill_key
 from skilltree.models import (
     Achievement,
     DifficultyLevel,
@@ -183,6 +184,7 @@ def skill_rows(tree: TreeOutline) -> list[Row]:
         resources = [{"type": "link", "title": title, "url": url} for title, url in skill.resources]
         rows.append(
             {
+                "key": skill_key(skill.short_name),
                 "name": skill.name,
                 "short_name": skill.short_name,
                 "description": skill.description,

@@ -57,6 +57,7 @@ FRONTEND_TREE: Row = {
 FRONTEND_SKILLS: tuple[Row, ...] = (
     {
         "name": "HTML Fundamentals",
+        "key": "html",
         "short_name": "HTML",
         "description": "Learn the building blocks of web pages",
         "learning_objectives": [
@@ -94,6 +95,7 @@ FRONTEND_SKILLS: tuple[Row, ...] = (
     },
     {
         "name": "CSS Styling",
+        "key": "css",
         "short_name": "CSS",
         "description": "Style and layout web pages",
         "learning_objectives": [
