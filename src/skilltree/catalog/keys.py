@@ -10,7 +10,7 @@ _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 
 def skill_key(name: str, taken: Iterable[str] = ()) -> str:
-    """A key made from `name` (lower-case kebab) that is not in `taken` (`-2`, `-3`... if need be)."""
+    """A kebab-case key made from `name`, with `-2`, `-3`... appended while it is in `taken`."""
     base = _NOT_KEY.sub("-", name.lower()).strip("-")[:90] or "skill"
     used = set(taken)
     key, n = base, 1

@@ -9,8 +9,8 @@ from rich.progress import Progress
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from skilltree.graph.dag import layered_positions, learning_order
 from skilltree.catalog.keys import skill_key
+from skilltree.graph.dag import layered_positions, learning_order
 from skilltree.models import (
     Achievement,
     DifficultyLevel,
