@@ -1,0 +1,5 @@
+"""`python -m benchmarks`: run every benchmark in turn."""
+
+from benchmarks import bench_tree_document
+
+bench_tree_document.main()

@@ -1,0 +1,258 @@
+"""GET /api/v1/trees/{slug} on a 1,000-skill tree: in-process, over HTTP, and the SQL floor.
+
+Run from the repository root: `python -m benchmarks.bench_tree_document`. Creates and drops its
+own database on DATABASE_URL's server (or the embedded one) and refreshes benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx2
+import psycopg
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, insert, text
+
+from benchmarks.common import (
+    libpq_dsn,
+    machine,
+    percentile,
+    throwaway_database,
+    time_calls,
+    time_interleaved,
+    today,
+    write_results,
+)
+from skilltree.app import create_app
+from skilltree.catalog.repository import TREE_DOCUMENT_SQL
+from skilltree.catalog.schemas import TreeDocument
+from skilltree.db import migrate
+from skilltree.db.base import new_id
+from skilltree.db.session import create_db_engine
+from skilltree.models import (
+    DifficultyLevel,
+    Skill,
+    SkillCategory,
+    SkillDependency,
+    SkillTree,
+    SkillType,
+)
+
+LAYERS, PER_LAYER = 20, 50
+RUNS, WARMUP = 300, 30
+SEED = 20250914
+SLUG = "benchmark-tree"
+TARGET_MS, TARGET_RATIO = 20.0, 3.0
+
+
+def skill_row(rng: random.Random, tree_id: str, layer: int, column: int) -> dict[str, object]:
+    """One skill, filled about as a real tree's skills are."""
+    return {
+        "id": new_id(),
+        "skill_tree_id": tree_id,
+        "key": f"skill-{layer}-{column}",
+        "name": f"Skill {layer}.{column}",
+        "short_name": f"S{layer}.{column}",
+        "description": f"Layer {layer}, column {column}: " + "lorem ipsum " * 12,
+        "learning_objectives": [f"Objective {k} of skill {layer}.{column}" for k in (1, 2, 3)],
+        "skill_type": rng.choice(list(SkillType)),
+        "difficulty": list(DifficultyLevel)[layer * 4 // LAYERS],
+        "estimated_minutes": rng.randrange(15, 240, 15),
+        "xp_value": rng.choice([10, 25, 50, 75]),
+        "position_x": column * 120.0,
+        "position_y": layer * 160.0,
+        "node_size": rng.randint(1, 3),
+        "content": {"type": "structured", "modules": [{"title": "Basics", "type": "article"}]},
+        "resources": [{"type": "link", "title": "Docs", "url": f"https://example.org/{layer}"}],
+        "is_milestone": column == 0,
+    }
+
+
+def build_tree(engine: Engine) -> int:
+    """A published tree of LAYERS x PER_LAYER skills as a layered DAG; returns the edge count."""
+    rng = random.Random(SEED)
+    category_id, tree_id = new_id(), new_id()
+    skills: list[dict[str, object]] = []
+    edges: list[dict[str, object]] = []
+    earlier: list[str] = []
+    for layer in range(LAYERS):
+        layer_skills = [skill_row(rng, tree_id, layer, column) for column in range(PER_LAYER)]
+        for skill in layer_skills:
+            needs = rng.sample(earlier, rng.randint(1, 3)) if earlier else []
+            edges += [
+                {"skill_id": skill["id"], "depends_on_id": need, "skill_tree_id": tree_id}
+                for need in needs
+            ]
+        skills += layer_skills
+        earlier += [str(skill["id"]) for skill in layer_skills]
+    with engine.begin() as conn:
+        conn.execute(
+            insert(SkillCategory),
+            [{"id": category_id, "name": "Benchmarks", "slug": "benchmarks"}],
+        )
+        conn.execute(
+            insert(SkillTree),
+            [
+                {
+                    "id": tree_id,
+                    "category_id": category_id,
+                    "name": "Benchmark tree",
+                    "slug": SLUG,
+                    "tags": ["benchmark"],
+                    "layout_config": {"nodeSpacing": 120, "levelHeight": 160},
+                    "is_published": True,
+                }
+            ],
+        )
+        conn.execute(insert(Skill), skills)
+        conn.execute(insert(SkillDependency), edges)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+    return len(edges)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    """uvicorn serving the app on `port` (its own process), once /health answers."""
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "uvicorn", "skilltree.app:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+        ],
+        env=os.environ | {"DATABASE_URL": url},
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                return server
+        except httpx2.TransportError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("uvicorn did not come up within 30 s")
+
+
+FLOOR = "floor: the SQL through plain psycopg"
+ASGI = "ASGI in-process (TestClient)"
+HTTP = "HTTP, uvicorn (own process)"
+PYDANTIC = "not taken: Pydantic parse + dump of the document"
+
+
+def measure(url: str, engine: Engine) -> tuple[dict[str, list[float]], int]:
+    """Timings (ms) of each path, floor first, and the document's size in bytes; checks that
+    every path returns the same document."""
+    path = f"/api/v1/trees/{SLUG}"
+    with ExitStack() as stack:
+        conn = stack.enter_context(psycopg.connect(libpq_dsn(url), autocommit=True))
+        client = stack.enter_context(TestClient(create_app(engine)))
+        port = free_port()
+        server = start_server(url, port)
+        stack.callback(server.wait, 10)
+        stack.callback(server.terminate)
+        http = stack.enter_context(httpx2.Client(base_url=f"http://127.0.0.1:{port}"))
+
+        def floor() -> str:
+            # Auto-prepared by psycopg after a few runs, as on the app's pooled connections.
+            row = conn.execute(TREE_DOCUMENT_SQL, {"slug": SLUG}).fetchone()
+            assert row is not None
+            return str(row[0])
+
+        expected = floor()
+        assert client.get(path).text == expected
+        assert http.get(path).text == expected
+        samples = time_interleaved(
+            {
+                FLOOR: floor,
+                ASGI: lambda: client.get(path).raise_for_status(),
+                HTTP: lambda: http.get(path).raise_for_status(),
+            },
+            runs=RUNS,
+            warmup=WARMUP,
+        )
+    samples[PYDANTIC] = time_calls(
+        lambda: TreeDocument.model_validate_json(expected).model_dump_json(by_alias=True),
+        runs=RUNS // 3,
+        warmup=3,
+    )
+    return samples, len(expected.encode())
+
+
+def report(samples: dict[str, list[float]], size: int, edges: int, where: str) -> str:
+    """The markdown section for RESULTS.md."""
+    size_kb = size / 1024
+    floor_p50 = percentile(samples[FLOOR], 0.5)
+    rows = [
+        f"| {name} | {percentile(s, 0.5):.2f} | {percentile(s, 0.95):.2f} "
+        f"| {percentile(s, 0.5) / floor_p50:.2f}x |"
+        for name, s in samples.items()
+    ]
+    http_p50 = percentile(samples[HTTP], 0.5)
+    ratio = http_p50 / floor_p50
+    fast_enough = "met" if http_p50 <= TARGET_MS else "**not met**"
+    close_enough = "met" if ratio <= TARGET_RATIO else "**not met**"
+    return f"""
+## GET /api/v1/trees/{{slug}}: one tree of {LAYERS * PER_LAYER:,} skills
+
+`python -m benchmarks.bench_tree_document`, {today()}, on {where}.
+
+A published tree of {LAYERS * PER_LAYER:,} active skills: a layered DAG of {LAYERS} layers of
+{PER_LAYER}, every skill past the first layer needing 1-3 skills of earlier layers
+({edges:,} edges, seed {SEED}). The document is {size_kb:,.0f} KiB of JSON. Each path is timed
+over {RUNS} sequential requests after {WARMUP} warm-up ones, the three paths taking turns in
+blocks of {RUNS // 10} so that a busy moment of the machine hits them alike (the Pydantic row:
+{RUNS // 3} runs on its own).
+
+| path | p50 ms | p95 ms | p50 / floor p50 |
+| --- | ---: | ---: | ---: |
+{chr(10).join(rows)}
+
+**Targets** for HTTP: p50 <= {TARGET_MS:.0f} ms: {fast_enough} ({http_p50:.2f} ms);
+p50 <= {TARGET_RATIO:.0f}x the floor: {close_enough} ({ratio:.2f}x). The app's own share of the HTTP
+p50 is {http_p50 - floor_p50:.2f} ms; the rest is PostgreSQL building the document.
+
+- *floor*: `src/skilltree/catalog/tree_document.sql` run through one plain psycopg connection
+  (autocommit, auto-prepared), fetching PostgreSQL's JSON text: the cost of the work itself.
+- *ASGI in-process*: the FastAPI app through starlette's TestClient, session per request
+  (pool checkout, BEGIN, the same one statement, COMMIT).
+- *HTTP*: the same app under uvicorn in its own process, an httpx2 client with keep-alive.
+- The endpoint sends PostgreSQL's text as it is (`Response`, `response_model` kept for OpenAPI):
+  parsing and re-serialising it through the Pydantic `TreeDocument` would add the last row's
+  cost to every request.
+"""
+
+
+def main() -> None:
+    """Build the data, time every path, print the table and refresh RESULTS.md."""
+    with throwaway_database("tree_document") as url:
+        engine = create_db_engine(url)
+        try:
+            migrate.upgrade(engine)
+            edges = build_tree(engine)
+            where = machine(url)
+            samples, size = measure(url, engine)
+            section = report(samples, size, edges, where)
+        finally:
+            engine.dispose()
+    print(section)
+    write_results("bench_tree_document", section)
+
+
+if __name__ == "__main__":
+    main()

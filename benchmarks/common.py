@@ -1,0 +1,120 @@
+"""What every benchmark needs: a throwaway database, timings, the machine, RESULTS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import make_url
+
+from skilltree.db.session import sqlalchemy_url
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def server_url() -> str:
+    """The server to benchmark on: DATABASE_URL's, or the embedded one (started on demand)."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return sqlalchemy_url(configured)
+    from skilltree.db.embedded import embedded_url
+
+    data_dir = Path(os.environ.get("SKILLTREE_DATA_DIR", ".skilltree"))
+    return embedded_url(data_dir, "postgres")
+
+
+def libpq_dsn(url: str) -> str:
+    """`url` (SQLAlchemy form) as a libpq connection string for plain psycopg."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def throwaway_database(purpose: str) -> Iterator[str]:
+    """A new empty database on the server for this run, dropped afterwards; yields its URL."""
+    server = server_url()
+    prefix = make_url(server).database if os.environ.get("DATABASE_URL") else "skilltree"
+    name = f"{prefix}_bench_{purpose}_{os.getpid()}"
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
+        conn.execute(drop)
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
+            conn.execute(drop)
+
+
+def time_calls(call: Callable[[], object], *, runs: int, warmup: int) -> list[float]:
+    """Milliseconds taken by each of `runs` calls, after `warmup` untimed ones."""
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def time_interleaved(
+    calls: dict[str, Callable[[], object]], *, runs: int, warmup: int, rounds: int = 10
+) -> dict[str, list[float]]:
+    """`time_calls` for each of `calls`, taking turns in `rounds` blocks, so that load changes on
+    the machine during the run hit every path alike."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for call in calls.values():
+        time_calls(call, runs=0, warmup=warmup)
+    for _ in range(rounds):
+        for name, call in calls.items():
+            samples[name] += time_calls(call, runs=runs // rounds, warmup=0)
+    return samples
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The `fraction` quantile of `samples` (nearest rank)."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def machine(url: str) -> str:
+    """CPU model, cores, current load and PostgreSQL version, on one line."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        cpu = found.group(1).strip() if found else cpu
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    version = row[0] if row else "unknown"
+    load = os.getloadavg()[0]
+    return (
+        f"{cpu}, {os.cpu_count()} cores (load average {load:.2f} at start), "
+        f"PostgreSQL {version}, Python {platform.python_version()}"
+    )
+
+
+def today() -> str:
+    """Today's date (UTC), for result headers."""
+    return datetime.now(UTC).date().isoformat()
+
+
+def write_results(section: str, markdown: str) -> None:
+    """Replace this benchmark's section of RESULTS.md (between its markers), or append it."""
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    block = f"{start}\n{markdown.strip()}\n{end}"
+    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text, "utf-8")

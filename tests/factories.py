@@ -1,0 +1,77 @@
+"""Typed factories for catalog rows: sensible defaults, any column overridable, flushed at once."""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from skilltree.models import (
+    Skill,
+    SkillCategory,
+    SkillDependency,
+    SkillTree,
+    SkillTreePrerequisite,
+)
+
+_serial = count(1)
+
+
+def _next() -> int:
+    return next(_serial)
+
+
+def make_category(session: Session, **overrides: Any) -> SkillCategory:
+    """An active category with a unique name and slug."""
+    n = _next()
+    values: dict[str, Any] = {"name": f"Category {n}", "slug": f"category-{n}", "sort_order": 0}
+    category = SkillCategory(**(values | overrides))
+    session.add(category)
+    session.flush()
+    return category
+
+
+def make_tree(session: Session, category: SkillCategory, **overrides: Any) -> SkillTree:
+    """A published tree in `category` with a unique name and slug."""
+    n = _next()
+    values: dict[str, Any] = {
+        "category_id": category.id,
+        "name": f"Tree {n}",
+        "slug": f"tree-{n}",
+        "is_published": True,
+    }
+    tree = SkillTree(**(values | overrides))
+    session.add(tree)
+    session.flush()
+    return tree
+
+
+def make_skill(session: Session, tree: SkillTree, **overrides: Any) -> Skill:
+    """An active skill in `tree` with a unique name and key."""
+    n = _next()
+    values: dict[str, Any] = {"skill_tree_id": tree.id, "name": f"Skill {n}", "key": f"skill-{n}"}
+    skill = Skill(**(values | overrides))
+    session.add(skill)
+    session.flush()
+    return skill
+
+
+def add_dependency(session: Session, skill: Skill, depends_on: Skill) -> SkillDependency:
+    """Make `skill` need `depends_on` first (both in the same tree)."""
+    edge = SkillDependency(
+        skill_id=skill.id, depends_on_id=depends_on.id, skill_tree_id=skill.skill_tree_id
+    )
+    session.add(edge)
+    session.flush()
+    return edge
+
+
+def add_tree_prerequisite(
+    session: Session, tree: SkillTree, prerequisite: SkillTree
+) -> SkillTreePrerequisite:
+    """Make `tree` ask that `prerequisite` be learnt first."""
+    edge = SkillTreePrerequisite(skill_tree_id=tree.id, prerequisite_id=prerequisite.id)
+    session.add(edge)
+    session.flush()
+    return edge
