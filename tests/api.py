@@ -19,18 +19,21 @@ def api_client(engine: Engine, session: Session, **options: Any) -> Iterator[Tes
     """A TestClient (`options` go to it) whose requests use `session` as their unit of work.
 
     Each request starts from what the database holds (the session's objects are expired) and
-    commits or rolls back as in production; with the test session, a commit only releases a
-    savepoint, so the test's transaction still rolls everything back.
+    commits or rolls back as in production, inside a savepoint of the test's transaction, which
+    still rolls everything back at the end.
     """
     app = create_app(engine)
 
     def test_session() -> Iterator[Session]:
         session.expire_all()
+        # Each request in its own savepoint: a failed request undoes only its own writes,
+        # never the rows the test set up before it.
+        request = session.begin_nested()
         try:
             yield session
-            session.commit()
+            request.commit()
         except BaseException:
-            session.rollback()
+            request.rollback()
             raise
 
     app.dependency_overrides[get_session] = test_session

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
+from tests.api import api_client
 from tests.databases import create_database, drop_database, test_database_name
 
 
@@ -40,3 +42,10 @@ def session(connection: Connection) -> Iterator[Session]:
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     ) as session:
         yield session
+
+
+@pytest.fixture
+def client(engine: Engine, session: Session) -> Iterator[TestClient]:
+    """An API client whose requests run on the test's session (rolled back with it)."""
+    with api_client(engine, session) as client:
+        yield client

@@ -182,6 +182,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the API; `engine` defaults to the configured database's."""
     from skilltree.accounts.endpoints import router as accounts_router
     from skilltree.catalog.endpoints import router as catalog_router
+    from skilltree.graph.endpoints import router as graph_router
 
     settings = get_settings()
     app = FastAPI(
@@ -198,6 +199,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.include_router(accounts_router, prefix="/api/v1")
     app.include_router(catalog_router, prefix="/api/v1")
+    app.include_router(graph_router, prefix="/api/v1")
 
     @app.get("/health", tags=["operations"])
     def health(request: Request) -> JSONResponse:

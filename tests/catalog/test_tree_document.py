@@ -24,11 +24,12 @@ from tests.factories import (
 
 @pytest.fixture
 def statements(connection: Connection) -> Iterator[list[str]]:
-    """The SQL statements run on the test's connection from now on."""
+    """The SQL statements run on the test's connection from now on (savepoints aside)."""
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            seen.append(statement)
 
     event.listen(connection, "before_cursor_execute", record)
     yield seen
