@@ -139,6 +139,9 @@ SPEC_FOREIGN_KEYS = {
     ("skill_tree_prerequisites", ("skill_tree_id",), "skill_trees", "c"),
     ("skill_tree_prerequisites", ("prerequisite_id",), "skill_trees", "c"),
     ("user_skill_progress", ("skill_id", "skill_tree_id"), "skills", "c"),
+    # Tables of ours: the audit trail and idempotency keys go with their user.
+    ("progress_events", ("user_id",), "users", "c"),
+    ("idempotency_keys", ("user_id",), "users", "c"),
 }
 
 SPEC_TYPES = {
@@ -221,10 +224,13 @@ def test_enum_types_have_spec_values(connection: Connection) -> None:
             "JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname"
         )
     ).all()
-    # Deviation: UserRole (users.role) is ours, for authoring rights.
+    # Deviations: UserRole (users.role) for authoring rights; ProgressEventKind for the audit trail.
     assert {name: list(values) for name, values in rows} == SPEC_ENUMS | {
-        "UserRole": ["LEARNER", "AUTHOR", "ADMIN"]
-    }
+        "UserRole": ["LEARNER", "AUTHOR", "ADMIN"],
+        "ProgressEventKind": [
+            "ENROLL", "START", "COMPLETE", "SKIP", "ACTIVITY", "UNLOCK", "ACHIEVEMENT", "LEVEL_UP"
+        ],
+    }  # fmt: skip
 
 
 def test_foreign_keys_and_cascades(connection: Connection) -> None:

@@ -14,13 +14,15 @@ from skilltree.models.enums import (
     AchievementRarity,
     CompletionMethod,
     DifficultyLevel,
+    ProgressEventKind,
     SkillProgressStatus,
     SkillType,
     TreeProgressStatus,
     UserRole,
 )
 from skilltree.models.gamification import Achievement, UserAchievement
-from skilltree.models.progress import UserSkillProgress, UserSkillTreeProgress
+from skilltree.models.progress import ProgressEvent, UserSkillProgress, UserSkillTreeProgress
+from skilltree.models.requests import IdempotencyRecord
 
 __all__ = [
     "Achievement",
@@ -29,6 +31,9 @@ __all__ = [
     "Base",
     "CompletionMethod",
     "DifficultyLevel",
+    "IdempotencyRecord",
+    "ProgressEvent",
+    "ProgressEventKind",
     "Skill",
     "SkillCategory",
     "SkillDependency",

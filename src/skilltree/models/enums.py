@@ -83,6 +83,19 @@ class UserRole(enum.StrEnum):
     ADMIN = "ADMIN"
 
 
+class ProgressEventKind(enum.StrEnum):
+    """What happened in a learner's progress (the audit trail; not in the spec)."""
+
+    ENROLL = "ENROLL"
+    START = "START"
+    COMPLETE = "COMPLETE"
+    SKIP = "SKIP"
+    ACTIVITY = "ACTIVITY"
+    UNLOCK = "UNLOCK"
+    ACHIEVEMENT = "ACHIEVEMENT"
+    LEVEL_UP = "LEVEL_UP"
+
+
 def pg_enum(python_enum: type[enum.StrEnum]) -> Enum:
     """The PostgreSQL enum type for `python_enum`, named exactly as the spec (e.g. "SkillType")."""
     return Enum(

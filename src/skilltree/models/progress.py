@@ -6,15 +6,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from skilltree.db.base import Base, IdMixin, TimestampMixin
 from skilltree.models.enums import (
     CompletionMethod,
+    ProgressEventKind,
     SkillProgressStatus,
     TreeProgressStatus,
     pg_enum,
@@ -123,4 +128,35 @@ class UserSkillProgress(IdMixin, TimestampMixin, Base):
         CheckConstraint(
             "status <> 'COMPLETED' OR completed_at IS NOT NULL", name="completed_has_completed_at"
         ),
+    )
+
+
+class ProgressEvent(Base):
+    """One event of a learner's progress, appended in the event's own transaction, never updated.
+
+    The primary key includes `occurred_at` so the table can be partitioned by month unchanged.
+    Skill and tree ids are kept without foreign keys: the history outlives deleted skills.
+    """
+
+    __tablename__ = "progress_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    user_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
+    )
+    kind: Mapped[ProgressEventKind] = mapped_column(pg_enum(ProgressEventKind))
+    skill_tree_id: Mapped[str | None] = mapped_column(Text)
+    skill_id: Mapped[str | None] = mapped_column(Text)
+    achievement_id: Mapped[str | None] = mapped_column(Text)
+    xp_delta: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+    __table_args__ = (
+        PrimaryKeyConstraint("id", "occurred_at", name="progress_events_pkey"),
+        Index("idx_progress_event_user_time", "user_id", "occurred_at"),
+        Index("idx_progress_event_time", "occurred_at"),
+        Index("idx_progress_event_tree_time", "skill_tree_id", "occurred_at"),
     )

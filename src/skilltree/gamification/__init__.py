@@ -1,0 +1,1 @@
+"""Gamification: XP levels, daily streaks, achievements."""
