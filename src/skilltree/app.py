@@ -74,18 +74,23 @@ def problem(
 class BodySizeLimit:
     """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.path_limits = dict(path_limits or {})
+        """Other limits for exact paths (tree-file imports need far more than other bodies)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"], self.limit)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         received = 0
         refused = False
@@ -98,9 +103,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     refused = True
-                    await self._refuse(scope, receive, send)
+                    await self._refuse(scope, receive, send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -110,9 +115,9 @@ class BodySizeLimit:
 
         await self.app(scope, limited_receive, guarded_send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem(
-            413, f"The request body is larger than {self.limit} bytes.", code="BodyTooLarge"
+            413, f"The request body is larger than {limit} bytes.", code="BodyTooLarge"
         )
         await response(scope, receive, send)
 
@@ -183,6 +188,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from skilltree.accounts.endpoints import router as accounts_router
     from skilltree.catalog.endpoints import router as catalog_router
     from skilltree.graph.endpoints import router as graph_router
+    from skilltree.treefile.endpoints import IMPORT_PATH
+    from skilltree.treefile.endpoints import router as treefile_router
+    from skilltree.treefile.schemas import MAX_TREE_FILE_BYTES
 
     settings = get_settings()
     app = FastAPI(
@@ -196,9 +204,14 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.sessionmaker = session_factory(app.state.engine)
     _install_error_handlers(app)
     _install_docs(app)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        path_limits={f"/api/v1{IMPORT_PATH}": MAX_TREE_FILE_BYTES},
+    )
     app.include_router(accounts_router, prefix="/api/v1")
     app.include_router(catalog_router, prefix="/api/v1")
+    app.include_router(treefile_router, prefix="/api/v1")
     app.include_router(graph_router, prefix="/api/v1")
 
     @app.get("/health", tags=["operations"])

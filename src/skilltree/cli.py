@@ -12,6 +12,7 @@ from skilltree.config import get_settings
 from skilltree.db.commands import db_app
 from skilltree.errors import DatabaseUnavailable
 from skilltree.terminal import connect, fail
+from skilltree.treefile.commands import tree_app
 
 app = typer.Typer(help="SkillTree: skill-tree learning engine on PostgreSQL.", no_args_is_help=True)
 
@@ -61,6 +62,7 @@ def run(
 
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(tree_app, name="tree")
 
 
 def main() -> None:

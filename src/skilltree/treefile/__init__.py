@@ -1,0 +1,1 @@
+"""Tree files: import and export whole skill trees as versioned JSON documents."""

@@ -1,0 +1,1 @@
+"""Tree files: import and export."""
