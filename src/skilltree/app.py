@@ -27,6 +27,8 @@ logger = logging.getLogger("skilltree")
 STATUS_BY_ERROR: dict[type[errors.SkillTreeError], int] = {
     errors.NotFound: 404,
     errors.AlreadyExists: 409,
+    errors.Conflict: 409,
+    errors.DependencyCycle: 409,
     errors.InvalidInput: 400,
     errors.InvalidCredentials: 401,
     errors.NotAuthenticated: 401,
@@ -52,9 +54,11 @@ def problem(
     instance: str | None = None,
     field_errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
-    """An RFC 9457 problem+json response."""
+    """An RFC 9457 problem+json response; `extra` adds members (never over the standard ones)."""
     body: dict[str, Any] = {
+        **(extra or {}),
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -135,6 +139,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             field_errors=field_errors,
             headers=headers,
+            extra=exc.extra,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -187,7 +192,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the API; `engine` defaults to the configured database's."""
     from skilltree.accounts.endpoints import router as accounts_router
     from skilltree.catalog.endpoints import router as catalog_router
+    from skilltree.gamification.endpoints import router as gamification_router
     from skilltree.graph.endpoints import router as graph_router
+    from skilltree.progress.endpoints import router as progress_router
     from skilltree.treefile.endpoints import IMPORT_PATH
     from skilltree.treefile.endpoints import router as treefile_router
     from skilltree.treefile.schemas import MAX_TREE_FILE_BYTES
@@ -213,6 +220,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(catalog_router, prefix="/api/v1")
     app.include_router(treefile_router, prefix="/api/v1")
     app.include_router(graph_router, prefix="/api/v1")
+    app.include_router(progress_router, prefix="/api/v1")
+    app.include_router(gamification_router, prefix="/api/v1")
 
     @app.get("/health", tags=["operations"])
     def health(request: Request) -> JSONResponse:

@@ -25,9 +25,17 @@ class FieldError:
 class SkillTreeError(Exception):
     """Something went wrong in SkillTree."""
 
-    def __init__(self, message: str | None = None, *, errors: list[FieldError] | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         self.message = message or (type(self).__doc__ or "").strip().splitlines()[0]
         self.errors = errors or []
+        self.extra = extra or {}
+        """More members of the error's answer (JSON values), e.g. the skills of a cycle."""
         super().__init__(self.message)
 
     @property
@@ -48,6 +56,10 @@ class InvalidInput(SkillTreeError):
     """The input breaks a rule of SkillTree."""
 
 
+class DependencyCycle(SkillTreeError):
+    """The prerequisites would form a cycle."""
+
+
 class InvalidCredentials(SkillTreeError):
     """The login or password is not correct."""
 
@@ -62,3 +74,19 @@ class Forbidden(SkillTreeError):
 
 class DatabaseUnavailable(SkillTreeError):
     """The database cannot be reached."""
+
+
+class Conflict(SkillTreeError):
+    """The request conflicts with the current state."""
+
+
+class SkillLocked(Conflict):
+    """This skill is locked: some of its prerequisites are not satisfied yet."""
+
+
+class InvalidTransition(Conflict):
+    """The skill cannot go from its current state to the one asked for."""
+
+
+class IdempotencyKeyReused(Conflict):
+    """This Idempotency-Key was already used for a different request."""

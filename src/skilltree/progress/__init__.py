@@ -1,0 +1,1 @@
+"""Learner progress: enrolment, skill states and transitions, and everything a completion causes."""

@@ -1,0 +1,119 @@
+"""Progress API: enrol, start, complete, skip, record activity; your progress.
+
+Every POST accepts an `Idempotency-Key` header: a retry with the same key gets the first answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from skilltree.dependencies import CurrentUser, DbSession
+from skilltree.idempotency import fingerprint, run_once
+from skilltree.models import User
+from skilltree.progress import service
+from skilltree.progress.schemas import (
+    ActivityRequest,
+    CompleteRequest,
+    MyProgress,
+    ProgressOutcome,
+)
+
+router = APIRouter(tags=["progress"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="A unique string (up to 200 characters): a retry with it gets the first answer",
+    ),
+]
+
+
+def _once(
+    session: Session,
+    user: User,
+    request: Request,
+    key: str | None,
+    body: BaseModel | None,
+    work: Callable[[], ProgressOutcome],
+) -> ProgressOutcome:
+    request_print = fingerprint(request.method, request.url.path, body)
+    return run_once(session, user.id, key, request_print, ProgressOutcome, work)
+
+
+@router.post("/trees/{slug}/enroll", response_model=ProgressOutcome)
+def enroll(
+    slug: str, request: Request, session: DbSession, user: CurrentUser, key: IdempotencyKey = None
+) -> ProgressOutcome:
+    """Enrol in a tree: skills without prerequisites become AVAILABLE (again: nothing changes)."""
+    return _once(session, user, request, key, None, lambda: service.enrol(session, user, slug))
+
+
+@router.post("/skills/{skill_id}/start", response_model=ProgressOutcome)
+def start(
+    skill_id: str,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    key: IdempotencyKey = None,
+) -> ProgressOutcome:
+    """Start an AVAILABLE skill; 409 with the missing prerequisites while it is LOCKED."""
+    return _once(session, user, request, key, None, lambda: service.start(session, user, skill_id))
+
+
+@router.post("/skills/{skill_id}/complete", response_model=ProgressOutcome)
+def complete(
+    skill_id: str,
+    body: CompleteRequest,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    key: IdempotencyKey = None,
+) -> ProgressOutcome:
+    """Complete a skill: XP once, dependents unlocked, tree progress, streak, level, badges."""
+    return _once(
+        session, user, request, key, body, lambda: service.complete(session, user, skill_id, body)
+    )
+
+
+@router.post("/skills/{skill_id}/skip", response_model=ProgressOutcome)
+def skip(
+    skill_id: str,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    key: IdempotencyKey = None,
+) -> ProgressOutcome:
+    """Skip an optional skill; what it alone held back becomes AVAILABLE."""
+    return _once(session, user, request, key, None, lambda: service.skip(session, user, skill_id))
+
+
+@router.post("/skills/{skill_id}/activity", response_model=ProgressOutcome)
+def activity(
+    skill_id: str,
+    body: ActivityRequest,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    key: IdempotencyKey = None,
+) -> ProgressOutcome:
+    """Record minutes spent on a skill (one attempt); counts toward streak and hours learned."""
+    return _once(
+        session,
+        user,
+        request,
+        key,
+        body,
+        lambda: service.record_activity(session, user, skill_id, body.minutes),
+    )
+
+
+@router.get("/me/progress", response_model=MyProgress)
+def my_progress(session: DbSession, user: CurrentUser) -> MyProgress:
+    """Your totals (XP, level, streak, statistics) and every tree you are enrolled in."""
+    return service.my_progress(session, user)

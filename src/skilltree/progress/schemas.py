@@ -1,0 +1,132 @@
+"""Progress API shapes (camelCase JSON)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from skilltree.models import (
+    AchievementRarity,
+    CompletionMethod,
+    SkillProgressStatus,
+    TreeProgressStatus,
+)
+from skilltree.schemas import CamelModel
+
+Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
+
+
+class CompleteRequest(CamelModel):
+    """How a skill was completed; `score` is required for ASSESSMENT."""
+
+    method: CompletionMethod = CompletionMethod.MANUAL
+    score: Annotated[float, Field(ge=0, le=100)] | None = None
+    assessment_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    evidence: dict[str, Any] | None = None
+    minutes_spent: Minutes | None = None
+
+
+class ActivityRequest(CamelModel):
+    """Time spent on a skill in one sitting (counts one attempt)."""
+
+    minutes: Minutes
+
+
+class SkillState(CamelModel):
+    """A learner's state in one skill."""
+
+    skill_id: str
+    status: SkillProgressStatus
+    progress_percent: float = 0
+    time_spent_minutes: int = 0
+    attempts_count: int = 0
+    completion_method: CompletionMethod | None = None
+    completion_score: float | None = None
+    unlocked_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class TreeProgress(CamelModel):
+    """A learner's progress through one tree."""
+
+    skill_tree_id: str
+    status: TreeProgressStatus
+    progress_percent: float
+    skills_completed: int
+    total_skills: int
+    time_spent_minutes: int
+    milestones_reached: list[str]
+    started_at: datetime | None
+    last_activity_at: datetime | None
+    completed_at: datetime | None
+
+
+class ProfileSummary(CamelModel):
+    """A learner's totals after the event."""
+
+    total_xp: int
+    current_level: int
+    current_streak: int
+    max_streak: int
+    skills_completed: int
+    hours_learned: float
+    trees_started: int
+    trees_completed: int
+
+
+class SkillRef(CamelModel):
+    """A skill by id and name."""
+
+    id: str
+    name: str
+
+
+class EarnedAchievement(CamelModel):
+    """An achievement the learner has earned."""
+
+    id: str
+    name: str
+    description: str
+    xp_reward: int
+    badge_icon: str | None
+    badge_color: str | None
+    rarity: AchievementRarity
+    earned_at: datetime | None = None
+
+
+class ProgressOutcome(CamelModel):
+    """Everything one progress event changed (`changed` is false for a repeated request)."""
+
+    skill: SkillState | None
+    changed: bool
+    xp_awarded: int
+    level_up: bool
+    unlocked: list[SkillRef]
+    achievements: list[EarnedAchievement]
+    tree: TreeProgress
+    profile: ProfileSummary
+
+
+class TreeRef(CamelModel):
+    """A tree by id, slug and name."""
+
+    id: str
+    slug: str
+    name: str
+
+
+class EnrolledTree(CamelModel):
+    """A tree the learner is enrolled in, with their progress."""
+
+    tree: TreeRef
+    progress: TreeProgress
+
+
+class MyProgress(CamelModel):
+    """The learner's totals and every tree they are enrolled in."""
+
+    profile: ProfileSummary
+    trees: list[EnrolledTree]

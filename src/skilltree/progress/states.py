@@ -1,0 +1,57 @@
+"""Skill states as the rules define them, from a tree's prerequisites and a learner's rows.
+
+Pure functions (no database). A skill with no row, or a row saying LOCKED or AVAILABLE, takes its
+state from its prerequisites: AVAILABLE when every active prerequisite is satisfied (COMPLETED, or
+SKIPPED when optional), else LOCKED. IN_PROGRESS, COMPLETED and SKIPPED are what the row says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from skilltree.graph import dag
+from skilltree.models import SkillProgressStatus as Status
+
+RECORDED = frozenset({Status.IN_PROGRESS, Status.COMPLETED, Status.SKIPPED})
+
+
+def is_satisfied(skill: str, rows: Mapping[str, Status], optional: Collection[str]) -> bool:
+    """Whether `skill` no longer holds back the skills that need it."""
+    status = rows.get(skill)
+    return status is Status.COMPLETED or (status is Status.SKIPPED and skill in optional)
+
+
+def state_of(
+    skill: str,
+    needs: Mapping[str, list[str]],
+    rows: Mapping[str, Status],
+    optional: Collection[str],
+) -> Status:
+    """The learner's state in `skill`."""
+    status = rows.get(skill)
+    if status in RECORDED:
+        return status
+    if all(is_satisfied(p, rows, optional) for p in needs.get(skill, ())):
+        return Status.AVAILABLE
+    return Status.LOCKED
+
+
+def missing_prerequisites(
+    skill: str,
+    needs: Mapping[str, list[str]],
+    rows: Mapping[str, Status],
+    optional: Collection[str],
+) -> list[str]:
+    """The prerequisites of `skill`, at any depth, not yet satisfied: nearest first."""
+    distance = dag.transitive_prerequisites(needs, skill)
+    missing = [p for p in distance if not is_satisfied(p, rows, optional)]
+    return sorted(missing, key=lambda p: (distance[p], p))
+
+
+def tree_is_complete(
+    skills: Collection[str], rows: Mapping[str, Status], optional: Collection[str]
+) -> bool:
+    """Whether every non-optional active skill is done (completed, or skipped)."""
+    return all(
+        rows.get(s) in {Status.COMPLETED, Status.SKIPPED} for s in skills if s not in optional
+    ) and any(rows.get(s) is Status.COMPLETED for s in skills)
