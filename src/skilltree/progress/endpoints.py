@@ -8,18 +8,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from skilltree.dependencies import CurrentUser, DbSession
 from skilltree.idempotency import fingerprint, run_once
 from skilltree.models import User
-from skilltree.progress import service
+from skilltree.progress import paths, service
 from skilltree.progress.schemas import (
     ActivityRequest,
     CompleteRequest,
+    LearningPath,
     MyProgress,
+    NextSkills,
     ProgressOutcome,
 )
 
@@ -117,3 +119,25 @@ def activity(
 def my_progress(session: DbSession, user: CurrentUser) -> MyProgress:
     """Your totals (XP, level, streak, statistics) and every tree you are enrolled in."""
     return service.my_progress(session, user)
+
+
+@router.get("/me/trees/{slug}/path", response_model=LearningPath)
+def path_to_skill(
+    slug: str,
+    to: Annotated[str, Query(description="The id of the skill to reach.")],
+    session: DbSession,
+    user: CurrentUser,
+) -> LearningPath:
+    """The skills you still need to reach a target skill, in a valid order, with minutes and XP."""
+    return paths.path_to(session, user, slug, to)
+
+
+@router.get("/me/trees/{slug}/next", response_model=NextSkills)
+def next_skills(
+    slug: str,
+    session: DbSession,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> NextSkills:
+    """What to learn next: started skills, then milestones, then what unlocks the most; with why."""
+    return paths.next_skills(session, user, slug, limit)

@@ -37,6 +37,8 @@ class SkillFacts:
     is_milestone: bool
     estimated_minutes: int | None
     assessments: list[Any] | None
+    position_x: float
+    position_y: float
 
 
 @dataclass
@@ -96,6 +98,8 @@ def tree_view(session: Session, user_id: str, tree: SkillTree) -> TreeView:
                 Skill.is_milestone,
                 Skill.estimated_minutes,
                 Skill.assessments,
+                Skill.position_x,
+                Skill.position_y,
             ).where(Skill.skill_tree_id == tree.id, Skill.is_active)
         )
     }

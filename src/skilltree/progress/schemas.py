@@ -130,3 +130,37 @@ class MyProgress(CamelModel):
 
     profile: ProfileSummary
     trees: list[EnrolledTree]
+
+
+class PathStep(CamelModel):
+    """A skill on a learner's way, with its state and what it takes and gives."""
+
+    id: str
+    name: str
+    status: SkillProgressStatus
+    estimated_minutes: int | None
+    xp_value: int
+
+
+class LearningPath(CamelModel):
+    """The skills a learner still needs to reach `target`, in a valid order, with totals."""
+
+    target: SkillRef
+    steps: list[PathStep]
+    total_minutes: int
+    total_xp: int
+
+
+class Recommendation(CamelModel):
+    """A skill to learn next, and why."""
+
+    skill: PathStep
+    is_milestone: bool
+    unlocks: list[SkillRef]
+    reason: str
+
+
+class NextSkills(CamelModel):
+    """The best skills to learn next in a tree, best first."""
+
+    recommendations: list[Recommendation]

@@ -67,7 +67,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _visible_tree(tree: SkillTree | None, user: User, what: str) -> SkillTree:
+def visible_tree(tree: SkillTree | None, user: User, what: str) -> SkillTree:
+    """`tree` if the learner may see it, else NotFound("No <what>.")."""
     if tree is None or not may_view_tree(
         is_published=tree.is_published, created_by=tree.created_by, viewer=user
     ):
@@ -307,7 +308,7 @@ def _skill_event(session: Session, user: User, skill_id: str, action: str) -> tu
     if found is None:
         raise NotFound(f"No skill has the id {skill_id!r}.")
     skill, tree = found
-    _visible_tree(tree, user, f"skill has the id {skill_id!r}")
+    visible_tree(tree, user, f"skill has the id {skill_id!r}")
     if not skill.is_active:
         raise InvalidTransition(f"{skill.name!r} is not active: it cannot be {action}.")
     return _begin(session, user, tree), skill.id
@@ -315,7 +316,7 @@ def _skill_event(session: Session, user: User, skill_id: str, action: str) -> tu
 
 def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
     """Enrol the learner in tree `slug` (again: nothing changes); root skills become AVAILABLE."""
-    tree = _visible_tree(repository.find_tree(session, slug), user, f"skill tree {slug!r}")
+    tree = visible_tree(repository.find_tree(session, slug), user, f"skill tree {slug!r}")
     profile = repository.lock_profile(session, user.id)
     view = repository.tree_view(session, user.id, tree)
     change = _Change(view=view, profile=profile, now=_now(), level_before=profile.current_level)

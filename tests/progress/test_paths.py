@@ -1,0 +1,75 @@
+"""Learning paths: the way to a target skill, and what to learn next."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.progress.conftest import Curriculum
+
+
+def complete(client: TestClient, curriculum: Curriculum, key: str, learner: dict[str, str]) -> None:
+    url = f"/api/v1/skills/{curriculum.id(key)}/complete"
+    assert client.post(url, json={}, headers=learner).status_code == 200
+
+
+def names(steps: list[dict[str, object]]) -> list[object]:
+    return [s["name"] for s in steps]
+
+
+def test_path_to_a_skill_lists_what_is_left_in_order(
+    client: TestClient, curriculum: Curriculum, learner: dict[str, str], session: Session
+) -> None:
+    for key, minutes, y in [
+        ("html", 60, 0),
+        ("css", 120, 100),
+        ("js", 240, 100),
+        ("react", 300, 200),
+    ]:
+        curriculum.skills[key].estimated_minutes = minutes
+        curriculum.skills[key].position_y = y
+    curriculum.skills["css"].position_x, curriculum.skills["js"].position_x = 0, 100
+    session.commit()
+    url = f"/api/v1/me/trees/frontend/path?to={curriculum.id('react')}"
+    path = client.get(url, headers=learner).json()
+    assert names(path["steps"]) == ["HTML", "CSS", "JS", "REACT"]
+    assert path["totalMinutes"] == 720
+    assert path["totalXp"] == 50 + 75 + 100 + 200
+    assert [s["status"] for s in path["steps"]] == ["AVAILABLE", "LOCKED", "LOCKED", "LOCKED"]
+    complete(client, curriculum, "html", learner)
+    complete(client, curriculum, "js", learner)
+    after = client.get(url, headers=learner).json()
+    assert names(after["steps"]) == ["CSS", "REACT"]
+    assert after["totalXp"] == 275
+
+
+def test_path_to_a_done_skill_is_empty_and_unknown_is_404(
+    client: TestClient, curriculum: Curriculum, learner: dict[str, str]
+) -> None:
+    complete(client, curriculum, "html", learner)
+    done = client.get(
+        f"/api/v1/me/trees/frontend/path?to={curriculum.id('html')}", headers=learner
+    ).json()
+    assert done["steps"] == []
+    assert client.get("/api/v1/me/trees/frontend/path?to=nope", headers=learner).status_code == 404
+    inactive = f"/api/v1/me/trees/frontend/path?to={curriculum.id('gone')}"
+    assert client.get(inactive, headers=learner).status_code == 404
+
+
+def test_next_skills_rank_started_then_milestones_then_what_unlocks_most(
+    client: TestClient, curriculum: Curriculum, learner: dict[str, str]
+) -> None:
+    first = client.get("/api/v1/me/trees/frontend/next", headers=learner).json()
+    top = first["recommendations"][0]
+    assert top["skill"]["name"] == "HTML"
+    assert sorted(u["name"] for u in top["unlocks"]) == ["CSS", "JS", "QUIZ"]
+    assert "unlocks 3 skills" in top["reason"]
+    complete(client, curriculum, "html", learner)
+    client.post(f"/api/v1/skills/{curriculum.id('js')}/start", headers=learner)
+    ranked = client.get("/api/v1/me/trees/frontend/next", headers=learner).json()
+    assert names([r["skill"] for r in ranked["recommendations"]])[:2] == ["JS", "CSS"]
+    assert ranked["recommendations"][0]["reason"].startswith("You have started it")
+    css = ranked["recommendations"][1]
+    assert [u["name"] for u in css["unlocks"]] == ["LAYOUT"]  # REACT also needs JS
+    limited = client.get("/api/v1/me/trees/frontend/next?limit=1", headers=learner).json()
+    assert len(limited["recommendations"]) == 1
