@@ -1,18 +1,25 @@
-"""Typed factories for catalog rows: sensible defaults, any column overridable, flushed at once."""
+"""Typed factories for users and catalog rows: sensible defaults, any column overridable, flushed
+at once."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from skilltree.accounts.service import token_digest
 from skilltree.models import (
     Skill,
     SkillCategory,
     SkillDependency,
     SkillTree,
     SkillTreePrerequisite,
+    User,
+    UserRole,
+    UserSession,
 )
 
 _serial = count(1)
@@ -20,6 +27,36 @@ _serial = count(1)
 
 def _next() -> int:
     return next(_serial)
+
+
+def make_user(session: Session, role: UserRole = UserRole.LEARNER, **overrides: Any) -> User:
+    """A user with `role`, a unique email and username, and a password no one can sign in with
+    (cheaper than hashing one: use `make_token` to act as them)."""
+    n = _next()
+    values: dict[str, Any] = {
+        "email": f"user{n}@example.com",
+        "username": f"user{n}",
+        "password_hash": "not a hash",
+        "role": role,
+    }
+    user = User(**(values | overrides))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_token(session: Session, user: User) -> str:
+    """A bearer token for a new live session of `user`."""
+    token = secrets.token_urlsafe(16)
+    session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=token_digest(token),
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+    )
+    session.flush()
+    return token
 
 
 def make_category(session: Session, **overrides: Any) -> SkillCategory:

@@ -204,7 +204,7 @@ def test_unknown_slug_is_a_404_problem(client: TestClient) -> None:
         "type": "about:blank",
         "title": "Not Found",
         "status": 404,
-        "detail": "No published skill tree has the slug 'no-such-tree'.",
+        "detail": "No skill tree has the slug 'no-such-tree'.",
         "code": "NotFound",
         "instance": "/api/v1/trees/no-such-tree",
     }

@@ -60,6 +60,7 @@ def test_item_carries_its_category_and_active_skill_count(
         "estimatedHours": 120.0,
         "tags": ["html", "css"],
         "version": "1.0.0",
+        "isPublished": True,
         "isFeatured": False,
         "isAiGenerated": False,
         "category": {"id": category.id, "name": "Web Development", "slug": "web-development"},

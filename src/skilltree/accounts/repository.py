@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import psycopg
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from skilltree.models import User, UserSession
@@ -40,10 +38,3 @@ def find_live_session(
         )
     )
     return session.execute(statement).tuples().one_or_none()
-
-
-def violated_constraint(error: IntegrityError) -> str | None:
-    """The name of the constraint PostgreSQL reported in `error`, if any."""
-    if isinstance(error.orig, psycopg.Error):
-        return error.orig.diag.constraint_name
-    return None

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from skilltree.accounts import repository
 from skilltree.accounts.passwords import hash_password, verify_password
 from skilltree.config import get_settings
+from skilltree.db.constraints import violated_constraint
 from skilltree.documents import DeviceInfo, validate_document
 from skilltree.errors import (
     AlreadyExists,
@@ -110,7 +111,7 @@ def register(
             session.add(user)
             session.flush()
     except IntegrityError as error:
-        field = UNIQUE_USER_FIELDS.get(repository.violated_constraint(error) or "")
+        field = UNIQUE_USER_FIELDS.get(violated_constraint(error) or "")
         if field is None:
             raise
         raise AlreadyExists(

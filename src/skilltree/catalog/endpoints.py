@@ -1,4 +1,5 @@
-"""Catalog API: categories and published trees."""
+"""Catalog API: categories and trees for everyone; writing trees, skills and prerequisites for
+authors (their own trees) and admins (any tree)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,58 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from skilltree.catalog import service
-from skilltree.catalog.schemas import Category, TreeDocument, TreePage
-from skilltree.dependencies import DbSession
-from skilltree.models import DifficultyLevel
+from skilltree.catalog import authoring, service
+from skilltree.catalog.schemas import (
+    Category,
+    DependencyList,
+    PrerequisiteList,
+    SkillCreate,
+    SkillDetail,
+    SkillUpdate,
+    TreeCreate,
+    TreeDocument,
+    TreePage,
+    TreePrerequisites,
+    TreeRef,
+    TreeUpdate,
+)
+from skilltree.dependencies import AuthorUser, DbSession, OptionalUser
+from skilltree.models import DifficultyLevel, User
 
 router = APIRouter(tags=["catalog"])
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {
-        "description": "No published tree has this slug (problem+json, code `NotFound`).",
-        "content": {"application/problem+json": {}},
-    }
+Answers = dict[int | str, dict[str, Any]]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {}}}
+
+
+_TREE_NOT_FOUND: Answers = {
+    404: _problem("No tree has this slug that you may see (drafts: their author and admins).")
 }
+_SKILL_NOT_FOUND: Answers = {404: _problem("No skill has this id that you may see.")}
+_AUTHOR_ONLY: Answers = {
+    401: _problem("No valid session token."),
+    403: _problem("Not an author or admin, or the tree belongs to another author."),
+}
+_WRITE: Answers = _AUTHOR_ONLY | {
+    400: _problem("The input breaks a rule; `errors` gives each field's problem."),
+    422: _problem("The body is malformed; `errors` gives each field's problem."),
+}
+_CYCLE: Answers = {
+    409: _problem(
+        "The list would close a cycle (code `DependencyCycle`): `detail` names it, and `cycle` "
+        "lists it as [{id, name}], each needing the next, the first repeated last."
+    )
+}
+
+
+def _document(session: DbSession, slug: str, viewer: User | None, status: int = 200) -> Response:
+    # PostgreSQL builds the whole document; sending its text as it is skips a parse and a
+    # re-serialisation of up to thousands of skills (see benchmarks/RESULTS.md).
+    document = service.tree_document(session, slug, viewer)
+    return Response(document, status_code=status, media_type="application/json")
 
 
 @router.get("/categories", response_model=list[Category])
@@ -27,30 +67,138 @@ def list_categories(session: DbSession) -> list[Category]:
     return service.list_categories(session)
 
 
-@router.get("/trees", response_model=TreePage)
+@router.get("/trees", response_model=TreePage, responses={401: _problem("`mine` needs sign-in.")})
 def list_trees(
     session: DbSession,
+    viewer: OptionalUser,
     category: Annotated[str | None, Query(description="Only trees of this category slug.")] = None,
     difficulty: Annotated[DifficultyLevel | None, Query(description="Only this level.")] = None,
     tag: Annotated[str | None, Query(description="Only trees carrying this tag.")] = None,
+    mine: Annotated[
+        bool, Query(description="Only the trees you created, drafts included (sign in).")
+    ] = False,
+    include_unpublished: Annotated[
+        bool,
+        Query(
+            alias="includeUnpublished",
+            description="Drafts too: an admin's sees every draft, an author's their own.",
+        ),
+    ] = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
 ) -> TreePage:
-    """Published trees, featured first then by name, filtered and paginated."""
+    """Published trees, featured first then by name, filtered and paginated; drafts only on
+    request and only for their author and admins."""
     return service.browse_trees(
         session,
         category_slug=category,
         difficulty=difficulty,
         tag=tag,
+        viewer=viewer,
+        mine=mine,
+        include_unpublished=include_unpublished,
         page=page,
         page_size=page_size,
     )
 
 
-@router.get("/trees/{slug}", response_model=TreeDocument, responses=_NOT_FOUND)
-def get_tree(slug: str, session: DbSession) -> Response:
-    """A published tree with its category, prerequisite trees and every active skill (ordered
-    by positionY, positionX), each with the ids of its `dependencies` and `dependents`."""
-    # PostgreSQL builds the whole document; sending its text as it is skips a parse and a
-    # re-serialisation of up to thousands of skills (see benchmarks/RESULTS.md).
-    return Response(service.tree_document(session, slug), media_type="application/json")
+@router.post(
+    "/trees",
+    status_code=201,
+    response_model=TreeDocument,
+    responses=_WRITE | {409: _problem("A tree with this slug already exists.")},
+)
+def create_tree(body: TreeCreate, session: DbSession, author: AuthorUser) -> Response:
+    """Create a tree (a draft unless `isPublished`); you may change it from now on. Answers the
+    tree's document."""
+    tree = authoring.create_tree(session, body, author)
+    return _document(session, tree.slug, author, status=201)
+
+
+@router.get("/trees/{slug}", response_model=TreeDocument, responses=_TREE_NOT_FOUND)
+def get_tree(slug: str, session: DbSession, viewer: OptionalUser) -> Response:
+    """A tree with its category, prerequisite trees and every active skill (ordered by
+    positionY, positionX), each with the ids of its `dependencies` and `dependents`. Drafts are
+    served to their author and admins only."""
+    return _document(session, slug, viewer)
+
+
+@router.patch(
+    "/trees/{slug}",
+    response_model=TreeDocument,
+    responses=_WRITE | _TREE_NOT_FOUND | {409: _problem("Another tree has the new slug.")},
+)
+def update_tree(slug: str, body: TreeUpdate, session: DbSession, author: AuthorUser) -> Response:
+    """Change the fields given (e.g. `isPublished` to publish); answers the tree's document."""
+    tree = authoring.update_tree(session, slug, body, author)
+    return _document(session, tree.slug, author)
+
+
+@router.delete("/trees/{slug}", status_code=204, responses=_AUTHOR_ONLY | _TREE_NOT_FOUND)
+def delete_tree(slug: str, session: DbSession, author: AuthorUser) -> Response:
+    """Delete a tree with its skills, their prerequisite edges and learners' progress in it."""
+    authoring.delete_tree(session, slug, author)
+    return Response(status_code=204)
+
+
+@router.put("/trees/{slug}/prerequisites", responses=_WRITE | _TREE_NOT_FOUND | _CYCLE)
+def set_tree_prerequisites(
+    slug: str, body: PrerequisiteList, session: DbSession, author: AuthorUser
+) -> TreePrerequisites:
+    """Replace the whole list of trees to learn before this one (by slug); a list that would
+    close a cycle of trees is refused and the old list stays."""
+    trees = authoring.set_tree_prerequisites(session, slug, body.prerequisites, author)
+    return TreePrerequisites(prerequisites=[TreeRef.model_validate(t) for t in trees])
+
+
+@router.post(
+    "/trees/{slug}/skills",
+    status_code=201,
+    responses=_WRITE | _TREE_NOT_FOUND | {409: _problem("Another skill of the tree has this key.")},
+)
+def create_skill(
+    slug: str, body: SkillCreate, session: DbSession, author: AuthorUser
+) -> SkillDetail:
+    """Add a skill to the tree, with its dependencies (ids of skills of the same tree). Without
+    `key`, one is made from the name; without a position, it is placed by its topological layer
+    (the other skills do not move)."""
+    skill = authoring.create_skill(session, slug, body, author)
+    return service.describe_skill(session, skill)
+
+
+@router.get("/skills/{skill_id}", responses=_SKILL_NOT_FOUND)
+def get_skill(skill_id: str, session: DbSession, viewer: OptionalUser) -> SkillDetail:
+    """A skill, active or not, with the ids of every skill it needs directly (`dependencies`)
+    and of every skill that needs it directly (`dependents`)."""
+    return service.skill_detail(session, skill_id, viewer)
+
+
+@router.patch(
+    "/skills/{skill_id}",
+    responses=_WRITE | _SKILL_NOT_FOUND | {409: _problem("Another skill of the tree has the key.")},
+)
+def update_skill(
+    skill_id: str, body: SkillUpdate, session: DbSession, author: AuthorUser
+) -> SkillDetail:
+    """Change the fields given; a skill stays in its tree, and its dependencies are replaced with
+    PUT /skills/{id}/dependencies."""
+    skill = authoring.update_skill(session, skill_id, body, author)
+    return service.describe_skill(session, skill)
+
+
+@router.delete("/skills/{skill_id}", status_code=204, responses=_AUTHOR_ONLY | _SKILL_NOT_FOUND)
+def delete_skill(skill_id: str, session: DbSession, author: AuthorUser) -> Response:
+    """Delete a skill with its prerequisite edges and learners' progress on it; the skills that
+    needed it keep their other dependencies."""
+    authoring.delete_skill(session, skill_id, author)
+    return Response(status_code=204)
+
+
+@router.put("/skills/{skill_id}/dependencies", responses=_WRITE | _SKILL_NOT_FOUND | _CYCLE)
+def set_dependencies(
+    skill_id: str, body: DependencyList, session: DbSession, author: AuthorUser
+) -> SkillDetail:
+    """Replace the whole list of skills this skill needs directly (ids of skills of the same
+    tree), all at once: a list that would close a cycle is refused and the old list stays."""
+    skill = authoring.set_dependencies(session, skill_id, body.dependencies, author)
+    return service.describe_skill(session, skill)

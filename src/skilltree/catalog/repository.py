@@ -1,15 +1,38 @@
-"""Catalog queries: active categories, published trees, and the tree document SQL."""
+"""Catalog queries: categories, trees as each viewer may see them, the tree document SQL, and the
+reads and edge writes of authoring."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session
 
-from skilltree.models import DifficultyLevel, Skill, SkillCategory, SkillTree
+from skilltree.models import (
+    DifficultyLevel,
+    Skill,
+    SkillCategory,
+    SkillDependency,
+    SkillTree,
+    SkillTreePrerequisite,
+    User,
+    UserRole,
+)
 
 # Written in psycopg's placeholder style and run as it is (exec_driver_sql), so the benchmark's
 # floor executes exactly the same text through plain psycopg.
@@ -22,6 +45,32 @@ _ACTIVE_SKILL_COUNT = (
     .scalar_subquery()
 )
 
+# The skill and every skill above it through parent_skill_id (UNION: stops on a repeat).
+_PARENT_CHAIN = text(
+    """
+    WITH RECURSIVE up(id) AS (
+        SELECT CAST(:skill AS text)
+        UNION
+        SELECT s.parent_skill_id FROM skills s JOIN up ON s.id = up.id
+         WHERE s.parent_skill_id IS NOT NULL
+    )
+    SELECT id FROM up
+    """
+)
+
+
+@dataclass(frozen=True)
+class TreeFilters:
+    """Which trees a list shows. By default published ones only; `mine` keeps the viewer's own
+    trees, and with `mine` or `include_unpublished` the drafts the viewer may see come too."""
+
+    category_slug: str | None = None
+    difficulty: DifficultyLevel | None = None
+    tag: str | None = None
+    viewer: User | None = None
+    mine: bool = False
+    include_unpublished: bool = False
+
 
 def active_categories(session: Session) -> Sequence[SkillCategory]:
     """Active categories by sort order, then name."""
@@ -33,52 +82,51 @@ def active_categories(session: Session) -> Sequence[SkillCategory]:
     return session.scalars(query).all()
 
 
-def _published_tree_conditions(
-    category_slug: str | None, difficulty: DifficultyLevel | None, tag: str | None
-) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = []
-    if category_slug is not None:
-        conditions.append(SkillCategory.slug == category_slug)
-    if difficulty is not None:
-        conditions.append(SkillTree.difficulty == difficulty)
-    if tag is not None:
+def _visible_to(viewer: User | None) -> ColumnElement[bool]:
+    # The SQL form of skilltree.catalog.visibility.may_view_tree.
+    if viewer is not None and viewer.role is UserRole.ADMIN:
+        return true()
+    if viewer is not None and viewer.role is UserRole.AUTHOR:
+        return or_(SkillTree.is_published, SkillTree.created_by == viewer.id)
+    return SkillTree.is_published.expression
+
+
+def _tree_conditions(filters: TreeFilters) -> ColumnElement[bool]:
+    drafts_too = filters.mine or filters.include_unpublished
+    conditions = [_visible_to(filters.viewer) if drafts_too else SkillTree.is_published]
+    if filters.mine:
+        viewer = filters.viewer
+        conditions.append(SkillTree.created_by == viewer.id if viewer else false())
+    if filters.category_slug is not None:
+        conditions.append(SkillCategory.slug == filters.category_slug)
+    if filters.difficulty is not None:
+        conditions.append(SkillTree.difficulty == filters.difficulty)
+    if filters.tag is not None:
         # `tags @> ARRAY[tag]`, which the GIN index idx_tree_tags serves.
-        conditions.append(SkillTree.tags.contains([tag]))
-    return and_(SkillTree.is_published, *conditions)
+        conditions.append(SkillTree.tags.contains([filters.tag]))
+    return and_(*conditions)
 
 
-def count_published_trees(
-    session: Session,
-    *,
-    category_slug: str | None = None,
-    difficulty: DifficultyLevel | None = None,
-    tag: str | None = None,
-) -> int:
-    """How many published trees match the filters."""
+def count_trees(session: Session, filters: TreeFilters) -> int:
+    """How many trees match the filters."""
     query = (
         select(func.count())
         .select_from(SkillTree)
         .join(SkillCategory, SkillCategory.id == SkillTree.category_id)
-        .where(_published_tree_conditions(category_slug, difficulty, tag))
+        .where(_tree_conditions(filters))
     )
     return session.scalar(query) or 0
 
 
-def published_trees(
-    session: Session,
-    *,
-    category_slug: str | None = None,
-    difficulty: DifficultyLevel | None = None,
-    tag: str | None = None,
-    offset: int = 0,
-    limit: int = 20,
+def list_trees(
+    session: Session, filters: TreeFilters, *, offset: int = 0, limit: int = 20
 ) -> Sequence[Row[tuple[SkillTree, SkillCategory, int]]]:
-    """Published trees matching the filters, featured first, then by name: (tree, category, skill
+    """Trees matching the filters, featured first, then by name: (tree, category, active skill
     count) rows."""
     query = (
         select(SkillTree, SkillCategory, _ACTIVE_SKILL_COUNT)
         .join(SkillCategory, SkillCategory.id == SkillTree.category_id)
-        .where(_published_tree_conditions(category_slug, difficulty, tag))
+        .where(_tree_conditions(filters))
         .order_by(SkillTree.is_featured.desc(), SkillTree.name, SkillTree.id)
         .offset(offset)
         .limit(limit)
@@ -86,10 +134,146 @@ def published_trees(
     return session.execute(query).tuples().all()
 
 
-def tree_document_json(session: Session, slug: str) -> str | None:
-    """The JSON text of the published tree `slug` with its active skills, built by PostgreSQL in
-    one statement; None when no published tree has that slug."""
+@dataclass(frozen=True)
+class TreeDocumentRow:
+    """The JSON text of a tree's document, and the facts that say who may see it."""
+
+    document: str
+    is_published: bool
+    created_by: str | None
+
+
+def tree_document(session: Session, slug: str) -> TreeDocumentRow | None:
+    """The document of tree `slug` (published or not) with its active skills, built by PostgreSQL
+    in one statement; None when no tree has that slug."""
     parameters: dict[str, Any] = {"slug": slug}
-    result = session.connection().exec_driver_sql(TREE_DOCUMENT_SQL, parameters)
-    document: str | None = result.scalar()
-    return document
+    row = session.connection().exec_driver_sql(TREE_DOCUMENT_SQL, parameters).one_or_none()
+    return TreeDocumentRow(*row) if row else None
+
+
+# --- authoring ---
+
+
+def find_tree(session: Session, slug: str) -> SkillTree | None:
+    """The tree with `slug`, published or not."""
+    return session.scalars(select(SkillTree).where(SkillTree.slug == slug)).one_or_none()
+
+
+def find_skill(session: Session, skill_id: str) -> tuple[Skill, SkillTree] | None:
+    """The skill `skill_id` and its tree."""
+    query = (
+        select(Skill, SkillTree)
+        .join(SkillTree, SkillTree.id == Skill.skill_tree_id)
+        .where(Skill.id == skill_id)
+    )
+    return session.execute(query).tuples().one_or_none()
+
+
+def category_id(session: Session, *, slug: str | None = None, id: str | None = None) -> str | None:
+    """The id of the category with this slug or id, if there is one."""
+    condition = SkillCategory.slug == slug if slug is not None else SkillCategory.id == id
+    return session.scalar(select(SkillCategory.id).where(condition))
+
+
+def trees_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, SkillTree]:
+    """The trees among `slugs`, by slug."""
+    found = session.scalars(select(SkillTree).where(SkillTree.slug.in_(slugs)))
+    return {tree.slug: tree for tree in found}
+
+
+def skills_in_tree(session: Session, tree_id: str, ids: Sequence[str]) -> set[str]:
+    """Those of `ids` that are skills of tree `tree_id`."""
+    query = select(Skill.id).where(Skill.skill_tree_id == tree_id, Skill.id.in_(ids))
+    return set(session.scalars(query))
+
+
+def skill_keys(session: Session, tree_id: str) -> set[str]:
+    """The keys the skills of tree `tree_id` have taken."""
+    return set(session.scalars(select(Skill.key).where(Skill.skill_tree_id == tree_id)))
+
+
+def tree_edges(session: Session, tree_id: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every skill id of tree `tree_id` (active or not), and its (skill, prerequisite) edges."""
+    ids = list(session.scalars(select(Skill.id).where(Skill.skill_tree_id == tree_id)))
+    pairs = session.execute(
+        select(SkillDependency.skill_id, SkillDependency.depends_on_id).where(
+            SkillDependency.skill_tree_id == tree_id
+        )
+    ).tuples()
+    return ids, list(pairs)
+
+
+def parent_chain(session: Session, skill_id: str) -> set[str]:
+    """`skill_id` and every skill above it through its parents."""
+    return set(session.scalars(_PARENT_CHAIN, {"skill": skill_id}))
+
+
+def skill_edges(session: Session, skill_id: str) -> tuple[list[str], list[str]]:
+    """The ids of the skills `skill_id` needs directly, and of those that need it (sorted)."""
+    needs = session.scalars(
+        select(SkillDependency.depends_on_id)
+        .where(SkillDependency.skill_id == skill_id)
+        .order_by(SkillDependency.depends_on_id)
+    )
+    needed_by = session.scalars(
+        select(SkillDependency.skill_id)
+        .where(SkillDependency.depends_on_id == skill_id)
+        .order_by(SkillDependency.skill_id)
+    )
+    return list(needs), list(needed_by)
+
+
+# Edges are inserted one statement each. Migration 0002's cycle report (skill_dependency_chain,
+# and its twin for trees) can loop forever when one statement closes two cycles at once; with one
+# new edge per statement, every cycle it finds runs through that edge and the report is sound.
+
+
+def replace_dependencies(
+    session: Session, skill_id: str, tree_id: str, depends_on: Sequence[str]
+) -> None:
+    """Make `depends_on` the whole list of `skill_id`'s prerequisites (delete, then insert)."""
+    session.execute(delete(SkillDependency).where(SkillDependency.skill_id == skill_id))
+    for prerequisite in depends_on:
+        session.execute(
+            insert(SkillDependency).values(
+                skill_id=skill_id, depends_on_id=prerequisite, skill_tree_id=tree_id
+            )
+        )
+
+
+def replace_tree_prerequisites(
+    session: Session, tree_id: str, prerequisites: Sequence[str]
+) -> None:
+    """Make `prerequisites` the whole list of tree `tree_id`'s prerequisite trees."""
+    session.execute(
+        delete(SkillTreePrerequisite).where(SkillTreePrerequisite.skill_tree_id == tree_id)
+    )
+    for prerequisite in prerequisites:
+        session.execute(
+            insert(SkillTreePrerequisite).values(
+                skill_tree_id=tree_id, prerequisite_id=prerequisite
+            )
+        )
+
+
+def tree_prerequisites(session: Session, tree_id: str) -> Sequence[SkillTree]:
+    """The prerequisite trees of tree `tree_id`, by name."""
+    query = (
+        select(SkillTree)
+        .join(SkillTreePrerequisite, SkillTreePrerequisite.prerequisite_id == SkillTree.id)
+        .where(SkillTreePrerequisite.skill_tree_id == tree_id)
+        .order_by(SkillTree.name, SkillTree.id)
+    )
+    return session.scalars(query).all()
+
+
+def skill_names(session: Session, ids: Sequence[str]) -> dict[str, str]:
+    """The names of the skills `ids`, by id."""
+    rows = session.execute(select(Skill.id, Skill.name).where(Skill.id.in_(ids)))
+    return dict(rows.tuples().all())
+
+
+def tree_names(session: Session, ids: Sequence[str]) -> dict[str, str]:
+    """The names of the trees `ids`, by id."""
+    rows = session.execute(select(SkillTree.id, SkillTree.name).where(SkillTree.id.in_(ids)))
+    return dict(rows.tuples().all())

@@ -1,10 +1,15 @@
-"""Catalog API shapes: categories, tree summaries and the full tree document (camelCase JSON)."""
+"""Catalog API shapes: categories, tree summaries, the full tree document, and what authors send
+to write trees and skills (camelCase JSON)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from skilltree.catalog.keys import KEY_PATTERN
+from skilltree.models.catalog import SLUG_PATTERN
 from skilltree.models.enums import DifficultyLevel, SkillType
 from skilltree.schemas import CamelModel
 
@@ -40,6 +45,8 @@ class TreeSummary(CamelModel):
     estimated_hours: float | None
     tags: list[str]
     version: str
+    is_published: bool
+    """False for drafts, which only their author and admins see."""
     is_featured: bool
     is_ai_generated: bool
     category: CategoryRef
@@ -92,7 +99,8 @@ class TreeSkill(CamelModel):
 
 
 class TreeDocument(CamelModel):
-    """A published tree with its category, prerequisite trees and every active skill."""
+    """A tree (a draft: for its author and admins only) with its category, prerequisite trees
+    and every active skill."""
 
     id: str
     category_id: str
@@ -118,3 +126,212 @@ class TreeDocument(CamelModel):
     category: CategoryRef
     skills: list[TreeSkill]
     """Ordered by positionY, positionX, id."""
+
+
+class SkillDetail(TreeSkill):
+    """A skill as its tree's authors see it: active or not, with every prerequisite edge."""
+
+
+class TreeRef(CamelModel):
+    """A tree named by its id, slug and name."""
+
+    id: str
+    slug: str
+    name: str
+
+
+class TreePrerequisites(CamelModel):
+    """The trees to learn before a tree, by name."""
+
+    prerequisites: list[TreeRef]
+
+
+# --- what authors send ---
+
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=SLUG_PATTERN)]
+SkillKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ShortName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+ShortDescription = Annotated[str, StringConstraints(max_length=300)]
+LongText = Annotated[str, StringConstraints(max_length=100_000)]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Version = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Hours = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+Minutes = Annotated[int, Field(ge=0, le=10_000_000)]
+Xp = Annotated[int, Field(ge=0, le=1_000_000)]
+Coordinate = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
+NodeSize = Annotated[int, Field(ge=1, le=3)]
+MAX_DEPENDENCIES = 500
+
+
+class AuthoringInput(CamelModel):
+    """A body that writes text columns, which PostgreSQL cannot store with NUL characters."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise ValueError("may not be null; leave the field out to keep its value")
+    return value
+
+
+class TreeCreate(AuthoringInput):
+    """A new tree; its category by slug or by id (exactly one). JSON configs are checked against
+    their documents (`layoutConfig`: theme, nodeSpacing, levelHeight, direction; `themeConfig`:
+    colours #RRGGBB and fontFamily)."""
+
+    category_slug: Slug | None = None
+    category_id: Id | None = None
+    slug: Slug
+    name: Name
+    description: LongText | None = None
+    short_description: ShortDescription | None = None
+    difficulty: DifficultyLevel = DifficultyLevel.BEGINNER
+    estimated_hours: Hours | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] = Field(default_factory=list)
+    version: Version = "1.0.0"
+    layout_config: dict[str, Any] = Field(default_factory=dict)
+    theme_config: dict[str, Any] = Field(default_factory=dict)
+    is_published: bool = False
+    is_featured: bool = False
+    is_ai_generated: bool = False
+
+    @model_validator(mode="after")
+    def _one_category(self) -> TreeCreate:
+        if (self.category_slug is None) == (self.category_id is None):
+            raise ValueError("give exactly one of categorySlug and categoryId")
+        return self
+
+
+class TreeUpdate(AuthoringInput):
+    """The fields of a tree to change; the others keep their values. `null` clears a field that
+    may be empty (description, shortDescription, estimatedHours) and is refused elsewhere."""
+
+    category_slug: Slug | None = None
+    category_id: Id | None = None
+    slug: Slug | None = None
+    name: Name | None = None
+    description: LongText | None = None
+    short_description: ShortDescription | None = None
+    difficulty: DifficultyLevel | None = None
+    estimated_hours: Hours | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+    version: Version | None = None
+    layout_config: dict[str, Any] | None = None
+    theme_config: dict[str, Any] | None = None
+    is_published: bool | None = None
+    is_featured: bool | None = None
+    is_ai_generated: bool | None = None
+
+    _not_null = field_validator(
+        "category_slug",
+        "category_id",
+        "slug",
+        "name",
+        "difficulty",
+        "tags",
+        "version",
+        "layout_config",
+        "theme_config",
+        "is_published",
+        "is_featured",
+        "is_ai_generated",
+    )(_refuse_null)
+
+    @model_validator(mode="after")
+    def _one_category(self) -> TreeUpdate:
+        if {"category_slug", "category_id"} <= self.model_fields_set:
+            raise ValueError("give at most one of categorySlug and categoryId")
+        return self
+
+
+class SkillCreate(AuthoringInput):
+    """A new skill. Without `key`, one is made from the name. Without a position, the skill is
+    placed by its topological layer: y is the layer times levelHeight, x its place in the layer
+    times nodeSpacing (from the tree's layoutConfig, else 200 and 220). `dependencies` are ids of
+    skills of the same tree."""
+
+    key: SkillKey | None = None
+    name: Name
+    short_name: ShortName | None = None
+    description: LongText | None = None
+    learning_objectives: Annotated[list[Line], Field(max_length=100)] = Field(default_factory=list)
+    skill_type: SkillType = SkillType.KNOWLEDGE
+    difficulty: DifficultyLevel = DifficultyLevel.BEGINNER
+    estimated_minutes: Minutes | None = None
+    xp_value: Xp = 10
+    position_x: Coordinate | None = None
+    position_y: Coordinate | None = None
+    node_size: NodeSize = 1
+    content: dict[str, Any] | None = None
+    resources: list[Any] | None = None
+    assessments: list[Any] | None = None
+    is_active: bool = True
+    is_optional: bool = False
+    is_milestone: bool = False
+    parent_skill_id: Id | None = None
+    dependencies: Annotated[list[Id], Field(max_length=MAX_DEPENDENCIES)] = Field(
+        default_factory=list
+    )
+
+
+class SkillUpdate(AuthoringInput):
+    """The fields of a skill to change; the others keep their values. `null` clears a field that
+    may be empty and is refused elsewhere. A skill stays in its tree; its dependencies are
+    replaced with PUT /skills/{id}/dependencies."""
+
+    key: SkillKey | None = None
+    name: Name | None = None
+    short_name: ShortName | None = None
+    description: LongText | None = None
+    learning_objectives: Annotated[list[Line], Field(max_length=100)] | None = None
+    skill_type: SkillType | None = None
+    difficulty: DifficultyLevel | None = None
+    estimated_minutes: Minutes | None = None
+    xp_value: Xp | None = None
+    position_x: Coordinate | None = None
+    position_y: Coordinate | None = None
+    node_size: NodeSize | None = None
+    content: dict[str, Any] | None = None
+    resources: list[Any] | None = None
+    assessments: list[Any] | None = None
+    is_active: bool | None = None
+    is_optional: bool | None = None
+    is_milestone: bool | None = None
+    parent_skill_id: Id | None = None
+
+    _not_null = field_validator(
+        "key",
+        "name",
+        "learning_objectives",
+        "skill_type",
+        "difficulty",
+        "xp_value",
+        "position_x",
+        "position_y",
+        "node_size",
+        "is_active",
+        "is_optional",
+        "is_milestone",
+    )(_refuse_null)
+
+
+class DependencyList(CamelModel):
+    """The whole list of a skill's direct prerequisites: ids of skills of the same tree."""
+
+    dependencies: Annotated[list[Id], Field(max_length=MAX_DEPENDENCIES)]
+
+
+class PrerequisiteList(CamelModel):
+    """The whole list of a tree's prerequisite trees, by slug."""
+
+    prerequisites: Annotated[list[Slug], Field(max_length=100)]

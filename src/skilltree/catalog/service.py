@@ -1,13 +1,15 @@
-"""The catalog as learners browse it: categories, published trees, one tree with its skills."""
+"""The catalog as learners browse it: categories, trees, one tree with its skills, one skill.
+Drafts (unpublished trees) are seen only by their author and admins."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from skilltree.catalog import repository
-from skilltree.catalog.schemas import Category, CategoryRef, TreePage, TreeSummary
-from skilltree.errors import NotFound
-from skilltree.models import DifficultyLevel
+from skilltree.catalog.schemas import Category, CategoryRef, SkillDetail, TreePage, TreeSummary
+from skilltree.catalog.visibility import may_view_tree
+from skilltree.errors import NotAuthenticated, NotFound
+from skilltree.models import DifficultyLevel, Skill, User
 
 
 def list_categories(session: Session) -> list[Category]:
@@ -21,21 +23,27 @@ def browse_trees(
     category_slug: str | None = None,
     difficulty: DifficultyLevel | None = None,
     tag: str | None = None,
+    viewer: User | None = None,
+    mine: bool = False,
+    include_unpublished: bool = False,
     page: int = 1,
     page_size: int = 20,
 ) -> TreePage:
-    """One page of the published trees that match the filters, featured trees first."""
-    total = repository.count_published_trees(
-        session, category_slug=category_slug, difficulty=difficulty, tag=tag
-    )
-    rows = repository.published_trees(
-        session,
+    """One page of the trees that match the filters, featured trees first: published ones, or
+    with `mine` only the viewer's own trees, drafts included; `include_unpublished` adds the
+    drafts the viewer may see (an admin: all of them)."""
+    if mine and viewer is None:
+        raise NotAuthenticated("Sign in to list your own trees.")
+    filters = repository.TreeFilters(
         category_slug=category_slug,
         difficulty=difficulty,
         tag=tag,
-        offset=(page - 1) * page_size,
-        limit=page_size,
+        viewer=viewer,
+        mine=mine,
+        include_unpublished=include_unpublished,
     )
+    total = repository.count_trees(session, filters)
+    rows = repository.list_trees(session, filters, offset=(page - 1) * page_size, limit=page_size)
     items = [
         TreeSummary(
             id=tree.id,
@@ -46,6 +54,7 @@ def browse_trees(
             estimated_hours=tree.estimated_hours,
             tags=tree.tags,
             version=tree.version,
+            is_published=tree.is_published,
             is_featured=tree.is_featured,
             is_ai_generated=tree.is_ai_generated,
             category=CategoryRef.model_validate(category),
@@ -56,9 +65,35 @@ def browse_trees(
     return TreePage(items=items, total=total, page=page, page_size=page_size)
 
 
-def tree_document(session: Session, slug: str) -> str:
-    """The published tree `slug` with all its active skills, as JSON text (a TreeDocument)."""
-    document = repository.tree_document_json(session, slug)
-    if document is None:
-        raise NotFound(f"No published skill tree has the slug {slug!r}.")
-    return document
+def tree_document(session: Session, slug: str, viewer: User | None = None) -> str:
+    """Tree `slug` with all its active skills, as JSON text (a TreeDocument); NotFound when there
+    is no such tree or `viewer` may not see it (a hidden draft looks missing)."""
+    found = repository.tree_document(session, slug)
+    if found is None or not may_view_tree(
+        is_published=found.is_published, created_by=found.created_by, viewer=viewer
+    ):
+        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    return found.document
+
+
+def skill_detail(session: Session, skill_id: str, viewer: User | None = None) -> SkillDetail:
+    """The skill `skill_id` with every prerequisite edge, if `viewer` may see its tree."""
+    found = repository.find_skill(session, skill_id)
+    if found is None or not may_view_tree(
+        is_published=found[1].is_published, created_by=found[1].created_by, viewer=viewer
+    ):
+        raise NotFound(f"No skill has the id {skill_id!r}.")
+    return describe_skill(session, found[0])
+
+
+def describe_skill(session: Session, skill: Skill) -> SkillDetail:
+    """`skill` as stored now (its row is read again), with the ids of its direct prerequisites
+    and of the skills that need it directly."""
+    session.refresh(skill)
+    dependencies, dependents = repository.skill_edges(session, skill.id)
+    columns = SkillDetail.model_fields.keys() - {"dependencies", "dependents"}
+    return SkillDetail(
+        **{name: getattr(skill, name) for name in columns},
+        dependencies=dependencies,
+        dependents=dependents,
+    )

@@ -1,10 +1,12 @@
--- tree_document: the published tree whose slug is the parameter `slug`, as the JSON text of
--- GET /api/v1/trees/{slug} (the shape of skilltree.catalog.schemas.TreeDocument).
+-- tree_document: the tree whose slug is the parameter `slug`, as the JSON text of
+-- GET /api/v1/trees/{slug} (the shape of skilltree.catalog.schemas.TreeDocument), followed by the
+-- tree's is_published and created_by, from which the caller decides whether the viewer may see
+-- it (drafts: their author and admins). Published or not, the work is the same.
 --
 -- Built in PostgreSQL so the API sends it as it comes, in one round trip: the tree's fields, its
 -- category, its prerequisite tree ids, and every active skill ordered by position (y, x, id), each
 -- with `dependencies` and `dependents` derived from skill_dependencies between active skills only.
--- No row when no published tree has the slug.
+-- No row when no tree has the slug.
 --
 -- Why this shape (measured on the 1,000-skill tree of benchmarks/bench_tree_document.py): the
 -- edges of all active skills are fetched in one pass through the primary-key index
@@ -17,7 +19,7 @@ WITH tree AS (
     SELECT t.*, c.name AS category_name, c.slug AS category_slug
       FROM skill_trees t
       JOIN skill_categories c ON c.id = t.category_id
-     WHERE t.slug = %(slug)s AND t.is_published
+     WHERE t.slug = %(slug)s
 ), active AS MATERIALIZED (
     SELECT s.id
       FROM skills s
@@ -98,5 +100,7 @@ SELECT json_build_object(
                    LEFT JOIN dependents ON dependents.id = s.id
                   WHERE s.skill_tree_id = t.id AND s.is_active) skill),
         '[]'::json)
-)::text
+)::text AS document,
+       t.is_published,
+       t.created_by
   FROM tree t

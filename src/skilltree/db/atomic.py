@@ -1,0 +1,55 @@
+"""Services that write all or nothing, and run again when PostgreSQL aborts them for a conflict.
+
+A service decorated with `atomic` runs in a savepoint of the caller's transaction: when it raises,
+none of its writes stay and the caller's transaction is still usable. When PostgreSQL picks it as
+a deadlock victim (40P01) or reports a serialization failure (40001), it is run again from the
+start, a few times. Under READ COMMITTED (ours) each statement sees a fresh snapshot, so rerunning
+the savepoint is rerunning the unit of work: its reads see what the winner committed.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from skilltree.db.constraints import sqlstate
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+ATTEMPTS = 4
+"""How many times an atomic service runs before its conflict error is raised."""
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+"""deadlock_detected, serialization_failure."""
+
+
+def is_conflict(error: DBAPIError) -> bool:
+    """Whether PostgreSQL aborted the work only because of a concurrent transaction."""
+    return sqlstate(error) in RETRYABLE_SQLSTATES
+
+
+def atomic(service: Callable[Concatenate[Session, P], T]) -> Callable[Concatenate[Session, P], T]:
+    """`service(session, ...)` all or nothing, in a savepoint, rerun after a deadlock or a
+    serialization failure (up to ATTEMPTS runs, with a short random pause between them)."""
+
+    @functools.wraps(service)
+    def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        attempt = 1
+        while True:
+            try:
+                with session.begin_nested():
+                    return service(session, *args, **kwargs)
+            except DBAPIError as error:
+                if attempt >= ATTEMPTS or not is_conflict(error):
+                    raise
+            # Random, growing pauses so the same transactions do not collide again in step.
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+            attempt += 1
+
+    return run
