@@ -85,6 +85,7 @@ def test_tree_fields_category_and_prerequisite_trees(client: TestClient, session
         "createdBy": None,
         "updatedBy": None,
         "category": {"id": category.id, "name": "Web Development", "slug": "web-development"},
+        "progress": None,
         "skills": [],
     }
     assert datetime.fromisoformat(created_at).tzinfo is not None

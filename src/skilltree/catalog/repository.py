@@ -143,10 +143,12 @@ class TreeDocumentRow:
     created_by: str | None
 
 
-def tree_document(session: Session, slug: str) -> TreeDocumentRow | None:
-    """The document of tree `slug` (published or not) with its active skills, built by PostgreSQL
-    in one statement; None when no tree has that slug."""
-    parameters: dict[str, Any] = {"slug": slug}
+def tree_document(
+    session: Session, slug: str, learner_id: str | None = None
+) -> TreeDocumentRow | None:
+    """Tree `slug`'s document (published or not) with its active skills and, given `learner_id`,
+    that learner's progress, built by PostgreSQL in one statement; None when there is no tree."""
+    parameters: dict[str, Any] = {"slug": slug, "user_id": learner_id}
     row = session.connection().exec_driver_sql(TREE_DOCUMENT_SQL, parameters).one_or_none()
     return TreeDocumentRow(*row) if row else None
 

@@ -10,7 +10,12 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from skilltree.catalog.keys import KEY_PATTERN
 from skilltree.models.catalog import SLUG_PATTERN
-from skilltree.models.enums import DifficultyLevel, SkillType
+from skilltree.models.enums import (
+    DifficultyLevel,
+    SkillProgressStatus,
+    SkillType,
+    TreeProgressStatus,
+)
 from skilltree.schemas import CamelModel
 
 
@@ -63,6 +68,18 @@ class TreePage(CamelModel):
     page_size: int
 
 
+class SkillProgressOut(CamelModel):
+    """The signed-in learner's state in a skill (LOCKED/AVAILABLE derived when they have no row)."""
+
+    status: SkillProgressStatus
+    progress_percent: float
+    time_spent_minutes: int
+    attempts_count: int
+    unlocked_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
 class TreeSkill(CamelModel):
     """An active skill of a tree, with its prerequisite edges to other active skills."""
 
@@ -96,6 +113,22 @@ class TreeSkill(CamelModel):
     updated_at: datetime
     created_by: str | None
     updated_by: str | None
+    progress: SkillProgressOut | None = None
+    """The signed-in learner's state in the skill; null for anonymous callers."""
+
+
+class TreeProgressOut(CamelModel):
+    """The signed-in learner's progress in a tree (null when not enrolled)."""
+
+    status: TreeProgressStatus
+    progress_percent: float
+    skills_completed: int
+    total_skills: int
+    time_spent_minutes: int
+    milestones_reached: list[str]
+    started_at: datetime | None
+    last_activity_at: datetime | None
+    completed_at: datetime | None
 
 
 class TreeDocument(CamelModel):
@@ -124,6 +157,8 @@ class TreeDocument(CamelModel):
     created_by: str | None
     updated_by: str | None
     category: CategoryRef
+    progress: TreeProgressOut | None = None
+    """The signed-in learner's progress in the tree; null when anonymous or not enrolled."""
     skills: list[TreeSkill]
     """Ordered by positionY, positionX, id."""
 

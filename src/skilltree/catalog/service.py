@@ -66,9 +66,9 @@ def browse_trees(
 
 
 def tree_document(session: Session, slug: str, viewer: User | None = None) -> str:
-    """Tree `slug` with all its active skills, as JSON text (a TreeDocument); NotFound when there
-    is no such tree or `viewer` may not see it (a hidden draft looks missing)."""
-    found = repository.tree_document(session, slug)
+    """Tree `slug` with all its active skills (and the signed-in viewer's progress), as JSON text
+    (a TreeDocument); NotFound when there is no such tree or `viewer` may not see it."""
+    found = repository.tree_document(session, slug, viewer.id if viewer else None)
     if found is None or not may_view_tree(
         is_published=found.is_published, created_by=found.created_by, viewer=viewer
     ):
@@ -91,7 +91,7 @@ def describe_skill(session: Session, skill: Skill) -> SkillDetail:
     and of the skills that need it directly."""
     session.refresh(skill)
     dependencies, dependents = repository.skill_edges(session, skill.id)
-    columns = SkillDetail.model_fields.keys() - {"dependencies", "dependents"}
+    columns = SkillDetail.model_fields.keys() - {"dependencies", "dependents", "progress"}
     return SkillDetail(
         **{name: getattr(skill, name) for name in columns},
         dependencies=dependencies,
