@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from skilltree.app import create_app
+from skilltree.db.rls import act_as_owner
 from skilltree.dependencies import get_session
 
 
@@ -20,7 +21,8 @@ def api_client(engine: Engine, session: Session, **options: Any) -> Iterator[Tes
 
     Each request starts from what the database holds (the session's objects are expired) and
     commits or rolls back as in production, inside a savepoint of the test's transaction, which
-    still rolls everything back at the end.
+    still rolls everything back at the end. After each request the session is the owner's again:
+    a request's `SET LOCAL ROLE` would otherwise outlive it, up to the test's transaction end.
     """
     app = create_app(engine)
 
@@ -35,6 +37,8 @@ def api_client(engine: Engine, session: Session, **options: Any) -> Iterator[Tes
         except BaseException:
             request.rollback()
             raise
+        finally:
+            act_as_owner(session)
 
     app.dependency_overrides[get_session] = test_session
     with TestClient(app, **options) as client:

@@ -1,4 +1,10 @@
-"""FastAPI dependencies: the request's unit of work and the signed-in user."""
+"""FastAPI dependencies: the request's unit of work and the signed-in user.
+
+A request authenticates first, as the database owner (a bearer token may belong to any learner,
+so its `user_sessions` row must be readable before we know whose it is); then its session
+switches to the role `skilltree_app` with that learner's id (none when anonymous), and every
+query the endpoint runs sees that learner's rows only (row-level security, docs/security.md).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from skilltree.accounts import service as accounts
+from skilltree.db.rls import act_as_learner
 from skilltree.errors import Forbidden, NotAuthenticated
 from skilltree.models import User, UserRole
 
@@ -27,8 +34,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 # scope="function": the commit runs before the response is sent, so a failed commit is a 500,
-# never a success the database did not keep.
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
+# never a success the database did not keep. Still the owner's: only authentication uses it.
+OwnerSession = Annotated[Session, Depends(get_session, scope="function")]
 
 # auto_error=False: a missing token is our NotAuthenticated problem, not FastAPI's own answer.
 _bearer = HTTPBearer(
@@ -36,14 +43,39 @@ _bearer = HTTPBearer(
 )
 
 
-def get_authenticated(
-    session: DbSession,
+def get_authentication(
+    session: OwnerSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> accounts.Authenticated | None:
+    """The live session the request's bearer token opens, None without a token; a token that
+    is not valid is NotAuthenticated, on every endpoint."""
+    if credentials is None:
+        return None
+    return accounts.authenticate(session, credentials.credentials)
+
+
+OptionalAuthentication = Annotated[accounts.Authenticated | None, Depends(get_authentication)]
+
+
+def get_learner_session(session: OwnerSession, authentication: OptionalAuthentication) -> Session:
+    """The request's unit of work, from here on as `skilltree_app` for the signed-in learner."""
+    act_as_learner(session, authentication.user.id if authentication else None)
+    return session
+
+
+DbSession = Annotated[Session, Depends(get_learner_session)]
+
+
+# `switched: DbSession` below: an endpoint that asks only for the user still runs as the role.
+
+
+def get_authenticated(
+    authentication: OptionalAuthentication, switched: DbSession
 ) -> accounts.Authenticated:
     """The request's live session (`Authorization: Bearer <token>`), or NotAuthenticated."""
-    if credentials is None:
+    if authentication is None:
         raise NotAuthenticated()
-    return accounts.authenticate(session, credentials.credentials)
+    return authentication
 
 
 Authentication = Annotated[accounts.Authenticated, Depends(get_authenticated)]
@@ -57,14 +89,9 @@ def get_current_user(authentication: Authentication) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_optional_user(
-    session: DbSession,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User | None:
+def get_optional_user(authentication: OptionalAuthentication, switched: DbSession) -> User | None:
     """The signed-in user, or None without a token (a token that is not valid is still a 401)."""
-    if credentials is None:
-        return None
-    return accounts.authenticate(session, credentials.credentials).user
+    return authentication.user if authentication else None
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

@@ -24,11 +24,13 @@ from tests.factories import (
 
 @pytest.fixture
 def statements(connection: Connection) -> Iterator[list[str]]:
-    """The SQL statements run on the test's connection from now on (savepoints aside)."""
+    """The SQL statements run on the test's connection from now on (savepoints and each
+    request's role switch, `SELECT set_config(...)`, aside)."""
     seen: list[str] = []
+    ignored = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SELECT set_config(")
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+        if not statement.startswith(ignored):
             seen.append(statement)
 
     event.listen(connection, "before_cursor_execute", record)

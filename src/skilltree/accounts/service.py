@@ -17,6 +17,7 @@ from skilltree.accounts import repository
 from skilltree.accounts.passwords import hash_password, verify_password
 from skilltree.config import get_settings
 from skilltree.db.constraints import violated_constraint
+from skilltree.db.rls import set_current_learner
 from skilltree.documents import DeviceInfo, validate_document
 from skilltree.errors import (
     AlreadyExists,
@@ -187,6 +188,9 @@ def device_info(user_agent: str | None) -> dict[str, Any] | None:
 
 
 def _start_session(session: Session, user: User, client: Client) -> str:
+    # The request signs `user` in: from here on it acts for them, so row-level security lets
+    # it write their new `user_sessions` row (docs/security.md).
+    set_current_learner(session, user.id)
     token = secrets.token_urlsafe(32)
     now = _now()
     session.add(
