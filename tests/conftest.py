@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,10 @@ from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
 from tests.api import api_client
 from tests.databases import create_database, drop_database, test_database_name
+
+# Machines with two busy cores are slow to generate examples: time is not what these tests check.
+settings.register_profile("skilltree", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("skilltree")
 
 
 @pytest.fixture(scope="session")

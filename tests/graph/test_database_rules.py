@@ -243,3 +243,28 @@ def test_deleting_a_skill_removes_its_edges_and_keeps_dependents_valid(
     ).scalar_one()
     assert left == 0
     add_edges(connection, tree, [(s[2], s[0])])
+
+
+def test_one_statement_closing_two_cycles_is_refused_promptly(connection: Connection) -> None:
+    tree, s = make_tree(connection, 4)
+    a, p, q, skill = s
+    add_edges(connection, tree, [(p, skill), (q, a), (a, skill)])
+    connection.execute(text("SET LOCAL statement_timeout = '5s'"))
+    cycle = refused_cycle(connection, tree, [(skill, p), (skill, q)])
+    edges = {(p, skill), (q, a), (a, skill), (skill, p), (skill, q)}
+    assert cycle[0] == cycle[-1]
+    assert all(pair in edges for pair in itertools.pairwise(cycle))
+
+
+def test_tree_prerequisites_closing_two_cycles_are_refused_promptly(
+    connection: Connection,
+) -> None:
+    a, p, q, t = (make_tree(connection, 0)[0] for _ in range(4))
+    insert = text("INSERT INTO skill_tree_prerequisites VALUES (:tree, :prerequisite)")
+    for tree, prerequisite in [(p, t), (q, a), (a, t)]:
+        connection.execute(insert, {"tree": tree, "prerequisite": prerequisite})
+    connection.execute(text("SET LOCAL statement_timeout = '5s'"))
+    with pytest.raises(IntegrityError) as refused, connection.begin_nested():
+        connection.execute(insert, [{"tree": t, "prerequisite": p}, {"tree": t, "prerequisite": q}])
+    cycle = json.loads(refused.value.orig.diag.message_detail)  # type: ignore[union-attr]
+    assert cycle[0] == cycle[-1] == t

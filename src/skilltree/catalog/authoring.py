@@ -44,6 +44,7 @@ from skilltree.errors import (
 )
 from skilltree.graph.dag import layered_positions
 from skilltree.models import Skill, SkillTree, User, UserRole
+from skilltree.progress import repository as learners
 
 DEFAULT_LEVEL_HEIGHT = 200.0
 """Vertical distance between layers when the tree's layoutConfig has no levelHeight."""
@@ -159,6 +160,10 @@ def set_tree_prerequisites(
 # --- skills ---
 
 
+# Skill fields that learners' tree progress is counted from.
+_COUNTED = frozenset({"is_active", "is_optional", "is_milestone"})
+
+
 @atomic
 def create_skill(session: Session, tree_slug: str, data: SkillCreate, actor: User) -> Skill:
     """A new skill in tree `tree_slug` with its dependencies; placed by its topological layer
@@ -183,6 +188,7 @@ def create_skill(session: Session, tree_slug: str, data: SkillCreate, actor: Use
     _write_edges(
         session, lambda: repository.replace_dependencies(session, skill_id, tree.id, dependencies)
     )
+    learners.refresh_enrolments(session, tree.id)
     return skill
 
 
@@ -201,6 +207,8 @@ def update_skill(session: Session, skill_id: str, data: SkillUpdate, actor: User
         setattr(skill, column, value)
     skill.updated_by = actor.id
     _flush(session)
+    if changes.keys() & _COUNTED:
+        learners.refresh_enrolments(session, tree.id)
     return skill
 
 
@@ -208,9 +216,10 @@ def update_skill(session: Session, skill_id: str, data: SkillUpdate, actor: User
 def delete_skill(session: Session, skill_id: str, actor: User) -> None:
     """Delete skill `skill_id`: its edges and learners' progress on it go too; the skills that
     needed it simply need one skill less, and its child skills lose their parent."""
-    skill, _ = _skill_to_change(session, skill_id, actor)
+    skill, tree = _skill_to_change(session, skill_id, actor)
     session.delete(skill)
     session.flush()
+    learners.refresh_enrolments(session, tree.id)
 
 
 @atomic

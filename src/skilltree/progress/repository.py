@@ -248,3 +248,13 @@ def enrolments(session: Session, user_id: str) -> list[tuple[UserSkillTreeProgre
             )
         ).tuples()
     ]
+
+
+def refresh_enrolments(session: Session, tree_id: str) -> None:
+    """Recompute every learner's progress in `tree_id` and their completed-tree counts.
+
+    Runs as `refresh_tree_enrolments()` (migration 0010), a SECURITY DEFINER function: the
+    author's request may not touch learners' rows under row-level security.
+    """
+    session.flush()
+    session.execute(text("SELECT refresh_tree_enrolments(:tree)"), {"tree": tree_id})

@@ -167,7 +167,9 @@ def _dependents(view: TreeView, skill_id: str) -> list[str]:
 def _check_unlocked(change: _Change, skill_id: str, action: str) -> None:
     view = change.view
     if _state(view, skill_id) is Status.LOCKED:
-        missing = states.missing_prerequisites(skill_id, view.needs, _rows(view), _optional(view))
+        missing = states.missing_prerequisites(
+            skill_id, view.needs, _rows(view), _optional(view), lambda s: view.skills[s].name
+        )
         names = ", ".join(view.skills[m].name for m in missing)
         raise SkillLocked(
             f"Cannot {action} {view.skills[skill_id].name!r} yet: first {names}.",

@@ -7,7 +7,7 @@ SKIPPED when optional), else LOCKED. IN_PROGRESS, COMPLETED and SKIPPED are what
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from skilltree.graph import dag
 from skilltree.models import SkillProgressStatus as Status
@@ -41,11 +41,12 @@ def missing_prerequisites(
     needs: Mapping[str, list[str]],
     rows: Mapping[str, Status],
     optional: Collection[str],
+    name: Callable[[str], str] = str,
 ) -> list[str]:
-    """The prerequisites of `skill`, at any depth, not yet satisfied: nearest first."""
+    """Unsatisfied prerequisites of `skill`, at any depth: nearest first, then by name."""
     distance = dag.transitive_prerequisites(needs, skill)
     missing = [p for p in distance if not is_satisfied(p, rows, optional)]
-    return sorted(missing, key=lambda p: (distance[p], p))
+    return sorted(missing, key=lambda p: (distance[p], name(p), p))
 
 
 def tree_is_complete(

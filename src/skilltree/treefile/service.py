@@ -31,6 +31,7 @@ from skilltree.documents import (
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
 from skilltree.graph.dag import find_cycle, layered_positions, learning_order
 from skilltree.models import Skill, SkillTree, User, UserRole
+from skilltree.progress import repository as learners
 from skilltree.treefile import repository
 from skilltree.treefile.schemas import (
     Envelope,
@@ -358,6 +359,8 @@ def import_tree(
     repository.insert_edges(session, tree.id, missing)
     repository.write_tree_prerequisites(session, tree.id, valid.prerequisite_ids)
     session.flush()
+    if not tree_created:
+        learners.refresh_enrolments(session, tree.id)
     kept = set(existing.values()) & set(ids.values())
     updated = len(changed | ({skill for skill, _ in stale | missing} & kept))
     return ImportSummary(
