@@ -1,5 +1,6 @@
 """`python -m benchmarks`: run every benchmark in turn."""
 
-from benchmarks import bench_tree_document
+from benchmarks import bench_graph, bench_tree_document
 
 bench_tree_document.main()
+bench_graph.main()
