@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Table, select, text
+from sqlalchemy import RowMapping, Table, select, text
 from sqlalchemy.orm import Session, aliased
 
 from skilltree.models import Skill, SkillCategory, SkillDependency, SkillTree, SkillTreePrerequisite
@@ -245,16 +245,18 @@ def prerequisite_slugs(session: Session, tree_id: str) -> list[str]:
     return list(session.scalars(query))
 
 
-def exported_skills(session: Session, tree_id: str) -> Sequence[tuple[Skill, str | None]]:
-    """Every skill of the tree (active or not) with its parent's key."""
+def exported_skills(session: Session, tree_id: str) -> Sequence[RowMapping]:
+    """Every skill of the tree (active or not): the SKILL_COLUMNS but the parent's id, and the
+    parent's key as `parent_key`."""
     parent = aliased(Skill)
+    skills = Skill.__table__.c
     query = (
-        select(Skill, parent.key)
+        select(*(skills[c] for c in SKILL_COLUMNS if c != "parent_skill_id"))
+        .add_columns(parent.key.label("parent_key"))
         .outerjoin(parent, parent.id == Skill.parent_skill_id)
         .where(Skill.skill_tree_id == tree_id)
-        .execution_options(populate_existing=True)  # bulk writes bypass the identity map
     )
-    return session.execute(query).tuples().all()
+    return session.execute(query).mappings().all()
 
 
 def dependency_keys(session: Session, tree_id: str) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
 from skilltree.accounts.repository import find_user_by_email
@@ -30,7 +31,7 @@ from skilltree.documents import (
 )
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
 from skilltree.graph.dag import find_cycle, layered_positions, learning_order
-from skilltree.models import Skill, SkillTree, User, UserRole
+from skilltree.models import SkillTree, User, UserRole
 from skilltree.progress import repository as learners
 from skilltree.treefile import repository
 from skilltree.treefile.schemas import (
@@ -286,7 +287,7 @@ def _check_references(
 
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    # A large file becomes millions of small objects, none of them in reference cycles, which the
+    # A large tree is millions of small objects, none of them in reference cycles, which the
     # cyclic collector would rescan again and again: a third of a 100,000-skill import's time.
     enabled = gc.isenabled()
     gc.disable()
@@ -429,6 +430,7 @@ def _skill_row(
     )
 
 
+@_cyclic_gc_paused()
 def export_tree(
     session: Session, slug: str, *, viewer: User | None, operator: bool = False
 ) -> TreeFile:
@@ -441,18 +443,16 @@ def export_tree(
     if found is None or not (operator or _may_read(found[0], viewer)):
         raise NotFound(f"No skill tree you can export has the slug {slug!r}.")
     tree, category_slug = found
-    skills = {s.key: (s, parent) for s, parent in repository.exported_skills(session, tree.id)}
+    skills = {row["key"]: row for row in repository.exported_skills(session, tree.id)}
     needs: dict[str, list[str]] = {key: [] for key in skills}
     for needer, needed in repository.dependency_keys(session, tree.id):
         needs[needer].append(needed)
 
     def tie_break(key: str) -> tuple[float, float, str]:
-        skill = skills[key][0]
-        return (skill.position_y, skill.position_x, key)
+        return (skills[key]["position_y"], skills[key]["position_x"], key)
 
     entries = [
-        _skill_entry(skills[key][0], skills[key][1], sorted(needs[key]))
-        for key in learning_order(needs, tie_break)
+        _skill_entry(skills[key], sorted(needs[key])) for key in learning_order(needs, tie_break)
     ]
     return TreeFile(
         tree=TreeEntry(
@@ -479,25 +479,25 @@ def _may_read(tree: SkillTree, viewer: User | None) -> bool:
     return tree.is_published or (viewer is not None and _may_change(tree, viewer))
 
 
-def _skill_entry(skill: Skill, parent: str | None, dependencies: list[str]) -> SkillEntry:
+def _skill_entry(row: RowMapping, dependencies: list[str]) -> SkillEntry:
     return SkillEntry(
-        key=skill.key,
-        name=skill.name,
-        shortName=skill.short_name,
-        description=skill.description,
-        learningObjectives=skill.learning_objectives,
-        skillType=skill.skill_type,
-        difficulty=skill.difficulty,
-        estimatedMinutes=skill.estimated_minutes,
-        xpValue=skill.xp_value,
+        key=row["key"],
+        name=row["name"],
+        shortName=row["short_name"],
+        description=row["description"],
+        learningObjectives=row["learning_objectives"],
+        skillType=row["skill_type"],
+        difficulty=row["difficulty"],
+        estimatedMinutes=row["estimated_minutes"],
+        xpValue=row["xp_value"],
         dependencies=dependencies,
-        parent=parent,
-        position=Position(x=skill.position_x, y=skill.position_y),
-        nodeSize=skill.node_size,
-        content=skill.content,
-        resources=skill.resources,
-        assessments=skill.assessments,
-        isActive=skill.is_active,
-        isOptional=skill.is_optional,
-        isMilestone=skill.is_milestone,
+        parent=row["parent_key"],
+        position=Position(x=row["position_x"], y=row["position_y"]),
+        nodeSize=row["node_size"],
+        content=row["content"],
+        resources=row["resources"],
+        assessments=row["assessments"],
+        isActive=row["is_active"],
+        isOptional=row["is_optional"],
+        isMilestone=row["is_milestone"],
     )
