@@ -60,10 +60,7 @@ def test_an_author_adds_a_skill_with_every_field(
     )
 
     assert html["key"] == "html-fundamentals"
-    assert css["progress"] is None
-    assert {
-        k: v for k, v in css.items() if k not in {"id", "createdAt", "updatedAt", "progress"}
-    } == {
+    assert {k: v for k, v in css.items() if k not in {"id", "createdAt", "updatedAt"}} == {
         "skillTreeId": tree.id,
         "parentSkillId": html["id"],
         "key": "css",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -111,7 +111,9 @@ def test_racing_prerequisite_lists_cannot_close_a_cycle_together(
 def test_a_deadlock_victim_is_run_again(
     engine: Engine, committed: tuple[list[SkillTree], list[Skill]]
 ) -> None:
-    _, (html, css) = committed
+    # Two trees' rows taken in opposite orders. (Skills of one tree cannot deadlock: every write
+    # to a tree's skills first bumps the tree's version, which queues writers of that tree.)
+    (one, other), _ = committed
     meet = threading.Barrier(2)
     runs: list[str] = []
 
@@ -120,10 +122,11 @@ def test_a_deadlock_victim_is_run_again(
         runs.append(first)
         if session.scalar(text("SELECT current_setting('is_superuser')")) == "on":
             session.execute(text("SET LOCAL deadlock_timeout = '50ms'"))
-        session.execute(update(Skill).where(Skill.id == first).values(xp_value=Skill.xp_value + 1))
+        more = func.coalesce(SkillTree.estimated_hours, 0) + 1
+        session.execute(update(SkillTree).where(SkillTree.id == first).values(estimated_hours=more))
         if runs.count(first) == 1:
             meet.wait(5)  # both hold their first row: each now waits for the other's
-        session.execute(update(Skill).where(Skill.id == then).values(xp_value=Skill.xp_value + 1))
+        session.execute(update(SkillTree).where(SkillTree.id == then).values(estimated_hours=more))
 
     failures: list[BaseException] = []
 
@@ -136,7 +139,8 @@ def test_a_deadlock_victim_is_run_again(
                 failures.append(exc)
 
     threads = [
-        threading.Thread(target=writer, args=ids) for ids in ((html.id, css.id), (css.id, html.id))
+        threading.Thread(target=writer, args=ids)
+        for ids in ((one.id, other.id), (other.id, one.id))
     ]
     for thread in threads:
         thread.start()
@@ -146,12 +150,10 @@ def test_a_deadlock_victim_is_run_again(
     assert failures == []
     assert len(runs) == 3, "one of the two writers ran twice"
     with Session(engine) as check:
-        assert check.scalars(
-            select(Skill.xp_value).where(Skill.id.in_([html.id, css.id]))
-        ).all() == [
-            12,
-            12,
-        ]
+        hours = check.scalars(
+            select(SkillTree.estimated_hours).where(SkillTree.id.in_([one.id, other.id]))
+        ).all()
+        assert hours == [2, 2]
 
 
 def test_a_conflict_that_keeps_coming_back_is_raised(session: Session) -> None:

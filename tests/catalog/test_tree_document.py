@@ -87,8 +87,9 @@ def test_tree_fields_category_and_prerequisite_trees(client: TestClient, session
         "createdBy": None,
         "updatedBy": None,
         "category": {"id": category.id, "name": "Web Development", "slug": "web-development"},
-        "progress": None,
         "skills": [],
+        "progress": None,
+        "skillStates": None,
     }
     assert datetime.fromisoformat(created_at).tzinfo is not None
     assert datetime.fromisoformat(updated_at).tzinfo is not None

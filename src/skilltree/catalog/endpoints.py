@@ -54,10 +54,17 @@ _CYCLE: Answers = {
 }
 
 
-def _document(session: DbSession, slug: str, viewer: User | None, status: int = 200) -> Response:
+def _document(
+    session: DbSession,
+    slug: str,
+    viewer: User | None,
+    status: int = 200,
+    *,
+    from_cache: bool = False,
+) -> Response:
     # PostgreSQL builds the whole document; sending its text as it is skips a parse and a
     # re-serialisation of up to thousands of skills (see benchmarks/RESULTS.md).
-    document = service.tree_document(session, slug, viewer)
+    document = service.tree_document(session, slug, viewer, from_cache=from_cache)
     return Response(document, status_code=status, media_type="application/json")
 
 
@@ -119,8 +126,9 @@ def create_tree(body: TreeCreate, session: DbSession, author: AuthorUser) -> Res
 def get_tree(slug: str, session: DbSession, viewer: OptionalUser) -> Response:
     """A tree with its category, prerequisite trees and every active skill (ordered by
     positionY, positionX), each with the ids of its `dependencies` and `dependents`. Drafts are
-    served to their author and admins only."""
-    return _document(session, slug, viewer)
+    served to their author and admins only. Signed in, also your `progress` in the tree and
+    `skillStates`: your state in every skill (LOCKED and AVAILABLE derived from prerequisites)."""
+    return _document(session, slug, viewer, from_cache=True)
 
 
 @router.patch(

@@ -136,19 +136,33 @@ def list_trees(
 
 @dataclass(frozen=True)
 class TreeDocumentRow:
-    """The JSON text of a tree's document, and the facts that say who may see it."""
+    """A tree's document (None when the caller's copy is current), the facts that say who may
+    see it, and the learner's rows and enrolment in it (JSON text; None for nobody)."""
 
-    document: str
+    tree_id: str
+    version: int
+    document: str | None
     is_published: bool
     created_by: str | None
+    learner_rows: str | None
+    tree_progress: str | None
 
 
 def tree_document(
-    session: Session, slug: str, learner_id: str | None = None
+    session: Session,
+    slug: str,
+    learner_id: str | None = None,
+    known: tuple[str, int] | None = None,
 ) -> TreeDocumentRow | None:
-    """Tree `slug`'s document (published or not) with its active skills and, given `learner_id`,
-    that learner's progress, built by PostgreSQL in one statement; None when there is no tree."""
-    parameters: dict[str, Any] = {"slug": slug, "user_id": learner_id}
+    """Tree `slug` (published or not): its document, built by PostgreSQL unless `known` (tree id,
+    version) is still current, and `learner_id`'s rows in it; one statement; None: no such tree."""
+    known_id, known_version = known or (None, None)
+    parameters: dict[str, Any] = {
+        "slug": slug,
+        "user_id": learner_id,
+        "known_id": known_id,
+        "known_version": known_version,
+    }
     row = session.connection().exec_driver_sql(TREE_DOCUMENT_SQL, parameters).one_or_none()
     return TreeDocumentRow(*row) if row else None
 

@@ -69,15 +69,16 @@ class TreePage(CamelModel):
 
 
 class SkillProgressOut(CamelModel):
-    """The signed-in learner's state in a skill (LOCKED/AVAILABLE derived when they have no row)."""
+    """The signed-in learner's state in a skill; only `status` when they have no row for it
+    (LOCKED or AVAILABLE, derived from its prerequisites)."""
 
     status: SkillProgressStatus
-    progress_percent: float
-    time_spent_minutes: int
-    attempts_count: int
-    unlocked_at: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
+    progress_percent: float | None = None
+    time_spent_minutes: int | None = None
+    attempts_count: int | None = None
+    unlocked_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
 
 
 class TreeSkill(CamelModel):
@@ -113,8 +114,6 @@ class TreeSkill(CamelModel):
     updated_at: datetime
     created_by: str | None
     updated_by: str | None
-    progress: SkillProgressOut | None = None
-    """The signed-in learner's state in the skill; null for anonymous callers."""
 
 
 class TreeProgressOut(CamelModel):
@@ -157,10 +156,12 @@ class TreeDocument(CamelModel):
     created_by: str | None
     updated_by: str | None
     category: CategoryRef
-    progress: TreeProgressOut | None = None
-    """The signed-in learner's progress in the tree; null when anonymous or not enrolled."""
     skills: list[TreeSkill]
     """Ordered by positionY, positionX, id."""
+    progress: TreeProgressOut | None = None
+    """The signed-in learner's progress in the tree; null when anonymous or not enrolled."""
+    skill_states: dict[str, SkillProgressOut] | None = None
+    """The signed-in learner's state in every active skill, by skill id; null when anonymous."""
 
 
 class SkillDetail(TreeSkill):

@@ -8,10 +8,13 @@
 -- with `dependencies` and `dependents` derived from skill_dependencies between active skills only.
 -- No row when no tree has the slug.
 --
--- With `user_id` (the signed-in learner; NULL for anonymous callers) each skill also carries the
--- learner's `progress` (a skill without a row of theirs is LOCKED or AVAILABLE from its
--- prerequisites, exactly as skilltree.progress.states decides) and the tree its `progress`
--- (null when not enrolled); for anonymous callers both are null.
+-- The document is only built when the caller's copy is stale: given `known_id` and
+-- `known_version` (a cached document's tree id and structure_version) and the tree still at that
+-- version, `document` is NULL and PostgreSQL does none of the work below.
+--
+-- With `user_id` (the signed-in learner; NULL otherwise), `learner_rows` lists that learner's
+-- user_skill_progress rows in the tree and `tree_progress` their enrolment (NULL when not
+-- enrolled); the caller derives every skill's state from them (skilltree.progress.states).
 --
 -- Why this shape (measured on the 1,000-skill tree of benchmarks/bench_tree_document.py): the
 -- edges of all active skills are fetched in one pass through the primary-key index
@@ -35,21 +38,6 @@ WITH tree AS (
       FROM skill_dependencies e
       JOIN active prerequisite ON prerequisite.id = e.depends_on_id
      WHERE e.skill_id = ANY (ARRAY(SELECT id FROM active))
-), mine AS MATERIALIZED (
-    SELECT p.skill_id, p.status, p.progress_percent, p.time_spent_minutes, p.attempts_count,
-           p.unlocked_at, p.started_at, p.completed_at
-      FROM user_skill_progress p
-      JOIN tree ON p.skill_tree_id = tree.id
-     WHERE p.user_id = %(user_id)s
-), satisfied AS (
-    SELECT m.skill_id
-      FROM mine m
-      JOIN skills s ON s.id = m.skill_id
-     WHERE m.status = 'COMPLETED' OR (m.status = 'SKIPPED' AND s.is_optional)
-), blocked AS (
-    SELECT DISTINCT e.skill_id
-      FROM edge e
-     WHERE NOT EXISTS (SELECT 1 FROM satisfied WHERE satisfied.skill_id = e.depends_on_id)
 ), dependencies AS (
     SELECT skill_id AS id, json_agg(depends_on_id ORDER BY depends_on_id) AS ids
       FROM edge
@@ -59,7 +47,10 @@ WITH tree AS (
       FROM edge
      GROUP BY depends_on_id
 )
-SELECT json_build_object(
+SELECT t.id,
+       t.structure_version,
+       CASE WHEN t.id = %(known_id)s AND t.structure_version = %(known_version)s THEN NULL
+       ELSE json_build_object(
     'id', t.id,
     'categoryId', t.category_id,
     'name', t.name,
@@ -86,18 +77,6 @@ SELECT json_build_object(
     'updatedBy', t.updated_by,
     'category', json_build_object('id', t.category_id, 'name', t.category_name,
                                   'slug', t.category_slug),
-    'progress', (SELECT json_build_object(
-                     'status', e.status,
-                     'progressPercent', e.progress_percent,
-                     'skillsCompleted', e.skills_completed,
-                     'totalSkills', e.total_skills,
-                     'timeSpentMinutes', e.time_spent_minutes,
-                     'milestonesReached', e.milestones_reached,
-                     'startedAt', e.started_at,
-                     'lastActivityAt', e.last_activity_at,
-                     'completedAt', e.completed_at)
-                   FROM user_skill_tree_progress e
-                  WHERE e.user_id = %(user_id)s AND e.skill_tree_id = t.id),
     'skills', coalesce(
         (SELECT json_agg(skill ORDER BY skill."positionY", skill."positionX", skill.id)
            FROM (SELECT s.id,
@@ -126,27 +105,36 @@ SELECT json_build_object(
                         s.created_at AS "createdAt",
                         s.updated_at AS "updatedAt",
                         s.created_by AS "createdBy",
-                        s.updated_by AS "updatedBy",
-                        CASE WHEN %(user_id)s::text IS NOT NULL THEN json_build_object(
-                            'status', CASE
-                                WHEN mine.status IN ('IN_PROGRESS', 'COMPLETED', 'SKIPPED')
-                                    THEN mine.status::text
-                                WHEN blocked.skill_id IS NOT NULL THEN 'LOCKED'
-                                ELSE 'AVAILABLE' END,
-                            'progressPercent', coalesce(mine.progress_percent, 0),
-                            'timeSpentMinutes', coalesce(mine.time_spent_minutes, 0),
-                            'attemptsCount', coalesce(mine.attempts_count, 0),
-                            'unlockedAt', mine.unlocked_at,
-                            'startedAt', mine.started_at,
-                            'completedAt', mine.completed_at) END AS progress
+                        s.updated_by AS "updatedBy"
                    FROM skills s
                    LEFT JOIN dependencies ON dependencies.id = s.id
                    LEFT JOIN dependents ON dependents.id = s.id
-                   LEFT JOIN mine ON mine.skill_id = s.id
-                   LEFT JOIN blocked ON blocked.skill_id = s.id
                   WHERE s.skill_tree_id = t.id AND s.is_active) skill),
         '[]'::json)
-)::text AS document,
+)::text END AS document,
        t.is_published,
-       t.created_by
+       t.created_by,
+       (SELECT json_agg(json_build_object(
+                   'skillId', p.skill_id,
+                   'status', p.status,
+                   'progressPercent', p.progress_percent,
+                   'timeSpentMinutes', p.time_spent_minutes,
+                   'attemptsCount', p.attempts_count,
+                   'unlockedAt', p.unlocked_at,
+                   'startedAt', p.started_at,
+                   'completedAt', p.completed_at))::text
+          FROM user_skill_progress p
+         WHERE p.user_id = %(user_id)s AND p.skill_tree_id = t.id) AS learner_rows,
+       (SELECT json_build_object(
+                   'status', e.status,
+                   'progressPercent', e.progress_percent,
+                   'skillsCompleted', e.skills_completed,
+                   'totalSkills', e.total_skills,
+                   'timeSpentMinutes', e.time_spent_minutes,
+                   'milestonesReached', e.milestones_reached,
+                   'startedAt', e.started_at,
+                   'lastActivityAt', e.last_activity_at,
+                   'completedAt', e.completed_at)::text
+          FROM user_skill_tree_progress e
+         WHERE e.user_id = %(user_id)s AND e.skill_tree_id = t.id) AS tree_progress
   FROM tree t

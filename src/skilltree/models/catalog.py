@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
@@ -89,6 +90,8 @@ class SkillTree(IdMixin, AuditMixin, Base):
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed(TREE_SEARCH_DOCUMENT, persisted=True), deferred=True
     )
+    structure_version: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
+    """Bumped by triggers on any change to what the tree's document shows (not in the spec)."""
 
     __table_args__ = (
         Index("idx_tree_category_published", "category_id", "is_published"),
