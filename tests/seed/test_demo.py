@@ -17,8 +17,9 @@ from skilltree.documents import (
     ThemeConfig,
     validate_document,
 )
+from skilltree.gamification.rules import level_for_xp
 from skilltree.seed import load_demo
-from skilltree.seed.learners import LEARNERS, level_for_xp
+from skilltree.seed.learners import LEARNERS
 from tests.seed.loading import database_snapshot, loaded_once, session_on
 
 

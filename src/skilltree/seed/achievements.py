@@ -76,14 +76,3 @@ ACHIEVEMENTS: tuple[dict[str, Any], ...] = (
                  _criteria("skills_in_category", 5, "data-science"), 60, "database", "#8B5CF6",
                  _COMMON),
 )  # fmt: skip
-
-
-def is_earned(criteria: dict[str, Any], measures: dict[str, int]) -> bool:
-    """Whether a learner whose measures are `measures` meets `criteria`.
-
-    `measures` has one value per criteria type, and `category:<slug>` for skills per category.
-    """
-    kind = criteria["type"]
-    if kind == "skills_in_category":
-        kind = f"category:{criteria['additionalParams']['category']}"
-    return bool(measures.get(kind, 0) >= criteria["threshold"])

@@ -8,20 +8,19 @@ are AVAILABLE (one IN_PROGRESS), and tree and profile totals add up.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from skilltree.db.base import new_id
+from skilltree.gamification import rules
 from skilltree.models import (
     CompletionMethod,
     SkillProgressStatus,
     SkillType,
     TreeProgressStatus,
 )
-from skilltree.seed.achievements import is_earned
 from skilltree.seed.rows import Row
 
 
@@ -161,11 +160,6 @@ class TreeGraph:
     needs: dict[str, set[str]] = field(default_factory=dict)
 
 
-def level_for_xp(total_xp: int) -> int:
-    """The level a learner with `total_xp` has reached: level n starts at 100·(n-1)² XP."""
-    return 1 + math.isqrt(total_xp // 100)
-
-
 @dataclass
 class LearnerProgress:
     """The rows one learner's plan produces."""
@@ -220,17 +214,18 @@ def plan_progress(
         result.tree_rows.append(_tree_progress(user_id, tree, completed_at, result, now))
 
     skill_xp = sum(node.xp_value for _, node in completions)
-    measures: dict[str, int] = {
-        "skill_completion_count": len(completions),
-        "streak_days": learner.max_streak,
-        "trees_completed": sum(
+    by_category: dict[str, int] = {}
+    for tree, _ in completions:
+        by_category[tree.category_slug] = by_category.get(tree.category_slug, 0) + 1
+    measures = rules.LearnerMeasures(
+        skills_completed=len(completions),
+        best_streak=learner.max_streak,
+        trees_completed=sum(
             row["status"] is TreeProgressStatus.COMPLETED for row in result.tree_rows
         ),
-        "milestones_reached": sum(node.is_milestone for _, node in completions),
-    }
-    for tree, _ in completions:
-        key = f"category:{tree.category_slug}"
-        measures[key] = measures.get(key, 0) + 1
+        milestones_reached=sum(node.is_milestone for _, node in completions),
+        skills_by_category=by_category,
+    )
     last_activity = max(
         (row["last_activity_at"] for row in result.skill_rows if row["last_activity_at"]),
         default=now - timedelta(days=1),
@@ -239,8 +234,8 @@ def plan_progress(
     earned: set[str] = set()
     # Rewards raise XP, which may cross an XP threshold: award until nothing more is earned.
     while True:
-        measures["xp_threshold"] = total_xp
-        new = [a for a in achievements if a[0] not in earned and is_earned(a[1], measures)]
+        measures = replace(measures, total_xp=total_xp)
+        new = [a for a in achievements if a[0] not in earned and rules.is_met(a[1], measures)]
         if not new:
             break
         for achievement_id, _, reward in new:
@@ -258,14 +253,14 @@ def plan_progress(
     minutes = sum(row["time_spent_minutes"] for row in result.skill_rows)
     result.profile = {
         "total_xp": total_xp,
-        "current_level": level_for_xp(total_xp),
+        "current_level": rules.level_for_xp(total_xp),
         "current_streak": learner.current_streak,
         "max_streak": learner.max_streak,
         "last_activity_at": last_activity,
         "skills_completed": len(completions),
         "hours_learned": round(minutes / 60, 1),
         "trees_started": len(result.tree_rows),
-        "trees_completed": measures["trees_completed"],
+        "trees_completed": measures.trees_completed,
     }
     return result
 
