@@ -1,6 +1,7 @@
 """`python -m benchmarks`: run every benchmark in turn."""
 
-from benchmarks import bench_graph, bench_tree_document
+from benchmarks import bench_graph, bench_progress, bench_tree_document
 
 bench_tree_document.main()
 bench_graph.main()
+bench_progress.main()
