@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,6 @@ class SkillFacts:
     is_optional: bool
     is_milestone: bool
     estimated_minutes: int | None
-    assessments: list[Any] | None
     position_x: float
     position_y: float
 
@@ -97,7 +96,6 @@ def tree_view(session: Session, user_id: str, tree: SkillTree) -> TreeView:
                 Skill.is_optional,
                 Skill.is_milestone,
                 Skill.estimated_minutes,
-                Skill.assessments,
                 Skill.position_x,
                 Skill.position_y,
             ).where(Skill.skill_tree_id == tree.id, Skill.is_active)
@@ -145,9 +143,10 @@ def record(
     xp_delta: int = 0,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Append one event to the learner's audit trail."""
-    session.execute(
-        insert(ProgressEvent).values(
+    """Append one event to the learner's audit trail (written with the event's other rows, in
+    one batch at the next flush, in the order recorded)."""
+    session.add(
+        ProgressEvent(
             user_id=user_id,
             kind=kind,
             skill_tree_id=tree_id,

@@ -22,6 +22,7 @@ from skilltree.gamification import rules
 from skilltree.models import (
     CompletionMethod,
     ProgressEventKind,
+    Skill,
     SkillProgressStatus,
     SkillTree,
     TreeProgressStatus,
@@ -305,7 +306,7 @@ def _award_achievements(session: Session, change: _Change, skill_id: str | None)
         session.flush()
 
 
-def _skill_event(session: Session, user: User, skill_id: str, action: str) -> tuple[_Change, str]:
+def _skill_event(session: Session, user: User, skill_id: str, action: str) -> tuple[_Change, Skill]:
     found = repository.find_tree_of_skill(session, skill_id)
     if found is None:
         raise NotFound(f"No skill has the id {skill_id!r}.")
@@ -313,7 +314,7 @@ def _skill_event(session: Session, user: User, skill_id: str, action: str) -> tu
     visible_tree(tree, user, f"skill has the id {skill_id!r}")
     if not skill.is_active:
         raise InvalidTransition(f"{skill.name!r} is not active: it cannot be {action}.")
-    return _begin(session, user, tree), skill.id
+    return _begin(session, user, tree), skill
 
 
 def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
@@ -331,7 +332,8 @@ def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
 
 def start(session: Session, user: User, skill_id: str) -> ProgressOutcome:
     """Start an AVAILABLE skill (IN_PROGRESS); a started or finished skill stays as it is."""
-    change, skill_id = _skill_event(session, user, skill_id, "started")
+    change, skill = _skill_event(session, user, skill_id, "started")
+    skill_id = skill.id
     state = _state(change.view, skill_id)
     if state in states.RECORDED:
         change.changed = False
@@ -367,7 +369,8 @@ def complete(
         if request.evidence is not None
         else None
     )
-    change, skill_id = _skill_event(session, user, skill_id, "completed")
+    change, skill = _skill_event(session, user, skill_id, "completed")
+    skill_id = skill.id
     view, now = change.view, change.now
     facts = view.skills[skill_id]
     if request.method is CompletionMethod.ASSESSMENT:
@@ -378,7 +381,7 @@ def complete(
                     FieldError(loc=("score",), msg="is required for ASSESSMENT", type="missing")
                 ],
             )
-        passing = _passing_score(facts.assessments, request.assessment_id)
+        passing = _passing_score(skill.assessments, request.assessment_id)
         if request.score < passing:
             raise InvalidInput(
                 f"A score of {request.score:g} does not pass: {passing:g} is needed.",
@@ -417,7 +420,8 @@ def complete(
 
 def skip(session: Session, user: User, skill_id: str) -> ProgressOutcome:
     """Skip an optional, unlocked skill (SKIPPED); what needed only it becomes AVAILABLE."""
-    change, skill_id = _skill_event(session, user, skill_id, "skipped")
+    change, skill = _skill_event(session, user, skill_id, "skipped")
+    skill_id = skill.id
     view = change.view
     state = _state(view, skill_id)
     if not view.skills[skill_id].is_optional:
@@ -440,7 +444,8 @@ def skip(session: Session, user: User, skill_id: str) -> ProgressOutcome:
 
 def record_activity(session: Session, user: User, skill_id: str, minutes: int) -> ProgressOutcome:
     """Add time spent on an unlocked skill and count one attempt."""
-    change, skill_id = _skill_event(session, user, skill_id, "worked on")
+    change, skill = _skill_event(session, user, skill_id, "worked on")
+    skill_id = skill.id
     _check_unlocked(change, skill_id, "work on")
     row = _row(session, change, skill_id)
     row.time_spent_minutes += minutes
