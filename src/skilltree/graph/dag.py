@@ -7,7 +7,6 @@ that appear only as prerequisites are nodes too. Nothing here touches the databa
 from __future__ import annotations
 
 import heapq
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -125,14 +124,20 @@ def critical_path(needs: Needs, target: str, minutes: Mapping[str, int | None]) 
 
 def transitive_prerequisites(needs: Needs, skill: str) -> dict[str, int]:
     """Every skill `skill` needs, at any depth, with its distance (1 = a direct prerequisite)."""
-    distance: dict[str, int] = {}
-    queue: deque[tuple[str, int]] = deque((p, 1) for p in sorted(set(needs.get(skill, ()))))
-    while queue:
-        node, d = queue.popleft()
-        if node in distance or node == skill:
-            continue
-        distance[node] = d
-        queue.extend((p, d + 1) for p in needs.get(node, ()) if p not in distance)
+    # Level by level: each skill is met first at its distance, and visited once.
+    distance: dict[str, int] = {skill: 0}
+    level = [skill]
+    depth = 0
+    while level:
+        depth += 1
+        following: list[str] = []
+        for node in level:
+            for prerequisite in needs.get(node, ()):
+                if prerequisite not in distance:
+                    distance[prerequisite] = depth
+                    following.append(prerequisite)
+        level = following
+    del distance[skill]
     return distance
 
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from skilltree.schemas import CamelModel
 
 
 class RelatedSkill(CamelModel):
     """A skill reached through prerequisites, `depth` edges away (1 = directly)."""
+
+    id: str
+    name: str
+    depth: int
+
+
+class RelatedSkillJson(TypedDict):
+    """A RelatedSkill as its JSON object: answers built from trusted data (the tree graph) are
+    serialised as is, since validating one model per skill would cost more than the search."""
 
     id: str
     name: str

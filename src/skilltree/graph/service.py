@@ -1,16 +1,24 @@
-"""Graph questions about skills and trees, exact at any depth."""
+"""Graph questions about skills and trees, exact at any depth.
+
+Answers come from the tree's graph of active skills (inactive skills count nowhere, as in the
+rest of the system), kept in process per structure version (see graph.tree_graphs): a request
+pays one small query for the skill's or tree's facts and version, and reads the whole graph again
+only when the tree changed since.
+"""
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.errors import NotFound
 from skilltree.graph import dag, repository
-from skilltree.graph.schemas import CriticalPath, LearningPlan, PathSkill, RelatedSkill
+from skilltree.graph.schemas import CriticalPath, LearningPlan, PathSkill, RelatedSkillJson
+from skilltree.graph.tree_graphs import GraphCache, TreeGraph
 from skilltree.models import User
+
+GRAPHS = GraphCache()
+"""Recent trees' graphs, kept by read-only requests (see graph.tree_graphs)."""
 
 
 def visible_skill(session: Session, skill_id: str, viewer: User | None) -> repository.SkillPlace:
@@ -23,63 +31,89 @@ def visible_skill(session: Session, skill_id: str, viewer: User | None) -> repos
     return place
 
 
-def _needs(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-    needs: dict[str, list[str]] = defaultdict(list)
-    for skill, prerequisite in pairs:
-        needs[skill].append(prerequisite)
-    return needs
+def tree_graph(session: Session, tree_id: str, version: int, *, from_cache: bool) -> TreeGraph:
+    """The graph of tree `tree_id`'s active skills, from the cache when it holds `version`.
+
+    `from_cache`: use and keep cached copies; only for requests that wrote nothing.
+    """
+    known = GRAPHS.get(tree_id) if from_cache else None
+    if known is not None and known.version == version:
+        return known
+    graph = repository.tree_graph(session, tree_id)
+    if graph is None:  # deleted since the caller's query
+        raise NotFound(f"No skill tree has the id {tree_id!r}.")
+    if from_cache:
+        GRAPHS.put(graph)
+    return graph
 
 
-def prerequisites(session: Session, skill_id: str, viewer: User | None) -> list[RelatedSkill]:
-    """Every skill `skill_id` needs, at any depth, nearest first."""
-    visible_skill(session, skill_id, viewer)
-    edges = repository.edges_above(session, skill_id)
-    depths = dag.transitive_prerequisites(_needs(edges.pairs), skill_id)
-    return sorted(
-        (RelatedSkill(id=s, name=edges.names[s], depth=d) for s, d in depths.items()),
-        key=lambda r: (r.depth, r.name, r.id),
-    )
-
-
-def dependents(session: Session, skill_id: str, viewer: User | None) -> list[RelatedSkill]:
-    """Every skill that needs `skill_id`, at any depth, nearest first."""
-    visible_skill(session, skill_id, viewer)
-    edges = repository.edges_below(session, skill_id)
-    depths = dag.transitive_dependents(_needs(edges.pairs), skill_id)
-    return sorted(
-        (RelatedSkill(id=s, name=edges.names[s], depth=d) for s, d in depths.items()),
-        key=lambda r: (r.depth, r.name, r.id),
-    )
-
-
-def critical_path(session: Session, skill_id: str, viewer: User | None) -> CriticalPath:
-    """The chain of prerequisites ending at `skill_id` with the most estimated minutes."""
+def _active_skill_graph(
+    session: Session, skill_id: str, viewer: User | None, from_cache: bool
+) -> TreeGraph:
+    """The graph around the visible skill `skill_id`; NotFound when it is hidden or inactive."""
     place = visible_skill(session, skill_id, viewer)
-    graph = repository.tree_graph(session, place.skill_tree_id)
-    if skill_id not in graph.skills:
-        raise NotFound(f"Skill {skill_id!r} is not active.")
-    minutes = {s: facts[3] for s, facts in graph.skills.items()}
-    path = dag.critical_path(_needs(graph.pairs), skill_id, minutes)
-    return CriticalPath(
+    if place.is_active:
+        graph = tree_graph(
+            session, place.skill_tree_id, place.structure_version, from_cache=from_cache
+        )
+        if skill_id in graph.skills:
+            return graph
+    raise NotFound(f"Skill {skill_id!r} is not active.")
+
+
+def _related(graph: TreeGraph, depths: dict[str, int]) -> list[RelatedSkillJson]:
+    """The skills at `depths`, nearest first, then by name and id, as JSON-ready objects."""
+    skills = graph.skills
+    ordered = sorted((d, skills[s].name, s) for s, d in depths.items())
+    return [{"id": s, "name": name, "depth": d} for d, name, s in ordered]
+
+
+def prerequisites(
+    session: Session, skill_id: str, viewer: User | None, *, from_cache: bool = False
+) -> list[RelatedSkillJson]:
+    """Every active skill the active skill `skill_id` needs through active skills, at any depth,
+    nearest first. `from_cache`: see `tree_graph`."""
+    graph = _active_skill_graph(session, skill_id, viewer, from_cache)
+    return _related(graph, dag.transitive_prerequisites(graph.needs, skill_id))
+
+
+def dependents(
+    session: Session, skill_id: str, viewer: User | None, *, from_cache: bool = False
+) -> list[RelatedSkillJson]:
+    """Every active skill that needs the active skill `skill_id` through active skills, at any
+    depth, nearest first. `from_cache`: see `tree_graph`."""
+    graph = _active_skill_graph(session, skill_id, viewer, from_cache)
+    return _related(graph, dag.transitive_prerequisites(graph.dependents, skill_id))
+
+
+def critical_path(
+    session: Session, skill_id: str, viewer: User | None, *, from_cache: bool = False
+) -> CriticalPath:
+    """The chain of prerequisites ending at `skill_id` with the most estimated minutes."""
+    graph = _active_skill_graph(session, skill_id, viewer, from_cache)
+    minutes = {s: facts.estimated_minutes for s, facts in graph.skills.items()}
+    path = dag.critical_path(graph.needs, skill_id, minutes)
+    return CriticalPath.model_construct(
         skills=[
-            PathSkill(id=s, name=graph.skills[s][0], estimated_minutes=minutes[s])
+            PathSkill.model_construct(id=s, name=graph.skills[s].name, estimated_minutes=minutes[s])
             for s in path.skills
         ],
         total_minutes=path.minutes,
     )
 
 
-def learning_plan(session: Session, slug: str, viewer: User | None) -> LearningPlan:
+def learning_plan(
+    session: Session, slug: str, viewer: User | None, *, from_cache: bool = False
+) -> LearningPlan:
     """Tree `slug`'s active skills in learning order (ties by position y, then x) and by layer."""
     tree = repository.find_tree(session, slug)
     if tree is None or not may_view_tree(
         is_published=tree.is_published, created_by=tree.created_by, viewer=viewer
     ):
         raise NotFound(f"No skill tree has the slug {slug!r}.")
-    graph = repository.tree_graph(session, tree.id)
-    needs: dict[str, list[str]] = {s: [] for s in graph.skills}
-    needs.update(_needs(graph.pairs))
-    order = dag.learning_order(
-        needs, sort_key=lambda s: (graph.skills[s][1], graph.skills[s][2], s)
+    plan = tree_graph(session, tree.id, tree.structure_version, from_cache=from_cache)
+    order = plan.learning_order
+    # Copies: the cached lists are shared, the answer is the caller's to keep.
+    return LearningPlan.model_construct(
+        order=list(order.order), layers=[list(layer) for layer in order.layers]
     )
-    return LearningPlan(order=order, layers=dag.topological_layers(needs))

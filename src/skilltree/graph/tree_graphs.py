@@ -1,0 +1,107 @@
+"""An in-process copy of recent trees' graphs, each valid while its tree's version is unchanged.
+
+The database bumps `skill_trees.structure_version` on every change to a tree's skills and edges,
+whatever the writer (migration 0011). Every graph request reads the version with the facts it
+needs anyway (one cheap query) and uses a copy only at that version, so a stale copy is never
+served; on a change, one statement reads the whole graph again with the version it matches. Only
+requests that wrote nothing keep copies: an uncommitted version could be rolled back and later
+reused by a different change.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+from skilltree.graph import dag
+
+MAX_TREES = 64
+
+
+class SkillFacts(NamedTuple):
+    """What graph answers show of an active skill."""
+
+    name: str
+    position_y: float
+    position_x: float
+    estimated_minutes: int | None
+    is_optional: bool
+
+
+@dataclass(frozen=True)
+class LearningOrder:
+    """A tree's active skills in learning order, and by topological layer."""
+
+    order: list[str]
+    layers: list[list[str]]
+
+
+class TreeGraph:
+    """A tree's active skills and the prerequisite edges between them, at one structure version.
+
+    Shared between requests and threads: never mutated after construction (derived views are
+    computed once, on first use, from the immutable parts).
+    """
+
+    def __init__(
+        self,
+        tree_id: str,
+        version: int,
+        skills: dict[str, SkillFacts],
+        needs: dict[str, list[str]],
+    ) -> None:
+        self.tree_id = tree_id
+        self.version = version
+        self.skills = skills
+        self.needs = needs
+        """Each active skill's active direct prerequisites (every active skill is a key)."""
+
+    @cached_property
+    def dependents(self) -> dict[str, list[str]]:
+        """Each active skill's active direct dependents."""
+        return dag.dependents_of(self.needs)
+
+    @cached_property
+    def learning_order(self) -> LearningOrder:
+        """The skills in learning order (ties by position y, then x, then id) and by layer."""
+        skills = self.skills
+        order = dag.learning_order(
+            self.needs, sort_key=lambda s: (skills[s].position_y, skills[s].position_x, s)
+        )
+        return LearningOrder(order=order, layers=dag.topological_layers(self.needs))
+
+
+class GraphCache:
+    """The most recently used tree graphs by tree id (at most `capacity`), safe across threads."""
+
+    def __init__(self, capacity: int = MAX_TREES) -> None:
+        self._capacity = capacity
+        self._graphs: OrderedDict[str, TreeGraph] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tree_id: str) -> TreeGraph | None:
+        """The copy kept for `tree_id`, if any (it may be stale: compare versions)."""
+        with self._lock:
+            graph = self._graphs.get(tree_id)
+            if graph is not None:
+                self._graphs.move_to_end(tree_id)
+            return graph
+
+    def put(self, graph: TreeGraph) -> None:
+        """Keep `graph` for its tree unless a newer copy is kept (a slower request read an older
+        version), forgetting the least recently used beyond capacity."""
+        with self._lock:
+            kept = self._graphs.get(graph.tree_id)
+            if kept is None or kept.version <= graph.version:
+                self._graphs[graph.tree_id] = graph
+            self._graphs.move_to_end(graph.tree_id)
+            while len(self._graphs) > self._capacity:
+                self._graphs.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every copy."""
+        with self._lock:
+            self._graphs.clear()

@@ -1,0 +1,133 @@
+"""Tree graphs kept in process: never stale after any change, exact at depth, bounded."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from skilltree.graph import service
+from skilltree.graph.tree_graphs import GraphCache, TreeGraph
+from skilltree.models import Skill, SkillDependency
+from tests.factories import make_category, make_tree
+from tests.graph.test_endpoints import frontend
+
+
+def names_and_depths(client: TestClient, url: str) -> list[tuple[str, int]]:
+    response = client.get(url)
+    assert response.status_code == 200
+    return [(r["name"], r["depth"]) for r in response.json()]
+
+
+def test_an_edge_removed_by_plain_sql_is_gone_from_the_next_answer(
+    client: TestClient, session: Session
+) -> None:
+    tree, s = frontend(session)
+    url = f"/api/v1/skills/{s['react'].id}/prerequisites"
+    assert names_and_depths(client, url) == [("CSS", 1), ("JS", 1), ("HTML", 2)]
+    assert service.GRAPHS.get(tree.id) is not None  # the answer came from a kept copy
+    session.execute(
+        text("DELETE FROM skill_dependencies WHERE skill_id = :s AND depends_on_id = :p"),
+        {"s": s["react"].id, "p": s["js"].id},
+    )
+    assert names_and_depths(client, url) == [("CSS", 1), ("HTML", 2)]
+    dependents = f"/api/v1/skills/{s['js'].id}/dependents"
+    assert names_and_depths(client, dependents) == []
+
+
+def test_a_skill_renamed_by_plain_sql_shows_its_new_name(
+    client: TestClient, session: Session
+) -> None:
+    _, s = frontend(session)
+    url = f"/api/v1/skills/{s['next'].id}/prerequisites"
+    assert ("HTML", 3) in names_and_depths(client, url)
+    session.execute(text("UPDATE skills SET name = 'HTML5' WHERE id = :s"), {"s": s["html"].id})
+    assert names_and_depths(client, url)[-1] == ("HTML5", 3)
+
+
+def test_a_skill_deactivated_by_plain_sql_leaves_every_answer(
+    client: TestClient, session: Session
+) -> None:
+    tree, s = frontend(session)
+    plan_url = f"/api/v1/trees/{tree.slug}/learning-plan"
+    assert s["css"].id in client.get(plan_url).json()["order"]
+    session.execute(text("UPDATE skills SET is_active = false WHERE id = :s"), {"s": s["css"].id})
+    assert names_and_depths(client, f"/api/v1/skills/{s['react'].id}/prerequisites") == [
+        ("JS", 1),
+        ("HTML", 2),
+    ]
+    assert s["css"].id not in client.get(plan_url).json()["order"]
+    assert client.get(f"/api/v1/skills/{s['css'].id}/prerequisites").status_code == 404
+
+
+def test_a_deep_chain_has_exact_depths_every_way(client: TestClient, session: Session) -> None:
+    tree = make_tree(session, make_category(session))
+    length = 2_000
+    ids = [f"deep-chain-{i:04d}" for i in range(length)]
+    session.execute(
+        insert(Skill),
+        [
+            {
+                "id": i,
+                "skill_tree_id": tree.id,
+                "key": i,
+                "name": f"S{n:04d}",
+                "estimated_minutes": 1,
+            }
+            for n, i in enumerate(ids)
+        ],
+    )
+    # One statement: the tree's acyclicity is checked once, as an import does.
+    session.execute(
+        insert(SkillDependency),
+        [
+            {"skill_id": later, "depends_on_id": earlier, "skill_tree_id": tree.id}
+            for later, earlier in zip(ids[1:], ids, strict=False)
+        ],
+    )
+    above = client.get(f"/api/v1/skills/{ids[-1]}/prerequisites").json()
+    assert [(r["id"], r["depth"]) for r in above] == [
+        (ids[length - 1 - d], d) for d in range(1, length)
+    ]
+    below = client.get(f"/api/v1/skills/{ids[0]}/dependents").json()
+    assert [(r["id"], r["depth"]) for r in below] == [(ids[d], d) for d in range(1, length)]
+    path = client.get(f"/api/v1/skills/{ids[-1]}/critical-path").json()
+    assert [p["id"] for p in path["skills"]] == ids
+    assert path["totalMinutes"] == length
+    plan = client.get(f"/api/v1/trees/{tree.slug}/learning-plan").json()
+    assert plan["order"] == ids
+    assert plan["layers"] == [[i] for i in ids]
+
+
+def test_only_read_only_callers_keep_copies(session: Session) -> None:
+    tree, s = frontend(session)
+    service.prerequisites(session, s["next"].id, None)
+    assert service.GRAPHS.get(tree.id) is None
+    service.prerequisites(session, s["next"].id, None, from_cache=True)
+    kept = service.GRAPHS.get(tree.id)
+    assert kept is not None
+    service.dependents(session, s["html"].id, None, from_cache=True)
+    assert service.GRAPHS.get(tree.id) is kept  # same version: the same copy, not read again
+
+
+def test_the_cache_forgets_the_least_recently_used_tree_beyond_its_capacity() -> None:
+    cache = GraphCache(capacity=2)
+    a, b, c = (TreeGraph(name, 1, {}, {}) for name in "abc")
+    cache.put(a)
+    cache.put(b)
+    assert cache.get("a") is a  # now b is the least recently used
+    cache.put(c)
+    assert cache.get("b") is None
+    assert cache.get("a") is a
+    assert cache.get("c") is c
+
+
+def test_the_cache_keeps_the_newer_of_two_copies_of_a_tree() -> None:
+    cache = GraphCache()
+    newer = TreeGraph("t", 7, {}, {})
+    cache.put(newer)
+    cache.put(TreeGraph("t", 6, {}, {}))  # read by a request that started before the change
+    assert cache.get("t") is newer
+    newest = TreeGraph("t", 8, {}, {})
+    cache.put(newest)
+    assert cache.get("t") is newest
