@@ -16,13 +16,14 @@ from skilltree.models import Skill, SkillTree
 # times faster to produce and read than the same as JSON. Run on the session's own DBAPI cursor
 # (psycopg's parameter style): SQLAlchemy's Row objects cost more than the query itself here.
 _TREE_GRAPH = """
-    SELECT 'tree', t.id, NULL, t.structure_version, NULL, NULL, NULL
+    SELECT 'tree', t.id, NULL, t.structure_version, NULL, NULL, NULL, NULL, NULL
     FROM skill_trees t WHERE t.id = %(tree)s
     UNION ALL
-    SELECT 'skill', s.id, s.name, s.estimated_minutes, s.position_y, s.position_x, s.is_optional
+    SELECT 'skill', s.id, s.name, s.estimated_minutes, s.position_y, s.position_x, s.is_optional,
+           s.xp_value, s.is_milestone
     FROM skills s WHERE s.skill_tree_id = %(tree)s AND s.is_active
     UNION ALL
-    SELECT 'edge', d.skill_id, d.depends_on_id, NULL, NULL, NULL, NULL
+    SELECT 'edge', d.skill_id, d.depends_on_id, NULL, NULL, NULL, NULL, NULL, NULL
     FROM skill_dependencies d WHERE d.skill_tree_id = %(tree)s
 """
 
@@ -88,11 +89,11 @@ def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    for kind, first, second, number, y, x, optional in rows:
+    for kind, first, second, number, y, x, optional, xp, milestone in rows:
         if kind == "edge":
             edges.append((first, second))
         elif kind == "skill":
-            skills[first] = SkillFacts(second, y, x, number, optional)
+            skills[first] = SkillFacts(second, y, x, number, optional, xp, milestone)
         else:
             version = number
     if version is None:

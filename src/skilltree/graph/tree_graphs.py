@@ -22,13 +22,15 @@ MAX_TREES = 64
 
 
 class SkillFacts(NamedTuple):
-    """What graph answers show of an active skill."""
+    """What graph answers and the progress engine need of an active skill."""
 
     name: str
     position_y: float
     position_x: float
     estimated_minutes: int | None
     is_optional: bool
+    xp_value: int
+    is_milestone: bool
 
 
 @dataclass(frozen=True)

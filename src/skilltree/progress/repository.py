@@ -9,13 +9,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from skilltree.graph import service as graph_service
+from skilltree.graph.tree_graphs import SkillFacts
 from skilltree.models import (
     Achievement,
     ProgressEvent,
     ProgressEventKind,
     Skill,
     SkillCategory,
-    SkillDependency,
     SkillProgressStatus,
     SkillTree,
     TreeProgressStatus,
@@ -26,20 +27,6 @@ from skilltree.models import (
 )
 
 
-@dataclass(frozen=True)
-class SkillFacts:
-    """What the progress rules need to know about one active skill."""
-
-    id: str
-    name: str
-    xp_value: int
-    is_optional: bool
-    is_milestone: bool
-    estimated_minutes: int | None
-    position_x: float
-    position_y: float
-
-
 @dataclass
 class TreeView:
     """One tree as a learner sees it: active skills, their prerequisites, the learner's rows."""
@@ -47,8 +34,9 @@ class TreeView:
     tree: SkillTree
     category_slug: str
     skills: dict[str, SkillFacts]
+    """Active skills, from the tree's graph (shared: never change it)."""
     needs: dict[str, list[str]]
-    """Active skill -> its active direct prerequisites."""
+    """Active skill -> its active direct prerequisites (shared: never change it)."""
     rows: dict[str, UserSkillProgress]
     enrolment: UserSkillTreeProgress | None
 
@@ -75,41 +63,23 @@ def find_tree_of_skill(session: Session, skill_id: str) -> tuple[Skill, SkillTre
         select(Skill, SkillTree)
         .join(SkillTree, SkillTree.id == Skill.skill_tree_id)
         .where(Skill.id == skill_id)
+        .execution_options(populate_existing=True)  # a current structure_version
     ).one_or_none()
     return (row[0], row[1]) if row else None
 
 
 def find_tree(session: Session, slug: str) -> SkillTree | None:
-    """The tree with `slug`."""
-    return session.scalars(select(SkillTree).where(SkillTree.slug == slug)).one_or_none()
+    """The tree with `slug` (its structure_version read now)."""
+    return session.scalars(
+        select(SkillTree).where(SkillTree.slug == slug).execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def tree_view(session: Session, user_id: str, tree: SkillTree) -> TreeView:
-    """Everything about `tree` that the progress rules read, fresh from the database."""
-    skills = {
-        row.id: SkillFacts(*row)
-        for row in session.execute(
-            select(
-                Skill.id,
-                Skill.name,
-                Skill.xp_value,
-                Skill.is_optional,
-                Skill.is_milestone,
-                Skill.estimated_minutes,
-                Skill.position_x,
-                Skill.position_y,
-            ).where(Skill.skill_tree_id == tree.id, Skill.is_active)
-        )
-    }
-    needs: dict[str, list[str]] = {skill_id: [] for skill_id in skills}
-    for skill_id, prerequisite in session.execute(
-        select(SkillDependency.skill_id, SkillDependency.depends_on_id).where(
-            SkillDependency.skill_tree_id == tree.id
-        )
-    ).tuples():
-        # Inactive skills do not count, as prerequisites or otherwise.
-        if skill_id in skills and prerequisite in skills:
-            needs[skill_id].append(prerequisite)
+    """Everything about `tree` that the progress rules read: its graph (the cached copy while the
+    tree's version is unchanged: progress events never write trees) and the learner's rows."""
+    graph = graph_service.tree_graph(session, tree.id, tree.structure_version, from_cache=True)
+    skills, needs = graph.skills, graph.needs
     rows = {
         row.skill_id: row
         for row in session.scalars(
