@@ -62,6 +62,11 @@ class TreeGraph:
         """Each active skill's active direct prerequisites (every active skill is a key)."""
 
     @cached_property
+    def optional(self) -> frozenset[str]:
+        """The optional active skills."""
+        return frozenset(s for s, facts in self.skills.items() if facts.is_optional)
+
+    @cached_property
     def dependents(self) -> dict[str, list[str]]:
         """Each active skill's active direct dependents."""
         return dag.dependents_of(self.needs)

@@ -29,8 +29,7 @@ def _view(session: Session, user: User, slug: str) -> TreeView:
 
 def _statuses(view: TreeView) -> dict[str, Status]:
     rows = {skill_id: row.status for skill_id, row in view.rows.items()}
-    optional = {s for s, facts in view.skills.items() if facts.is_optional}
-    return {s: states.state_of(s, view.needs, rows, optional) for s in view.skills}
+    return {s: states.state_of(s, view.needs, rows, view.optional) for s in view.skills}
 
 
 def _step(view: TreeView, skill_id: str, status: Status) -> PathStep:

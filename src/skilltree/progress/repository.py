@@ -37,6 +37,8 @@ class TreeView:
     """Active skills, from the tree's graph (shared: never change it)."""
     needs: dict[str, list[str]]
     """Active skill -> its active direct prerequisites (shared: never change it)."""
+    optional: frozenset[str]
+    """The optional active skills."""
     rows: dict[str, UserSkillProgress]
     enrolment: UserSkillTreeProgress | None
 
@@ -99,7 +101,7 @@ def tree_view(session: Session, user_id: str, tree: SkillTree) -> TreeView:
     category_slug = session.scalars(
         select(SkillCategory.slug).where(SkillCategory.id == tree.category_id)
     ).one()
-    return TreeView(tree, category_slug, skills, needs, rows, enrolment)
+    return TreeView(tree, category_slug, skills, needs, graph.optional, rows, enrolment)
 
 
 def record(

@@ -95,8 +95,8 @@ def _rows(view: TreeView) -> dict[str, Status]:
     return {skill_id: row.status for skill_id, row in view.rows.items()}
 
 
-def _optional(view: TreeView) -> set[str]:
-    return {s for s, facts in view.skills.items() if facts.is_optional}
+def _optional(view: TreeView) -> frozenset[str]:
+    return view.optional
 
 
 def _state(view: TreeView, skill_id: str) -> Status:
@@ -242,12 +242,18 @@ def _refresh_tree_progress(change: _Change) -> None:
     view, enrolment, now = change.view, change.view.enrolment, change.now
     assert enrolment is not None
     rows, optional = _rows(view), _optional(view)
-    completed = [s for s in view.skills if rows.get(s) is Status.COMPLETED]
+    # The learner's rows are few next to the tree's skills: count from them.
+    completed = [s for s, status in rows.items() if status is Status.COMPLETED and s in view.skills]
     enrolment.skills_completed = len(completed)
     enrolment.total_skills = len(view.skills)
     enrolment.progress_percent = 100.0 * len(completed) / len(view.skills) if view.skills else 0.0
     enrolment.milestones_reached = sorted(s for s in completed if view.skills[s].is_milestone)
-    if states.tree_is_complete(view.skills, rows, optional):
+    required_done = sum(
+        1
+        for s, status in rows.items()
+        if status in {Status.COMPLETED, Status.SKIPPED} and s in view.skills and s not in optional
+    )
+    if completed and required_done == len(view.skills) - len(optional):
         if enrolment.status is not TreeProgressStatus.COMPLETED:
             enrolment.status, enrolment.completed_at = TreeProgressStatus.COMPLETED, now
     elif enrolment.status is TreeProgressStatus.COMPLETED:

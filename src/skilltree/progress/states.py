@@ -47,12 +47,3 @@ def missing_prerequisites(
     distance = dag.transitive_prerequisites(needs, skill)
     missing = [p for p in distance if not is_satisfied(p, rows, optional)]
     return sorted(missing, key=lambda p: (distance[p], name(p), p))
-
-
-def tree_is_complete(
-    skills: Collection[str], rows: Mapping[str, Status], optional: Collection[str]
-) -> bool:
-    """Whether every non-optional active skill is done (completed, or skipped)."""
-    return all(
-        rows.get(s) in {Status.COMPLETED, Status.SKIPPED} for s in skills if s not in optional
-    ) and any(rows.get(s) is Status.COMPLETED for s in skills)
