@@ -9,9 +9,11 @@ nothing new is earned), and the audit trail. Services flush only; the caller com
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec
 
 from sqlalchemy.orm import Session
 
@@ -46,6 +48,7 @@ from skilltree.progress.schemas import (
     TreeRef,
 )
 
+P = ParamSpec("P")
 Status = SkillProgressStatus
 Event = ProgressEventKind
 
@@ -312,6 +315,21 @@ def _award_achievements(session: Session, change: _Change, skill_id: str | None)
         session.flush()
 
 
+def _in_memory_until_finish(event: Callable[P, ProgressOutcome]) -> Callable[P, ProgressOutcome]:
+    """Run a progress event in a savepoint, without autoflush: its rows are written together
+    (a dozen statements fewer an event; the queries in between need none of them), and an event
+    that fails leaves nothing behind, even for a caller that carries on with the session."""
+
+    @functools.wraps(event)
+    def run(*args: P.args, **kwargs: P.kwargs) -> ProgressOutcome:
+        session = args[0]
+        assert isinstance(session, Session)
+        with session.begin_nested(), session.no_autoflush:
+            return event(*args, **kwargs)
+
+    return run
+
+
 def _skill_event(session: Session, user: User, skill_id: str, action: str) -> tuple[_Change, Skill]:
     found = repository.find_tree_of_skill(session, skill_id)
     if found is None:
@@ -323,6 +341,7 @@ def _skill_event(session: Session, user: User, skill_id: str, action: str) -> tu
     return _begin(session, user, tree), skill
 
 
+@_in_memory_until_finish
 def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
     """Enrol the learner in tree `slug` (again: nothing changes); root skills become AVAILABLE."""
     tree = visible_tree(repository.find_tree(session, slug), user, f"skill tree {slug!r}")
@@ -336,6 +355,7 @@ def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
     return _finish(session, change, None)
 
 
+@_in_memory_until_finish
 def start(session: Session, user: User, skill_id: str) -> ProgressOutcome:
     """Start an AVAILABLE skill (IN_PROGRESS); a started or finished skill stays as it is."""
     change, skill = _skill_event(session, user, skill_id, "started")
@@ -366,6 +386,7 @@ def _passing_score(assessments: list[Any] | None, assessment_id: str | None) -> 
     )
 
 
+@_in_memory_until_finish
 def complete(
     session: Session, user: User, skill_id: str, request: CompleteRequest
 ) -> ProgressOutcome:
@@ -424,6 +445,7 @@ def complete(
     return _finish(session, change, skill_id)
 
 
+@_in_memory_until_finish
 def skip(session: Session, user: User, skill_id: str) -> ProgressOutcome:
     """Skip an optional, unlocked skill (SKIPPED); what needed only it becomes AVAILABLE."""
     change, skill = _skill_event(session, user, skill_id, "skipped")
@@ -448,6 +470,7 @@ def skip(session: Session, user: User, skill_id: str) -> ProgressOutcome:
     return _finish(session, change, skill_id)
 
 
+@_in_memory_until_finish
 def record_activity(session: Session, user: User, skill_id: str, minutes: int) -> ProgressOutcome:
     """Add time spent on an unlocked skill and count one attempt."""
     change, skill = _skill_event(session, user, skill_id, "worked on")

@@ -8,7 +8,6 @@ and the acyclic-prerequisites trigger checks the tree once.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
@@ -41,7 +40,6 @@ SKILL_COLUMNS = (
 )
 """The columns of `skills` a tree file sets, in the order of `SkillRow` after `id`."""
 JSON_COLUMNS = frozenset({"content", "resources", "assessments"})
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 SkillRow = tuple[Any, ...]
 """`id`, then the values of SKILL_COLUMNS (JSON columns as Python values), then `is_new`."""
@@ -135,23 +133,6 @@ def edges_of(session: Session, tree_id: str) -> set[tuple[str, str]]:
         SkillDependency.skill_tree_id == tree_id
     )
     return {(skill, prerequisite) for skill, prerequisite in session.execute(query).tuples()}
-
-
-def new_ids(count: int) -> list[str]:
-    """`count` new row ids shaped as cuid2's: a letter, then 23 base-36 digits (119 random bits).
-
-    `skilltree.db.base.new_id` takes about 0.2 ms an id, 20 s for a 100,000-skill tree.
-    """
-    pool = os.urandom(16 * count)
-    ids = []
-    for at in range(0, 16 * count, 16):
-        n, first = divmod(int.from_bytes(pool[at : at + 16], "big"), 26)
-        digits = [_BASE36[10 + first]]
-        for _ in range(23):
-            n, digit = divmod(n, 36)
-            digits.append(_BASE36[digit])
-        ids.append("".join(digits))
-    return ids
 
 
 def write_skills(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.accounts.repository import find_user_by_email
 from skilltree.accounts.service import normalise_email
+from skilltree.db.base import new_ids
 from skilltree.documents import (
     LayoutConfig,
     SkillAssessments,
@@ -345,7 +346,7 @@ def import_tree(
     step("skills")
     existing = repository.skill_ids_by_key(session, tree.id)
     old_edges = repository.edges_of(session, tree.id) if existing else set()
-    fresh_ids = iter(repository.new_ids(sum(s.key not in existing for s in valid.skills)))
+    fresh_ids = iter(new_ids(sum(s.key not in existing for s in valid.skills)))
     ids = {skill.key: existing.get(skill.key) or next(fresh_ids) for skill in valid.skills}
     placed = _placed(entry, valid.skills)
     rows = [_skill_row(skill, ids, placed, skill.key not in existing) for skill in valid.skills]
