@@ -88,6 +88,8 @@ def test_tree_fields_category_and_prerequisite_trees(client: TestClient, session
         "updatedBy": None,
         "category": {"id": category.id, "name": "Web Development", "slug": "web-development"},
         "skills": [],
+        "learningOrder": [],
+        "layers": [],
         "progress": None,
         "skillStates": None,
     }

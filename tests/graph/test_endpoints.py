@@ -111,3 +111,14 @@ def test_an_unpublished_tree_is_hidden_except_from_its_author_and_admins(
     plan = f"/api/v1/trees/{tree.slug}/learning-plan"
     assert client.get(plan).status_code == 404
     assert client.get(plan, headers=bearer(author_token)).status_code == 200
+
+
+def test_the_tree_document_carries_the_learning_order_and_layers(
+    client: TestClient, session: Session
+) -> None:
+    tree, s = frontend(session)
+    document = client.get(f"/api/v1/trees/{tree.slug}").json()
+    plan = client.get(f"/api/v1/trees/{tree.slug}/learning-plan").json()
+    assert document["learningOrder"] == plan["order"]
+    assert document["layers"] == plan["layers"]
+    assert document["learningOrder"][0] == s["html"].id

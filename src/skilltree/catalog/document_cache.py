@@ -13,6 +13,8 @@ import threading
 from collections import OrderedDict
 from functools import cached_property
 
+from skilltree.graph import dag
+
 MAX_TREES = 64
 
 
@@ -38,6 +40,19 @@ class CachedDocument:
     def optional(self) -> frozenset[str]:
         """The optional active skills."""
         return frozenset(str(s["id"]) for s in self._skills if s["isOptional"])
+
+    @cached_property
+    def learning_plan(self) -> str:
+        """`"learningOrder":[...],"layers":[[...]]`: the skills in a valid learning order (ties by
+        position y, then x, then id) and by topological layer, as JSON members, made once."""
+        place = {str(s["id"]): (s["positionY"], s["positionX"], str(s["id"])) for s in self._skills}
+        order = dag.learning_order(self.needs, sort_key=lambda s: place[s])
+        layers = dag.topological_layers(self.needs)
+        compact = (",", ":")
+        return (
+            f'"learningOrder":{json.dumps(order, separators=compact)},'
+            f'"layers":{json.dumps(layers, separators=compact)}'
+        )
 
 
 class DocumentCache:

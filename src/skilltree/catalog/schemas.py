@@ -158,6 +158,10 @@ class TreeDocument(CamelModel):
     category: CategoryRef
     skills: list[TreeSkill]
     """Ordered by positionY, positionX, id."""
+    learning_order: list[str]
+    """Active skill ids in a valid learning order (ties by positionY, positionX, id)."""
+    layers: list[list[str]]
+    """Active skill ids by topological layer (layer 0 needs nothing)."""
     progress: TreeProgressOut | None = None
     """The signed-in learner's progress in the tree; null when anonymous or not enrolled."""
     skill_states: dict[str, SkillProgressOut] | None = None

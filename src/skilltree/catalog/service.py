@@ -101,11 +101,12 @@ def tree_document(
         document = CachedDocument(found.tree_id, found.version, found.document)
         if from_cache:
             DOCUMENTS.put(slug, document)
+    head = f"{document.text[:-1]},{document.learning_plan}"
     if viewer is None:
-        return document.text[:-1] + ',"progress":null,"skillStates":null}'
+        return head + ',"progress":null,"skillStates":null}'
     states = _skill_states(document, found.learner_rows)
     return (
-        f'{document.text[:-1]},"progress":{found.tree_progress or "null"},'
+        f'{head},"progress":{found.tree_progress or "null"},'
         f'"skillStates":{json.dumps(states, separators=(",", ":"))}}}'
     )
 
