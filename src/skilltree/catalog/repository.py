@@ -171,8 +171,10 @@ def tree_document(
 
 
 def find_tree(session: Session, slug: str) -> SkillTree | None:
-    """The tree with `slug`, published or not."""
-    return session.scalars(select(SkillTree).where(SkillTree.slug == slug)).one_or_none()
+    """The tree with `slug`, published or not, as stored now (its structure_version current)."""
+    return session.scalars(
+        select(SkillTree).where(SkillTree.slug == slug).execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def find_skill(session: Session, skill_id: str) -> tuple[Skill, SkillTree] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from skilltree.catalog import repository as catalog_repository
 from skilltree.errors import NotFound
 from skilltree.graph import dag
 from skilltree.models import SkillProgressStatus, User
@@ -23,7 +24,7 @@ DONE = frozenset({Status.COMPLETED, Status.SKIPPED})
 
 
 def _view(session: Session, user: User, slug: str) -> TreeView:
-    tree = visible_tree(repository.find_tree(session, slug), user, f"skill tree {slug!r}")
+    tree = visible_tree(catalog_repository.find_tree(session, slug), user, f"skill tree {slug!r}")
     return repository.tree_view(session, user.id, tree)
 
 

@@ -70,13 +70,6 @@ def find_tree_of_skill(session: Session, skill_id: str) -> tuple[Skill, SkillTre
     return (row[0], row[1]) if row else None
 
 
-def find_tree(session: Session, slug: str) -> SkillTree | None:
-    """The tree with `slug` (its structure_version read now)."""
-    return session.scalars(
-        select(SkillTree).where(SkillTree.slug == slug).execution_options(populate_existing=True)
-    ).one_or_none()
-
-
 def tree_view(session: Session, user_id: str, tree: SkillTree) -> TreeView:
     """Everything about `tree` that the progress rules read: its graph (the cached copy while the
     tree's version is unchanged: progress events never write trees) and the learner's rows."""
@@ -197,11 +190,6 @@ def award(
         .returning(UserAchievement.id)
     ).first()
     return inserted is not None
-
-
-def set_local_user(session: Session, user_id: str) -> None:
-    """Tell row-level security who the learner is, for this transaction."""
-    session.execute(text("SELECT set_config('app.current_user_id', :u, true)"), {"u": user_id})
 
 
 def enrolments(session: Session, user_id: str) -> list[tuple[UserSkillTreeProgress, SkillTree]]:

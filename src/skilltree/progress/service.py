@@ -17,6 +17,7 @@ from typing import Any, ParamSpec
 
 from sqlalchemy.orm import Session
 
+from skilltree.catalog import repository as catalog_repository
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.documents import ProgressEvidence, validate_document
 from skilltree.errors import FieldError, InvalidInput, InvalidTransition, NotFound, SkillLocked
@@ -98,12 +99,8 @@ def _rows(view: TreeView) -> dict[str, Status]:
     return {skill_id: row.status for skill_id, row in view.rows.items()}
 
 
-def _optional(view: TreeView) -> frozenset[str]:
-    return view.optional
-
-
 def _state(view: TreeView, skill_id: str) -> Status:
-    return states.state_of(skill_id, view.needs, _rows(view), _optional(view))
+    return states.state_of(skill_id, view.needs, _rows(view), view.optional)
 
 
 def _row(session: Session, change: _Change, skill_id: str) -> UserSkillProgress:
@@ -149,7 +146,7 @@ def _unlock(session: Session, change: _Change, candidates: list[str]) -> None:
     """Give every candidate that is now AVAILABLE and had no row its unlock time."""
     view = change.view
     # Unlocking makes rows AVAILABLE, which satisfies nothing: one snapshot serves every candidate.
-    rows, optional = _rows(view), _optional(view)
+    rows, optional = _rows(view), view.optional
     for skill_id in candidates:
         row = view.rows.get(skill_id)
         if row is not None and row.status is not Status.LOCKED:
@@ -172,7 +169,7 @@ def _check_unlocked(change: _Change, skill_id: str, action: str) -> None:
     view = change.view
     if _state(view, skill_id) is Status.LOCKED:
         missing = states.missing_prerequisites(
-            skill_id, view.needs, _rows(view), _optional(view), lambda s: view.skills[s].name
+            skill_id, view.needs, _rows(view), view.optional, lambda s: view.skills[s].name
         )
         names = ", ".join(view.skills[m].name for m in missing)
         raise SkillLocked(
@@ -244,7 +241,7 @@ def _skill_state(view: TreeView, skill_id: str, row: UserSkillProgress | None) -
 def _refresh_tree_progress(change: _Change) -> None:
     view, enrolment, now = change.view, change.view.enrolment, change.now
     assert enrolment is not None
-    rows, optional = _rows(view), _optional(view)
+    rows, optional = _rows(view), view.optional
     # The learner's rows are few next to the tree's skills: count from them.
     completed = [s for s, status in rows.items() if status is Status.COMPLETED and s in view.skills]
     enrolment.skills_completed = len(completed)
@@ -344,7 +341,7 @@ def _skill_event(session: Session, user: User, skill_id: str, action: str) -> tu
 @_in_memory_until_finish
 def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
     """Enrol the learner in tree `slug` (again: nothing changes); root skills become AVAILABLE."""
-    tree = visible_tree(repository.find_tree(session, slug), user, f"skill tree {slug!r}")
+    tree = visible_tree(catalog_repository.find_tree(session, slug), user, f"skill tree {slug!r}")
     profile = repository.lock_profile(session, user.id)
     view = repository.tree_view(session, user.id, tree)
     change = _Change(view=view, profile=profile, now=_now(), level_before=profile.current_level)
