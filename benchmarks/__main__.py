@@ -1,7 +1,15 @@
 """`python -m benchmarks`: run every benchmark in turn."""
 
-from benchmarks import bench_graph, bench_progress, bench_tree_document
+from benchmarks import (
+    bench_analytics,
+    bench_graph,
+    bench_progress,
+    bench_search,
+    bench_tree_document,
+)
 
 bench_tree_document.main()
 bench_graph.main()
 bench_progress.main()
+bench_analytics.main()
+bench_search.main()

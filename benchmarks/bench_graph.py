@@ -321,55 +321,9 @@ NEEDS_STRESS = "skill_needs(), stress edge: two bounded searches, then the full 
 WALK_STRESS = "the full search alone: the prerequisites walk of the stress edge"
 NEEDS_CYCLE = f"skill_needs(), the {CHAIN:,}-cycle"
 CHAIN_CYCLE = (
-    f"skill_dependency_chain() as migrated (0009), the {CHAIN:,}-cycle: "
-    "skill_needs() again, then one query per level"
+    f"skill_dependency_chain() as migrated (0012), the {CHAIN:,}-cycle: "
+    "one breadth-first recursive query"
 )
-CHAIN_PROPOSED = (
-    f"proposed chain function (below), the {CHAIN:,}-cycle: one recursive CTE, "
-    "no second skill_needs()"
-)
-
-# What this benchmark proposes for skill_dependency_chain(), created in its throwaway database
-# only. Migration 0009 finds the chain level by level in PL/pgSQL, passing and re-copying the
-# whole `preds` object at every level: quadratic in the cycle's length. Here one recursive CTE
-# does it: UNION keeps each (skill, predecessor) pair once, its level carried by a zero-span
-# interval that takes no part in equality, so there is at most one row per edge even while the
-# statement's new edges form cycles; each skill takes a predecessor from its first level, so the
-# walk back strictly climbs levels and ends (the property 0009 was written for).
-PROPOSED_CHAIN_FUNCTION = """
-CREATE FUNCTION bench_dependency_chain(p_skill text, p_prerequisite text) RETURNS text[]
-LANGUAGE plpgsql STABLE
-SET enable_hashjoin = off SET enable_mergejoin = off
-AS $$
-DECLARE
-    preds jsonb;
-    chain text[];
-    cur text;
-BEGIN
-    WITH RECURSIVE bfs(id, via, level) AS (
-        SELECT p_skill, NULL::text, interval '0'
-        UNION
-        SELECT d.depends_on_id, d.skill_id, b.level + interval '1 day' - interval '24 hours'
-        FROM skill_dependencies d JOIN bfs b ON d.skill_id = b.id
-    )
-    SELECT jsonb_object_agg(id, via) INTO preds
-    FROM (
-        SELECT DISTINCT ON (id) id, via FROM bfs
-        ORDER BY id, extract(day FROM level), via NULLS FIRST
-    ) AS links;
-    IF NOT preds ? p_prerequisite THEN
-        RETURN NULL;
-    END IF;
-    cur := p_prerequisite;
-    chain := ARRAY[cur];
-    WHILE cur <> p_skill LOOP
-        cur := preds ->> cur;
-        chain := array_append(chain, cur);
-    END LOOP;
-    RETURN ARRAY(SELECT chain[i] FROM generate_subscripts(chain, 1, true) AS i);
-END
-$$
-"""
 
 
 @dataclass(frozen=True)
@@ -397,11 +351,9 @@ def check_chain(conn: psycopg.Connection[Any], chain: list[str], edge: Edge) -> 
 
 
 def measure_trigger_parts(dsn: str) -> TriggerParts:
-    """The searches behind the slow rows of the adding table, called directly (psycopg), and
-    the chain function this benchmark proposes."""
+    """The searches behind the slow rows of the adding table, called directly (psycopg)."""
     stress = next(edge for edge in EDGES if edge.stress)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(PROPOSED_CHAIN_FUNCTION)
 
         def call(function: str, edge: Edge) -> Callable[[], list[str]]:
             # The trigger asks whether the new prerequisite already needs the new skill.
@@ -418,23 +370,19 @@ def measure_trigger_parts(dsn: str) -> TriggerParts:
             return lambda: conn.execute(ANCESTOR_WALK, {"skill": skill}).fetchone()
 
         migrated = call("skill_dependency_chain", CYCLE_CLOSER)
-        proposed = call("bench_dependency_chain", CYCLE_CLOSER)
         check_chain(conn, migrated(), CYCLE_CLOSER)
-        check_chain(conn, proposed(), CYCLE_CLOSER)
         samples = time_interleaved(
             {
                 NEEDS_STRESS: call("skill_needs", stress),
                 WALK_STRESS: walk(stress.prerequisite),
                 NEEDS_CYCLE: call("skill_needs", CYCLE_CLOSER),
-                CHAIN_PROPOSED: proposed,
             },
             runs=PART_RUNS,
             warmup=REFUSAL_WARMUP,
             rounds=6,
         )
-        # Seconds a call since 0009: as few runs as the refusal itself.
         samples |= time_interleaved(
-            {CHAIN_CYCLE: migrated}, runs=REFUSAL_RUNS, warmup=REFUSAL_WARMUP, rounds=1
+            {CHAIN_CYCLE: migrated}, runs=PART_RUNS, warmup=REFUSAL_WARMUP, rounds=6
         )
         found = conn.execute(ANCESTOR_WALK, {"skill": stress.prerequisite}).fetchone()
         if found is None:
@@ -890,16 +838,12 @@ Where the slow rows' time goes: the trigger's functions called on their own (psy
 - Stress edge: the full search is {part[WALK_STRESS]:.1f} ms of `skill_needs()`'s
   {part[NEEDS_STRESS]:.1f} ms; {bounded}
 - Refusal: the trigger runs `skill_needs()` ({part[NEEDS_CYCLE]:.1f} ms), then
-  `skill_dependency_chain()` ({duration(part[CHAIN_CYCLE])}) for the error's chain. Since
-  migration 0009 that function runs the same `skill_needs()` again, then searches level by level
-  in PL/pgSQL: one query per level ({CHAIN:,} here), each passed the whole `preds` object (one
-  entry per skill reached so far) and followed by `preds := preds || found`, which copies it: work
-  grows with levels x skills, quadratic on a long cycle. All that time the trigger holds the tree's
-  advisory lock, so every other edge write to the tree waits. The proposed function (the
-  benchmark's `PROPOSED_CHAIN_FUNCTION`: one recursive CTE, each skill's predecessor taken from
-  its first level, so the walk back still always ends) returns a checked chain in
-  {part[CHAIN_PROPOSED]:.1f} ms. Under migration 0002's function (one recursive CTE, predecessors
-  picked by id) this benchmark saw the whole refusal take 120-200 ms p50 on 2026-11-22.
+  `skill_dependency_chain()` ({duration(part[CHAIN_CYCLE])}) for the error's chain: since
+  migration 0012 one breadth-first recursive query in which each skill takes its predecessor
+  from its first level, so the walk back always ends. All that time the trigger holds the tree's
+  advisory lock, so every other edge write to the tree waits. Before 0012, migration 0009's
+  function searched level by level in PL/pgSQL (one query per level, re-copying the whole
+  predecessor map each time: quadratic) and took about 6 s on this cycle.
 - The error names every skill of the cycle: a message of {parts.message_chars:,} characters
   plus a JSON DETAIL of {parts.detail_chars:,}.
 
@@ -959,13 +903,8 @@ refuses a harmless shortcut; turned the right way it still stops at depth 10 and
 reaches it, so on a tree with diamonds within 4 levels its `missing_count` exceeds the skills
 missing.
 
-### Suggested changes (not made here)
+### Suggested change (not made here)
 
-- Refusal: replace 0009's level loop in `skill_dependency_chain()` with one recursive CTE like
-  the proposed function ({part[CHAIN_PROPOSED]:.0f} ms instead of {duration(part[CHAIN_CYCLE])}
-  here), called by the trigger without a second `skill_needs()` (the trigger has just asked:
-  {part[NEEDS_CYCLE]:.0f} ms saved); and cap the message (first and last few skills, the length)
-  while DETAIL keeps the whole chain.
 - Stress edge: only a maintained topological rank per skill (an edge whose prerequisite ranks
   below its skill cannot close a cycle: no search; a search and a local re-rank only otherwise)
   avoids the full walk; worth it only if trees this deep and this connected are expected.

@@ -33,10 +33,9 @@ import psycopg
 
 from benchmarks.common import libpq_dsn, machine, throwaway_database, today
 from skilltree.db import migrate
-from skilltree.db.base import new_id
+from skilltree.db.base import new_id, new_ids
 from skilltree.db.session import create_db_engine, unit_of_work
 from skilltree.treefile import service
-from skilltree.treefile.repository import new_ids
 
 SIZES = (10_000, 100_000)
 WIDTH = {10_000: 100, 100_000: 400}

@@ -5,20 +5,22 @@ databases on DATABASE_URL's server (or the embedded one) and refreshes benchmark
 
 1. `progress.service.complete()` in its own transaction on a 1,000-skill tree, against the
    hand-written SQL a completion cannot do without (psycopg, one transaction).
-2. 8 threads, each completing skills for its own learners, against pgbench's tpcb-like script
-   with 8 clients on the same server; then no XP may be lost.
+2. 8 worker processes (as an API served by 8 workers), each completing skills for its own
+   learners, against pgbench's tpcb-like script with 8 clients on the same server; then no XP may
+   be lost.
 3. The leaderboard's top 100 and a learner's rank among 1,000,000 profiles, against the same SQL.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
+import resource
 import subprocess
 import sys
-import threading
+import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,8 +58,10 @@ PRIOR_CYCLE = 12
 """Timed learner i has completed i % PRIOR_CYCLE skills before its timed completion."""
 MINUTES = 30
 REQUEST = CompleteRequest(minutes_spent=MINUTES)
-THREADS, LEARNERS_PER_THREAD, LOAD_SECONDS = 8, 12, 15.0
-PGBENCH_SCALE, PGBENCH_ARGS = 10, ("-c", "8", "-j", "2", "-T", "15")
+WORKERS, LEARNERS_PER_WORKER, ROUND_SECONDS, ROUNDS = 8, 12, 5, 3
+"""Our completions, the floor's and pgbench's take turns: ROUNDS rounds of ROUND_SECONDS each
+(the machine is shared: load that comes and goes hits all three alike)."""
+PGBENCH_SCALE, PGBENCH_ARGS = 10, ("-c", "8", "-j", "2", "-T", str(ROUND_SECONDS))
 PROFILES = 1_000_000
 TOP, TOP_RUNS, RANK_RUNS, WARMUP = 100, 200, 60, 10
 COMPLETE_TARGET_MS, TPS_TARGET_RATIO = 10.0, 0.40
@@ -95,27 +99,40 @@ def add_learners(engine: Engine, prefix: str, count: int) -> list[str]:
 class Learner:
     """A learner driven through the service, with the skills they may complete next."""
 
-    user_id: str
+    user: User
     available: list[str] = field(default_factory=list)
+
+    @property
+    def user_id(self) -> str:
+        """The learner's id."""
+        return self.user.id
+
+
+def signed_in(factory: sessionmaker[Session], user_id: str) -> User:
+    """`user_id`'s User, loaded once (an API request has it from authentication)."""
+    with factory() as session:
+        user = session.get_one(User, user_id)
+        session.expunge(user)
+    return user
 
 
 def enrol(factory: sessionmaker[Session], user_id: str) -> Learner:
     """Enrol `user_id` in the benchmark tree through the service."""
+    user = signed_in(factory, user_id)
     with factory.begin() as session:
-        outcome = progress_service.enrol(session, session.get_one(User, user_id), SLUG)
-    return Learner(user_id, [skill.id for skill in outcome.unlocked])
+        outcome = progress_service.enrol(session, user, SLUG)
+    return Learner(user, [skill.id for skill in outcome.unlocked])
 
 
 def complete_next(
     factory: sessionmaker[Session], learner: Learner
 ) -> tuple[float, float, set[str]]:
     """Complete the learner's oldest AVAILABLE skill in its own transaction: milliseconds taken
-    by complete() and the commit, of them this thread's CPU time, and the skills it unlocked."""
+    by complete() and the commit, of them this process's CPU time, and the skills it unlocked."""
     skill_id = learner.available.pop(0)
     with factory() as session:
-        user = session.get_one(User, learner.user_id)
         start, cpu_start = time.perf_counter(), time.thread_time()
-        outcome = progress_service.complete(session, user, skill_id, REQUEST)
+        outcome = progress_service.complete(session, learner.user, skill_id, REQUEST)
         session.commit()
         elapsed = (time.perf_counter() - start) * 1000
         cpu = (time.thread_time() - cpu_start) * 1000
@@ -182,7 +199,11 @@ def clone_learners(engine: Engine, templates: list[Learner], targets: list[str])
         )
         for statement in CLONE_SQL:
             conn.execute(text(statement))
-    return [Learner(t, list(s.available)) for s, t in zip(sources, targets, strict=True)]
+    factory = session_factory(engine)
+    return [
+        Learner(signed_in(factory, t), list(s.available))
+        for s, t in zip(sources, targets, strict=True)
+    ]
 
 
 FLOOR_COMPLETE_SQL = """
@@ -254,29 +275,64 @@ class Completions:
     service: list[float]
     cpu: list[float]
     floor: list[float]
-    statements: list[str]
+    round_trips: list[list[str]]
+    """What each round trip of one completion carried (statements' first words)."""
     prepared_in: float
+    server_cpu: float | None
+    """Server CPU ms of one completion's function call (None: the server is not local)."""
+    floor_server_cpu: float | None
+    """Server CPU ms of one floor completion."""
 
-    def statement_summary(self) -> str:
-        """The statements of one completion, grouped by kind and table."""
-        counted = Counter(self.statements)
-        return ", ".join(f"{kind} x{n}" for kind, n in counted.most_common())
+    def round_trip_summary(self) -> str:
+        """One completion's round trips, each as the statements it carried."""
+        return "; ".join(" + ".join(trip) for trip in self.round_trips)
 
 
-def statements_sent(engine: Engine, work: Callable[[], object]) -> list[str]:
-    """The statements `work` sends through `engine`, each as its verb (and table if it writes)."""
-    sent: list[str] = []
+def round_trips(url: str, work: Callable[[sessionmaker[Session]], object]) -> list[list[str]]:
+    """The round trips `work` makes on a fresh engine's connection, from libpq's protocol trace:
+    each batch of messages up to a Sync (extended protocol) or a simple Query, as the first word
+    of each statement it executes. Auto-prepare is off on that connection, so that every
+    statement's text is in the trace."""
+    engine = create_db_engine(url)
+    factory = session_factory(engine)
+    trace = tempfile.TemporaryFile("w+")
 
-    def counted(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        found = re.match(r"\s*(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|\w+)", statement)
-        sent.append(found.group(1) if found else statement[:20])
+    def traced(dbapi_connection: Any, *_: object) -> None:
+        dbapi_connection.prepare_threshold = None
+        dbapi_connection.pgconn.trace(trace.fileno())
+        dbapi_connection.pgconn.set_trace_flags(
+            psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE
+        )
 
-    event.listen(engine, "before_cursor_execute", counted)
+    def untraced(dbapi_connection: Any, *_: object) -> None:
+        dbapi_connection.pgconn.untrace()
+
     try:
-        work()
+        work(factory)  # connects, loads the session's classes
+        event.listen(engine, "checkout", traced)
+        event.listen(engine, "checkin", untraced)
+        work(factory)
     finally:
-        event.remove(engine, "before_cursor_execute", counted)
-    return sent
+        engine.dispose()
+    trace.seek(0)
+    trips: list[list[str]] = []
+    batch: list[str] = []
+    for line in trace.read().splitlines():
+        fields = line.split("\t")
+        if len(fields) < 3 or fields[0] != "F":
+            continue
+        message, rest = fields[2].strip(), "\t".join(fields[3:])
+        words = re.findall(r'"[^"]*" "\s*(\w+)', rest)
+        if message == "Parse" and words:
+            batch.append(words[0].upper())
+        elif message == "Query":
+            found = re.search(r'"\s*(\w+)', rest)
+            trips.append([found.group(1).upper() if found else "?"])
+        elif message == "Sync":
+            trips.append(batch or ["(sync)"])
+            batch = []
+    trace.close()
+    return trips
 
 
 def measure_completion(url: str, engine: Engine) -> Completions:
@@ -292,10 +348,12 @@ def measure_completion(url: str, engine: Engine) -> Completions:
     floor_ids = add_learners(engine, "flr", TIMED_LEARNERS)
     clone_learners(engine, templates, floor_ids)
     prepared_in = time.perf_counter() - began
+    cpu_learners = clone_learners(engine, templates, add_learners(engine, "cpu", TIMED_LEARNERS))
     service: list[float] = []
     cpu: list[float] = []
     floor: list[float] = []
     with psycopg.connect(libpq_dsn(url)) as conn:
+        floor_cpu_start = backend_cpu_ms(conn)
         for learner, floor_id in zip(learners, floor_ids, strict=True):
             skill_id = learner.available[0]
             elapsed, cpu_ms, unlocked = complete_next(factory, learner)
@@ -305,8 +363,51 @@ def measure_completion(url: str, engine: Engine) -> Completions:
             floor_unlocked = floor_complete(conn, floor_id, skill_id)
             floor.append((time.perf_counter() - start) * 1000)
             assert floor_unlocked == unlocked, "the floor unlocked other skills than the service"
-    statements = statements_sent(engine, lambda: complete_next(factory, learners[-1]))
-    return Completions(service, cpu, floor, statements, prepared_in)
+        floor_cpu_end = backend_cpu_ms(conn)
+    last = learners[-2:]
+    trips = round_trips(url, lambda traced: complete_next(traced, last.pop()))
+    floor_server_cpu = (
+        (floor_cpu_end - floor_cpu_start) / TIMED_LEARNERS
+        if floor_cpu_start is not None and floor_cpu_end is not None
+        else None
+    )
+    return Completions(
+        service,
+        cpu,
+        floor,
+        trips,
+        prepared_in,
+        server_cpu_per_completion(url, cpu_learners),
+        floor_server_cpu,
+    )
+
+
+def backend_cpu_ms(conn: psycopg.Connection[tuple[Any, ...]]) -> float | None:
+    """CPU ms the connection's server process has used (None unless the server runs here)."""
+    row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    conn.commit()
+    try:
+        stat = Path(f"/proc/{row[0] if row else 0}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_per_completion(url: str, learners: list[Learner]) -> float | None:
+    """Server CPU ms per completion: each learner completes a skill by the SQL the service sends
+    (`progress_skill_event`), on one connection, after one untimed call."""
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        sql = "SELECT progress_skill_event('COMPLETE', %s, %s, now(), p_minutes => %s)"
+        first, *rest = learners
+        conn.execute(sql, (first.user_id, first.available[0], MINUTES))
+        conn.commit()
+        start = backend_cpu_ms(conn)
+        for learner in rest:
+            conn.execute(sql, (learner.user_id, learner.available[0], MINUTES))
+            conn.commit()
+        end = backend_cpu_ms(conn)
+    return (end - start) / len(rest) if start is not None and end is not None else None
 
 
 # --- 2. throughput --------------------------------------------------------------------------
@@ -314,10 +415,19 @@ def measure_completion(url: str, engine: Engine) -> Completions:
 
 @dataclass
 class Throughput:
-    """Part 2: completions per second under 8 threads, pgbench's TPS, and the XP audit."""
+    """Part 2: completions per second from 8 worker processes, pgbench's TPS, the XP audit."""
 
     completions: int
     seconds: float
+    floor_completions: int
+    floor_seconds: float
+    client_cpu: float
+    """CPU ms of the worker processes per completion."""
+    floor_client_cpu: float
+    server_cpu: float | None
+    """CPU ms of the server's processes per completion under load (None: the server is not
+    local); the server is shared, so other databases' work in the same seconds counts too."""
+    floor_server_cpu: float | None
     pgbench_tps: float
     pgbench_version: str
     events_xp: int
@@ -330,42 +440,141 @@ class Throughput:
         """Our completions per second."""
         return self.completions / self.seconds
 
+    @property
+    def floor_tps(self) -> float:
+        """The floor's completions per second."""
+        return self.floor_completions / self.floor_seconds
 
-def run_threads(engine: Engine) -> tuple[int, float]:
-    """THREADS threads complete skills of their own learners (round robin) for LOAD_SECONDS;
-    returns how many completions committed and the seconds taken."""
+
+def load_worker(
+    url: str,
+    learners: list[Learner],
+    start_at: float,
+    results: multiprocessing.SimpleQueue[Any],
+    index: int,
+) -> None:
+    """One worker process (forked): its own engine, completing skills of its own learners in
+    turn from `start_at` (wall clock) for ROUND_SECONDS; reports (completions, seconds, each
+    learner's skills still to do) or the failure."""
+    engine = create_db_engine(url)
     factory = session_factory(engine)
-    ids = add_learners(engine, "load", THREADS * LEARNERS_PER_THREAD)
-    template = enrol(factory, add_learners(engine, "loadtpl", 1)[0])
+    completions = 0
+    try:
+        with engine.connect() as conn:  # connect before the start, as a running API has
+            conn.exec_driver_sql("SELECT 1")
+        time.sleep(max(0.0, start_at - time.time()))
+        stop_at = start_at + ROUND_SECONDS
+        while time.time() < stop_at:
+            complete_next(factory, learners[completions % len(learners)])
+            completions += 1
+        results.put((index, completions, time.time() - start_at, [lr.available for lr in learners]))
+    except BaseException as failure:  # reported by the parent
+        results.put(failure)
+    finally:
+        engine.dispose()
+
+
+def floor_worker(
+    url: str,
+    learners: list[Learner],
+    start_at: float,
+    results: multiprocessing.SimpleQueue[Any],
+    index: int,
+) -> None:
+    """As `load_worker`, through the floor's five statements on one psycopg connection."""
+    completions = 0
+    try:
+        with psycopg.connect(libpq_dsn(url)) as conn:
+            time.sleep(max(0.0, start_at - time.time()))
+            stop_at = start_at + ROUND_SECONDS
+            while time.time() < stop_at:
+                learner = learners[completions % len(learners)]
+                unlocked = floor_complete(conn, learner.user_id, learner.available.pop(0))
+                learner.available += sorted(unlocked)
+                completions += 1
+        results.put((index, completions, time.time() - start_at, [lr.available for lr in learners]))
+    except BaseException as failure:  # reported by the parent
+        results.put(failure)
+
+
+Worker = Callable[[str, list[Learner], float, "multiprocessing.SimpleQueue[Any]", int], None]
+
+
+def load_learners(engine: Engine, prefix: str) -> list[Learner]:
+    """WORKERS * LEARNERS_PER_WORKER copies of one freshly enrolled learner."""
+    factory = session_factory(engine)
+    ids = add_learners(engine, prefix, WORKERS * LEARNERS_PER_WORKER)
+    template = enrol(factory, add_learners(engine, f"{prefix}tpl", 1)[0])
     learners = clone_learners(engine, [template], ids)
-    counts = [0] * THREADS
-    failures: list[BaseException] = []
-    start_line = threading.Barrier(THREADS + 1)
-    stop_at = [0.0]
+    engine.dispose()  # no connection of the parent's pool may be shared with a forked child
+    return learners
 
-    def work(thread: int) -> None:
-        mine = learners[thread::THREADS]
-        start_line.wait()
+
+def children_cpu_ms() -> float:
+    """CPU ms used by this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def server_processes_cpu_ms(postmaster: int | None) -> float | None:
+    """CPU ms used so far by the server: the postmaster with its finished children (the
+    workers' backends exit with them) and its live ones (WAL writer, checkpointer, ...)."""
+    if postmaster is None:
+        return None
+    try:
+        total = sum(int(v) for v in _proc_stat(postmaster)[11:15])
+    except OSError:
+        return None
+    for entry in Path("/proc").iterdir():
         try:
-            while time.monotonic() < stop_at[0]:
-                learner = mine[counts[thread] % len(mine)]
-                complete_next(factory, learner)
-                counts[thread] += 1
-        except BaseException as failure:  # reported by the main thread
-            failures.append(failure)
+            if entry.name.isdigit() and (child := _proc_stat(int(entry.name)))[1] == str(
+                postmaster
+            ):
+                total += int(child[11]) + int(child[12])
+        except OSError:
+            continue  # exited meanwhile
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    stop_at[0] = time.monotonic() + LOAD_SECONDS
-    began = time.perf_counter()
-    start_line.wait()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - began
+
+def _proc_stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state first)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The server's postmaster process id when it runs on this machine, else None."""
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    try:
+        return int(_proc_stat(row[0] if row else 0)[1])
+    except OSError:
+        return None
+
+
+def run_workers(url: str, worker: Worker, learners: list[Learner]) -> tuple[int, float, float]:
+    """WORKERS processes run `worker`, each on its own learners (round robin) for ROUND_SECONDS;
+    returns how many completions committed, the seconds taken and the workers' CPU ms (and
+    keeps what each learner still has to do for the next round)."""
+    cpu_before = children_cpu_ms()
+    fork = multiprocessing.get_context("fork")
+    results: multiprocessing.SimpleQueue[Any] = fork.SimpleQueue()
+    start_at = time.time() + 3.0
+    processes = [
+        fork.Process(target=worker, args=(url, learners[n::WORKERS], start_at, results, n))
+        for n in range(WORKERS)
+    ]
+    for process in processes:
+        process.start()
+    answers = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    failures = [a for a in answers if isinstance(a, BaseException)]
     if failures:
         raise failures[0]
-    return sum(counts), seconds
+    for index, _, _, left in answers:
+        for learner, available in zip(learners[index::WORKERS], left, strict=True):
+            learner.available = available
+    return sum(a[1] for a in answers), max(a[2] for a in answers), children_cpu_ms() - cpu_before
 
 
 def pgbench_binary(url: str) -> str:
@@ -394,26 +603,36 @@ def pgbench_binary(url: str) -> str:
     return candidates[-1]
 
 
-def pgbench(url: str) -> tuple[float, str]:
-    """pgbench's tpcb-like TPS (PGBENCH_ARGS) on a fresh scale-PGBENCH_SCALE database."""
+def pgbench_command(url: str) -> tuple[str, list[str]]:
+    """The pgbench binary for `url`'s server and its connection arguments."""
     parsed = make_url(url)
     host = parsed.query.get("host") or parsed.host
     connection = ["-h", str(host)] if host else []
     connection += ["-p", str(parsed.port)] if parsed.port else []
     connection += ["-U", parsed.username] if parsed.username else []
-    binary = pgbench_binary(url)
     assert parsed.database is not None
-    run = [*connection, parsed.database]
+    return pgbench_binary(url), [*connection, parsed.database]
+
+
+def pgbench_init(url: str) -> str:
+    """A scale-PGBENCH_SCALE pgbench database at `url`; returns pgbench's version."""
+    binary, run = pgbench_command(url)
     subprocess.run(
         [binary, "-i", "-q", "-s", str(PGBENCH_SCALE), *run], capture_output=True, check=True
     )
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+    return version.strip()
+
+
+def pgbench(url: str) -> float:
+    """pgbench's tpcb-like TPS (PGBENCH_ARGS) on `url`'s pgbench database."""
+    binary, run = pgbench_command(url)
     out = subprocess.run(
         [binary, *PGBENCH_ARGS, *run], capture_output=True, text=True, check=True
     ).stdout
     found = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
     assert found, out
-    version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
-    return float(found.group(1)), version.strip()
+    return float(found.group(1))
 
 
 AUDIT_SQL = """
@@ -434,13 +653,52 @@ completed skills' plus their achievements'."""
 
 def measure_throughput(url: str, engine: Engine) -> Throughput:
     """Part 2 on `url`'s database; pgbench on a second throwaway database of the same server."""
-    completions, seconds = run_threads(engine)
+    ours, floors = load_learners(engine, "load"), load_learners(engine, "lflr")
+    postmaster = postmaster_pid(url)
+    totals = {name: [0, 0.0, 0.0, 0.0] for name in ("ours", "floor")}
+    rounds: list[float] = []
+    with throwaway_database("pgbench") as pgbench_url:
+        version = pgbench_init(pgbench_url)
+        for _ in range(ROUNDS):
+            for name, worker, learners in [
+                ("ours", load_worker, ours),
+                ("floor", floor_worker, floors),
+            ]:
+                server_before = server_processes_cpu_ms(postmaster)
+                done, took, used = run_workers(url, worker, learners)
+                server_after = server_processes_cpu_ms(postmaster)
+                server = (
+                    server_after - server_before
+                    if server_before is not None and server_after is not None
+                    else float("nan")
+                )
+                for n, value in enumerate((done, took, used, server)):
+                    totals[name][n] += value
+            rounds.append(pgbench(pgbench_url))
+    tps = sum(rounds) / len(rounds)
     with psycopg.connect(libpq_dsn(url)) as conn:
         audit = conn.execute(AUDIT_SQL).fetchone()
     assert audit is not None
-    with throwaway_database("pgbench") as pgbench_url:
-        tps, version = pgbench(pgbench_url)
-    return Throughput(completions, seconds, tps, version, *(int(v) for v in audit))
+    (
+        (completions, seconds, cpu, server),
+        (floor_completions, floor_seconds, floor_cpu, floor_server),
+    ) = (
+        totals["ours"],
+        totals["floor"],
+    )
+    return Throughput(
+        int(completions),
+        seconds,
+        int(floor_completions),
+        floor_seconds,
+        cpu / completions,
+        floor_cpu / floor_completions,
+        None if postmaster is None else server / completions,
+        None if postmaster is None else floor_server / floor_completions,
+        tps,
+        version,
+        *(int(v) for v in audit),
+    )
 
 
 # --- 3. leaderboard -------------------------------------------------------------------------
@@ -467,6 +725,7 @@ def build_profiles(url: str) -> None:
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE users")
         conn.execute("VACUUM ANALYZE user_profiles")
+        conn.execute("VACUUM ANALYZE xp_histogram")
 
 
 TOP_SQL = """
@@ -474,14 +733,12 @@ SELECT u.username, p.current_level, p.total_xp
 FROM user_profiles p JOIN users u ON u.id = p.user_id
 ORDER BY p.total_xp DESC, u.username LIMIT %s
 """
-RANK_SQL = "SELECT count(*) FROM user_profiles WHERE total_xp > %s"
-HISTOGRAM_SQL = [
-    "CREATE TABLE xp_histogram (total_xp integer PRIMARY KEY, learners integer NOT NULL)",
-    "INSERT INTO xp_histogram SELECT total_xp, count(*) FROM user_profiles GROUP BY total_xp",
-    "VACUUM ANALYZE xp_histogram",
-]
-"""The proposed fix for the rank, built once here to time it (not maintained, not in src/)."""
-HISTOGRAM_RANK_SQL = "SELECT 1 + coalesce(sum(learners), 0) FROM xp_histogram WHERE total_xp > %s"
+COUNT_RANK_SQL = "SELECT 1 + count(*) FROM user_profiles WHERE total_xp > %s"
+"""The rank as counted before migration 0013 (one index entry per learner above)."""
+RANK_SQL = """
+SELECT 1 + (SELECT coalesce(sum(learners), 0) FROM xp_histogram WHERE total_xp > %(xp)s)
+         + (SELECT coalesce(sum(learners), 0) FROM xp_histogram_pending WHERE total_xp > %(xp)s)
+"""
 PLACE_SQL = "SELECT user_id, total_xp FROM user_profiles ORDER BY total_xp DESC OFFSET %s LIMIT 1"
 
 
@@ -500,11 +757,11 @@ class Leaderboard:
 TOP_FLOOR = "floor: top 100, the same SQL through psycopg"
 TOP_REPO = "repository.top_learners(100), own session"
 BOARD = "service.leaderboard(100, viewer in the middle)"
-MID_FLOOR = "floor: rank count, learner in the middle"
+MID_FLOOR = "floor: histogram sum by hand, learner in the middle"
 MID_REPO = "repository.rank_of_xp, learner in the middle"
-LOW_FLOOR = "floor: rank count, learner near the bottom"
+LOW_FLOOR = "floor: histogram sum by hand, learner near the bottom"
 LOW_REPO = "repository.rank_of_xp, learner near the bottom"
-LOW_HISTOGRAM = "proposed: sum over an XP histogram, near the bottom"
+LOW_COUNT = "before 0013: count(*) of profiles above, near the bottom"
 
 
 def measure_leaderboard(url: str, engine: Engine) -> Leaderboard:
@@ -520,8 +777,6 @@ def measure_leaderboard(url: str, engine: Engine) -> Leaderboard:
         assert bottom_row is not None
         middle_id, middle_xp = str(middle_row[0]), int(middle_row[1])
         bottom_xp = int(bottom_row[1])
-        for statement in HISTOGRAM_SQL:
-            conn.execute(statement)
         distinct = conn.execute("SELECT count(*) FROM xp_histogram").fetchone()
         assert distinct is not None
 
@@ -529,7 +784,7 @@ def measure_leaderboard(url: str, engine: Engine) -> Leaderboard:
             return conn.execute(TOP_SQL, (TOP,)).fetchall()
 
         def floor_rank(xp: int) -> Timer:
-            return lambda: conn.execute(RANK_SQL, (xp,)).fetchone()
+            return lambda: conn.execute(RANK_SQL, {"xp": xp}).fetchone()
 
         def in_session(call: Callable[[Session], object]) -> Timer:
             def timed() -> object:
@@ -547,9 +802,10 @@ def measure_leaderboard(url: str, engine: Engine) -> Leaderboard:
             assert board.me is not None
             middle_rank = board.me.rank
             bottom_rank = gamification_repository.rank_of_xp(session, bottom_xp)
-        histogram_rank = conn.execute(HISTOGRAM_RANK_SQL, (bottom_xp,)).fetchone()
-        assert histogram_rank is not None
-        assert histogram_rank[0] == bottom_rank
+        for xp, rank in ((middle_xp, middle_rank), (bottom_xp, bottom_rank)):
+            counted = conn.execute(COUNT_RANK_SQL, (xp,)).fetchone()
+            assert counted is not None
+            assert counted[0] == rank, "the histogram's rank is not the counted one"
         samples = time_interleaved(
             {
                 TOP_FLOOR: floor_top,
@@ -565,14 +821,14 @@ def measure_leaderboard(url: str, engine: Engine) -> Leaderboard:
                 MID_REPO: in_session(lambda s: gamification_repository.rank_of_xp(s, middle_xp)),
                 LOW_FLOOR: floor_rank(bottom_xp),
                 LOW_REPO: in_session(lambda s: gamification_repository.rank_of_xp(s, bottom_xp)),
-                LOW_HISTOGRAM: lambda: conn.execute(HISTOGRAM_RANK_SQL, (bottom_xp,)).fetchone(),
+                LOW_COUNT: lambda: conn.execute(COUNT_RANK_SQL, (bottom_xp,)).fetchone(),
             },
             runs=RANK_RUNS,
             warmup=WARMUP // 2,
         )
         plans = {
             "top": explain(conn, TOP_SQL, (TOP,)),
-            "rank": explain(conn, RANK_SQL, (bottom_xp,), timing=False),
+            "rank": explain(conn, RANK_SQL, {"xp": bottom_xp}),
         }
     return Leaderboard(
         samples,
@@ -587,7 +843,7 @@ def measure_leaderboard(url: str, engine: Engine) -> Leaderboard:
 def explain(
     conn: psycopg.Connection[tuple[Any, ...]],
     query: str,
-    parameters: tuple[int],
+    parameters: tuple[int] | dict[str, int],
     *,
     timing: bool = True,
 ) -> str:
@@ -615,6 +871,22 @@ def timing_row(name: str, samples: list[float], floor: list[float]) -> str:
     )
 
 
+def cpu_text(value: float | None) -> str:
+    """`value` ms, or why there is none."""
+    return f"{value:.2f} ms" if value is not None else "n/a (server not on this machine)"
+
+
+def cpu_cell(value: float | None) -> str:
+    """`value` (ms) for a table cell; n/a when the server is not on this machine."""
+    return f"{value:.2f}" if value is not None else "n/a"
+
+
+def cpu_row(name: str, client: float, server: float | None) -> str:
+    """A row of the CPU table: client, server and both, in ms per completion."""
+    both = f"{client + server:.2f}" if server is not None else "n/a"
+    return f"| {name} | {client:.2f} | {cpu_cell(server)} | {both} |"
+
+
 def report(done: Completions, load: Throughput, board: Leaderboard, where: str) -> str:
     """The markdown section for RESULTS.md."""
     service_p50 = percentile(done.service, 0.5)
@@ -623,19 +895,26 @@ def report(done: Completions, load: Throughput, board: Leaderboard, where: str) 
     top_p50 = percentile(s[TOP_REPO], 0.5)
     mid_p50, low_p50 = percentile(s[MID_REPO], 0.5), percentile(s[LOW_REPO], 0.5)
     xp_kept = load.events_xp == load.profiles_xp and load.learners_wrong == 0
-    one_thread_tps = 1000 / service_p50
     cpu_p50 = percentile(done.cpu, 0.5)
-    counted = board.bottom[0] - 1
-    per_entry_ns = percentile(s[LOW_FLOOR], 0.5) * 1e6 / max(counted, 1)
-    reach = RANK_TARGET_MS * 1e6 / per_entry_ns
+    budget = 1000 * (os.cpu_count() or 1) / (TPS_TARGET_RATIO * load.pgbench_tps)
     ours_row = (
-        f"| complete() + commit, {THREADS} threads | {load.completions:,} | {load.seconds:.1f} "
-        f"| {load.tps:,.0f} | {ratio:.2f}x |"
+        f"| complete() + commit, {WORKERS} worker processes | {load.completions:,} "
+        f"| {load.seconds:.1f} | {load.tps:,.0f} | {ratio:.2f}x |"
+    )
+    floor_ratio = load.floor_tps / load.pgbench_tps
+    floor_row = (
+        f"| floor (part 1's 5 statements), {WORKERS} worker processes "
+        f"| {load.floor_completions:,} | {load.floor_seconds:.1f} | {load.floor_tps:,.0f} "
+        f"| {floor_ratio:.2f}x |"
     )
     return f"""
 ## Progress (issue 4): a completion, completions under load, the leaderboard
 
 `python -m benchmarks.bench_progress`, {today()}, on {where}.
+
+Since migration 0014 a progress event is one call of a PL/pgSQL function
+(`progress_skill_event`; docs/progress.md, "Where the rules run"); the Python service checks the
+request, calls it, and maps its refusals to domain errors.
 
 ### 1. One completion with all its consequences
 
@@ -649,31 +928,42 @@ Milestone Reached. Each learner completes its oldest AVAILABLE skill once, timed
 copy of the same rows, completes the same skill through the *floor*: five hand-written
 statements in one psycopg transaction (the row to COMPLETED, XP and counters onto the profile,
 dependents whose prerequisites are all done upserted AVAILABLE, the enrolment's counters, one
-event); it unlocks exactly the skills the service unlocks (checked). Service and floor take
-turns. Preparing the learners took {done.prepared_in:.1f} s.
+event); it unlocks exactly the skills the service unlocks (checked). The floor does less than a
+completion must (no streak, level, achievements, milestones, tree completion, difficulty
+fields). Service and floor take turns. Preparing the learners took {done.prepared_in:.1f} s.
 
 | path | p50 ms | p95 ms | p50 / floor p50 |
 | --- | ---: | ---: | ---: |
 {timing_row("floor: 5 statements, psycopg, one transaction", done.floor, done.floor)}
 {timing_row("progress.service.complete() + commit", done.service, done.floor)}
-{timing_row("of which CPU time of the calling thread", done.cpu, done.floor)}
+{timing_row("of which CPU time of the calling process", done.cpu, done.floor)}
 
 **Target** p50 <= {COMPLETE_TARGET_MS:.0f} ms: {verdict(service_p50 <= COMPLETE_TARGET_MS)}
 ({service_p50:.2f} ms over {len(done.service)} completions by distinct learners).
-One completion sends **{len(done.statements)} statements** (the floor: 5, plus BEGIN/COMMIT):
-{done.statement_summary()}.
+One completion (`complete()` and the commit, on a Session of the pool) takes
+**{len(done.round_trips)} round trips** to the server: {done.round_trip_summary()}
+(from libpq's protocol trace; the floor takes 7: BEGIN, its 5 statements, COMMIT).
+Server CPU per completion, read from the server process's `/proc` counters over
+{TIMED_LEARNERS - 1} more completions on one connection: {cpu_text(done.server_cpu)} for the
+function (the floor's five statements: {cpu_text(done.floor_server_cpu)}).
 
 ### 2. Throughput: 8 learners at once
 
-{THREADS} threads, each with its own Session per completion (pool of 10 + 10 connections) and
-its own {LEARNERS_PER_THREAD} learners taken in turn, complete skills for {LOAD_SECONDS:.0f} s;
-then pgbench's built-in tpcb-like script, `pgbench {" ".join(PGBENCH_ARGS)}` on a scale-
-{PGBENCH_SCALE} database of the same server ({load.pgbench_version}).
+{WORKERS} worker processes (as an API served by `uvicorn --workers {WORKERS}` would run; threads
+in one process share one interpreter lock), each with its own engine and its own
+{LEARNERS_PER_WORKER} learners taken in turn (all copies of one enrolled learner: they hold the
+same XP values at the same time, the worst case for the XP histogram), complete skills for
+{ROUND_SECONDS} s, a Session and a commit per completion; then the same with the floor's five
+statements (one psycopg connection per worker, their own learners); then pgbench's built-in
+tpcb-like script, `pgbench {" ".join(PGBENCH_ARGS)}` on a scale-{PGBENCH_SCALE} database of the
+same server ({load.pgbench_version}); {ROUNDS} such rounds, totals below (pgbench: the mean of its
+rounds). All share the machine's {os.cpu_count()} cores with their clients.
 
 | workload | transactions | seconds | TPS | / pgbench |
 | --- | ---: | ---: | ---: | ---: |
-| pgbench tpcb-like, 8 clients | | 15 | {load.pgbench_tps:,.0f} | 1.00x |
+| pgbench tpcb-like, 8 clients | | {ROUNDS * ROUND_SECONDS} | {load.pgbench_tps:,.0f} | 1.00x |
 {ours_row}
+{floor_row}
 
 **Target** >= {TPS_TARGET_RATIO:.0%} of pgbench's TPS: {verdict(ratio >= TPS_TARGET_RATIO)}
 ({ratio:.0%}). **Lost XP**: {verdict(xp_kept)} for "none": XP awarded (sum of
@@ -682,14 +972,42 @@ then pgbench's built-in tpcb-like script, `pgbench {" ".join(PGBENCH_ARGS)}` on 
 achievements' rewards: {load.learners_wrong} of {load.learners_checked} (every learner of parts 1
 and 2, floor twins included).
 
+The floor, the least a completion must write by hand-written SQL in the same worker setup,
+reaches {floor_ratio:.0%} of pgbench ({load.floor_tps / load.tps:.2f}x our completions). Where
+the time goes, per completion in these rounds: CPU of the worker processes (client), and CPU of
+the server's processes over the same seconds (server; from `/proc`, the postmaster with its
+children, exited backends included; the server is shared, so other databases' work in those
+seconds counts too):
+
+| per completion, 8 workers | client CPU ms | server CPU ms | together |
+| --- | ---: | ---: | ---: |
+{cpu_row("complete() + commit", load.client_cpu, load.server_cpu)}
+{cpu_row("floor", load.floor_client_cpu, load.floor_server_cpu)}
+
+{os.cpu_count()} cores give {1000 * (os.cpu_count() or 1):,} ms of CPU a second: 40 % of this
+run's pgbench ({TPS_TARGET_RATIO * load.pgbench_tps:,.0f} completions/s) leaves
+**{budget:.2f} ms per completion** for client and server together, less than the floor itself
+uses. One at a time (part 1) a completion costs {cpu_text(done.server_cpu)} of server CPU (the
+floor's five statements: {cpu_text(done.floor_server_cpu)}) and {cpu_p50:.2f} ms of client CPU;
+under load the server's share grows (8 backends on 2 cores: WAL insertion and flushes, the pages
+every learner's rows share). Since the event functions are called on the psycopg connection
+directly (no SQLAlchemy statement or result layer, the answer parsed by orjson) the client is
+the smaller part: what is left is the Session and its commit. A pgbench transaction costs a
+fraction of either (five single-row statements, a C client). What a completion must write also
+weighs: about 10 rows and 40 index entries (`user_skill_progress` alone has the spec's 7 indexes)
+against pgbench's 4 rows.
+
 ### 3. Leaderboard over {PROFILES:,} profiles
 
 {PROFILES:,} users and profiles from `generate_series`, XP = floor(20000·u⁴) for uniform u (most
-learners low, few high), then VACUUM ANALYZE (built in {board.built_in:.1f} s). The middle learner
-has {board.middle[1]:,} XP (rank {board.middle[0]:,}); the one near the bottom (99th percentile
-from the top) {board.bottom[1]:,} XP (rank {board.bottom[0]:,}). Code paths run one transaction per
-call on a pooled Session; floors are the same SQL through one psycopg connection (autocommit,
-auto-prepared). Top-100 paths {TOP_RUNS} runs, rank paths {RANK_RUNS}, interleaved.
+learners low, few high), then VACUUM ANALYZE (built in {board.built_in:.1f} s, the XP histogram
+filled by migration 0013's insert trigger in the same statement). The middle learner has
+{board.middle[1]:,} XP (rank {board.middle[0]:,}); the one near the bottom (99th percentile from
+the top) {board.bottom[1]:,} XP (rank {board.bottom[0]:,}); both ranks equal a count over
+`user_profiles` (checked). The histogram has {board.distinct_xp:,} rows (distinct XP values).
+Code paths run one transaction per call on a pooled Session; floors are the same SQL through one
+psycopg connection (autocommit, auto-prepared). Top-100 paths {TOP_RUNS} runs, rank paths
+{RANK_RUNS}, interleaved.
 
 | path | p50 ms | p95 ms | p50 / floor p50 |
 | --- | ---: | ---: | ---: |
@@ -700,72 +1018,23 @@ auto-prepared). Top-100 paths {TOP_RUNS} runs, rank paths {RANK_RUNS}, interleav
 {timing_row(MID_REPO, s[MID_REPO], s[MID_FLOOR])}
 {timing_row(LOW_FLOOR, s[LOW_FLOOR], s[LOW_FLOOR])}
 {timing_row(LOW_REPO, s[LOW_REPO], s[LOW_FLOOR])}
-{timing_row(LOW_HISTOGRAM, s[LOW_HISTOGRAM], s[LOW_FLOOR])}
+{timing_row(LOW_COUNT, s[LOW_COUNT], s[LOW_FLOOR])}
 
 **Targets**: top 100 p50 <= {TOP_TARGET_MS:.0f} ms: {verdict(top_p50 <= TOP_TARGET_MS)}
 ({top_p50:.2f} ms); rank p50 <= {RANK_TARGET_MS:.0f} ms in the middle:
 {verdict(mid_p50 <= RANK_TARGET_MS)} ({mid_p50:.2f} ms), near the bottom:
-{verdict(low_p50 <= RANK_TARGET_MS)} ({low_p50:.2f} ms).
+{verdict(low_p50 <= RANK_TARGET_MS)} ({low_p50:.2f} ms). `rank_of_xp` also sends
+`SET CONSTRAINTS ... IMMEDIATE` first (the transaction's own XP changes reach the histogram at
+commit), one more round trip.
 
 Top 100 (`EXPLAIN (ANALYZE, BUFFERS)`):
 ```
 {board.plans["top"]}
 ```
-Rank of the learner near the bottom (`TIMING OFF`):
+Rank of the learner near the bottom:
 ```
 {board.plans["rank"]}
 ```
-
-### Findings for `src/` (not changed here)
-
-- **A completion is Python-bound, not database-bound.** p50 {service_p50:.1f} ms against
-  {percentile(done.floor, 0.5):.1f} ms for the floor; {cpu_p50:.1f} ms of it is CPU time of the
-  calling thread (SQLAlchemy, psycopg's client side, the rules). cProfile of `complete()` on this
-  tree (10 completions): about half in `_begin` -> `repository.tree_view`, which reads **the
-  whole tree on every event** (all 1,000 active skills with 9 columns including `assessments`
-  JSONB, and every edge of the tree, ~30,000 result rows per 10 events) and builds `SkillFacts`
-  dicts from them; about a quarter in `repository.record` (each event its own ORM `INSERT`, and
-  each one autoflushing the pending rows first) and `_unlock`; the rest in `_award_achievements`
-  (`measures()` joins and groups the learner's completed rows by category, then
-  `unearned_achievements` loads ORM `Achievement` objects, twice whenever one is earned).
-  Proposed, in order of gain: (1) keep each tree's `skills`/`needs` (and the reverse
-  `dependents`, which `_dependents` now finds by scanning every skill) in a process cache keyed
-  by `(tree_id, structure_version)` (migration 0011 already bumps the version on any change, as
-  the tree-document cache uses), reading only the learner's rows and enrolment per event;
-  (2) collect the event's `progress_events` rows and insert them in one statement at `_finish`;
-  (3) cache the (small, rarely changed) achievements table and derive the measures from the
-  view already in memory plus the profile's counters; (4) `_rows()`/`_optional()` rebuild a dict
-  of the whole tree on every `_state()` call: build them once per event; (5) the flushes in
-  `_finish` and the autoflushes before each query write the same profile and enrolment rows
-  more than once per event (see the statement list above): flush once, at the end.
-- **8 threads do no better than one.** {load.tps:.0f} completions/s with 8 threads against
-  ~{one_thread_tps:.0f}/s for one learner completing back to back (1000 / p50 above): the work
-  holds the GIL, and this machine has {os.cpu_count()} cores shared with PostgreSQL. No XP
-  was lost; the threads never wait on each other's locks (each has its own learners).
-  Reaching {TPS_TARGET_RATIO:.0%} of pgbench (~{TPS_TARGET_RATIO * load.pgbench_tps:.0f}/s here)
-  needs the per-completion CPU cut by one to two orders of magnitude *and* several worker
-  processes (`uvicorn --workers`): the findings above bring the Python side towards the floor's
-  few milliseconds; beyond that, only a completion done in one round trip (a SQL function) gets
-  near.
-- **The caller's rank is a count over every learner above them.** `rank_of_xp` runs
-  `SELECT count(*) FROM user_profiles WHERE total_xp > :xp`: an index-only scan of
-  `idx_profile_xp` reading **one index entry per learner ranked above** (no heap fetches after
-  VACUUM: the visibility map is all-visible, every page in shared buffers), so its cost is linear
-  in the rank: ~{per_entry_ns:.0f} ns per entry here, {counted:,} entries for the learner near the
-  bottom; {RANK_TARGET_MS:.0f} ms covers only the top ~{reach:,.0f} places. Under write load it gets
-  worse (pages changed since the last VACUUM need heap fetches). `service.leaderboard` with a
-  viewer pays it on every call ({percentile(s[BOARD], 0.5):.1f} ms). Proposed fix: **a maintained
-  XP histogram**, `xp_histogram(total_xp integer PRIMARY KEY, learners integer)`, one row per XP
-  value held by anyone, kept by a trigger `AFTER INSERT OR DELETE OR UPDATE OF total_xp ON
-  user_profiles` in the same transaction as the XP change (one count moves from the old value to
-  the new one). Rank = 1 + `sum(learners) WHERE total_xp > :xp`: a scan of the *distinct XP
-  values* above the learner ({board.distinct_xp:,} here for {PROFILES:,} learners) instead of
-  the learners; exact, transactional, and timed above on a table built once by hand
-  ("proposed", same answer checked): p50 {percentile(s[LOW_HISTOGRAM], 0.5):.2f} ms for the
-  learner near the bottom. If distinct values grow, add a second level of 1,000-XP buckets. The
-  hot rows are the low XP values (every new learner leaves 0 on the first completion); if that
-  queues, split each row into a few shards by user id. A periodically refreshed rank cache is
-  the cheaper alternative if a rank a minute old will do. Neither is implemented here.
 """
 
 

@@ -9,7 +9,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import make_url
 
-from skilltree.db.session import sqlalchemy_url
+from skilltree.config import get_settings
+from skilltree.db.session import get_engine, sqlalchemy_url
 
 
 def _server_url() -> str:
@@ -49,3 +50,12 @@ def drop_database(name: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+def forget_engine() -> None:
+    """Drop the process-wide engine and settings, so the next command reads the environment
+    (DATABASE_URL, ...) again."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    get_settings.cache_clear()

@@ -4,6 +4,7 @@ at once."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
@@ -21,6 +22,7 @@ from skilltree.models import (
     UserRole,
     UserSession,
 )
+from tests.api import bearer
 
 _serial = count(1)
 
@@ -57,6 +59,25 @@ def make_token(session: Session, user: User) -> str:
     )
     session.flush()
     return token
+
+
+@dataclass(frozen=True)
+class Person:
+    """A signed-in user and the headers that act as them."""
+
+    user: User
+    headers: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        """The user's id."""
+        return self.user.id
+
+
+def make_person(session: Session, role: UserRole = UserRole.LEARNER) -> Person:
+    """A new user of `role` with a live session, and the headers that act as them."""
+    user = make_user(session, role)
+    return Person(user, bearer(make_token(session, user)))
 
 
 def make_category(session: Session, **overrides: Any) -> SkillCategory:

@@ -10,9 +10,8 @@ from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
 from skilltree.cli import app
-from skilltree.config import get_settings
 from skilltree.db import migrate
-from skilltree.db.session import create_db_engine, get_engine
+from skilltree.db.session import create_db_engine
 from tests import databases
 
 runner = CliRunner()
@@ -23,18 +22,11 @@ def point_cli_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], No
     """Set DATABASE_URL for the CLI (forgetting cached settings and engine) for this test."""
 
     def point(url: str) -> None:
-        _forget_engine()
+        databases.forget_engine()
         monkeypatch.setenv("DATABASE_URL", url)
 
     yield point
-    _forget_engine()
-
-
-def _forget_engine() -> None:
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    get_settings.cache_clear()
+    databases.forget_engine()
 
 
 @pytest.fixture
@@ -44,7 +36,7 @@ def test_database(point_cli_at: Callable[[str], None]) -> Iterator[str]:
     url = databases.create_database(name)
     point_cli_at(url)
     yield url
-    _forget_engine()
+    databases.forget_engine()
     databases.drop_database(name)
 
 
@@ -132,7 +124,7 @@ def test_reset_refuses_a_database_not_named_test(point_cli_at: Callable[[str], N
         assert "--force" in reset.stderr
         assert count(url, "SELECT count(*) FROM users") == 1
     finally:
-        _forget_engine()
+        databases.forget_engine()
         databases.drop_database(name)
 
 

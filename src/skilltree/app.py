@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skilltree import __version__, errors
+from skilltree.cache.trees import tree_store
 from skilltree.config import get_settings
 from skilltree.db.session import get_engine, session_factory
 
@@ -191,13 +192,16 @@ def _install_docs(app: FastAPI) -> None:
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the API; `engine` defaults to the configured database's."""
     from skilltree.accounts.endpoints import router as accounts_router
+    from skilltree.analytics.endpoints import router as analytics_router
     from skilltree.catalog.endpoints import router as catalog_router
     from skilltree.gamification.endpoints import router as gamification_router
     from skilltree.graph.endpoints import router as graph_router
     from skilltree.progress.endpoints import router as progress_router
+    from skilltree.search.endpoints import router as search_router
     from skilltree.treefile.endpoints import IMPORT_PATH
     from skilltree.treefile.endpoints import router as treefile_router
     from skilltree.treefile.schemas import MAX_TREE_FILE_BYTES
+    from skilltree.web.router import install_web
 
     settings = get_settings()
     app = FastAPI(
@@ -209,6 +213,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine or get_engine()
     app.state.sessionmaker = session_factory(app.state.engine)
+    tree_store()  # REDIS_URL read now: a malformed one stops the start, not a request
     _install_error_handlers(app)
     _install_docs(app)
     app.add_middleware(
@@ -222,6 +227,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(graph_router, prefix="/api/v1")
     app.include_router(progress_router, prefix="/api/v1")
     app.include_router(gamification_router, prefix="/api/v1")
+    app.include_router(analytics_router, prefix="/api/v1")
+    app.include_router(search_router, prefix="/api/v1")
+    install_web(app)
 
     @app.get("/health", tags=["operations"])
     def health(request: Request) -> JSONResponse:

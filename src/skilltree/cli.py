@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 
 from skilltree.accounts.commands import users_app
+from skilltree.analytics.commands import analytics_app
 from skilltree.config import get_settings
 from skilltree.db.commands import db_app
 from skilltree.errors import DatabaseUnavailable
+from skilltree.search.commands import search_app
 from skilltree.terminal import connect, fail
 from skilltree.treefile.commands import tree_app
 
@@ -63,6 +65,8 @@ def run(
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tree_app, name="tree")
+app.add_typer(analytics_app, name="analytics")
+app.add_typer(search_app, name="search")
 
 
 def main() -> None:

@@ -14,6 +14,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """PostgreSQL URL; unset means the embedded server under `skilltree_data_dir`."""
     redis_url: str | None = None
+    """Redis URL for the shared tree-document cache; unset means no Redis (database only)."""
+    redis_timeout_ms: int = 50
+    """Bound on each Redis connect and read; past it the request reads the database."""
+    redis_key_prefix: str = "skilltree:"
+    """Prefix of every Redis key SkillTree writes (share a server between deployments)."""
     skilltree_data_dir: Path = Path(".skilltree")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -21,6 +26,9 @@ class Settings(BaseSettings):
     """How long a login token stays valid without being ended by logout."""
     max_body_bytes: int = 1024 * 1024
     """Larger request bodies are refused with 413 before they are parsed."""
+    text_search_config: str = "english"
+    """PostgreSQL text-search configuration of search documents and queries; a change takes effect
+    with `skilltree search reindex` (docs/search.md)."""
 
 
 @lru_cache

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,15 +44,16 @@ _bearer = HTTPBearer(
 )
 
 
-def get_authentication(
+async def get_authentication(
     session: OwnerSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> accounts.Authenticated | None:
     """The live session the request's bearer token opens, None without a token; a token that
-    is not valid is NotAuthenticated, on every endpoint."""
+    is not valid is NotAuthenticated, on every endpoint. Only a token needs the database (in
+    the thread pool): an anonymous request is answered here, on the event loop."""
     if credentials is None:
         return None
-    return accounts.authenticate(session, credentials.credentials)
+    return await run_in_threadpool(accounts.authenticate, session, credentials.credentials)
 
 
 OptionalAuthentication = Annotated[accounts.Authenticated | None, Depends(get_authentication)]
@@ -67,9 +69,11 @@ DbSession = Annotated[Session, Depends(get_learner_session)]
 
 
 # `switched: DbSession` below: an endpoint that asks only for the user still runs as the role.
+# The dependencies below only read what those above found: `async def`, so they run on the event
+# loop rather than each taking a trip through the thread pool.
 
 
-def get_authenticated(
+async def get_authenticated(
     authentication: OptionalAuthentication, switched: DbSession
 ) -> accounts.Authenticated:
     """The request's live session (`Authorization: Bearer <token>`), or NotAuthenticated."""
@@ -81,7 +85,7 @@ def get_authenticated(
 Authentication = Annotated[accounts.Authenticated, Depends(get_authenticated)]
 
 
-def get_current_user(authentication: Authentication) -> User:
+async def get_current_user(authentication: Authentication) -> User:
     """The signed-in user, with their profile loaded."""
     return authentication.user
 
@@ -89,7 +93,9 @@ def get_current_user(authentication: Authentication) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_optional_user(authentication: OptionalAuthentication, switched: DbSession) -> User | None:
+async def get_optional_user(
+    authentication: OptionalAuthentication, switched: DbSession
+) -> User | None:
     """The signed-in user, or None without a token (a token that is not valid is still a 401)."""
     return authentication.user if authentication else None
 
@@ -99,7 +105,7 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 AUTHORING_ROLES = frozenset({UserRole.AUTHOR, UserRole.ADMIN})
 
 
-def get_author(user: CurrentUser) -> User:
+async def get_author(user: CurrentUser) -> User:
     """The signed-in user if they may author trees (AUTHOR or ADMIN), else Forbidden."""
     if user.role not in AUTHORING_ROLES:
         raise Forbidden("Only authors and admins can change skill trees.")

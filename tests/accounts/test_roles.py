@@ -20,6 +20,13 @@ def test_a_new_user_is_a_learner(client: TestClient, session: Session) -> None:
     assert session.get(User, user["id"]).role is UserRole.LEARNER  # type: ignore[union-attr]
 
 
+def test_the_user_sees_their_role(client: TestClient, session: Session) -> None:
+    token, user = sign_up(client)
+    assert user["role"] == "LEARNER"
+    service.set_role(session, user["email"], UserRole.AUTHOR)
+    assert client.get("/api/v1/me", headers=bearer(token)).json()["role"] == "AUTHOR"
+
+
 def test_set_role_finds_the_user_by_email_in_any_case(client: TestClient, session: Session) -> None:
     sign_up(client, email="ada@example.com")
     assert service.set_role(session, "ADA@Example.com", UserRole.ADMIN).role is UserRole.ADMIN

@@ -9,8 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from skilltree.models import Skill, SkillTree
-from tests.catalog.conftest import Person
-from tests.factories import add_dependency, make_category, make_skill, make_tree
+from tests.factories import Person, add_dependency, make_category, make_skill, make_tree
 
 SKILLS = "/api/v1/skills"
 

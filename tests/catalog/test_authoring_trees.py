@@ -17,8 +17,8 @@ from skilltree.models import (
     UserSkillProgress,
     UserSkillTreeProgress,
 )
-from tests.catalog.conftest import Person
 from tests.factories import (
+    Person,
     add_dependency,
     add_tree_prerequisite,
     make_category,

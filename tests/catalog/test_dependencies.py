@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from skilltree.models import Skill, SkillTree
-from tests.catalog.conftest import Person
 from tests.factories import (
+    Person,
     add_dependency,
     add_tree_prerequisite,
     make_category,

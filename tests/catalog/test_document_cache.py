@@ -95,3 +95,21 @@ def test_a_slug_taken_by_another_tree_is_not_served_from_the_old_copy(
     make_tree(session, category, slug="reused", name="New")
     session.commit()
     assert client.get("/api/v1/trees/reused").json()["name"] == "New"
+
+
+def test_a_document_read_before_a_change_gets_the_graph_it_shows(
+    client: TestClient, session: Session
+) -> None:
+    """The graph read after the document is newer when the tree changed in between: the
+    document's own graph is used, so its learning plan and states match what it shows."""
+    tree = make_tree(session, make_category(session), slug="raced")
+    first, second = make_skill(session, tree, name="First"), make_skill(session, tree)
+    add_dependency(session, second, first)
+    document = client.get("/api/v1/trees/raced").content
+    shown = version(session, tree.id)
+    session.execute(text("DELETE FROM skill_dependencies WHERE skill_id = :s"), {"s": second.id})
+
+    graph = service._graph(session, tree.id, shown, document, keep=False)
+
+    assert graph.version == shown
+    assert graph.needs == {first.id: [], second.id: [first.id]}

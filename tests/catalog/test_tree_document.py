@@ -13,12 +13,15 @@ from sqlalchemy.orm import Session
 
 from skilltree.catalog.schemas import TreeDocument
 from skilltree.models import DifficultyLevel, SkillType
+from tests.api import bearer
 from tests.factories import (
     add_dependency,
     add_tree_prerequisite,
     make_category,
     make_skill,
+    make_token,
     make_tree,
+    make_user,
 )
 
 
@@ -238,3 +241,24 @@ def test_the_document_takes_one_sql_statement(
     assert response.status_code == 200
     assert len(statements) == 1
     assert "json_build_object" in statements[0]
+
+
+def test_a_signed_in_learners_read_takes_one_statement_besides_sign_in(
+    client: TestClient, session: Session, statements: list[str]
+) -> None:
+    tree = make_tree(session, make_category(session))
+    first, second = make_skill(session, tree), make_skill(session, tree)
+    add_dependency(session, second, first)
+    learner = make_user(session)
+    headers = bearer(make_token(session, learner))
+    url, ids = f"/api/v1/trees/{tree.slug}", {first.id, second.id}
+    client.get(url, headers=headers)  # the tree's copy is made
+    statements.clear()
+
+    response = client.get(url, headers=headers)
+
+    assert response.status_code == 200
+    assert set(response.json()["skillStates"]) == ids
+    tree_reads = [s for s in statements if "user_sessions" not in s]
+    assert len(tree_reads) == 1
+    assert "user_skill_progress" in tree_reads[0]

@@ -7,8 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from skilltree.models import SkillTree, UserRole
-from tests.catalog.conftest import Person
-from tests.factories import make_category, make_skill, make_tree
+from tests.factories import Person, make_category, make_skill, make_tree
 
 
 @pytest.fixture

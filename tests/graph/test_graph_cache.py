@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from skilltree.graph import service
+from skilltree.graph import repository, service
 from skilltree.graph.tree_graphs import GraphCache, TreeGraph
 from skilltree.models import Skill, SkillDependency
 from tests.factories import make_category, make_tree
@@ -131,3 +131,32 @@ def test_the_cache_keeps_the_newer_of_two_copies_of_a_tree() -> None:
     newest = TreeGraph("t", 8, {}, {})
     cache.put(newest)
     assert cache.get("t") is newest
+
+
+def test_the_tree_document_and_the_database_give_the_same_graph(
+    client: TestClient, session: Session
+) -> None:
+    tree, s = frontend(session)
+    session.execute(text("UPDATE skills SET is_optional = true WHERE id = :s"), {"s": s["js"].id})
+    document = client.get(f"/api/v1/trees/{tree.slug}").json()
+    from_document = TreeGraph.from_document_skills(tree.id, 0, document["skills"])
+    from_sql = repository.tree_graph(session, tree.id)
+    assert from_sql is not None
+    assert from_document.skills == from_sql.skills
+    assert {k: sorted(v) for k, v in from_document.needs.items()} == {
+        k: sorted(v) for k, v in from_sql.needs.items()
+    }
+    assert from_document.optional == {s["js"].id}
+
+
+def test_one_graph_per_tree_version_serves_documents_and_graph_answers(
+    client: TestClient, session: Session
+) -> None:
+    tree, s = frontend(session)
+    service.GRAPHS.clear()
+    document = client.get(f"/api/v1/trees/{tree.slug}").json()
+    kept = service.GRAPHS.get(tree.id)
+    assert kept is not None  # read with the document, kept for the graph answers
+    assert document["learningOrder"] == kept.learning_order.order
+    names_and_depths(client, f"/api/v1/skills/{s['next'].id}/prerequisites")
+    assert service.GRAPHS.get(tree.id) is kept  # the graph answer used the same copy

@@ -14,7 +14,9 @@ from skilltree.errors import InvalidTransition, SkillLocked
 from skilltree.models import (
     Achievement,
     ProgressEvent,
+    ProgressEventKind,
     SkillProgressStatus,
+    TreeProgressStatus,
     User,
     UserAchievement,
     UserProfile,
@@ -29,7 +31,9 @@ ACTIONS = st.sampled_from(["start", "complete", "skip", "activity"])
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> tuple[list[list[int]], list[bool], list[tuple[str, int, int]]]:
+def scenarios(
+    draw: st.DrawFn,
+) -> tuple[list[list[int]], list[bool], list[tuple[str, int, int]], list[bool]]:
     size = draw(st.integers(1, 7))
     needs = [
         sorted(draw(st.sets(st.integers(0, i - 1), max_size=2))) if i else [] for i in range(size)
@@ -40,7 +44,8 @@ def scenarios(draw: st.DrawFn) -> tuple[list[list[int]], list[bool], list[tuple[
             st.tuples(ACTIONS, st.integers(0, size - 1), st.integers(0, 2)), min_size=1, max_size=15
         )
     )
-    return needs, optional, actions
+    milestones = [draw(st.booleans()) for _ in range(size)]
+    return needs, optional, actions, milestones
 
 
 @settings(
@@ -51,13 +56,19 @@ def test_any_sequence_of_actions_keeps_every_invariant(
     connection: Connection,
     session: Session,
     monkeypatch: pytest.MonkeyPatch,
-    scenario: tuple[list[list[int]], list[bool], list[tuple[str, int, int]]],
+    scenario: tuple[list[list[int]], list[bool], list[tuple[str, int, int]], list[bool]],
 ) -> None:
-    needs, optional, actions = scenario
+    needs, optional, actions, milestones = scenario
     with session.begin_nested() as example:
         tree = make_tree(session, make_category(session))
         skills = [
-            make_skill(session, tree, xp_value=10 * (i + 1), is_optional=optional[i])
+            make_skill(
+                session,
+                tree,
+                xp_value=10 * (i + 1),
+                is_optional=optional[i],
+                is_milestone=milestones[i],
+            )
             for i in range(len(needs))
         ]
         for i, prerequisites in enumerate(needs):
@@ -128,6 +139,16 @@ def check_invariants(
     assert enrolment.skills_completed == len(completed)
     assert enrolment.total_skills == len(ids)
     assert enrolment.progress_percent == pytest.approx(100 * len(completed) / len(ids))
+    milestones = [ids[i] for i in completed if skills[i].is_milestone]  # type: ignore[attr-defined]
+    assert enrolment.milestones_reached == sorted(milestones)
+    required_done = all(
+        status[i] in {SkillProgressStatus.COMPLETED, SkillProgressStatus.SKIPPED}
+        for i in range(len(ids))
+        if not optional[i]
+    )
+    finished = bool(completed) and required_done
+    assert (enrolment.status is TreeProgressStatus.COMPLETED) == finished
+    assert (enrolment.completed_at is not None) == finished
     profile = session.get(UserProfile, user.id)
     assert profile is not None
     rewards = session.scalar(
@@ -140,5 +161,12 @@ def check_invariants(
         select(func.sum(ProgressEvent.xp_delta)).where(ProgressEvent.user_id == user.id)
     )
     assert profile.skills_completed == len(completed)
+    unlock_events = session.execute(
+        select(ProgressEvent.skill_id, func.count())
+        .where(ProgressEvent.user_id == user.id, ProgressEvent.kind == ProgressEventKind.UNLOCK)
+        .group_by(ProgressEvent.skill_id)
+    ).all()
+    unlocked_rows = {r.skill_id for r in rows.values() if r.unlocked_at is not None}
+    assert dict(unlock_events) == dict.fromkeys(unlocked_rows, 1), "one UNLOCK event per unlock"
     assert profile.current_streak <= days_active
     assert profile.max_streak >= profile.current_streak

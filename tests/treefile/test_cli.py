@@ -10,19 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from skilltree.cli import app
-from skilltree.config import get_settings
-from skilltree.db.session import get_engine
 from tests import databases
 from tests.treefile.sample import canonical_file, encode, skill, tree_file
 
 runner = CliRunner()
-
-
-def _forget_engine() -> None:
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +22,13 @@ def seeded_database() -> Iterator[str]:
     name = databases.test_database_name("treefile_cli")
     url = databases.create_database(name)
     with pytest.MonkeyPatch.context() as patch:
-        _forget_engine()
+        databases.forget_engine()
         patch.setenv("DATABASE_URL", url)
         for command in (["db", "upgrade"], ["db", "seed"]):
             result = runner.invoke(app, command)
             assert result.exit_code == 0, result.output
         yield url
-        _forget_engine()
+        databases.forget_engine()
     databases.drop_database(name)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import EmailStr, StringConstraints, model_validator
 
+from skilltree.models.enums import UserRole
 from skilltree.schemas import CamelModel
 
 Username = Annotated[
@@ -69,6 +70,8 @@ class UserOut(CamelModel):
     id: str
     email: str
     username: str
+    role: UserRole
+    """LEARNER, AUTHOR (may create trees and change their own) or ADMIN."""
     first_name: str | None
     last_name: str | None
     avatar_url: str | None

@@ -4,7 +4,8 @@ An author changes only the trees they created, an admin any tree; a draft of som
 missing (NotFound), a published tree of someone else is Forbidden. Every function here is
 `atomic`: it writes all or nothing and is rerun after a deadlock. The database keeps both
 prerequisite graphs acyclic (migration 0002); a cycle it refuses comes back as DependencyCycle
-naming the skills (or trees) along it.
+naming the skills (or trees) along it. Every write to a tree deletes its documents from Redis once
+the transaction commits (cache.trees: freshness comes from the tree's version; this frees memory).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from skilltree.cache import trees as trees_cache
 from skilltree.catalog import repository
 from skilltree.catalog.keys import skill_key
 from skilltree.catalog.schemas import SkillCreate, SkillUpdate, TreeCreate, TreeUpdate
@@ -237,6 +239,7 @@ def set_dependencies(
     _write_edges(session, lambda: repository.replace_dependencies(session, skill.id, tree.id, ids))
     skill.updated_by = actor.id
     _flush(session)
+    learners.refresh_enrolments(session, tree.id)  # fewer prerequisites can unlock skills
     return skill
 
 
@@ -257,6 +260,7 @@ def _tree_to_change(session: Session, slug: str, actor: User) -> SkillTree:
         raise NotFound(f"No skill tree has the slug {slug!r}.")
     if not _may_change(tree, actor):
         raise Forbidden("Only the tree's author or an admin can change it.")
+    trees_cache.forget_after_commit(session, tree.id)
     return tree
 
 
@@ -268,6 +272,7 @@ def _skill_to_change(session: Session, skill_id: str, actor: User) -> tuple[Skil
         raise NotFound(f"No skill has the id {skill_id!r}.")
     if not _may_change(found[1], actor):
         raise Forbidden("Only the tree's author or an admin can change its skills.")
+    trees_cache.forget_after_commit(session, found[1].id)
     return found
 
 

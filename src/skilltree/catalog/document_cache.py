@@ -1,57 +1,76 @@
 """An in-process copy of recent tree documents, each valid while its tree's version is unchanged.
 
 The database bumps `skill_trees.structure_version` on every change to what a document shows
-(migration 0011), and the one statement that serves a tree compares versions before it builds
-anything: a stale copy is never served, from any writer. Only committed data is cached: copies are
+(migration 0011), and the one statement that serves a tree reads the version before anything is
+used: a stale copy is never served, from any writer. Only committed data is cached: copies are
 made by read-only requests, which see nothing uncommitted.
+
+A copy keeps the bytes to send, not a parsed document: the graph that skill states and the
+learning plan come from is the tree's one `TreeGraph` (graph.tree_graphs), per version.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from functools import cached_property
 
-from skilltree.graph import dag
+import orjson
+
+from skilltree.graph.tree_graphs import TreeGraph
 
 MAX_TREES = 64
+ANONYMOUS_TAIL = b',"progress":null,"skillStates":null}'
+"""The end of the document for a visitor who is not signed in."""
 
 
 class CachedDocument:
-    """A tree's document as JSON text at a version; the graph in it is read on first use."""
+    """A tree's document at a version, with its learning plan, as bytes ready to send (and as
+    Redis keeps it); the tree's graph is attached when first needed."""
 
-    def __init__(self, tree_id: str, version: int, text: str) -> None:
+    def __init__(
+        self, tree_id: str, version: int, document: bytes, graph: TreeGraph | None = None
+    ) -> None:
         self.tree_id = tree_id
         self.version = version
-        self.text = text
+        self.document = document
+        """The TreeDocument without the viewer's parts: a JSON object."""
+        self.graph = graph
+        """The tree's graph at this version, once a signed-in viewer needed it."""
+
+    @classmethod
+    def built(cls, tree_id: str, version: int, text: bytes, graph: TreeGraph) -> CachedDocument:
+        """The document PostgreSQL built (`text`), with the learning plan of `graph` added."""
+        plan = graph.learning_order
+        document = b"".join(
+            (
+                text[:-1],
+                b',"learningOrder":',
+                orjson.dumps(plan.order),
+                b',"layers":',
+                orjson.dumps(plan.layers),
+                b"}",
+            )
+        )
+        return cls(tree_id, version, document, graph)
 
     @cached_property
-    def _skills(self) -> list[dict[str, object]]:
-        skills: list[dict[str, object]] = json.loads(self.text)["skills"]
-        return skills
+    def anonymous(self) -> bytes:
+        """The whole answer for a visitor who is not signed in."""
+        return self.document[:-1] + ANONYMOUS_TAIL
 
-    @cached_property
-    def needs(self) -> dict[str, list[str]]:
-        """Each active skill's active direct prerequisites."""
-        return {str(s["id"]): list(s["dependencies"]) for s in self._skills}  # type: ignore[call-overload]
-
-    @cached_property
-    def optional(self) -> frozenset[str]:
-        """The optional active skills."""
-        return frozenset(str(s["id"]) for s in self._skills if s["isOptional"])
-
-    @cached_property
-    def learning_plan(self) -> str:
-        """`"learningOrder":[...],"layers":[[...]]`: the skills in a valid learning order (ties by
-        position y, then x, then id) and by topological layer, as JSON members, made once."""
-        place = {str(s["id"]): (s["positionY"], s["positionX"], str(s["id"])) for s in self._skills}
-        order = dag.learning_order(self.needs, sort_key=lambda s: place[s])
-        layers = dag.topological_layers(self.needs)
-        compact = (",", ":")
-        return (
-            f'"learningOrder":{json.dumps(order, separators=compact)},'
-            f'"layers":{json.dumps(layers, separators=compact)}'
+    def for_learner(self, progress: bytes, states: bytes) -> bytes:
+        """The whole answer for a signed-in learner: their tree `progress` and skill `states`
+        (JSON)."""
+        return b"".join(
+            (
+                memoryview(self.document)[:-1],
+                b',"progress":',
+                progress,
+                b',"skillStates":',
+                states,
+                b"}",
+            )
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from skilltree.catalog import authoring, service
 from skilltree.catalog.schemas import (
@@ -61,11 +61,22 @@ def _document(
     status: int = 200,
     *,
     from_cache: bool = False,
+    if_none_match: str | None = None,
 ) -> Response:
     # PostgreSQL builds the whole document; sending its text as it is skips a parse and a
     # re-serialisation of up to thousands of skills (see benchmarks/RESULTS.md).
-    document = service.tree_document(session, slug, viewer, from_cache=from_cache)
-    return Response(document, status_code=status, media_type="application/json")
+    answer = service.tree_document(
+        session, slug, viewer, from_cache=from_cache, if_none_match=if_none_match
+    )
+    headers = {
+        "ETag": answer.etag,
+        # Always revalidated (a 304 costs one indexed look-up); a learner's copy is theirs only.
+        "Cache-Control": "private, no-cache" if viewer else "no-cache",
+        "Vary": "Authorization",
+    }
+    if answer.body is None:
+        return Response(status_code=304, headers=headers)
+    return Response(answer.body, status_code=status, media_type="application/json", headers=headers)
 
 
 @router.get("/categories", response_model=list[Category])
@@ -122,13 +133,25 @@ def create_tree(body: TreeCreate, session: DbSession, author: AuthorUser) -> Res
     return _document(session, tree.slug, author, status=201)
 
 
-@router.get("/trees/{slug}", response_model=TreeDocument, responses=_TREE_NOT_FOUND)
-def get_tree(slug: str, session: DbSession, viewer: OptionalUser) -> Response:
+@router.get(
+    "/trees/{slug}",
+    response_model=TreeDocument,
+    responses=_TREE_NOT_FOUND
+    | {304: {"description": "Your copy (If-None-Match names its ETag) is current."}},
+)
+def get_tree(
+    slug: str,
+    session: DbSession,
+    viewer: OptionalUser,
+    if_none_match: Annotated[str | None, Header(description="ETags of copies you hold.")] = None,
+) -> Response:
     """A tree with its category, prerequisite trees and every active skill (ordered by
     positionY, positionX), each with the ids of its `dependencies` and `dependents`. Drafts are
     served to their author and admins only. Signed in, also your `progress` in the tree and
-    `skillStates`: your state in every skill (LOCKED and AVAILABLE derived from prerequisites)."""
-    return _document(session, slug, viewer, from_cache=True)
+    `skillStates`: your state in every skill (LOCKED and AVAILABLE derived from prerequisites).
+    The `ETag` changes with the tree and with your progress in it; send it back in
+    `If-None-Match` to get 304 while your copy is current."""
+    return _document(session, slug, viewer, from_cache=True, if_none_match=if_none_match)
 
 
 @router.patch(

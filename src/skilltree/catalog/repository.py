@@ -139,6 +139,7 @@ class TreeDocumentRow:
     """A tree's document (None when the caller's copy is current), the facts that say who may
     see it, and the learner's rows and enrolment in it (JSON text; None for nobody)."""
 
+    slug: str
     tree_id: str
     version: int
     document: str | None
@@ -153,18 +154,22 @@ def tree_document(
     slug: str,
     learner_id: str | None = None,
     known: tuple[str, int] | None = None,
+    *,
+    build: bool = True,
 ) -> TreeDocumentRow | None:
     """Tree `slug` (published or not): its document, built by PostgreSQL unless `known` (tree id,
-    version) is still current, and `learner_id`'s rows in it; one statement; None: no such tree."""
+    version) is still current or `build` is false, and `learner_id`'s rows in it; one
+    statement; None: no such tree."""
     known_id, known_version = known or (None, None)
     parameters: dict[str, Any] = {
+        "build": build,
         "slug": slug,
         "user_id": learner_id,
         "known_id": known_id,
         "known_version": known_version,
     }
     row = session.connection().exec_driver_sql(TREE_DOCUMENT_SQL, parameters).one_or_none()
-    return TreeDocumentRow(*row) if row else None
+    return TreeDocumentRow(slug, *row) if row else None
 
 
 # --- authoring ---

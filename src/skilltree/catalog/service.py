@@ -3,16 +3,21 @@ Drafts (unpublished trees) are seen only by their author and admins."""
 
 from __future__ import annotations
 
-import json
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
+from skilltree.cache import trees as trees_cache
 from skilltree.catalog import repository
 from skilltree.catalog.document_cache import CachedDocument, DocumentCache
 from skilltree.catalog.schemas import Category, CategoryRef, SkillDetail, TreePage, TreeSummary
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.errors import NotAuthenticated, NotFound
+from skilltree.graph import service as graph_service
+from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import DifficultyLevel, Skill, SkillProgressStatus, User
 from skilltree.progress import states as progress_states
 
@@ -74,57 +79,168 @@ DOCUMENTS = DocumentCache()
 """Recent tree documents, kept by read-only requests (see catalog.document_cache)."""
 
 
-def tree_document(
-    session: Session, slug: str, viewer: User | None = None, *, from_cache: bool = False
-) -> str:
-    """Tree `slug` with all its active skills, and the signed-in viewer's progress, as JSON text
-    (a TreeDocument); NotFound when there is no such tree or `viewer` may not see it.
+@dataclass(frozen=True)
+class TreeAnswer:
+    """GET /trees/{slug}'s answer: its ETag, and the JSON to send (None: the client's copy,
+    named by If-None-Match, is current)."""
 
-    `from_cache`: use and keep a cached copy while the tree's version is unchanged; only for
-    requests that wrote nothing (a copy must never hold uncommitted data).
+    etag: str
+    body: bytes | None
+
+
+def tree_document(
+    session: Session,
+    slug: str,
+    viewer: User | None = None,
+    *,
+    from_cache: bool = False,
+    if_none_match: str | None = None,
+) -> TreeAnswer:
+    """Tree `slug` with all its active skills, and the signed-in viewer's progress, as JSON (a
+    TreeDocument) with its ETag; NotFound when there is no such tree or `viewer` may not see it.
+
+    One statement reads the tree's version (and the viewer's rows) and builds the document only
+    when no cached copy has that version: the in-process copy, else Redis (when configured).
+    `from_cache`: use and keep cached copies; only for requests that wrote nothing (a copy must
+    never hold uncommitted data). The ETag names the tree's version and, for a signed-in viewer,
+    their rows: it changes whenever the answer does.
     """
+    learner_id = viewer.id if viewer else None
     known = DOCUMENTS.get(slug) if from_cache else None
-    found = repository.tree_document(
-        session,
+    store = trees_cache.tree_store() if from_cache else None
+    if store is not None and store.paused:
+        store = None
+    # With Redis or a conditional request, first learn the version (cheap), then build if need be.
+    defer = store is not None or if_none_match is not None
+    found = _visible(
+        repository.tree_document(
+            session,
+            slug,
+            learner_id,
+            (known.tree_id, known.version) if known else None,
+            build=not defer,
+        ),
         slug,
-        viewer.id if viewer else None,
-        (known.tree_id, known.version) if known else None,
+        viewer,
     )
+    etag = _etag(found, viewer)
+    if if_none_match is not None and _matches(if_none_match, etag):
+        return TreeAnswer(etag, None)
+    document, found = _document_at_version(session, found, known, store, viewer, keep=from_cache)
+    etag = _etag(found, viewer)  # `found` is read again when the document had to be built
+    if viewer is None:
+        return TreeAnswer(etag, document.anonymous)
+    if document.graph is None:
+        document.graph = _graph(
+            session, document.tree_id, document.version, document.document, keep=from_cache
+        )
+    progress = found.tree_progress.encode() if found.tree_progress else b"null"
+    states = skill_states(document.graph, found.learner_rows)
+    return TreeAnswer(etag, document.for_learner(progress, states))
+
+
+def _document_at_version(
+    session: Session,
+    found: repository.TreeDocumentRow,
+    known: CachedDocument | None,
+    store: trees_cache.TreeStore | None,
+    viewer: User | None,
+    *,
+    keep: bool,
+) -> tuple[CachedDocument, repository.TreeDocumentRow]:
+    """The document at `found`'s version: `known` if it has it, else the one `found` carries,
+    else Redis's, else built now (`found` then read again with it); kept when `keep`."""
+    if known is not None and (known.tree_id, known.version) == (found.tree_id, found.version):
+        return known, found
+    document = None
+    if found.document is None and store is not None:
+        stored = store.get(found.tree_id, found.version)
+        if stored is not None:
+            document = CachedDocument(found.tree_id, found.version, stored)
+    if document is None:
+        if found.document is None:
+            again = repository.tree_document(session, found.slug, viewer.id if viewer else None)
+            found = _visible(again, found.slug, viewer)
+        assert found.document is not None
+        text = found.document.encode()
+        graph = _graph(session, found.tree_id, found.version, text, keep=keep)
+        document = CachedDocument.built(found.tree_id, found.version, text, graph)
+        if store is not None:
+            store.put(found.tree_id, found.version, document.document)
+    if keep:
+        DOCUMENTS.put(found.slug, document)
+    return document, found
+
+
+def _visible(
+    found: repository.TreeDocumentRow | None, slug: str, viewer: User | None
+) -> repository.TreeDocumentRow:
     if found is None or not may_view_tree(
         is_published=found.is_published, created_by=found.created_by, viewer=viewer
     ):
         raise NotFound(f"No skill tree has the slug {slug!r}.")
-    if found.document is None and known is not None:
-        document = known
-    else:
-        assert found.document is not None
-        document = CachedDocument(found.tree_id, found.version, found.document)
-        if from_cache:
-            DOCUMENTS.put(slug, document)
-    head = f"{document.text[:-1]},{document.learning_plan}"
+    return found
+
+
+def _etag(found: repository.TreeDocumentRow, viewer: User | None) -> str:
+    """The tree's id and version, and for a signed-in viewer a digest of their rows in it."""
     if viewer is None:
-        return head + ',"progress":null,"skillStates":null}'
-    states = _skill_states(document, found.learner_rows)
-    return (
-        f'{head},"progress":{found.tree_progress or "null"},'
-        f'"skillStates":{json.dumps(states, separators=(",", ":"))}}}'
-    )
+        return f'"{found.tree_id}.{found.version}"'
+    rows = f"{found.learner_rows or ''}|{found.tree_progress or ''}".encode()
+    return f'"{found.tree_id}.{found.version}.{hashlib.blake2b(rows, digest_size=12).hexdigest()}"'
 
 
-def _skill_states(document: CachedDocument, learner_rows: str | None) -> dict[str, Any]:
-    """Every active skill's state for the learner whose rows these are (LOCKED/AVAILABLE derived
-    from the prerequisites when the learner has no row, as the progress engine decides)."""
-    rows = {row.pop("skillId"): row for row in json.loads(learner_rows or "[]")}
-    statuses = {
-        skill_id: SkillProgressStatus(row["status"])
-        for skill_id, row in rows.items()
-        if skill_id in document.needs
-    }
-    result: dict[str, Any] = {}
-    for skill_id in document.needs:
-        state = progress_states.state_of(skill_id, document.needs, statuses, document.optional)
-        result[skill_id] = {**rows.get(skill_id, {}), "status": state.value}
-    return result
+def _matches(if_none_match: str, etag: str) -> bool:
+    """Whether If-None-Match names `etag` (weak comparison, as RFC 9110 asks), or is `*`."""
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def _graph(
+    session: Session, tree_id: str, version: int, document: bytes, *, keep: bool
+) -> TreeGraph:
+    """The tree's one graph at the document's `version` (graph.service: the cached copy, else
+    read in one statement, kept when `keep`); when the tree has changed since the document was
+    read, the graph the document itself shows (parsing it costs more than the query)."""
+    graph = graph_service.tree_graph(session, tree_id, version, from_cache=keep)
+    if graph.version == version:
+        return graph
+    skills = orjson.loads(document)["skills"]
+    return TreeGraph.from_document_skills(tree_id, version, skills)
+
+
+_LOCKED = {"status": SkillProgressStatus.LOCKED.value}
+
+
+def skill_states(graph: TreeGraph, learner_rows: str | None) -> bytes:
+    """Every active skill's state for the learner whose rows these are (a JSON array of
+    user_skill_progress objects with `skillId`), as a JSON object by skill id in position order.
+
+    The rules are progress.states'. Only the skills they could make other than LOCKED are asked
+    about: those with a row, those that need nothing, and the dependents of satisfied skills (a
+    skill with a prerequisite that is not satisfied is LOCKED); so a request costs in proportion
+    to the learner's rows, not the tree.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for row in orjson.loads(learner_rows) if learner_rows else ():
+        if row["skillId"] in graph.skills:
+            rows[row.pop("skillId")] = row
+    statuses = {skill: SkillProgressStatus(row["status"]) for skill, row in rows.items()}
+    optional, needs, dependents = graph.optional, graph.needs, graph.dependents
+    asked = set(rows) | graph.roots
+    for skill in statuses:
+        if progress_states.is_satisfied(skill, statuses, optional):
+            asked.update(dependents[skill])
+    states: dict[str, dict[str, Any]] = dict.fromkeys(graph.by_position, _LOCKED)
+    for skill in asked:
+        state = progress_states.state_of(skill, needs, statuses, optional).value
+        row = rows.get(skill)
+        if row is not None:
+            row["status"] = state
+            states[skill] = row
+        elif state != _LOCKED["status"]:
+            states[skill] = {"status": state}
+    return orjson.dumps(states)
 
 
 def skill_detail(session: Session, skill_id: str, viewer: User | None = None) -> SkillDetail:

@@ -10,11 +10,13 @@
 --
 -- The document is only built when the caller's copy is stale: given `known_id` and
 -- `known_version` (a cached document's tree id and structure_version) and the tree still at that
--- version, `document` is NULL and PostgreSQL does none of the work below.
+-- version, `document` is NULL and PostgreSQL does none of the work below. With `build` false it
+-- is never built: the caller looks for the version it is told in a shared cache (Redis) first.
 --
 -- With `user_id` (the signed-in learner; NULL otherwise), `learner_rows` lists that learner's
--- user_skill_progress rows in the tree and `tree_progress` their enrolment (NULL when not
--- enrolled); the caller derives every skill's state from them (skilltree.progress.states).
+-- user_skill_progress rows in the tree (by skill id, so the same rows give the same text: the
+-- ETag hashes it) and `tree_progress` their enrolment (NULL when not enrolled); the caller derives
+-- every skill's state from them (skilltree.progress.states).
 --
 -- Why this shape (measured on the 1,000-skill tree of benchmarks/bench_tree_document.py): the
 -- edges of all active skills are fetched in one pass through the primary-key index
@@ -49,7 +51,8 @@ WITH tree AS (
 )
 SELECT t.id,
        t.structure_version,
-       CASE WHEN t.id = %(known_id)s AND t.structure_version = %(known_version)s THEN NULL
+       CASE WHEN NOT %(build)s
+              OR (t.id = %(known_id)s AND t.structure_version = %(known_version)s) THEN NULL
        ELSE json_build_object(
     'id', t.id,
     'categoryId', t.category_id,
@@ -122,7 +125,7 @@ SELECT t.id,
                    'attemptsCount', p.attempts_count,
                    'unlockedAt', p.unlocked_at,
                    'startedAt', p.started_at,
-                   'completedAt', p.completed_at))::text
+                   'completedAt', p.completed_at) ORDER BY p.skill_id)::text
           FROM user_skill_progress p
          WHERE p.user_id = %(user_id)s AND p.skill_tree_id = t.id) AS learner_rows,
        (SELECT json_build_object(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from skilltree.models import Achievement, User, UserAchievement, UserProfile
+from skilltree.models import (
+    Achievement,
+    User,
+    UserAchievement,
+    UserProfile,
+    XpHistogram,
+    XpHistogramPending,
+)
 
 
 def achievements_with_earning(
@@ -41,8 +48,15 @@ def top_learners(session: Session, limit: int) -> list[tuple[str, int, int]]:
 
 
 def rank_of_xp(session: Session, total_xp: int) -> int:
-    """The competition rank of a learner with `total_xp`: 1 + learners with more XP."""
-    above = session.scalar(
-        select(func.count()).select_from(UserProfile).where(UserProfile.total_xp > total_xp)
+    """The competition rank of a learner with `total_xp`: 1 + learners with more XP, summed over
+    the XP histogram and its pending changes (one row per distinct XP value above, not one per
+    learner). XP changes reach the histogram at commit: this transaction's own come first."""
+    session.execute(text("SET CONSTRAINTS user_profiles_xp_histogram_update IMMEDIATE"))
+    above = select(func.coalesce(func.sum(XpHistogram.learners), 0)).where(
+        XpHistogram.total_xp > total_xp
     )
-    return 1 + int(above or 0)
+    pending = select(func.coalesce(func.sum(XpHistogramPending.learners), 0)).where(
+        XpHistogramPending.total_xp > total_xp
+    )
+    counted = session.scalar(select(above.scalar_subquery() + pending.scalar_subquery()))
+    return 1 + int(counted or 0)

@@ -1,12 +1,16 @@
-"""The pure rules of gamification: the level curve, daily streaks, achievement criteria."""
+"""The level curve and achievement measures in Python, for code that has no database at hand
+(the seed computes its learners' levels and badges with them).
+
+The progress engine applies these rules in PostgreSQL (migration 0014: `level_for_xp`,
+`achievement_measure`; streaks only there); tests/gamification/test_rules.py checks that both
+copies agree.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 XP_PER_LEVEL_STEP = 100
 
@@ -19,33 +23,6 @@ def level_for_xp(total_xp: int) -> int:
 def xp_for_level(level: int) -> int:
     """The XP at which `level` starts."""
     return XP_PER_LEVEL_STEP * (level - 1) ** 2
-
-
-def learner_zone(timezone: str | None) -> ZoneInfo:
-    """The learner's time zone (UTC when unset or unknown)."""
-    try:
-        return ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_day(moment: datetime, timezone: str | None) -> date:
-    """The calendar day `moment` falls on for a learner in `timezone`."""
-    return moment.astimezone(learner_zone(timezone)).date()
-
-
-def next_streak(current: int, last_active: date | None, today: date) -> int:
-    """The daily streak after activity on `today`, given the streak and the last active day.
-
-    Activity again on the same day keeps the streak; on the next day extends it; after a missed
-    day it starts again at 1.
-    """
-    if last_active is None or current <= 0:
-        return 1
-    gap = (today - last_active).days
-    if gap <= 0:
-        return current
-    return current + 1 if gap == 1 else 1
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from skilltree.graph import dag
 
@@ -60,6 +60,37 @@ class TreeGraph:
         self.skills = skills
         self.needs = needs
         """Each active skill's active direct prerequisites (every active skill is a key)."""
+
+    @classmethod
+    def from_document_skills(
+        cls, tree_id: str, version: int, skills: list[dict[str, Any]]
+    ) -> TreeGraph:
+        """The graph a tree document at `version` shows: its `skills` (JSON objects, active
+        skills with their active `dependencies`), as GET /trees/{slug} sends them."""
+        facts = {
+            s["id"]: SkillFacts(
+                s["name"],
+                s["positionY"],
+                s["positionX"],
+                s["estimatedMinutes"],
+                s["isOptional"],
+                s["xpValue"],
+                s["isMilestone"],
+            )
+            for s in skills
+        }
+        return cls(tree_id, version, facts, {s["id"]: list(s["dependencies"]) for s in skills})
+
+    @cached_property
+    def by_position(self) -> list[str]:
+        """The active skills by position: y, then x, then id (the document's order)."""
+        skills = self.skills
+        return sorted(skills, key=lambda s: (skills[s].position_y, skills[s].position_x, s))
+
+    @cached_property
+    def roots(self) -> frozenset[str]:
+        """The active skills that need no other."""
+        return frozenset(s for s, prerequisites in self.needs.items() if not prerequisites)
 
     @cached_property
     def optional(self) -> frozenset[str]:

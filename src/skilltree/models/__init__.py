@@ -2,6 +2,12 @@
 
 from skilltree.db.base import Base
 from skilltree.models.accounts import User, UserProfile, UserSession
+from skilltree.models.analytics import (
+    AnalyticsFoldState,
+    AnalyticsPlatformPeriod,
+    AnalyticsSkillCounts,
+    AnalyticsTreeDay,
+)
 from skilltree.models.catalog import (
     Skill,
     SkillCategory,
@@ -20,20 +26,31 @@ from skilltree.models.enums import (
     TreeProgressStatus,
     UserRole,
 )
-from skilltree.models.gamification import Achievement, UserAchievement
+from skilltree.models.gamification import (
+    Achievement,
+    UserAchievement,
+    XpHistogram,
+    XpHistogramPending,
+)
 from skilltree.models.progress import ProgressEvent, UserSkillProgress, UserSkillTreeProgress
 from skilltree.models.requests import IdempotencyRecord
+from skilltree.models.search import SearchConfiguration
 
 __all__ = [
     "Achievement",
     "AchievementCategory",
     "AchievementRarity",
+    "AnalyticsFoldState",
+    "AnalyticsPlatformPeriod",
+    "AnalyticsSkillCounts",
+    "AnalyticsTreeDay",
     "Base",
     "CompletionMethod",
     "DifficultyLevel",
     "IdempotencyRecord",
     "ProgressEvent",
     "ProgressEventKind",
+    "SearchConfiguration",
     "Skill",
     "SkillCategory",
     "SkillDependency",
@@ -49,4 +66,6 @@ __all__ = [
     "UserSession",
     "UserSkillProgress",
     "UserSkillTreeProgress",
+    "XpHistogram",
+    "XpHistogramPending",
 ]

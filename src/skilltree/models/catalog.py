@@ -8,7 +8,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Computed,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
@@ -29,18 +28,6 @@ from skilltree.models.enums import DifficultyLevel, SkillType, pg_enum
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 HEX_COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
-
-# Weighted search documents (name first); generated, so no writer can let them go stale.
-TREE_SEARCH_DOCUMENT = (
-    "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, coalesce(short_description, '')), 'B') || "
-    "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'C')"
-)
-SKILL_SEARCH_DOCUMENT = (
-    "setweight(to_tsvector('english'::regconfig, coalesce(name, '')), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, coalesce(short_name, '')), 'B') || "
-    "setweight(to_tsvector('english'::regconfig, coalesce(description, '')), 'C')"
-)
 
 
 class SkillCategory(IdMixin, TimestampMixin, Base):
@@ -87,9 +74,9 @@ class SkillTree(IdMixin, AuditMixin, Base):
     is_published: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     is_featured: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     is_ai_generated: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    search_vector: Mapped[str] = mapped_column(
-        TSVECTOR, Computed(TREE_SEARCH_DOCUMENT, persisted=True), deferred=True
-    )
+    search_vector: Mapped[str] = mapped_column(TSVECTOR, deferred=True)
+    """Weighted search document, kept by a trigger in the configured text-search configuration
+    (name A, tags B, short description and description C; docs/search.md)."""
     structure_version: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
     """Bumped by triggers on any change to what the tree's document shows (not in the spec)."""
 
@@ -99,6 +86,12 @@ class SkillTree(IdMixin, AuditMixin, Base):
         Index("idx_tree_difficulty", "difficulty", "is_published"),
         Index("idx_tree_tags", "tags", postgresql_using="gin"),
         Index("idx_tree_fulltext", "search_vector", postgresql_using="gin"),
+        Index(
+            "idx_tree_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
         CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_kebab_case"),
         CheckConstraint("estimated_hours >= 0", name="estimated_hours_non_negative"),
     )
@@ -160,9 +153,9 @@ class Skill(IdMixin, AuditMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     is_optional: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     is_milestone: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    search_vector: Mapped[str] = mapped_column(
-        TSVECTOR, Computed(SKILL_SEARCH_DOCUMENT, persisted=True), deferred=True
-    )
+    search_vector: Mapped[str] = mapped_column(TSVECTOR, deferred=True)
+    """Weighted search document, kept by a trigger in the configured text-search configuration
+    (name A, short name B, description and learning objectives C; docs/search.md)."""
 
     __table_args__ = (
         # Target of the composite foreign keys that keep edges and progress inside one tree.
@@ -174,6 +167,12 @@ class Skill(IdMixin, AuditMixin, Base):
         Index("idx_skill_position", "position_x", "position_y"),
         Index("idx_skill_milestones", "is_milestone", "is_active"),
         Index("idx_skill_fulltext", "search_vector", postgresql_using="gin"),
+        Index(
+            "idx_skill_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
         CheckConstraint("node_size BETWEEN 1 AND 3", name="node_size_range"),
         CheckConstraint("xp_value >= 0", name="xp_value_non_negative"),
         CheckConstraint("estimated_minutes >= 0", name="estimated_minutes_non_negative"),

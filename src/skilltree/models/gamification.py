@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     String,
@@ -76,3 +78,27 @@ class UserAchievement(IdMixin, Base):
         Index("idx_achievement_users", "achievement_id"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
     )
+
+
+class XpHistogram(Base):
+    """How many learners hold each XP total, with the pending rows of XpHistogramPending
+    (migration 0013: kept by triggers on user_profiles, never written by the application); a
+    rank sums the rows above a learner's XP."""
+
+    __tablename__ = "xp_histogram"
+
+    total_xp: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    learners: Mapped[int] = mapped_column(Integer)
+
+
+class XpHistogramPending(Base):
+    """XP-histogram changes left for a value's row while another transaction held it (migration
+    0013); the next change of that value that gets the row folds them in."""
+
+    __tablename__ = "xp_histogram_pending"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    total_xp: Mapped[int] = mapped_column(Integer)
+    learners: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("idx_xp_histogram_pending_xp", "total_xp"),)

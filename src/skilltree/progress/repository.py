@@ -1,26 +1,26 @@
-"""Progress queries: a learner's view of one tree, locks, and the rows an event writes."""
+"""Progress queries: a learner's view of one tree, the event functions, counts for achievements."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+import orjson
+import psycopg
+from sqlalchemy import Integer, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from skilltree.graph import service as graph_service
 from skilltree.graph.tree_graphs import SkillFacts
 from skilltree.models import (
-    Achievement,
-    ProgressEvent,
+    CompletionMethod,
     ProgressEventKind,
-    Skill,
     SkillCategory,
     SkillProgressStatus,
     SkillTree,
     TreeProgressStatus,
-    UserAchievement,
     UserProfile,
     UserSkillProgress,
     UserSkillTreeProgress,
@@ -41,33 +41,6 @@ class TreeView:
     """The optional active skills."""
     rows: dict[str, UserSkillProgress]
     enrolment: UserSkillTreeProgress | None
-
-
-def lock_profile(session: Session, user_id: str) -> UserProfile:
-    """The learner's profile, locked until commit: one progress event per learner at a time."""
-    session.execute(
-        pg_insert(UserProfile)
-        .values(user_id=user_id)
-        .on_conflict_do_nothing(index_elements=["user_id"])
-    )
-    profile = session.scalars(
-        select(UserProfile)
-        .where(UserProfile.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    return profile
-
-
-def find_tree_of_skill(session: Session, skill_id: str) -> tuple[Skill, SkillTree] | None:
-    """A skill (active or not) with its tree."""
-    row = session.execute(
-        select(Skill, SkillTree)
-        .join(SkillTree, SkillTree.id == Skill.skill_tree_id)
-        .where(Skill.id == skill_id)
-        .execution_options(populate_existing=True)  # a current structure_version
-    ).one_or_none()
-    return (row[0], row[1]) if row else None
 
 
 def tree_view(session: Session, user_id: str, tree: SkillTree) -> TreeView:
@@ -97,30 +70,109 @@ def tree_view(session: Session, user_id: str, tree: SkillTree) -> TreeView:
     return TreeView(tree, category_slug, skills, needs, graph.optional, rows, enrolment)
 
 
-def record(
+# The event functions answer JSON as text, parsed by orjson: psycopg's jsonb loader (the json
+# module) and SQLAlchemy's result layer cost more client CPU than the rest of an event's Python
+# (benchmarks/RESULTS.md, bench_progress).
+SKILL_EVENT = (
+    'SELECT progress_skill_event(%s::"ProgressEventKind", %s, %s, %s, %s,'
+    ' %s::"CompletionMethod", %s, %s, %s::jsonb, %s)::text'
+)
+ENROL = "SELECT progress_enrol(%s, %s, %s, %s)::text"
+
+
+def _call(session: Session, sql: str, parameters: tuple[object, ...]) -> dict[str, Any]:
+    """The JSON answer of one event function called with `parameters`, in the session's
+    transaction, sent straight through its psycopg connection (no SQLAlchemy statement or result
+    layer): one round trip (and the transaction's BEGIN when it is the first statement). psycopg
+    prepares the statement once it has run a few times on the connection."""
+    driver = session.connection().connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        row = driver.execute(sql, parameters).fetchone()
+    except psycopg.Error as error:  # as SQLAlchemy would raise it (error handlers, retries)
+        raise DBAPIError.instance(sql, parameters, error, psycopg.Error) from error
+    assert row is not None
+    answer: dict[str, Any] = orjson.loads(row[0])
+    return answer
+
+
+def skill_event(
     session: Session,
-    user_id: str,
     kind: ProgressEventKind,
+    user_id: str,
+    skill_id: str,
+    now: datetime,
     *,
-    tree_id: str | None = None,
-    skill_id: str | None = None,
-    achievement_id: str | None = None,
-    xp_delta: int = 0,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Append one event to the learner's audit trail (written with the event's other rows, in
-    one batch at the next flush, in the order recorded)."""
-    session.add(
-        ProgressEvent(
-            user_id=user_id,
-            kind=kind,
-            skill_tree_id=tree_id,
-            skill_id=skill_id,
-            achievement_id=achievement_id,
-            xp_delta=xp_delta,
-            details=details or {},
-        )
+    unpublished_ok: bool,
+    method: CompletionMethod = CompletionMethod.MANUAL,
+    score: float | None = None,
+    assessment_id: str | None = None,
+    evidence: dict[str, Any] | None = None,
+    minutes: int = 0,
+) -> dict[str, Any]:
+    """Run one skill event (`progress_skill_event`, migration 0014): its outcome as JSON, or
+    `{"refused": <why>, ...}` having written nothing."""
+    return _call(
+        session,
+        SKILL_EVENT,
+        (
+            kind.value,
+            user_id,
+            skill_id,
+            now,
+            unpublished_ok,
+            method.value,
+            score,
+            assessment_id,
+            orjson.dumps(evidence).decode() if evidence is not None else None,
+            minutes,
+        ),
     )
+
+
+def enrol(
+    session: Session, user_id: str, slug: str, now: datetime, *, unpublished_ok: bool
+) -> dict[str, Any]:
+    """Enrol the learner in tree `slug` (`progress_enrol`, migration 0014): as `skill_event`."""
+    return _call(session, ENROL, (user_id, slug, now, unpublished_ok))
+
+
+def profile_as_of(session: Session, user_id: str, now: datetime) -> dict[str, Any]:
+    """The learner's totals, the streak as shown at `now` (0 after a missed day), by the same
+    SQL rule the events use; zeros for a learner without a profile yet."""
+    row = session.execute(
+        select(
+            UserProfile.total_xp,
+            UserProfile.current_level,
+            func.streak_as_of(
+                UserProfile.current_streak,
+                UserProfile.last_activity_at,
+                now,
+                UserProfile.timezone,
+                type_=Integer,
+            ).label("current_streak"),
+            UserProfile.max_streak,
+            UserProfile.skills_completed,
+            UserProfile.hours_learned,
+            UserProfile.trees_started,
+            UserProfile.trees_completed,
+        ).where(UserProfile.user_id == user_id)
+    ).one_or_none()
+    if row is None:
+        return dict.fromkeys(PROFILE_FIELDS, 0) | {"current_level": 1}
+    return dict(row._mapping)
+
+
+PROFILE_FIELDS = (
+    "total_xp",
+    "current_level",
+    "current_streak",
+    "max_streak",
+    "skills_completed",
+    "hours_learned",
+    "trees_started",
+    "trees_completed",
+)
 
 
 @dataclass(frozen=True)
@@ -165,31 +217,6 @@ def measures(session: Session, user_id: str) -> Measures:
         milestones_reached=int(trees[2]),
         skills_by_category=by_category,
     )
-
-
-def unearned_achievements(session: Session, user_id: str) -> list[Achievement]:
-    """Active achievements the learner has not earned yet."""
-    earned = select(UserAchievement.achievement_id).where(UserAchievement.user_id == user_id)
-    return list(
-        session.scalars(
-            select(Achievement)
-            .where(Achievement.is_active, Achievement.id.not_in(earned))
-            .order_by(Achievement.name, Achievement.id)
-        )
-    )
-
-
-def award(
-    session: Session, user_id: str, achievement: Achievement, metadata: dict[str, Any]
-) -> bool:
-    """Give the learner `achievement` unless they have it (unique_user_achievement); True if new."""
-    inserted = session.execute(
-        pg_insert(UserAchievement)
-        .values(user_id=user_id, achievement_id=achievement.id, metadata_=metadata)
-        .on_conflict_do_nothing(constraint="unique_user_achievement")
-        .returning(UserAchievement.id)
-    ).first()
-    return inserted is not None
 
 
 def enrolments(session: Session, user_id: str) -> list[tuple[UserSkillTreeProgress, SkillTree]]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.accounts.repository import find_user_by_email
 from skilltree.accounts.service import normalise_email
+from skilltree.cache import trees as trees_cache
 from skilltree.db.base import new_ids
 from skilltree.documents import (
     LayoutConfig,
@@ -342,6 +343,7 @@ def import_tree(
     tree.is_published = tree.is_published or publish
     tree.updated_by = actor_id
     session.flush()
+    trees_cache.forget_after_commit(session, tree.id)  # Redis copies go once this commits
 
     step("skills")
     existing = repository.skill_ids_by_key(session, tree.id)

@@ -1,0 +1,61 @@
+"""`skilltree analytics ...`: a tree's funnel in the terminal, and folding the aggregates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from skilltree.terminal import connect, fail
+
+analytics_app = typer.Typer(help="Learning analytics.", no_args_is_help=True)
+
+
+@analytics_app.command("tree")
+def tree_command(slug: Annotated[str, typer.Argument(help="The tree's slug.")]) -> None:
+    """Print the funnel of tree SLUG: learners per stage of every active skill."""
+    from skilltree.analytics import service
+    from skilltree.catalog import repository as catalog_repository
+    from skilltree.db.session import unit_of_work
+
+    engine = connect()
+    with unit_of_work(engine) as session:
+        tree = catalog_repository.find_tree(session, slug)
+        if tree is None:
+            raise fail(f"no skill tree has the slug {slug!r}")
+        funnel = service.tree_funnel(session, tree)
+    table = Table(title=f"{tree.name} ({slug}): {funnel.enrolments:,} enrolled")
+    for column in ("skill", "key", "unlocked", "started", "completed", "skipped"):
+        table.add_column(column, justify="left" if column in {"skill", "key"} else "right")
+    for skill in funnel.skills:
+        table.add_row(
+            skill.name,
+            skill.key,
+            f"{skill.unlocked:,}",
+            f"{skill.started:,}",
+            f"{skill.completed:,}",
+            f"{skill.skipped:,}",
+        )
+    Console().print(table)
+
+
+@analytics_app.command("fold")
+def fold_command() -> None:
+    """Fold the progress events recorded since the last fold into the analytics aggregates
+    (a long history in several short transactions, so learners are never held up for long)."""
+    from skilltree.analytics import repository
+    from skilltree.db.session import unit_of_work
+
+    engine = connect()
+    with unit_of_work(engine) as session:
+        through, _, tail = repository.fold_state(session)
+    target, total = through + tail, 0  # the newest event now; later ones wait for the next run
+    while through < target:
+        with unit_of_work(engine) as session:
+            total += repository.fold(session, max_ids=repository.FOLD_CHUNK)
+            before, (through, _, _) = through, repository.fold_state(session)
+        if through == before:  # the newest events were deleted meanwhile: nothing left
+            break
+    typer.echo(f"folded {total:,} events; aggregates now hold every event up to id {through}")

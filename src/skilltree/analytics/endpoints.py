@@ -1,0 +1,149 @@
+"""Analytics API: a tree's figures for its author and admins, the platform's for admins, and
+every learner's own calendar and pace."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from skilltree.analytics import service
+from skilltree.analytics.schemas import (
+    Calendar,
+    Cohorts,
+    CompletionSeries,
+    Funnel,
+    LearnerPage,
+    Pace,
+    PlatformActivity,
+    SkillTimes,
+    StalledSkill,
+)
+from skilltree.dependencies import CurrentUser, DbSession
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+Answers = dict[int | str, dict[str, Any]]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {}}}
+
+
+_TREE: Answers = {
+    401: _problem("No valid session token."),
+    403: _problem("The tree is someone else's (authors see their own trees, admins all)."),
+    404: _problem("No tree has this slug that you may see."),
+}
+_ADMIN: Answers = {
+    401: _problem("No valid session token."),
+    403: _problem("Only admins see platform analytics."),
+}
+
+
+@router.get("/trees/{slug}/funnel", responses=_TREE)
+def tree_funnel(slug: str, session: DbSession, user: CurrentUser) -> Funnel:
+    """Enrolments, then for every active skill (in position order) how many learners had it
+    unlocked, started, completed and skipped it. Exact as of the request."""
+    return service.funnel(session, slug, user)
+
+
+@router.get(
+    "/trees/{slug}/completions",
+    responses=_TREE | {400: _problem("`from` after `to`, or more than 366 days.")},
+)
+def tree_completions(
+    slug: str,
+    session: DbSession,
+    user: CurrentUser,
+    first: Annotated[
+        date | None, Query(alias="from", description="First day (UTC); default `to` - 29.")
+    ] = None,
+    last: Annotated[
+        date | None, Query(alias="to", description="Last day (UTC); default today.")
+    ] = (None),
+) -> CompletionSeries:
+    """Enrolments, skill completions and active learners per UTC day, every day of the range
+    present, with the running total and 7-day average of completions. Exact as of the
+    request."""
+    return service.completions(session, slug, user, first, last)
+
+
+@router.get("/trees/{slug}/learners", responses=_TREE)
+def tree_learners(
+    slug: str,
+    session: DbSession,
+    user: CurrentUser,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
+    sort: Annotated[
+        service.LearnerSort,
+        Query(description="progress (most first), activity (latest first) or enrolled."),
+    ] = "progress",
+) -> LearnerPage:
+    """One page of the tree's learners with their percent complete and pace."""
+    return service.learners(session, slug, user, page=page, page_size=page_size, sort=sort)
+
+
+@router.get("/trees/{slug}/stalls", responses=_TREE)
+def tree_stalls(
+    slug: str,
+    session: DbSession,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> list[StalledSkill]:
+    """The skills learners started and have not completed, longest median time since starting
+    (against the skill's estimated minutes) first."""
+    return service.stalls(session, slug, user, limit)
+
+
+@router.get("/trees/{slug}/time-to-complete", responses=_TREE)
+def tree_time_to_complete(slug: str, session: DbSession, user: CurrentUser) -> list[SkillTimes]:
+    """For every active skill: learners who completed it, p50 and p95 minutes from starting to
+    completing it and of the minutes they logged."""
+    return service.time_to_complete(session, slug, user)
+
+
+@router.get("/me/calendar", responses={401: _problem("No valid session token.")})
+def my_calendar(session: DbSession, user: CurrentUser) -> Calendar:
+    """Your last 365 days in your time zone: active or not, events and XP of each day."""
+    return service.calendar(session, user)
+
+
+@router.get(
+    "/me/trees/{slug}/pace",
+    responses={
+        401: _problem("No valid session token."),
+        404: _problem("No such tree that you may see, or you are not enrolled."),
+    },
+)
+def my_pace(slug: str, session: DbSession, user: CurrentUser) -> Pace:
+    """Your pace in a tree (skills completed a day since you started) against the tree's
+    median (none under 5 enrolments)."""
+    return service.pace(session, user, slug)
+
+
+@router.get("/platform/active", responses=_ADMIN)
+def platform_active(
+    session: DbSession,
+    user: CurrentUser,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    weeks: Annotated[int, Query(ge=1, le=104)] = 12,
+    months: Annotated[int, Query(ge=1, le=24)] = 6,
+) -> PlatformActivity:
+    """Learners active on the platform per UTC day, week (from Monday) and month, each counted
+    once per period; the last of each list is the current period so far. Exact as of the
+    request."""
+    return service.platform_active(session, user, days=days, weeks=weeks, months=months)
+
+
+@router.get("/platform/cohorts", responses=_ADMIN)
+def platform_cohorts(
+    session: DbSession,
+    user: CurrentUser,
+    weeks: Annotated[int, Query(ge=1, le=52)] = 12,
+) -> Cohorts:
+    """Weekly cohorts of learners by first enrolment, with how many were active each week
+    since (retention)."""
+    return service.cohorts(session, user, weeks=weeks)

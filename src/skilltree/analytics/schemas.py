@@ -1,0 +1,199 @@
+"""Analytics API shapes (camelCase JSON)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from skilltree.models import TreeProgressStatus
+from skilltree.schemas import CamelModel
+
+
+class Freshness(CamelModel):
+    """How current the figures are: always exact; events up to `foldedThrough` come from the
+    aggregates (folded at `foldedAt`), later ones were counted on this read."""
+
+    folded_through: int
+    folded_at: datetime | None
+
+
+class FunnelSkill(CamelModel):
+    """Learners at each stage of one skill."""
+
+    skill_id: str
+    key: str
+    name: str
+    is_optional: bool
+    is_milestone: bool
+    estimated_minutes: int | None
+    unlocked: int
+    started: int
+    completed: int
+    skipped: int
+
+
+class Funnel(CamelModel):
+    """A tree's funnel: enrolments, then every active skill in position order."""
+
+    tree_id: str
+    slug: str
+    enrolments: int
+    skills: list[FunnelSkill]
+    freshness: Freshness
+
+
+class CompletionDay(CamelModel):
+    """One UTC day of a tree."""
+
+    day: date
+    enrolments: int
+    completions: int
+    active_learners: int
+    cumulative_completions: int
+    completions_7_day_average: float
+
+
+class CompletionSeries(CamelModel):
+    """A tree's days from `from` to `to` (UTC), every day present."""
+
+    tree_id: str
+    slug: str
+    from_: date = Field(alias="from")
+    to: date
+    days: list[CompletionDay]
+    freshness: Freshness
+
+
+class LearnerRow(CamelModel):
+    """One enrolled learner's progress in a tree."""
+
+    user_id: str
+    username: str
+    status: TreeProgressStatus
+    progress_percent: float
+    skills_completed: int
+    total_skills: int
+    time_spent_minutes: int
+    enrolled_at: datetime
+    started_at: datetime | None
+    last_activity_at: datetime | None
+    completed_at: datetime | None
+    skills_per_day: float | None
+
+
+class LearnerPage(CamelModel):
+    """One page of a tree's learners."""
+
+    items: list[LearnerRow]
+    total: int
+    page: int
+    page_size: int
+    sort: Literal["progress", "activity", "enrolled"]
+
+
+class StalledSkill(CamelModel):
+    """A skill learners started and have not completed."""
+
+    skill_id: str
+    key: str
+    name: str
+    estimated_minutes: int | None
+    stalled: int
+    median_minutes: float
+    p90_minutes: float
+    median_spent_minutes: float
+    stuck: int
+    """Of the stalled learners, those the progress engine flags `stuck` (struggling_indicators)."""
+    median_engagement: float | None
+    """Their median engagement_score (0..1), from the progress engine."""
+    median_to_estimate: float | None
+
+
+class SkillTimes(CamelModel):
+    """How long one skill took the learners who completed it (minutes)."""
+
+    skill_id: str
+    key: str
+    name: str
+    estimated_minutes: int | None
+    completed: int
+    p50_minutes: float | None
+    p95_minutes: float | None
+    p50_spent_minutes: float | None
+    p95_spent_minutes: float | None
+
+
+class CalendarDay(CamelModel):
+    """One day of a learner's calendar, in their time zone."""
+
+    day: date
+    active: bool
+    events: int
+    xp: int
+
+
+class Calendar(CamelModel):
+    """A learner's last days in their time zone, every day present."""
+
+    time_zone: str
+    days: list[CalendarDay]
+    active_days: int
+    xp: int
+
+
+class Pace(CamelModel):
+    """A learner's pace in a tree against the tree's median."""
+
+    tree_id: str
+    slug: str
+    skills_completed: int
+    total_skills: int
+    progress_percent: float
+    started_at: datetime | None
+    skills_per_day: float | None
+    median_skills_per_day: float | None
+    relative_to_median: float | None
+    days_to_finish: float | None
+
+
+class ActivePeriod(CamelModel):
+    """Distinct active learners over one period."""
+
+    first_day: date
+    last_day: date
+    active_learners: int
+
+
+class PlatformActivity(CamelModel):
+    """Active learners on the platform per day, week and month (the last one of each is the
+    current one, so far)."""
+
+    daily: list[ActivePeriod]
+    weekly: list[ActivePeriod]
+    monthly: list[ActivePeriod]
+    freshness: Freshness
+
+
+class CohortWeek(CamelModel):
+    """A cohort's activity in one week after it enrolled."""
+
+    week: date
+    weeks_after: int
+    active: int
+    retention: float | None
+
+
+class Cohort(CamelModel):
+    """The learners whose first enrolment fell in one week, and how many stayed active."""
+
+    week: date
+    learners: int
+    weeks: list[CohortWeek]
+
+
+class Cohorts(CamelModel):
+    """Weekly enrolment cohorts with retention."""
+
+    cohorts: list[Cohort]

@@ -1,0 +1,277 @@
+"""Learning analytics: who may see what, and the figures shaped for the API and the CLI.
+
+Authors analyse their own trees and admins every tree (a draft of someone else looks missing, a
+published tree of someone else is Forbidden, as for authoring); only admins see the platform;
+every signed-in learner sees their own calendar and pace. PostgreSQL checks the same rights
+again (the views of migration 0016), so a query cannot read more than its caller may.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from skilltree.analytics import repository
+from skilltree.analytics.schemas import (
+    ActivePeriod,
+    Calendar,
+    CalendarDay,
+    Cohort,
+    Cohorts,
+    CohortWeek,
+    CompletionDay,
+    CompletionSeries,
+    Freshness,
+    Funnel,
+    FunnelSkill,
+    LearnerPage,
+    LearnerRow,
+    Pace,
+    PlatformActivity,
+    SkillTimes,
+    StalledSkill,
+)
+from skilltree.catalog import repository as catalog_repository
+from skilltree.catalog.visibility import may_view_tree
+from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
+from skilltree.models import SkillTree, User, UserRole
+
+LearnerSort = Literal["progress", "activity", "enrolled"]
+MAX_RANGE_DAYS = 366
+"""The longest completions series one request may ask for."""
+DEFAULT_RANGE_DAYS = 30
+CALENDAR_DAYS = 365
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def analysable_tree(session: Session, slug: str, user: User) -> SkillTree:
+    """Tree `slug` if `user` may analyse it (its author, or an admin); NotFound when they may
+    not even see it, Forbidden when it is someone else's published tree."""
+    tree = catalog_repository.find_tree(session, slug)
+    if tree is None or not may_view_tree(
+        is_published=tree.is_published, created_by=tree.created_by, viewer=user
+    ):
+        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    if not (
+        user.role is UserRole.ADMIN or (user.role is UserRole.AUTHOR and tree.created_by == user.id)
+    ):
+        raise Forbidden("Only the tree's author or an admin can see its analytics.")
+    return tree
+
+
+def freshness(session: Session) -> Freshness:
+    """The watermark of the aggregates, held until the transaction ends, after folding first
+    when the tail has grown long (a read then stays quick; the figures are exact either way).
+    The fold comes first: waiting for it while holding the watermark could deadlock."""
+    repository.fold(session, min_tail=repository.TAIL_FOLD_THRESHOLD, max_ids=repository.FOLD_CHUNK)
+    folded_through, folded_at, _ = repository.fold_state(session)
+    return Freshness(folded_through=folded_through, folded_at=folded_at)
+
+
+def funnel(session: Session, slug: str, user: User) -> Funnel:
+    """The funnel of tree `slug` for its author or an admin."""
+    return tree_funnel(session, analysable_tree(session, slug, user))
+
+
+def tree_funnel(session: Session, tree: SkillTree) -> Funnel:
+    """Enrolments and every active skill's learners by stage (for a caller already checked)."""
+    fresh = freshness(session)
+    return Funnel(
+        tree_id=tree.id,
+        slug=tree.slug,
+        enrolments=repository.enrolment_count(session, tree.id),
+        skills=[
+            FunnelSkill.model_validate(dict(row))
+            for row in repository.funnel(session, tree.id, fresh.folded_through)
+        ],
+        freshness=fresh,
+    )
+
+
+def _range(first: date | None, last: date | None, today: date) -> tuple[date, date]:
+    last = last or today
+    first = first or last - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if first > last:
+        raise InvalidInput(
+            "`from` comes after `to`.",
+            errors=[FieldError(loc=("query", "from"), msg="must not be after `to`")],
+        )
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise InvalidInput(
+            f"A series covers at most {MAX_RANGE_DAYS} days.",
+            errors=[
+                FieldError(
+                    loc=("query", "from"), msg=f"more than {MAX_RANGE_DAYS} days before `to`"
+                )
+            ],
+        )
+    return first, last
+
+
+def completions(
+    session: Session,
+    slug: str,
+    user: User,
+    first: date | None = None,
+    last: date | None = None,
+) -> CompletionSeries:
+    """Tree `slug`'s enrolments, completions and active learners per UTC day, `first` to `last`
+    (default: the last 30 days), every day present."""
+    tree = analysable_tree(session, slug, user)
+    first, last = _range(first, last, _now().date())
+    fresh = freshness(session)
+    days = [
+        CompletionDay.model_validate(dict(row))
+        for row in repository.completions(session, tree.id, first, last, fresh.folded_through)
+    ]
+    return CompletionSeries(
+        tree_id=tree.id, slug=tree.slug, from_=first, to=last, days=days, freshness=fresh
+    )
+
+
+def learners(
+    session: Session,
+    slug: str,
+    user: User,
+    *,
+    page: int = 1,
+    page_size: int = 50,
+    sort: LearnerSort = "progress",
+) -> LearnerPage:
+    """One page of tree `slug`'s learners with their percent, for its author or an admin."""
+    tree = analysable_tree(session, slug, user)
+    rows = repository.learners(session, tree.id, sort, page_size, (page - 1) * page_size, _now())
+    total = int(rows[0]["total"]) if rows else repository.enrolment_count(session, tree.id)
+    items = [
+        LearnerRow.model_validate({k: v for k, v in row.items() if k != "total"}) for row in rows
+    ]
+    return LearnerPage(items=items, total=total, page=page, page_size=page_size, sort=sort)
+
+
+def stalls(
+    session: Session, slug: str, user: User, limit: int = 20, now: datetime | None = None
+) -> list[StalledSkill]:
+    """The skills of tree `slug` where learners stall most, worst first."""
+    tree = analysable_tree(session, slug, user)
+    return [
+        StalledSkill.model_validate(dict(row))
+        for row in repository.stalls(session, tree.id, now or _now(), limit)
+    ]
+
+
+def time_to_complete(session: Session, slug: str, user: User) -> list[SkillTimes]:
+    """For every active skill of tree `slug`: p50/p95 of the time to complete it."""
+    tree = analysable_tree(session, slug, user)
+    return [
+        SkillTimes.model_validate(dict(row))
+        for row in repository.time_to_complete(session, tree.id)
+    ]
+
+
+def calendar(
+    session: Session, user: User, now: datetime | None = None, days: int = CALENDAR_DAYS
+) -> Calendar:
+    """The learner's activity and XP per day over the last `days` days, in their time zone."""
+    rows = repository.calendar(
+        session, user.id, repository.timezone_of(session, user.id), now or _now(), days
+    )
+    entries = [
+        CalendarDay(day=r["day"], active=r["active"], events=r["events"], xp=r["xp"]) for r in rows
+    ]
+    return Calendar(
+        time_zone=rows[0]["zone"],
+        days=entries,
+        active_days=sum(1 for e in entries if e.active),
+        xp=sum(e.xp for e in entries),
+    )
+
+
+def pace(session: Session, user: User, slug: str, now: datetime | None = None) -> Pace:
+    """The learner's pace in tree `slug` (skills a day since they started) against the tree's
+    median; NotFound when they are not enrolled in it."""
+    tree = catalog_repository.find_tree(session, slug)
+    if tree is None or not may_view_tree(
+        is_published=tree.is_published, created_by=tree.created_by, viewer=user
+    ):
+        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    row = repository.pace(session, user.id, tree.id, now or _now())
+    if row is None:
+        raise NotFound(f"You are not enrolled in {slug!r}.")
+    mine, median = row["skills_per_day"], row["median_skills_per_day"]
+    remaining = row["total_skills"] - row["skills_completed"]
+    return Pace(
+        tree_id=tree.id,
+        slug=tree.slug,
+        skills_completed=row["skills_completed"],
+        total_skills=row["total_skills"],
+        progress_percent=row["progress_percent"],
+        started_at=row["started_at"],
+        skills_per_day=mine,
+        median_skills_per_day=median,
+        relative_to_median=mine / median if mine is not None and median else None,
+        days_to_finish=remaining / mine if mine else None,
+    )
+
+
+def _admin(user: User) -> None:
+    if user.role is not UserRole.ADMIN:
+        raise Forbidden("Only admins can see platform analytics.")
+
+
+def platform_active(
+    session: Session,
+    user: User,
+    *,
+    now: datetime | None = None,
+    days: int = 30,
+    weeks: int = 12,
+    months: int = 6,
+) -> PlatformActivity:
+    """Distinct active learners per UTC day, week and month, the current ones included."""
+    _admin(user)
+    fresh = freshness(session)
+    periods: dict[str, list[ActivePeriod]] = defaultdict(list)
+    rows = repository.platform_active(
+        session, now or _now(), days, weeks, months, fresh.folded_through
+    )
+    for row in rows:
+        periods[row["period"]].append(
+            ActivePeriod(
+                first_day=row["first_day"],
+                last_day=row["last_day"],
+                active_learners=row["active_learners"],
+            )
+        )
+    return PlatformActivity(
+        daily=periods["day"],
+        weekly=periods["week"],
+        monthly=periods["month"],
+        freshness=fresh,
+    )
+
+
+def cohorts(
+    session: Session, user: User, *, now: datetime | None = None, weeks: int = 12
+) -> Cohorts:
+    """Weekly cohorts by first enrolment and how many of each were active week by week."""
+    _admin(user)
+    found: dict[date, Cohort] = {}
+    for row in repository.cohorts(session, now or _now(), weeks):
+        cohort = found.setdefault(
+            row["cohort"], Cohort(week=row["cohort"], learners=row["learners"], weeks=[])
+        )
+        cohort.weeks.append(
+            CohortWeek(
+                week=row["week"],
+                weeks_after=row["weeks_after"],
+                active=row["active"],
+                retention=row["active"] / row["learners"] if row["learners"] else None,
+            )
+        )
+    return Cohorts(cohorts=list(found.values()))

@@ -1,0 +1,1 @@
+"""Shared caches outside the process: tree documents in Redis (see cache.trees)."""

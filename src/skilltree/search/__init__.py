@@ -1,0 +1,1 @@
+"""Search over skills and trees: ranked full text, typo tolerance, type-ahead."""

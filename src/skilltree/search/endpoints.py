@@ -1,0 +1,82 @@
+"""Search API: ranked, typo-tolerant search over skills and trees, and type-ahead suggestions.
+Everyone sees published trees and their skills; authors also their own drafts, admins all."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AfterValidator
+
+from skilltree.dependencies import DbSession, OptionalUser
+from skilltree.models import DifficultyLevel
+from skilltree.search import service
+from skilltree.search.schemas import (
+    MAX_QUERY_CHARS,
+    ItemType,
+    SearchPage,
+    SuggestionList,
+    checked_query,
+)
+
+router = APIRouter(prefix="/search", tags=["search"])
+
+QueryParameter = Annotated[
+    str,
+    Query(
+        max_length=MAX_QUERY_CHARS,
+        description="What to look for, 1 to 200 characters without control characters. Web "
+        'search syntax: `"exact phrase"`, `-word` to exclude, `or` between alternatives.',
+    ),
+    AfterValidator(checked_query),
+]
+_INVALID: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": "A parameter is not valid (`q` empty, over 200 characters or holding "
+        "control characters); `errors` names it.",
+        "content": {"application/problem+json": {}},
+    }
+}
+
+
+@router.get("", response_model=SearchPage, responses=_INVALID)
+def search(
+    session: DbSession,
+    viewer: OptionalUser,
+    q: QueryParameter,
+    type: Annotated[ItemType | None, Query(description="Only skills, or only trees.")] = None,
+    category: Annotated[
+        str | None, Query(max_length=100, description="Only in trees of this category slug.")
+    ] = None,
+    difficulty: Annotated[DifficultyLevel | None, Query(description="Only this level.")] = None,
+    tag: Annotated[
+        str | None, Query(max_length=100, description="Only in trees carrying this tag.")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
+) -> Response:
+    """Skills and trees that `q` finds, best first: a word in the name counts most, then in the
+    short name or tags, then in the description or learning objectives. When the words find
+    nothing, or nothing by name, the names most like `q` come first (`matchedBy: similarity`),
+    so a misspelt name is still found. Each item carries a snippet in plain-text segments,
+    the matched words flagged."""
+    scope = service.scope_for(viewer, type=type, category=category, difficulty=difficulty, tag=tag)
+    return _json(service.search(session, q, scope, page=page, page_size=page_size))
+
+
+@router.get("/suggest", response_model=SuggestionList, responses=_INVALID)
+def suggest(
+    session: DbSession,
+    viewer: OptionalUser,
+    q: QueryParameter,
+    limit: Annotated[int, Query(ge=1, le=25)] = 10,
+) -> Response:
+    """Type-ahead: names of skills and trees with a word starting with `q` (case-insensitive),
+    names starting with it first, then shorter names."""
+    return _json(service.suggest(session, q, service.scope_for(viewer), limit=limit))
+
+
+def _json(answer: SearchPage | SuggestionList) -> Response:
+    # The service's answer is already a checked model: serialised once, in Rust, rather than
+    # validated again and serialised by FastAPI (`response_model` still documents it).
+    return Response(answer.model_dump_json(by_alias=True), media_type="application/json")

@@ -1,0 +1,598 @@
+// The prerequisite graph as SVG: nodes at their positions, arrows from each prerequisite to the
+// skill that needs it, the learner's state as colour, icon, border pattern and words; pan, zoom,
+// keyboard navigation, highlighted routes; in edit mode, dragging nodes and drawing edges.
+//
+// Panning and zooming move the whole <svg> with a CSS transform (the browser composites it, so a
+// 1,000-skill tree pans without redrawing); after a zoom settles it is redrawn sharp.
+
+import { s } from "../dom.js";
+import { STATE_LABELS } from "./states.js";
+
+const MARGIN = 60;
+const MIN_ZOOM = 0.05;
+const MAX_ZOOM = 2.5;
+const DRAG_THRESHOLD = 4;
+const READABLE_ZOOM = 0.7;
+const FAR_ZOOM = 0.35;
+
+// Icons in a 16-unit box around (0, 0); `fill` icons are solid shapes, the others are strokes.
+const ICONS = {
+  LOCKED: { d: "M-5,-1 h10 v7 h-10 Z M-3,-1 v-3 a3,3 0 0 1 6,0 v3", fill: false },
+  AVAILABLE: { d: "M-3,-5 L5,0 L-3,5 Z", fill: true },
+  IN_PROGRESS: { d: "M0,-6 A6,6 0 1 1 0,6 A6,6 0 1 1 0,-6 M0,-6 A6,6 0 0 1 0,6 Z", fill: false },
+  COMPLETED: { d: "M-5,0 L-1.5,4 L5,-4", fill: false },
+  SKIPPED: { d: "M-6,-5 L0,0 L-6,5 Z M1,-5 L7,0 L1,5 Z", fill: true },
+};
+const STAR = "M0,-7 L2,-2.2 L7,-2.2 L3,0.9 L4.5,6 L0,3 L-4.5,6 L-3,0.9 L-7,-2.2 L-2,-2.2 Z";
+
+/** The node's label: the name if it fits, else the short name, else the name cut short. */
+function label(skill, room) {
+  const max = Math.max(4, Math.floor(room / 7));
+  if (skill.name.length <= max) return skill.name;
+  if (skill.shortName && skill.shortName.length <= max) return skill.shortName;
+  return `${skill.name.slice(0, max - 1)}…`;
+}
+
+export class GraphView {
+  /**
+   * @param {HTMLElement} container where the graph is drawn
+   * @param {object} handlers onSelect(id), onMove(id, x, y), onConnect(fromId, toId), onEdgeSelect(from, to)
+   */
+  constructor(container, handlers = {}) {
+    this.container = container;
+    this.handlers = handlers;
+    this.editing = false;
+    this.view = { x: 0, y: 0, k: 1 };
+    this.nodes = new Map();
+    this.edges = [];
+    this.focusedId = null;
+    this.touches = new Map();
+    this.pinch = null;
+    this.container.classList.add("graph");
+    this._bindContainer();
+  }
+
+  /** Draw `doc`'s skills with `layout` (graph/layout.js) and the learner's `states`. */
+  render(doc, layout, states, { keepView = false } = {}) {
+    this.doc = doc;
+    this.layout = layout;
+    this.skills = new Map(doc.skills.map((skill) => [skill.id, skill]));
+    this.states = new Map(states);
+    const boxes = layout.boxes;
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    for (const box of boxes.values()) {
+      minX = Math.min(minX, box.x - box.w / 2);
+      minY = Math.min(minY, box.y - box.h / 2);
+      maxX = Math.max(maxX, box.x + box.w / 2);
+      maxY = Math.max(maxY, box.y + box.h / 2);
+    }
+    if (!boxes.size) [minX, minY, maxX, maxY] = [0, 0, 300, 120];
+    const before = this.nodes.size ? this.origin : null;
+    this.origin = { x: minX - MARGIN, y: minY - MARGIN };
+    if (before) {
+      // Keep what is on screen where it was, though the drawing's corner moved.
+      this.view.x += (this.origin.x - before.x) * this.view.k;
+      this.view.y += (this.origin.y - before.y) * this.view.k;
+    }
+    this.size = { w: maxX - minX + 2 * MARGIN, h: maxY - minY + 2 * MARGIN };
+
+    const svg = s("svg", {
+      class: "graph-canvas",
+      width: this.size.w,
+      height: this.size.h,
+      viewBox: `${this.origin.x} ${this.origin.y} ${this.size.w} ${this.size.h}`,
+      role: "group",
+      "aria-label": `Prerequisite graph of ${doc.name}, ${doc.skills.length} skills. Arrow keys move between skills, Enter opens one, plus and minus zoom.`,
+    });
+    svg.append(this._defs());
+    this.edgeLayer = s("g", { class: "edges" });
+    this.hitLayer = s("g", { class: "edge-hits" });
+    this.nodeLayer = s("g", { class: "nodes" });
+    this.overlay = s("g", { class: "overlay" });
+    svg.append(this.edgeLayer, this.hitLayer, this.nodeLayer, this.overlay);
+
+    this.nodes.clear();
+    this.edges = [];
+    const edgeFragment = document.createDocumentFragment();
+    const hitFragment = document.createDocumentFragment();
+    for (const skill of doc.skills) {
+      for (const from of skill.dependencies) {
+        if (!boxes.has(from)) continue;
+        const path = s("path", { class: "edge", "data-from": from, "data-to": skill.id });
+        const edge = { from, to: skill.id, path, hit: null };
+        if (this.editing) {
+          edge.hit = s("path", { class: "edge-hit", "data-from": from, "data-to": skill.id });
+          hitFragment.append(edge.hit);
+        }
+        this.edges.push(edge);
+        edgeFragment.append(path);
+      }
+    }
+    const nodeFragment = document.createDocumentFragment();
+    for (const skill of doc.skills) {
+      const node = this._node(skill, boxes.get(skill.id));
+      this.nodes.set(skill.id, node);
+      nodeFragment.append(node.el);
+    }
+    this.edgeLayer.append(edgeFragment);
+    this.hitLayer.append(hitFragment);
+    this.nodeLayer.append(nodeFragment);
+    for (const edge of this.edges) this._placeEdge(edge);
+
+    if (this.svg) this.svg.replaceWith(svg);
+    else this.container.prepend(svg);
+    this.svg = svg;
+    svg.classList.toggle("editing", this.editing);
+    const first = (this.focusedId && this.nodes.has(this.focusedId) ? this.focusedId : null) || doc.learningOrder?.find((id) => this.nodes.has(id)) || doc.skills[0]?.id;
+    this.focusedId = null;
+    if (first) this._setRoving(first);
+    if (keepView && before) this._apply();
+    else this.start(first);
+  }
+
+  /** The first view: the whole tree if it is readable so, else readable from its top at `id`. */
+  start(id) {
+    const width = this.container.clientWidth || 800;
+    const height = this.container.clientHeight || 500;
+    const fitK = Math.min(1, width / this.size.w, height / this.size.h);
+    if (fitK >= READABLE_ZOOM || !id) {
+      this.fit();
+      return;
+    }
+    const k = Math.min(1, Math.max(READABLE_ZOOM, width / this.size.w));
+    const box = this.nodes.get(id).box;
+    const contentWidth = this.size.w * k;
+    const x = contentWidth <= width ? (width - contentWidth) / 2 : Math.min(0, Math.max(width - contentWidth, width / 2 - (box.x - this.origin.x) * k));
+    this.view = { k, x, y: 0 };
+    this._apply();
+    this._resharpen();
+  }
+
+  _defs() {
+    const marker = (id) =>
+      s("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse", markerUnits: "strokeWidth" }, s("path", { d: "M0,0 L10,5 L0,10 Z" }));
+    return s(
+      "defs",
+      {},
+      marker("arrow"),
+      marker("arrow-route"),
+      marker("arrow-cycle"),
+      s("pattern", { id: "hatch", width: 8, height: 8, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" }, s("rect", { width: 8, height: 8, class: "hatch-bg" }), s("line", { x1: 0, y1: 0, x2: 0, y2: 8, class: "hatch-line" })),
+    );
+  }
+
+  _node(skill, box) {
+    const { w, h } = box;
+    const el = s("g", {
+      class: "node",
+      "data-id": skill.id,
+      transform: `translate(${box.x},${box.y})`,
+      tabindex: -1,
+      role: "button",
+    });
+    if (skill.isMilestone) {
+      el.classList.add("milestone");
+      el.append(s("rect", { class: "milestone-ring", x: -w / 2 - 5, y: -h / 2 - 5, width: w + 10, height: h + 10, rx: 14 }));
+    }
+    if (skill.isOptional) {
+      el.classList.add("optional");
+      el.append(s("text", { class: "tag-optional", x: -w / 2 + 4, y: -h / 2 - 5 }, "optional"));
+    }
+    const icon = s("path", { class: "icon-glyph" });
+    const sub = s("text", { class: "sub", x: -w / 2 + 34, y: 14 });
+    el.append(
+      s("rect", { class: "body", x: -w / 2, y: -h / 2, width: w, height: h, rx: 10 }),
+      s("rect", { class: "focus-ring", x: -w / 2 - 3, y: -h / 2 - 3, width: w + 6, height: h + 6, rx: 12 }),
+      s("g", { class: "icon", transform: `translate(${-w / 2 + 17},0)` }, s("circle", { class: "icon-bg", r: 11 }), icon),
+      s("text", { class: "name", x: -w / 2 + 34, y: -3 }, label(skill, w - 44)),
+      sub,
+    );
+    if (skill.isMilestone) el.append(s("path", { class: "star", d: STAR, transform: `translate(${w / 2 - 12},${-h / 2 + 12})` }));
+    if (this.editing) el.append(s("circle", { class: "handle", cx: 0, cy: h / 2, r: 7, "aria-hidden": "true" }));
+    const node = { el, icon, sub, skill, box };
+    this._paintState(node);
+    return node;
+  }
+
+  _paintState(node) {
+    const state = this.states.get(node.skill.id) || "LOCKED";
+    const icon = ICONS[state];
+    node.el.classList.remove(...Object.keys(ICONS).map((key) => `state-${key.toLowerCase().replace("_", "-")}`));
+    node.el.classList.add(`state-${state.toLowerCase().replace("_", "-")}`);
+    node.el.dataset.state = state;
+    node.icon.setAttribute("d", icon.d);
+    node.icon.classList.toggle("solid", icon.fill);
+    node.sub.textContent = `${STATE_LABELS[state]} · ${node.skill.xpValue} XP`;
+    const label = [`${node.skill.name}: ${STATE_LABELS[state]}`, `${node.skill.xpValue} XP`];
+    if (node.skill.isMilestone) label.push("milestone");
+    if (node.skill.isOptional) label.push("optional");
+    node.el.setAttribute("aria-label", label.join(", "));
+  }
+
+  /** Show new states (after an event) on the nodes whose state changed; answers their ids. */
+  updateStates(states) {
+    const changed = [];
+    for (const [id, state] of states) {
+      if (this.states.get(id) === state) continue;
+      this.states.set(id, state);
+      const node = this.nodes.get(id);
+      if (node) {
+        this._paintState(node);
+        changed.push(id);
+      }
+    }
+    for (const edge of this.edges) edge.path.classList.toggle("satisfied", this.states.get(edge.from) === "COMPLETED");
+    return changed;
+  }
+
+  _edgeGeometry(from, to) {
+    const a = this.nodes.get(from).box;
+    const b = this.nodes.get(to).box;
+    // Side to side when the layout runs horizontally or the two nodes share a row; else from the
+    // bottom of the prerequisite to the top of the skill that needs it.
+    if (this.layout.horizontal || Math.abs(b.y - a.y) < (a.h + b.h) / 2 + 12) {
+      const sign = b.x >= a.x ? 1 : -1;
+      const x1 = a.x + (sign * a.w) / 2;
+      const x2 = b.x - (sign * b.w) / 2;
+      const bend = (x2 - x1) / 2;
+      return `M${x1},${a.y} C${x1 + bend},${a.y} ${x2 - bend},${b.y} ${x2},${b.y}`;
+    }
+    const sign = b.y >= a.y ? 1 : -1;
+    const y1 = a.y + (sign * a.h) / 2;
+    const y2 = b.y - (sign * (b.h / 2 + 2));
+    const bend = (y2 - y1) / 2;
+    return `M${a.x},${y1} C${a.x},${y1 + bend} ${b.x},${y2 - bend} ${b.x},${y2}`;
+  }
+
+  _placeEdge(edge) {
+    const d = this._edgeGeometry(edge.from, edge.to);
+    edge.path.setAttribute("d", d);
+    if (edge.hit) edge.hit.setAttribute("d", d);
+    edge.path.classList.toggle("satisfied", this.states.get(edge.from) === "COMPLETED");
+  }
+
+  // --- view: pan and zoom ---
+
+  _apply() {
+    const { x, y, k } = this.view;
+    if (this.svg) this.svg.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
+    this.container.dataset.zoom = k.toFixed(3);
+    // Far out, words are too small to read: nodes are drawn as coloured, patterned blocks.
+    this.container.classList.toggle("far", k < FAR_ZOOM);
+  }
+
+  _resharpen() {
+    // A composited layer keeps the resolution it was drawn at: redraw it once the zoom settles.
+    clearTimeout(this._sharpTimer);
+    this._sharpTimer = setTimeout(() => {
+      if (!this.svg) return;
+      this.svg.style.willChange = "auto";
+      requestAnimationFrame(() => {
+        if (this.svg) this.svg.style.willChange = "transform";
+      });
+    }, 200);
+  }
+
+  /** Zoom and centre so the whole tree fits (never larger than life). */
+  fit() {
+    const width = this.container.clientWidth || 800;
+    const height = this.container.clientHeight || 500;
+    const k = Math.max(MIN_ZOOM, Math.min(1, width / this.size.w, height / this.size.h));
+    this.view = { k, x: (width - this.size.w * k) / 2, y: Math.max(0, (height - this.size.h * k) / 2) };
+    this._apply();
+    this._resharpen();
+  }
+
+  /** Zoom by `factor` around a point of the container (its centre by default). */
+  zoom(factor, px, py) {
+    const width = this.container.clientWidth;
+    const height = this.container.clientHeight;
+    const cx = px ?? width / 2;
+    const cy = py ?? height / 2;
+    const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, this.view.k * factor));
+    const ratio = k / this.view.k;
+    this.view = { k, x: cx - (cx - this.view.x) * ratio, y: cy - (cy - this.view.y) * ratio };
+    this._apply();
+    this._resharpen();
+  }
+
+  panBy(dx, dy) {
+    this.view.x += dx;
+    this.view.y += dy;
+    this._apply();
+  }
+
+  /** Pan so that skill `id` is in view (centred when it was outside). */
+  reveal(id) {
+    const node = this.nodes.get(id);
+    if (!node) return;
+    const width = this.container.clientWidth;
+    const height = this.container.clientHeight;
+    const sx = this.view.x + (node.box.x - this.origin.x) * this.view.k;
+    const sy = this.view.y + (node.box.y - this.origin.y) * this.view.k;
+    const halfWidth = (node.box.w / 2) * this.view.k;
+    const halfHeight = (node.box.h / 2) * this.view.k;
+    if (sx < halfWidth || sy < halfHeight || sx > width - halfWidth || sy > height - halfHeight) {
+      this.view.x += width / 2 - sx;
+      this.view.y += height / 2 - sy;
+      this._apply();
+    }
+  }
+
+  /** Container pixel coordinates of a pointer event -> graph coordinates. */
+  _toGraph(event) {
+    const rect = this.container.getBoundingClientRect();
+    return {
+      x: (event.clientX - rect.left - this.view.x) / this.view.k + this.origin.x,
+      y: (event.clientY - rect.top - this.view.y) / this.view.k + this.origin.y,
+    };
+  }
+
+  // --- focus and keyboard ---
+
+  _setRoving(id) {
+    if (this.focusedId && this.nodes.has(this.focusedId)) this.nodes.get(this.focusedId).el.setAttribute("tabindex", "-1");
+    this.focusedId = id;
+    this.nodes.get(id).el.setAttribute("tabindex", "0");
+  }
+
+  /** Move keyboard focus to skill `id` (and into view). */
+  focusNode(id) {
+    if (!this.nodes.has(id)) return;
+    this._setRoving(id);
+    this.reveal(id);
+    this.nodes.get(id).el.focus({ preventScroll: true });
+  }
+
+  _neighbour(id, dx, dy) {
+    const here = this.nodes.get(id).box;
+    let best = null;
+    let bestScore = Infinity;
+    for (const [other, node] of this.nodes) {
+      if (other === id) continue;
+      const ox = node.box.x - here.x;
+      const oy = node.box.y - here.y;
+      const along = ox * dx + oy * dy;
+      if (along <= 1) continue;
+      const across = Math.abs(ox * dy - oy * dx);
+      const score = along + 2.5 * across;
+      if (score < bestScore) {
+        bestScore = score;
+        best = other;
+      }
+    }
+    return best;
+  }
+
+  _onKey(event) {
+    const nodeEl = event.target.closest?.(".node");
+    const keys = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (nodeEl && keys[event.key]) {
+      event.preventDefault();
+      const next = this._neighbour(nodeEl.dataset.id, ...keys[event.key]);
+      if (next) this.focusNode(next);
+    } else if (nodeEl && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      this.handlers.onSelect?.(nodeEl.dataset.id);
+    } else if (event.key === "+" || event.key === "=") {
+      event.preventDefault();
+      this.zoom(1.25);
+    } else if (event.key === "-") {
+      event.preventDefault();
+      this.zoom(0.8);
+    } else if (event.key === "0") {
+      event.preventDefault();
+      this.fit();
+    } else if (event.key === "Escape") {
+      this.clearHighlight();
+      this.handlers.onEscape?.();
+    }
+  }
+
+  // --- highlighting: routes, recommendations, cycles, selection ---
+
+  /** Mark the skills `ids` (and the edges between them) as `kind` ("route", "cycle", ...). */
+  highlight(ids, kind = "route", { edges = null, dim = true } = {}) {
+    this.clearHighlight(kind);
+    const set = new Set(ids);
+    for (const id of set) this.nodes.get(id)?.el.classList.add(kind);
+    for (const edge of this.edges) {
+      const on = edges ? edges.some(([from, to]) => from === edge.from && to === edge.to) : set.has(edge.from) && set.has(edge.to);
+      if (on) edge.path.classList.add(kind);
+    }
+    if (dim) this.svg.classList.add("dim", `dim-${kind}`);
+  }
+
+  clearHighlight(kind) {
+    if (!this.svg) return;
+    const kinds = kind ? [kind] : ["route", "next", "cycle"];
+    for (const name of kinds) {
+      for (const el of this.svg.querySelectorAll(`.${name}`)) el.classList.remove(name);
+      this.svg.classList.remove(`dim-${name}`);
+    }
+    if (![...this.svg.classList].some((name) => name.startsWith("dim-"))) this.svg.classList.remove("dim");
+    if (!kind || kind === "cycle") this.overlay.replaceChildren();
+  }
+
+  /** Show a refused edge `from` -> `to` (drawn dashed over the graph). */
+  showRefusedEdge(from, to) {
+    if (!this.nodes.has(from) || !this.nodes.has(to)) return;
+    this.overlay.append(s("path", { class: "edge refused", d: this._edgeGeometry(from, to) }));
+  }
+
+  select(id) {
+    for (const el of this.svg.querySelectorAll(".node.selected")) {
+      el.classList.remove("selected");
+      el.removeAttribute("aria-pressed");
+    }
+    if (id && this.nodes.has(id)) {
+      this.nodes.get(id).el.classList.add("selected");
+      this.nodes.get(id).el.setAttribute("aria-pressed", "true");
+      this._setRoving(id);
+    }
+  }
+
+  selectEdge(from, to) {
+    for (const edge of this.edges) edge.path.classList.toggle("selected", edge.from === from && edge.to === to);
+  }
+
+  setEditing(on) {
+    this.editing = on;
+  }
+
+  // --- pointer: pan, click, drag nodes, draw edges ---
+
+  _bindContainer() {
+    this.container.addEventListener(
+      "wheel",
+      (event) => {
+        event.preventDefault();
+        const rect = this.container.getBoundingClientRect();
+        this.zoom(Math.exp(-event.deltaY * 0.0015), event.clientX - rect.left, event.clientY - rect.top);
+      },
+      { passive: false },
+    );
+    this.container.addEventListener("keydown", (event) => this._onKey(event));
+    // Focus by Tab scrolls the clipped container to the node; pan there instead.
+    this.container.addEventListener("scroll", () => {
+      if (!this.container.scrollTop && !this.container.scrollLeft) return;
+      this.container.scrollTop = 0;
+      this.container.scrollLeft = 0;
+      if (this.focusedId) this.reveal(this.focusedId);
+    });
+    this.container.addEventListener("focusin", (event) => {
+      const nodeEl = event.target.closest?.(".node");
+      if (nodeEl && this.nodes.has(nodeEl.dataset.id) && this.focusedId !== nodeEl.dataset.id) this._setRoving(nodeEl.dataset.id);
+    });
+    // Two fingers pinch to zoom (tracked before any single-pointer gesture sees the event).
+    this.container.addEventListener(
+      "pointerdown",
+      (event) => {
+        this.touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
+        if (this.touches.size === 2) this._startPinch();
+      },
+      true,
+    );
+    this.container.addEventListener("pointermove", (event) => {
+      if (!this.touches.has(event.pointerId)) return;
+      this.touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (this.pinch) this._movePinch();
+    });
+    const lift = (event) => {
+      this.touches.delete(event.pointerId);
+      if (this.touches.size < 2) this.pinch = null;
+    };
+    this.container.addEventListener("pointerup", lift);
+    this.container.addEventListener("pointercancel", lift);
+    this.container.addEventListener("pointerdown", (event) => this._onPointerDown(event));
+    // The full name as a tooltip, made when first pointed at (a thousand <title>s slow the
+    // first render; screen readers have the aria-label).
+    this.container.addEventListener("pointerover", (event) => {
+      const nodeEl = event.target.closest?.(".node");
+      if (nodeEl && !nodeEl.querySelector("title") && this.nodes.has(nodeEl.dataset.id)) nodeEl.append(s("title", {}, this.nodes.get(nodeEl.dataset.id).skill.name));
+    });
+  }
+
+  _pinchState() {
+    const [a, b] = [...this.touches.values()];
+    const rect = this.container.getBoundingClientRect();
+    return { distance: Math.hypot(a.x - b.x, a.y - b.y) || 1, x: (a.x + b.x) / 2 - rect.left, y: (a.y + b.y) / 2 - rect.top };
+  }
+
+  _startPinch() {
+    this.pinch = { ...this._pinchState(), view: { ...this.view } };
+  }
+
+  _movePinch() {
+    const now = this._pinchState();
+    const { view } = this.pinch;
+    const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, (view.k * now.distance) / this.pinch.distance));
+    // The point that was under the fingers' midpoint stays under it.
+    const gx = (this.pinch.x - view.x) / view.k;
+    const gy = (this.pinch.y - view.y) / view.k;
+    this.view = { k, x: now.x - gx * k, y: now.y - gy * k };
+    this._apply();
+    this._resharpen();
+  }
+
+  _onPointerDown(event) {
+    if (this.pinch || event.button !== 0 || event.target.closest?.(".graph-controls")) return;
+    const nodeEl = event.target.closest?.(".node");
+    const edgeHit = event.target.closest?.(".edge-hit");
+    const start = { x: event.clientX, y: event.clientY };
+    let mode = "pan";
+    if (this.editing && event.target.classList.contains("handle")) mode = "connect";
+    else if (this.editing && nodeEl) mode = "drag";
+    const id = nodeEl?.dataset.id;
+    const view = { ...this.view };
+    const node = id ? this.nodes.get(id) : null;
+    const original = node ? { x: node.box.x, y: node.box.y } : null;
+    let moved = false;
+    let band = null;
+    let frame = 0;
+    this.container.setPointerCapture(event.pointerId);
+
+    const onMove = (move) => {
+      if (move.pointerId !== event.pointerId) return;
+      if (this.pinch) {
+        moved = true;
+        return;
+      }
+      const dx = move.clientX - start.x;
+      const dy = move.clientY - start.y;
+      if (!moved && Math.hypot(dx, dy) < DRAG_THRESHOLD) return;
+      moved = true;
+      if (mode === "pan") {
+        this.view.x = view.x + dx;
+        this.view.y = view.y + dy;
+        if (!frame) {
+          frame = requestAnimationFrame(() => {
+            frame = 0;
+            this._apply();
+          });
+        }
+      } else if (mode === "drag") {
+        node.box.x = original.x + dx / this.view.k;
+        node.box.y = original.y + dy / this.view.k;
+        node.el.setAttribute("transform", `translate(${node.box.x},${node.box.y})`);
+        for (const edge of this.edges) if (edge.from === id || edge.to === id) this._placeEdge(edge);
+      } else if (mode === "connect") {
+        const point = this._toGraph(move);
+        const from = node.box;
+        if (!band) {
+          band = s("path", { class: "edge drawing" });
+          this.overlay.append(band);
+        }
+        band.setAttribute("d", `M${from.x},${from.y + from.h / 2} L${point.x},${point.y}`);
+      }
+    };
+    const onUp = (up) => {
+      if (up.pointerId !== event.pointerId) return;
+      this.container.removeEventListener("pointermove", onMove);
+      this.container.removeEventListener("pointerup", onUp);
+      this.container.removeEventListener("pointercancel", onUp);
+      if (frame) cancelAnimationFrame(frame);
+      this._apply();
+      if (band) band.remove();
+      if (up.type === "pointercancel") return;
+      if (mode === "connect") {
+        const target = document.elementsFromPoint(up.clientX, up.clientY).map((el) => el.closest?.(".node")).find((el) => el && el.dataset.id !== id);
+        if (target) this.handlers.onConnect?.(id, target.dataset.id);
+      } else if (mode === "drag" && moved) {
+        const scale = this.layout.scale;
+        this.handlers.onMove?.(id, Math.round(node.box.x / scale.x), Math.round(node.box.y / scale.y));
+      } else if (!moved && id) {
+        this.focusNode(id);
+        this.handlers.onSelect?.(id);
+      } else if (!moved && edgeHit) {
+        this.handlers.onEdgeSelect?.(edgeHit.dataset.from, edgeHit.dataset.to);
+      }
+    };
+    this.container.addEventListener("pointermove", onMove);
+    this.container.addEventListener("pointerup", onUp);
+    this.container.addEventListener("pointercancel", onUp);
+  }
+}

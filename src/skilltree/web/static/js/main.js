@@ -1,0 +1,90 @@
+// The app's entry point: the navigation bar and which view each address shows.
+
+import { h, replace } from "./dom.js";
+import { clearError, showError } from "./notify.js";
+import { currentRoute, href } from "./router.js";
+import { loadSession, session, signOut } from "./session.js";
+import { renderAuthor } from "./views/author.js";
+import { renderSignIn, renderSignUp } from "./views/auth.js";
+import { renderCatalog } from "./views/catalog.js";
+import { renderProfile } from "./views/profile.js";
+import { renderTree } from "./views/tree.js";
+
+const main = document.getElementById("main");
+let leaveView = null;
+
+function renderNav() {
+  const link = (label, target) => h("a", { href: target }, label);
+  const items = [link("Catalog", href())];
+  if (session.user) {
+    items.push(link("Profile", href("profile")));
+    if (session.canAuthor) items.push(link("Author", href("author")));
+    items.push(
+      h("span", { class: "who" }, `Signed in as ${session.user.username}`),
+      h("button", { type: "button", class: "link-button", id: "sign-out", onClick: onSignOut }, "Sign out"),
+    );
+  } else {
+    items.push(link("Sign in", href("signin")), link("Sign up", href("signup")));
+  }
+  replace(document.getElementById("nav"), items);
+}
+
+async function onSignOut() {
+  try {
+    await signOut();
+  } catch (error) {
+    showError(error, "Signing out");
+  }
+  renderNav();
+  if (location.hash !== href()) location.hash = href();
+  else await show();
+}
+
+/** Called by views after a sign-in or sign-up. */
+export async function afterSignIn(target) {
+  renderNav();
+  if (target && location.hash !== target) location.hash = target;
+  else await show();
+}
+
+async function show() {
+  if (leaveView) leaveView();
+  leaveView = null;
+  clearError();
+  const { parts, query } = currentRoute();
+  const [name, ...rest] = parts;
+  // Each view draws into its own element: a slow view that finishes after the person has moved
+  // on draws into an element no longer on the page.
+  const view = h("div", { class: "view" }, h("p", { class: "loading" }, "Loading…"));
+  main.replaceChildren(view);
+  try {
+    let leave;
+    if (!name || name === "catalog") leave = await renderCatalog(view, query);
+    else if (name === "signin") leave = await renderSignIn(view, query, afterSignIn);
+    else if (name === "signup") leave = await renderSignUp(view, query, afterSignIn);
+    else if (name === "trees" && rest[0]) leave = await renderTree(view, rest[0], query);
+    else if (name === "profile") leave = await renderProfile(view);
+    else if (name === "author") leave = await renderAuthor(view);
+    else replace(view, h("h1", {}, "Not found"), h("p", {}, "There is no page at this address."), h("a", { href: href() }, "Back to the catalog"));
+    if (view.isConnected) leaveView = leave || null;
+    else if (leave) leave();
+  } catch (error) {
+    if (!view.isConnected) return;
+    replace(view, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, error.message || String(error)));
+    showError(error);
+  }
+}
+
+async function boot() {
+  try {
+    await loadSession();
+  } catch (error) {
+    showError(error, "Loading your session");
+  }
+  renderNav();
+  window.addEventListener("hashchange", show);
+  await show();
+  document.documentElement.dataset.ready = "true";
+}
+
+boot();

@@ -1,0 +1,451 @@
+// A tree's page: its graph, the learner's progress and actions, and (for its authors) editing.
+
+import * as api from "../api.js";
+import { h, humanise, minutes, replace, s } from "../dom.js";
+import { computeLayout } from "../graph/layout.js";
+import { GraphView } from "../graph/render.js";
+import { STATE_LABELS, deriveStates, recordedRows } from "../graph/states.js";
+import { attempt, showError, toast } from "../notify.js";
+import { href } from "../router.js";
+import { session } from "../session.js";
+import { editSkill } from "./skillform.js";
+import { skillDetails } from "./skillpanel.js";
+
+const LEGEND_ICONS = {
+  LOCKED: "M-5,-1 h10 v7 h-10 Z M-3,-1 v-3 a3,3 0 0 1 6,0 v3",
+  AVAILABLE: "M-3,-5 L5,0 L-3,5 Z",
+  IN_PROGRESS: "M0,-6 A6,6 0 1 1 0,6 A6,6 0 1 1 0,-6 M0,-6 A6,6 0 0 1 0,6 Z",
+  COMPLETED: "M-5,0 L-1.5,4 L5,-4",
+  SKIPPED: "M-6,-5 L0,0 L-6,5 Z M1,-5 L7,0 L1,5 Z",
+};
+
+function legend() {
+  const swatch = (state) =>
+    s(
+      "svg",
+      { class: `swatch node state-${state.toLowerCase().replace("_", "-")}`, width: 44, height: 24, viewBox: "-22 -12 44 24", "aria-hidden": "true" },
+      s("rect", { class: "body", x: -20, y: -10, width: 40, height: 20, rx: 6 }),
+      s("circle", { class: "icon-bg", r: 8 }),
+      s("path", { class: `icon-glyph${state === "AVAILABLE" || state === "SKIPPED" ? " solid" : ""}`, d: LEGEND_ICONS[state] }),
+    );
+  return h(
+    "ul",
+    { class: "legend", "aria-label": "Legend" },
+    Object.keys(STATE_LABELS).map((state) => h("li", {}, swatch(state), STATE_LABELS[state])),
+    h("li", {}, h("span", { class: "legend-star", "aria-hidden": "true" }, "★"), "Milestone (double border)"),
+    h("li", {}, h("span", { class: "legend-arrow", "aria-hidden": "true" }, "→"), "Learn first → unlocks"),
+  );
+}
+
+function download(name, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+  const link = h("a", { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function cycleWords(cycle) {
+  const names = cycle.map((skill) => `“${skill.name}”`);
+  const steps = [];
+  for (let i = 0; i + 1 < names.length; i += 1) steps.push(`${names[i]} needs ${names[i + 1]}`);
+  return steps.join(", ");
+}
+
+export async function renderTree(main, slug, query) {
+  const started = performance.now();
+  const page = {
+    doc: null,
+    rows: new Map(),
+    states: new Map(),
+    skillsById: new Map(),
+    selectedId: null,
+    editing: false,
+  };
+  const user = session.user;
+
+  const title = h("h1", {}, "…");
+  const meta = h("p", { class: "meta" });
+  const description = h("p", { class: "description" });
+  const progressFill = h("div", { class: "progress-fill" });
+  const progressText = h("span", { class: "progress-text" });
+  const progressBar = h("div", { class: "progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-label": "Progress in this tree" }, progressFill);
+  const actions = h("div", { class: "actions tree-actions" });
+  const editBar = h("div", { class: "edit-bar", hidden: true });
+  const editStatus = h("p", { class: "edit-status", role: "status" });
+  const graphBox = h("div", { class: "graph-box", id: "graph" });
+  const controls = h(
+    "div",
+    { class: "graph-controls" },
+    h("button", { type: "button", "aria-label": "Zoom in", onClick: () => graph.zoom(1.25) }, "+"),
+    h("button", { type: "button", "aria-label": "Zoom out", onClick: () => graph.zoom(0.8) }, "−"),
+    h("button", { type: "button", "aria-label": "Fit the whole tree", onClick: () => graph.fit() }, "Fit"),
+  );
+  graphBox.append(controls);
+  const panel = h("aside", { class: "panel", "aria-label": "Skill details", hidden: true });
+  panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closePanel();
+  });
+  const guide = h("aside", { class: "guide", "aria-label": "Route", hidden: true });
+  const list = h("details", { class: "skill-list" }, h("summary", {}, "All skills as a list"));
+  const listBody = h("ol", {});
+  list.append(listBody);
+
+  const graph = new GraphView(graphBox, {
+    onSelect: (id) => openSkill(id),
+    onMove: (id, x, y) => moveSkill(id, x, y),
+    onConnect: (from, to) => connect(from, to),
+    onEdgeSelect: (from, to) => selectEdge(from, to),
+    onEscape: () => {
+      hideGuide();
+      closePanel();
+    },
+  });
+
+  replace(
+    main,
+    h(
+      "section",
+      { class: "tree-page" },
+      h("div", { class: "tree-head" }, h("p", { class: "crumbs" }, h("a", { href: href() }, "Catalog")), title, meta, description, h("div", { class: "progress-row" }, progressBar, progressText), actions, editBar, editStatus),
+      h("div", { class: "tree-body" }, h("div", { class: "graph-wrap" }, graphBox, legend()), h("div", { class: "side" }, panel, guide)),
+      list,
+    ),
+  );
+
+  // Authors change their own trees, admins every tree. Where /me does not tell an admin from an
+  // author, every author is offered the tools and the server's refusal is shown in words.
+  const editable = () =>
+    Boolean(user && session.canAuthor && page.doc && (user.role === "ADMIN" || page.doc.createdBy === user.id));
+
+  function showProgress() {
+    const progress = page.doc.progress;
+    const percent = progress ? Math.round(progress.progressPercent) : 0;
+    progressFill.style.width = `${percent}%`;
+    progressBar.setAttribute("aria-valuenow", String(percent));
+    progressBar.setAttribute("aria-valuetext", progress ? `${percent} percent` : "not enrolled");
+    if (!user) progressText.textContent = "Sign in to track your progress.";
+    else if (!progress) progressText.textContent = "Not enrolled yet.";
+    else progressText.textContent = `${percent}% · ${progress.skillsCompleted} of ${progress.totalSkills} skills completed`;
+  }
+
+  function showHead() {
+    const doc = page.doc;
+    title.textContent = doc.name;
+    replace(
+      meta,
+      [doc.category?.name, humanise(doc.difficulty), `${doc.skills.length} skills`, doc.estimatedHours ? `about ${doc.estimatedHours} h` : null].filter(Boolean).join(" · "),
+      doc.isPublished ? null : h("span", { class: "badge badge-draft" }, "Draft"),
+    );
+    description.textContent = doc.description || doc.shortDescription || "";
+    const buttons = [];
+    if (user && !doc.progress) buttons.push(h("button", { type: "button", class: "primary", id: "enrol", onClick: enrol }, "Enrol"));
+    if (user && doc.progress) buttons.push(h("button", { type: "button", id: "what-next", onClick: whatNext }, "What next?"));
+    if (!user) buttons.push(h("a", { class: "button", href: href("signin", { next: href("trees", doc.slug) }) }, "Sign in to learn"));
+    if (editable()) {
+      buttons.push(
+        h("button", { type: "button", id: "edit-mode", "aria-pressed": String(page.editing), onClick: toggleEditing }, page.editing ? "Done editing" : "Edit graph"),
+        h("button", { type: "button", id: "publish", onClick: togglePublished }, doc.isPublished ? "Unpublish" : "Publish"),
+      );
+    }
+    buttons.push(h("button", { type: "button", id: "export", onClick: exportTree }, "Export tree file"));
+    replace(actions, buttons);
+    editBar.hidden = !page.editing;
+    if (page.editing) {
+      replace(
+        editBar,
+        h("button", { type: "button", id: "add-skill", onClick: addSkill }, "Add skill"),
+        h("p", { class: "hint" }, "Drag a skill to move it. Drag from a skill's bottom handle onto another skill to make it a prerequisite of that skill. Click an arrow to select it."),
+      );
+    }
+    showProgress();
+  }
+
+  function applyDocument(doc, { keepView = false } = {}) {
+    page.doc = doc;
+    page.skillsById = new Map(doc.skills.map((skill) => [skill.id, skill]));
+    page.rows = recordedRows(doc.skillStates);
+    page.states = deriveStates(page.skillsById, page.rows);
+    showHead();
+    graph.setEditing(page.editing);
+    graph.render(doc, computeLayout(doc), page.states, { keepView });
+    if (list.open) fillList();
+    if (page.selectedId && page.skillsById.has(page.selectedId)) openSkill(page.selectedId, { focusPanel: false });
+    else closePanel();
+  }
+
+  async function reload() {
+    const doc = await api.get(`/trees/${encodeURIComponent(slug)}`);
+    applyDocument(doc, { keepView: true });
+  }
+
+  function fillList() {
+    const order = page.doc.learningOrder?.length ? page.doc.learningOrder : page.doc.skills.map((skill) => skill.id);
+    replace(
+      listBody,
+      order
+        .filter((id) => page.skillsById.has(id))
+        .map((id) => h("li", {}, h("button", { type: "button", class: "link-button", onClick: () => openSkill(id) }, page.skillsById.get(id).name), ` — ${STATE_LABELS[page.states.get(id)]}`)),
+    );
+  }
+  list.addEventListener("toggle", () => list.open && fillList());
+
+  // --- the details panel ---
+
+  function openSkill(id, { focusPanel = true } = {}) {
+    const skill = page.skillsById.get(id);
+    if (!skill) return;
+    page.selectedId = id;
+    graph.select(id);
+    graph.reveal(id);
+    const ctx = {
+      skillsById: page.skillsById,
+      states: page.states,
+      rows: page.rows,
+      editing: page.editing,
+      signedIn: Boolean(user),
+      enrolled: Boolean(page.doc.progress),
+      signInHref: href("signin", { next: href("trees", slug) }),
+      open: (other) => {
+        openSkill(other);
+        graph.focusNode(other);
+      },
+      onClose: closePanel,
+      onEnrol: enrol,
+      onAct: act,
+      onPath: pathTo,
+      onEdit: (skillId) => changeSkill(skillId),
+      onDelete: (skillId) => deleteSkill(skillId),
+      onConnect: (from, to) => connect(from, to),
+      onRemovePrerequisite: page.editing ? (from) => disconnect(from, id) : null,
+    };
+    replace(panel, skillDetails(skill, page.states.get(id), ctx));
+    panel.hidden = false;
+    panel.dataset.skillId = id;
+    if (focusPanel) panel.querySelector("#panel-title")?.focus({ preventScroll: true });
+  }
+
+  function closePanel() {
+    const was = page.selectedId;
+    page.selectedId = null;
+    panel.hidden = true;
+    panel.replaceChildren();
+    graph.select(null);
+    if (was) graph.focusNode(was);
+  }
+
+  // --- learning ---
+
+  function showOutcome(verb, skill, outcome) {
+    const lines = [];
+    if (outcome.xpAwarded) lines.push(`+${outcome.xpAwarded} XP (total ${outcome.profile.totalXp})`);
+    if (outcome.levelUp) lines.push(`Level up! You reached level ${outcome.profile.currentLevel}.`);
+    for (const achievement of outcome.achievements || []) lines.push(`Achievement earned: ${achievement.name} (+${achievement.xpReward} XP)`);
+    if (outcome.unlocked?.length) lines.push(`Unlocked: ${outcome.unlocked.map((other) => other.name).join(", ")}`);
+    if (!outcome.changed) lines.push("Nothing changed: this was already done.");
+    toast(`${verb} “${skill.name}”`, lines, { kind: outcome.levelUp || outcome.achievements?.length ? "celebrate" : "success" });
+  }
+
+  async function act(action, id) {
+    const skill = page.skillsById.get(id);
+    await attempt(`${humanise(action)} “${skill.name}”`, async () => {
+      const outcome = await api.post(`/skills/${encodeURIComponent(id)}/${action}`, action === "complete" ? {} : undefined);
+      const status = outcome.skill?.status;
+      if (["IN_PROGRESS", "COMPLETED", "SKIPPED"].includes(status)) page.rows.set(id, status);
+      else page.rows.delete(id);
+      page.doc.progress = { ...(page.doc.progress || {}), ...outcome.tree };
+      page.states = deriveStates(page.skillsById, page.rows);
+      const changed = graph.updateStates(page.states);
+      graph.clearHighlight();
+      showProgress();
+      if (list.open) fillList();
+      openSkill(id, { focusPanel: false });
+      showOutcome({ start: "Started", complete: "Completed", skip: "Skipped" }[action], skill, outcome);
+      graph.container.dataset.lastChanged = changed.join(" ");
+    });
+  }
+
+  async function enrol() {
+    await attempt("Enrolling", async () => {
+      const outcome = await api.post(`/trees/${encodeURIComponent(slug)}/enroll`);
+      toast(`Enrolled in “${page.doc.name}”`, outcome.unlocked?.length ? [`Ready to learn: ${outcome.unlocked.map((s_) => s_.name).join(", ")}`] : []);
+      await reload();
+    });
+  }
+
+  function showGuide(heading, items, footer) {
+    replace(
+      guide,
+      h("div", { class: "panel-head" }, h("h2", {}, heading), h("button", { type: "button", class: "link-button", onClick: hideGuide }, "Clear")),
+      items.length ? h("ol", { class: "route" }, items) : h("p", {}, "Nothing left to learn here."),
+      footer ? h("p", { class: "muted" }, footer) : null,
+    );
+    guide.hidden = false;
+  }
+
+  function hideGuide() {
+    guide.hidden = true;
+    graph.clearHighlight();
+  }
+
+  async function whatNext() {
+    await attempt("Finding what to learn next", async () => {
+      const answer = await api.get(`/me/trees/${encodeURIComponent(slug)}/next`, { limit: 5 });
+      const ids = answer.recommendations.map((rec) => rec.skill.id);
+      graph.highlight(ids, "next");
+      showGuide(
+        "What next",
+        answer.recommendations.map((rec) =>
+          h("li", {}, h("button", { type: "button", class: "link-button", onClick: () => openSkill(rec.skill.id) }, rec.skill.name), h("span", { class: "muted" }, ` — ${rec.reason}`)),
+        ),
+      );
+      if (ids.length) graph.focusNode(ids[0]);
+    });
+  }
+
+  async function pathTo(id) {
+    await attempt("Finding the path", async () => {
+      const answer = await api.get(`/me/trees/${encodeURIComponent(slug)}/path`, { to: id });
+      const ids = [...answer.steps.map((step) => step.id), answer.target.id];
+      graph.highlight(ids, "route");
+      showGuide(
+        `Path to “${answer.target.name}”`,
+        answer.steps.map((step) =>
+          h("li", {}, h("button", { type: "button", class: "link-button", onClick: () => openSkill(step.id) }, step.name), h("span", { class: "muted" }, ` — ${STATE_LABELS[step.status]}, ${minutes(step.estimatedMinutes)}, ${step.xpValue} XP`)),
+        ),
+        `${answer.steps.length} skills, ${minutes(answer.totalMinutes)}, ${answer.totalXp} XP in all.`,
+      );
+    });
+  }
+
+  // --- authoring ---
+
+  function toggleEditing() {
+    page.editing = !page.editing;
+    editStatus.textContent = page.editing ? "Edit mode: changes are saved as you make them." : "";
+    applyDocument(page.doc, { keepView: true });
+  }
+
+  async function togglePublished() {
+    await attempt(page.doc.isPublished ? "Unpublishing" : "Publishing", async () => {
+      const doc = await api.patch(`/trees/${encodeURIComponent(slug)}`, { isPublished: !page.doc.isPublished });
+      await reload();
+      editStatus.textContent = doc.isPublished ? "Published: learners can see this tree." : "Unpublished: only you and admins see this draft.";
+    });
+  }
+
+  async function exportTree() {
+    await attempt("Exporting", async () => {
+      const file = await api.get(`/trees/${encodeURIComponent(slug)}/export`);
+      download(`${slug}.tree.json`, `${JSON.stringify(file, null, 2)}\n`);
+    });
+  }
+
+  async function addSkill() {
+    const saved = await editSkill(slug, null);
+    if (saved) {
+      page.selectedId = saved.id;
+      await attempt("Reloading the tree", reload);
+      editStatus.textContent = `Added “${saved.name}”.`;
+    }
+  }
+
+  async function changeSkill(id) {
+    const saved = await editSkill(slug, page.skillsById.get(id));
+    if (saved) {
+      await attempt("Reloading the tree", reload);
+      editStatus.textContent = `Saved “${saved.name}”.`;
+    }
+  }
+
+  async function deleteSkill(id) {
+    const skill = page.skillsById.get(id);
+    if (!window.confirm(`Delete “${skill.name}” with its prerequisite links and learners' progress on it?`)) return;
+    await attempt(`Deleting “${skill.name}”`, async () => {
+      await api.del(`/skills/${encodeURIComponent(id)}`);
+      page.selectedId = null;
+      await reload();
+      editStatus.textContent = `Deleted “${skill.name}”.`;
+    });
+  }
+
+  async function moveSkill(id, x, y) {
+    const skill = page.skillsById.get(id);
+    try {
+      await api.patch(`/skills/${encodeURIComponent(id)}`, { positionX: x, positionY: y });
+      skill.positionX = x;
+      skill.positionY = y;
+      editStatus.textContent = `Moved “${skill.name}” (saved).`;
+    } catch (error) {
+      showError(error, `Moving “${skill.name}”`);
+      graph.render(page.doc, computeLayout(page.doc), page.states, { keepView: true });
+    }
+  }
+
+  async function setDependencies(id, dependencies, done, refused) {
+    try {
+      await api.put(`/skills/${encodeURIComponent(id)}/dependencies`, { dependencies });
+      await reload();
+      editStatus.textContent = done;
+    } catch (error) {
+      if (error.code === "DependencyCycle" && Array.isArray(error.problem.cycle)) {
+        refused(error.problem.cycle);
+      } else {
+        showError(error, "Changing the prerequisites");
+      }
+    }
+  }
+
+  async function connect(from, to) {
+    const prerequisite = page.skillsById.get(from);
+    const skill = page.skillsById.get(to);
+    if (skill.dependencies.includes(from)) {
+      editStatus.textContent = `“${skill.name}” already needs “${prerequisite.name}”.`;
+      return;
+    }
+    graph.clearHighlight();
+    await setDependencies(to, [...skill.dependencies, from], `“${skill.name}” now needs “${prerequisite.name}”.`, (cycle) => {
+      const ids = cycle.map((step) => step.id);
+      const edges = [];
+      for (let i = 0; i + 1 < ids.length; i += 1) edges.push([ids[i + 1], ids[i]]);
+      graph.highlight(ids, "cycle", { edges });
+      graph.showRefusedEdge(from, to);
+      const message = `“${skill.name}” cannot need “${prerequisite.name}”, because that would close a cycle: ${cycleWords(cycle)}. The cycle is highlighted in the graph.`;
+      editStatus.textContent = "";
+      showError(new Error(message), "Prerequisite refused");
+    });
+  }
+
+  async function disconnect(from, to) {
+    const prerequisite = page.skillsById.get(from);
+    const skill = page.skillsById.get(to);
+    await setDependencies(to, skill.dependencies.filter((id) => id !== from), `“${skill.name}” no longer needs “${prerequisite.name}”.`, () => {});
+  }
+
+  function selectEdge(from, to) {
+    const prerequisite = page.skillsById.get(from);
+    const skill = page.skillsById.get(to);
+    graph.selectEdge(from, to);
+    const remove = h("button", { type: "button", class: "danger", id: "remove-edge", onClick: () => disconnect(from, to) }, "Remove this prerequisite");
+    replace(editStatus, `Selected: “${skill.name}” needs “${prerequisite.name}”. `, remove);
+    remove.focus();
+  }
+
+  // --- first load ---
+
+  const doc = await api.get(`/trees/${encodeURIComponent(slug)}`);
+  const fetched = performance.now();
+  document.title = `${doc.name} · SkillTree`;
+  applyDocument(doc);
+  const built = performance.now();
+  if (query.get("skill") && page.skillsById.has(query.get("skill"))) openSkill(query.get("skill"));
+  // Two frames: the first runs before the graph is painted, the second after.
+  requestAnimationFrame(() =>
+    requestAnimationFrame(() => {
+      const painted = performance.now();
+      window.skilltreeMetrics = { skills: doc.skills.length, documentMs: fetched - started, buildMs: built - fetched, renderMs: painted - fetched, firstRenderMs: painted };
+      graphBox.dataset.rendered = "true";
+    }),
+  );
+}
