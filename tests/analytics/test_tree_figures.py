@@ -159,7 +159,9 @@ def test_time_to_complete_percentiles(api: TestClient, world: World) -> None:
     answer = api.get(
         "/api/v1/analytics/trees/fixed/time-to-complete", headers=world.headers(world.author)
     )
-    times = {t["key"]: t for t in answer.json()}
+    body = answer.json()
+    times = {t["key"]: t for t in body["skills"]}
+    assert [t["key"] for t in body["skills"]] == ["s1", "s2", "s3"]  # position order
     # s1: l1 took 60 min, l2 1,440 min (started the 2nd 00:10, completed the 3rd 00:10)
     assert times["s1"]["completed"] == 2
     assert times["s1"]["p50Minutes"] == pytest.approx(750)

@@ -17,8 +17,8 @@ from skilltree.analytics.schemas import (
     LearnerPage,
     Pace,
     PlatformActivity,
-    SkillTimes,
     StalledSkill,
+    TimeToComplete,
 )
 from skilltree.dependencies import CurrentUser, DbSession
 
@@ -99,9 +99,11 @@ def tree_stalls(
 
 
 @router.get("/trees/{slug}/time-to-complete", responses=_TREE)
-def tree_time_to_complete(slug: str, session: DbSession, user: CurrentUser) -> list[SkillTimes]:
+def tree_time_to_complete(slug: str, session: DbSession, user: CurrentUser) -> TimeToComplete:
     """For every active skill: learners who completed it, p50 and p95 minutes from starting to
-    completing it and of the minutes they logged."""
+    completing it and of the minutes they logged. From a snapshot per tree, exact as of its
+    `freshness.asOf` (refreshed by `skilltree analytics refresh-times`; a tree's first read
+    computes it)."""
     return service.time_to_complete(session, slug, user)
 
 

@@ -95,8 +95,39 @@ def stalls(session: Session, tree_id: str, now: datetime, limit: int) -> Sequenc
 
 
 def time_to_complete(session: Session, tree_id: str) -> Sequence[RowMapping]:
-    """time_to_complete.sql."""
+    """time_to_complete.sql: the tree's snapshot with its freshness (no row without one)."""
     return _rows(session, "time_to_complete", {"tree_id": tree_id})
+
+
+def refresh_skill_times(session: Session, tree_id: str, only_missing: bool = False) -> int | None:
+    """Recompute the tree's time-to-complete snapshot (one grouped pass over its COMPLETED
+    rows; with `only_missing`, only when it has none, which is all the API's role may ask);
+    the event id it is exact through (None when the tree does not exist)."""
+    through = session.execute(
+        text("SELECT analytics_refresh_skill_times(:tree, :only_missing)"),
+        {"tree": tree_id, "only_missing": only_missing},
+    ).scalar_one()
+    return None if through is None else int(through)
+
+
+def skill_times_due(session: Session) -> list[str]:
+    """Marks current every snapshot whose tree had no COMPLETE or ACTIVITY event since it (up to
+    the fold's watermark); the trees whose snapshot must be recomputed."""
+    return list(session.execute(text("SELECT analytics_skill_times_check()")).scalars())
+
+
+def trees_with_completions(session: Session) -> list[str]:
+    """Every tree with COMPLETED rows or a snapshot (for a refresh of them all)."""
+    return list(
+        session.execute(
+            text(
+                "SELECT id FROM skill_trees t WHERE EXISTS (SELECT FROM user_skill_progress p"
+                " WHERE p.skill_tree_id = t.id AND p.status = 'COMPLETED')"
+                " OR EXISTS (SELECT FROM analytics_time_snapshots n WHERE n.skill_tree_id = t.id)"
+                " ORDER BY id"
+            )
+        ).scalars()
+    )
 
 
 def calendar(

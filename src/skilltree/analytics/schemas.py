@@ -125,6 +125,27 @@ class SkillTimes(CamelModel):
     p95_spent_minutes: float | None
 
 
+class SnapshotFreshness(CamelModel):
+    """How current a snapshot is: exact as of `asOf` (reflecting every progress event up to
+    `throughEvent`); `computedAt` is when it was last recomputed; `changedSince` says that a
+    completion or logged time (or a deleted learner) came after it, so that the next refresh
+    (`skilltree analytics refresh-times`) will change it."""
+
+    as_of: datetime
+    computed_at: datetime
+    through_event: int
+    changed_since: bool
+
+
+class TimeToComplete(CamelModel):
+    """A tree's time to complete every active skill, in position order, as of a snapshot."""
+
+    tree_id: str
+    slug: str
+    skills: list[SkillTimes]
+    freshness: SnapshotFreshness
+
+
 class CalendarDay(CamelModel):
     """One day of a learner's calendar, in their time zone."""
 

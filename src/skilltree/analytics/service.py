@@ -32,7 +32,9 @@ from skilltree.analytics.schemas import (
     Pace,
     PlatformActivity,
     SkillTimes,
+    SnapshotFreshness,
     StalledSkill,
+    TimeToComplete,
 )
 from skilltree.catalog import repository as catalog_repository
 from skilltree.catalog.visibility import may_view_tree
@@ -165,13 +167,37 @@ def stalls(
     ]
 
 
-def time_to_complete(session: Session, slug: str, user: User) -> list[SkillTimes]:
-    """For every active skill of tree `slug`: p50/p95 of the time to complete it."""
+def time_to_complete(session: Session, slug: str, user: User) -> TimeToComplete:
+    """For every active skill of tree `slug`: p50/p95 of the time to complete it, from the
+    tree's snapshot (milliseconds), with how current it is. A tree without one yet gets it now,
+    once (the grouped pass over its COMPLETED rows; later ones are cron's)."""
     tree = analysable_tree(session, slug, user)
-    return [
-        SkillTimes.model_validate(dict(row))
-        for row in repository.time_to_complete(session, tree.id)
-    ]
+    rows = repository.time_to_complete(session, tree.id)
+    if not rows:
+        # Fold first, so that the snapshot is known exact through the newest event (it sees
+        # every committed row anyway; the watermark only says through which event that holds).
+        repository.fold(session, max_ids=repository.FOLD_CHUNK)
+        repository.refresh_skill_times(session, tree.id, only_missing=True)
+        rows = repository.time_to_complete(session, tree.id)
+    first = rows[0]
+    return TimeToComplete(
+        tree_id=tree.id,
+        slug=tree.slug,
+        skills=[
+            SkillTimes.model_validate({k: row[k] for k in SKILL_TIMES_FIELDS})
+            for row in rows
+            if row["skill_id"] is not None
+        ],
+        freshness=SnapshotFreshness(
+            as_of=first["checked_at"],
+            computed_at=first["computed_at"],
+            through_event=first["through_event"],
+            changed_since=first["changed"],
+        ),
+    )
+
+
+SKILL_TIMES_FIELDS = tuple(SkillTimes.model_fields)
 
 
 def calendar(

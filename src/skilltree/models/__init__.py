@@ -6,6 +6,8 @@ from skilltree.models.analytics import (
     AnalyticsFoldState,
     AnalyticsPlatformPeriod,
     AnalyticsSkillCounts,
+    AnalyticsSkillTimes,
+    AnalyticsTimeSnapshot,
     AnalyticsTreeDay,
 )
 from skilltree.models.catalog import (
@@ -43,6 +45,8 @@ __all__ = [
     "AnalyticsFoldState",
     "AnalyticsPlatformPeriod",
     "AnalyticsSkillCounts",
+    "AnalyticsSkillTimes",
+    "AnalyticsTimeSnapshot",
     "AnalyticsTreeDay",
     "Base",
     "CompletionMethod",

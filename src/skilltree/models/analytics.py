@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Double,
     Index,
     Integer,
     Text,
@@ -77,3 +78,36 @@ class AnalyticsPlatformPeriod(Base):
     active_learners: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     __table_args__ = (CheckConstraint("period IN ('day', 'week', 'month')", name="period"),)
+
+
+class AnalyticsSkillTimes(Base):
+    """Time to complete one skill (p50/p95 minutes) as of its tree's snapshot (migration 0017):
+    percentiles do not fold into counters, so they are recomputed per tree when it changed."""
+
+    __tablename__ = "analytics_skill_times"
+
+    skill_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    skill_tree_id: Mapped[str] = mapped_column(Text)
+    completed: Mapped[int] = mapped_column(Integer)
+    p50_minutes: Mapped[float | None] = mapped_column(Double)
+    p95_minutes: Mapped[float | None] = mapped_column(Double)
+    p50_spent_minutes: Mapped[float | None] = mapped_column(Double)
+    p95_spent_minutes: Mapped[float | None] = mapped_column(Double)
+
+    __table_args__ = (Index("idx_analytics_skill_times_tree", "skill_tree_id"),)
+
+
+class AnalyticsTimeSnapshot(Base):
+    """How current one tree's analytics_skill_times are (migration 0017)."""
+
+    __tablename__ = "analytics_time_snapshots"
+
+    skill_tree_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    through_event: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    """Every progress event up to this id is reflected in the snapshot."""
+    computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the grouped pass ran (None: never yet)."""
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the snapshot was last found current."""
+    stale: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    """Completed rows of the tree were deleted since (a deleted learner)."""
