@@ -154,3 +154,49 @@ def test_users_set_role(test_database: str) -> None:
     assert "nobody@example.com" in unknown.stderr
     wrong = runner.invoke(app, ["users", "set-role", "test@skilltree.dev", "KING"])
     assert wrong.exit_code == 2
+
+
+def test_housekeeping_forgets_old_keys_and_compacts_the_xp_histogram(test_database: str) -> None:
+    assert db("upgrade").exit_code == 0
+    assert db("seed").exit_code == 0
+    engine = create_db_engine(test_database)
+    try:
+        with engine.begin() as conn:
+            user = conn.execute(text("SELECT id FROM users ORDER BY id LIMIT 1")).scalar_one()
+            for key, age in [("old", "8 days"), ("recent", "1 day")]:
+                conn.execute(
+                    text(
+                        "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at)"
+                        " VALUES (:u, :k, '\\x00', now() - CAST(:age AS interval))"
+                    ),
+                    {"u": user, "k": key, "age": age},
+                )
+            # As a contended progress event leaves it: one learner's +1 at 4321 still pending,
+            # and a value no learner holds any more.
+            conn.execute(
+                text("UPDATE user_profiles SET total_xp = 4321 WHERE user_id = :u"), {"u": user}
+            )
+            conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # the histogram moves now
+            conn.execute(
+                text("UPDATE xp_histogram SET learners = learners - 1 WHERE total_xp = 4321")
+            )
+            conn.execute(
+                text("INSERT INTO xp_histogram_pending (total_xp, learners) VALUES (4321, 1)")
+            )
+            conn.execute(text("INSERT INTO xp_histogram (total_xp, learners) VALUES (9999, 0)"))
+    finally:
+        engine.dispose()
+
+    done = db("housekeeping")
+    assert done.exit_code == 0, done.output
+    assert "idempotency keys older than 7 days deleted: 1" in done.stdout
+    assert "XP histogram: 1 pending changes folded" in done.stdout
+    assert count(test_database, "SELECT count(*) FROM idempotency_keys") == 1
+    assert count(test_database, "SELECT count(*) FROM xp_histogram_pending") == 0
+    assert count(test_database, "SELECT count(*) FROM xp_histogram WHERE learners = 0") == 0
+    assert count(test_database, "SELECT learners FROM xp_histogram WHERE total_xp = 4321") == 1
+    wrong = """SELECT count(*) FROM xp_histogram h FULL JOIN (
+        SELECT total_xp, count(*) AS learners FROM user_profiles GROUP BY total_xp) p
+        USING (total_xp) WHERE h.learners IS DISTINCT FROM p.learners"""
+    assert count(test_database, wrong) == 0
+    assert db("housekeeping", "--keep-idempotency-days", "0").exit_code == 2

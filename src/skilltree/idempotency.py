@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -69,3 +70,13 @@ def run_once(
         .values(status_code=200, response=result.model_dump(mode="json", by_alias=True))
     )
     return result
+
+
+def forget_keys(session: Session, created_before: datetime) -> int:
+    """Delete the answers kept for keys claimed before `created_before` (housekeeping: a client
+    retries within minutes, not weeks); returns how many. A key of a request still running is
+    newer than any sensible cut-off."""
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < created_before)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

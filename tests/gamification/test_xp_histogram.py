@@ -184,3 +184,44 @@ def test_a_move_never_waits_for_a_held_row_and_is_folded_in_later(
     with engine.begin() as conn:
         assert conn.execute(pending).scalar_one() == 0
         assert differences(conn) == []
+
+
+def test_compaction_folds_pending_changes_and_skips_a_row_held_by_a_learner(
+    engine: Engine, profiles: list[str]
+) -> None:
+    """Housekeeping folds what is pending, but leaves a value whose row a progress event holds
+    (that event folds it itself), without waiting."""
+    move = text("UPDATE user_profiles SET total_xp = :xp WHERE user_id = :u")
+    pending = text("SELECT count(*) FROM xp_histogram_pending WHERE total_xp IN (0, 80, 90)")
+    with engine.begin() as conn:  # the values' rows exist (a new value's row is inserted once)
+        conn.execute(move, {"xp": 80, "u": profiles[4]})
+        conn.execute(move, {"xp": 90, "u": profiles[5]})
+    with engine.connect() as a, engine.connect() as b:
+        a.execute(move, {"xp": 80, "u": profiles[0]})
+        a.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # A holds the rows of 0 and 80
+        b.execute(move, {"xp": 80, "u": profiles[1]})
+        b.commit()  # -1 at 0 and +1 at 80 pending
+        a.commit()
+        a.execute(move, {"xp": 90, "u": profiles[2]})
+        a.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # A holds the rows of 0 and 90
+        b.execute(move, {"xp": 90, "u": profiles[3]})
+        b.commit()  # -1 at 0 and +1 at 90 pending
+        assert b.execute(pending).scalar_one() >= 4
+        with Session(b) as housekeeping:
+            housekeeping.execute(text("SET LOCAL lock_timeout = '2s'"))  # fails if it waited
+            folded, _ = repository.compact_xp_histogram(housekeeping)
+            housekeeping.commit()
+        assert folded >= 1  # 80's change; 0's and 90's rows are A's
+        left = b.execute(
+            text("SELECT DISTINCT total_xp FROM xp_histogram_pending WHERE total_xp IN (0, 80, 90)")
+        ).scalars()
+        assert set(left) == {0, 90}
+        b.commit()
+        a.commit()
+    with engine.begin() as conn:
+        assert differences(conn) == []
+    with Session(engine) as session:
+        repository.compact_xp_histogram(session)
+        session.commit()
+        assert session.execute(pending).scalar_one() == 0
+        assert differences(session) == []

@@ -91,3 +91,31 @@ def seed(
         if demo:
             load_demo(session, show_progress=True)
     typer.echo("seed data loaded" + (" with the demo" if demo else ""))
+
+
+@db_app.command()
+def housekeeping(
+    keep_days: Annotated[
+        int,
+        typer.Option(
+            "--keep-idempotency-days",
+            min=1,
+            help="Keep the answers to Idempotency-Key requests this many days.",
+        ),
+    ] = 7,
+) -> None:
+    """Routine upkeep, safe to run at any time (daily from cron): forget old Idempotency-Key
+    answers, fold the XP histogram's pending changes and drop its empty rows."""
+    from datetime import UTC, datetime, timedelta
+
+    from skilltree.db.session import unit_of_work
+    from skilltree.gamification.repository import compact_xp_histogram
+    from skilltree.idempotency import forget_keys
+
+    engine = connect()
+    with unit_of_work(engine) as session:
+        forgotten = forget_keys(session, datetime.now(UTC) - timedelta(days=keep_days))
+    with unit_of_work(engine) as session:
+        folded, dropped = compact_xp_histogram(session)
+    typer.echo(f"idempotency keys older than {keep_days} days deleted: {forgotten:,}")
+    typer.echo(f"XP histogram: {folded:,} pending changes folded, {dropped:,} empty rows dropped")

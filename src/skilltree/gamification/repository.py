@@ -60,3 +60,43 @@ def rank_of_xp(session: Session, total_xp: int) -> int:
     )
     counted = session.scalar(select(above.scalar_subquery() + pending.scalar_subquery()))
     return 1 + int(counted or 0)
+
+
+# Rows this transaction may move: every value with pending changes or with no learners left,
+# locked in ascending order, skipping those a progress event holds right now (it folds their
+# pending changes itself): housekeeping never makes a learner wait.
+_HISTOGRAM_ROWS_SQL = text("""
+SELECT total_xp FROM xp_histogram
+WHERE learners = 0 OR total_xp IN (SELECT total_xp FROM xp_histogram_pending)
+ORDER BY total_xp
+FOR UPDATE SKIP LOCKED
+""")
+_FOLD_PENDING_SQL = text("""
+WITH folded AS (
+    DELETE FROM xp_histogram_pending WHERE total_xp = ANY (:values)
+    RETURNING total_xp, learners
+), sums AS (
+    SELECT total_xp, sum(learners) AS learners, count(*) AS changes FROM folded GROUP BY total_xp
+), moved AS (
+    UPDATE xp_histogram h SET learners = h.learners + sums.learners
+    FROM sums WHERE h.total_xp = sums.total_xp
+)
+SELECT coalesce(sum(changes), 0) FROM sums
+""")
+_DROP_EMPTY_SQL = text("""
+DELETE FROM xp_histogram h
+WHERE h.total_xp = ANY (:values) AND h.learners = 0
+  AND NOT EXISTS (SELECT FROM xp_histogram_pending p WHERE p.total_xp = h.total_xp)
+""")
+
+
+def compact_xp_histogram(session: Session) -> tuple[int, int]:
+    """Fold the XP histogram's pending changes into their rows and drop the rows no learner
+    holds (as the database owner: housekeeping). Ranks read the same before and after, only
+    from fewer rows. Returns (pending changes folded, empty rows dropped)."""
+    values = list(session.scalars(_HISTOGRAM_ROWS_SQL))
+    if not values:
+        return 0, 0
+    folded = int(session.scalar(_FOLD_PENDING_SQL, {"values": values}) or 0)
+    dropped = session.execute(_DROP_EMPTY_SQL, {"values": values}).rowcount  # type: ignore[attr-defined]
+    return folded, int(dropped)
