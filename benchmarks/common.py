@@ -6,7 +6,7 @@ import os
 import platform
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +66,7 @@ def time_calls(call: Callable[[], object], *, runs: int, warmup: int) -> list[fl
 
 
 def time_interleaved(
-    calls: dict[str, Callable[[], object]], *, runs: int, warmup: int, rounds: int = 10
+    calls: Mapping[str, Callable[[], object]], *, runs: int, warmup: int, rounds: int = 10
 ) -> dict[str, list[float]]:
     """`time_calls` for each of `calls`, taking turns in `rounds` blocks, so that load changes on
     the machine during the run hit every path alike."""
