@@ -1,4 +1,4 @@
-"""Shared API schema pieces: camelCase models and pagination."""
+"""Shared API schema pieces: camelCase models, a tree's reference and pagination."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, from_attributes=True, extra="forbid"
     )
+
+
+class TreeRef(CamelModel):
+    """A tree named by its id, slug and name."""
+
+    id: str
+    slug: str
+    name: str
 
 
 class PageParams(CamelModel):

@@ -19,11 +19,11 @@ from skilltree.catalog.schemas import (
     TreeDocument,
     TreePage,
     TreePrerequisites,
-    TreeRef,
     TreeUpdate,
 )
 from skilltree.dependencies import AuthorUser, DbSession, OptionalUser
 from skilltree.models import DifficultyLevel, User
+from skilltree.schemas import TreeRef
 
 router = APIRouter(tags=["catalog"])
 

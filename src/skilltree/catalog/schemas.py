@@ -16,7 +16,7 @@ from skilltree.models.enums import (
     SkillType,
     TreeProgressStatus,
 )
-from skilltree.schemas import CamelModel
+from skilltree.schemas import CamelModel, TreeRef
 
 
 class Category(CamelModel):
@@ -170,14 +170,6 @@ class TreeDocument(CamelModel):
 
 class SkillDetail(TreeSkill):
     """A skill as its tree's authors see it: active or not, with every prerequisite edge."""
-
-
-class TreeRef(CamelModel):
-    """A tree named by its id, slug and name."""
-
-    id: str
-    slug: str
-    name: str
 
 
 class TreePrerequisites(CamelModel):

@@ -13,7 +13,7 @@ from skilltree.models import (
     SkillProgressStatus,
     TreeProgressStatus,
 )
-from skilltree.schemas import CamelModel
+from skilltree.schemas import CamelModel, TreeRef
 
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 
@@ -108,14 +108,6 @@ class ProgressOutcome(CamelModel):
     achievements: list[EarnedAchievement]
     tree: TreeProgress
     profile: ProfileSummary
-
-
-class TreeRef(CamelModel):
-    """A tree by id, slug and name."""
-
-    id: str
-    slug: str
-    name: str
 
 
 class EnrolledTree(CamelModel):

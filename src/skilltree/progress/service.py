@@ -29,8 +29,8 @@ from skilltree.progress.schemas import (
     ProfileSummary,
     ProgressOutcome,
     TreeProgress,
-    TreeRef,
 )
+from skilltree.schemas import TreeRef
 
 Event = ProgressEventKind
 
