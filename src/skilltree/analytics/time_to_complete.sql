@@ -10,10 +10,14 @@
 -- events' primary key, from that watermark on), or completed rows were deleted since.
 WITH snapshot AS (
     SELECT n.through_event, n.computed_at, n.checked_at,
-           n.stale OR EXISTS (
-               SELECT FROM analytics_tree_events e
+           -- the first such event by id: ORDER BY keeps the planner on the primary key from
+           -- the watermark on (it cannot know the watermark when planning, and an EXISTS here
+           -- became a scan of every event)
+           n.stale OR (
+               SELECT e.id FROM analytics_tree_events e
                 WHERE e.id > n.through_event AND e.skill_tree_id = n.skill_tree_id
-                  AND e.kind IN ('COMPLETE', 'ACTIVITY')) AS changed
+                  AND e.kind IN ('COMPLETE', 'ACTIVITY')
+                ORDER BY e.id LIMIT 1) IS NOT NULL AS changed
       FROM analytics_time_snapshots n
      WHERE n.skill_tree_id = %(tree_id)s AND n.computed_at IS NOT NULL
 )

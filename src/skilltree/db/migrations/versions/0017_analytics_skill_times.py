@@ -13,7 +13,7 @@ when last found current). `analytics_refresh_skill_times()` recomputes one tree 
 grouped pass; `analytics_skill_times_check()` (run by `skilltree analytics refresh-times`)
 marks current the trees that had no COMPLETE or ACTIVITY event since, and lists the others.
 A statement-level trigger on deleting COMPLETED rows (a deleted learner) marks their trees
-stale; inserts and updates never fire it. See docs/analytics.md and docs/security.md.
+stale; inserts and updates never fire it. See docs/analytics.md.
 """
 
 from collections.abc import Sequence
