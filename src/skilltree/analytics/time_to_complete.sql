@@ -8,7 +8,7 @@
 -- tree has no snapshot yet; one row with no skill when it has no active skill. `changed`: a
 -- COMPLETE or ACTIVITY event of the tree came after the snapshot's watermark (through the
 -- events' primary key, from that watermark on), or completed rows were deleted since.
-WITH snapshot AS (
+WITH snapshot AS MATERIALIZED (  -- the probe below once, not once per skill
     SELECT n.through_event, n.computed_at, n.checked_at,
            -- the first such event by id: ORDER BY keeps the planner on the primary key from
            -- the watermark on (it cannot know the watermark when planning, and an EXISTS here
