@@ -83,3 +83,22 @@ def test_deleting_the_last_required_skill_completes_the_tree(
     assert (
         client.get("/api/v1/me/progress", headers=learner).json()["profile"]["treesCompleted"] == 0
     )
+
+
+def test_a_completed_skill_made_inactive_no_longer_counts_in_the_profile(
+    client: TestClient, curriculum: Curriculum, learner: dict[str, str], session: Session
+) -> None:
+    admin = author(client, session, curriculum)
+    for key in ["html", "css"]:
+        client.post(f"/api/v1/skills/{curriculum.id(key)}/complete", json={}, headers=learner)
+    assert (
+        client.get("/api/v1/me/progress", headers=learner).json()["profile"]["skillsCompleted"] == 2
+    )
+    changed = client.patch(
+        f"/api/v1/skills/{curriculum.id('css')}", json={"isActive": False}, headers=admin
+    )
+    assert changed.status_code == 200, changed.text
+    mine = client.get("/api/v1/me/progress", headers=learner).json()
+    assert mine["profile"]["skillsCompleted"] == 1  # as the tree's own count
+    assert mine["trees"][0]["progress"]["skillsCompleted"] == 1
+    assert mine["profile"]["totalXp"] == 50 + 75  # XP once awarded stays
