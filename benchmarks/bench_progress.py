@@ -54,6 +54,8 @@ from skilltree.progress.schemas import CompleteRequest
 from skilltree.seed.achievements import ACHIEVEMENTS
 
 TIMED_LEARNERS = 240
+FAR_DONE, FAR_LEARNERS = 800, 60
+"""Also timed: FAR_LEARNERS learners who have completed FAR_DONE of the tree's 1,000 skills."""
 PRIOR_CYCLE = 12
 """Timed learner i has completed i % PRIOR_CYCLE skills before its timed completion."""
 MINUTES = 30
@@ -282,6 +284,9 @@ class Completions:
     """Server CPU ms of one completion's function call (None: the server is not local)."""
     floor_server_cpu: float | None
     """Server CPU ms of one floor completion."""
+    far_service: list[float]
+    """complete() + commit by learners FAR_DONE skills into the tree."""
+    far_floor: list[float]
 
     def round_trip_summary(self) -> str:
         """One completion's round trips, each as the statements it carried."""
@@ -364,6 +369,7 @@ def measure_completion(url: str, engine: Engine) -> Completions:
             floor.append((time.perf_counter() - start) * 1000)
             assert floor_unlocked == unlocked, "the floor unlocked other skills than the service"
         floor_cpu_end = backend_cpu_ms(conn)
+    far_service, far_floor = measure_far_completions(url, engine)
     last = learners[-2:]
     trips = round_trips(url, lambda traced: complete_next(traced, last.pop()))
     floor_server_cpu = (
@@ -379,7 +385,32 @@ def measure_completion(url: str, engine: Engine) -> Completions:
         prepared_in,
         server_cpu_per_completion(url, cpu_learners),
         floor_server_cpu,
+        far_service,
+        far_floor,
     )
+
+
+def measure_far_completions(url: str, engine: Engine) -> tuple[list[float], list[float]]:
+    """As part 1's timed loop, for FAR_LEARNERS copies of a learner who has completed FAR_DONE
+    skills of the tree (and their floor twins): a completion must not cost more the further
+    the learner is."""
+    factory = session_factory(engine)
+    template = enrol(factory, add_learners(engine, "fartpl", 1)[0])
+    for _ in range(FAR_DONE):
+        complete_next(factory, template)
+    learners = clone_learners(engine, [template], add_learners(engine, "far", FAR_LEARNERS))
+    floor_ids = add_learners(engine, "farflr", FAR_LEARNERS)
+    clone_learners(engine, [template], floor_ids)
+    service: list[float] = []
+    floor: list[float] = []
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        for learner, floor_id in zip(learners, floor_ids, strict=True):
+            skill_id = learner.available[0]
+            service.append(complete_next(factory, learner)[0])
+            start = time.perf_counter()
+            floor_complete(conn, floor_id, skill_id)
+            floor.append((time.perf_counter() - start) * 1000)
+    return service, floor
 
 
 def backend_cpu_ms(conn: psycopg.Connection[tuple[Any, ...]]) -> float | None:
@@ -992,7 +1023,9 @@ milestones in column 0) and the {len(ACHIEVEMENTS)} seeded achievements
 (`skilltree.seed.achievements`). {PRIOR_CYCLE} template learners are enrolled through the
 service, template *k* then completing *k* skills; {TIMED_LEARNERS} learners are copies (by SQL)
 of template *i* mod {PRIOR_CYCLE}, so some timed completions earn First Steps, Getting Going or
-Milestone Reached. Each learner completes its oldest AVAILABLE skill once, timed:
+Milestone Reached; {FAR_LEARNERS} more (the last two rows) are copies of a learner who has
+completed {FAR_DONE} of the 1,000 skills. Each learner completes its oldest AVAILABLE skill once,
+timed:
 `progress.service.complete()` plus `session.commit()` in a fresh Session. Its twin learner, a
 copy of the same rows, completes the same skill through the *floor*: five hand-written
 statements in one psycopg transaction (the row to COMPLETED, XP and counters onto the profile,
@@ -1006,9 +1039,13 @@ fields). Service and floor take turns. Preparing the learners took {done.prepare
 {timing_row("floor: 5 statements, psycopg, one transaction", done.floor, done.floor)}
 {timing_row("progress.service.complete() + commit", done.service, done.floor)}
 {timing_row("of which CPU time of the calling process", done.cpu, done.floor)}
+{timing_row(f"floor, learners {FAR_DONE} skills into the tree", done.far_floor, done.far_floor)}
+{timing_row(f"complete() + commit, {FAR_DONE} skills in", done.far_service, done.far_floor)}
 
 **Target** p50 <= {COMPLETE_TARGET_MS:.0f} ms: {verdict(service_p50 <= COMPLETE_TARGET_MS)}
-({service_p50:.2f} ms over {len(done.service)} completions by distinct learners).
+({service_p50:.2f} ms over {len(done.service)} completions by distinct learners;
+{percentile(done.far_service, 0.5):.2f} ms {FAR_DONE} skills into the tree: since migration 0018
+nothing in a completion reads every skill the learner has done).
 One completion (`complete()` and the commit, on a Session of the pool) takes
 **{len(done.round_trips)} round trips** to the server: {done.round_trip_summary()}
 (from libpq's protocol trace; the floor takes 7: BEGIN, its 5 statements, COMMIT).
