@@ -25,7 +25,11 @@ from benchmarks.common import libpq_dsn, server_url
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
 
-LEARNERS, LAYERS, PER_LAYER = 10_000, 20, 50
+FULL_LEARNERS = 10_000
+LEARNERS = int(os.environ.get("BENCH_ANALYTICS_LEARNERS", FULL_LEARNERS))
+"""Learners of the data set: BENCH_ANALYTICS_LEARNERS for a smaller (quicker to build) one,
+kept in a database of its own."""
+LAYERS, PER_LAYER = 20, 50
 SKILLS = LAYERS * PER_LAYER
 SEED = 20261122
 SLUG = "analytics-bench"
@@ -38,7 +42,8 @@ BIG_TABLES = ("user_skill_progress", "progress_events")
 def database_name() -> str:
     """The kept benchmark database's name on the benchmark server."""
     prefix = make_url(server_url()).database if os.environ.get("DATABASE_URL") else "skilltree"
-    return f"{prefix}_bench_analytics"
+    size = "" if LEARNERS == FULL_LEARNERS else f"_{LEARNERS}"
+    return f"{prefix}_bench_analytics{size}"
 
 
 def fingerprint() -> str:
