@@ -18,7 +18,6 @@ from skilltree.models import (
     CompletionMethod,
     ProgressEventKind,
     SkillCategory,
-    SkillProgressStatus,
     SkillTree,
     TreeProgressStatus,
     UserProfile,
@@ -187,22 +186,20 @@ class Measures:
 
 
 def measures(session: Session, user_id: str) -> Measures:
-    """Count the learner's completed skills (by category), trees and milestones, exactly."""
-    by_category: dict[str, int] = dict(
-        session.execute(
-            select(SkillCategory.slug, func.count())
-            .select_from(UserSkillProgress)
-            .join(SkillTree, SkillTree.id == UserSkillProgress.skill_tree_id)
+    """The learner's completed active skills (by category), trees and milestones, exactly: from
+    their enrolments, which the engine keeps (as it measures achievements, migration 0018)."""
+    by_category: dict[str, int] = {
+        slug: int(count)
+        for slug, count in session.execute(
+            select(SkillCategory.slug, func.sum(UserSkillTreeProgress.skills_completed))
+            .select_from(UserSkillTreeProgress)
+            .join(SkillTree, SkillTree.id == UserSkillTreeProgress.skill_tree_id)
             .join(SkillCategory, SkillCategory.id == SkillTree.category_id)
-            .where(
-                UserSkillProgress.user_id == user_id,
-                UserSkillProgress.status == SkillProgressStatus.COMPLETED,
-            )
+            .where(UserSkillTreeProgress.user_id == user_id)
             .group_by(SkillCategory.slug)
-        )
-        .tuples()
-        .all()
-    )
+        ).tuples()
+        if count
+    }
     trees = session.execute(
         select(
             func.count().filter(UserSkillTreeProgress.status == TreeProgressStatus.COMPLETED),
