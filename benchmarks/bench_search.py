@@ -8,9 +8,11 @@ kept between runs while its corpus version and migration head match (`--fresh` r
 Each query is timed three ways, taking turns so load changes hit all alike:
 1. ASGI: GET /api/v1/search (or /search/suggest) through the app in-process (TestClient),
    anonymous: authentication, validation, the service, JSON;
-2. service: `skilltree.search.service.search` / `suggest` on a session (no HTTP);
-3. floor: the same statements (`fulltext.sql`, and for weak matches the similarity threshold and
-   `similar.sql`; `suggest.sql`) with the same parameters through one plain psycopg connection.
+2. service: `skilltree.search.service.search` / `suggest` on a session (no HTTP), begun as the
+   API's anonymous requests begin (as `skilltree_app`, db/rls.py);
+3. floor: the same statements (the search settings and `fulltext.sql` in one pipeline, then for
+   weak matches `similar.sql`; the settings and `suggest.sql`) with the same parameters through
+   one plain psycopg connection.
 The answers of the paths are checked to be the same items before timing.
 """
 
@@ -43,7 +45,8 @@ from benchmarks.common import (
 from skilltree.app import create_app
 from skilltree.db import migrate
 from skilltree.db.base import new_ids
-from skilltree.db.session import create_db_engine, unit_of_work
+from skilltree.db.rls import begin_as_learner
+from skilltree.db.session import create_db_engine, session_factory
 from skilltree.search import service
 from skilltree.search.repository import (
     FULLTEXT_SQL,
@@ -237,15 +240,26 @@ def floor_search(
     page = int(filters.get("page", "1"))
     scope = service.scope_for(None, **_filters(filters)).parameters()
     with conn.transaction():
-        conn.execute(SEARCH_SETTINGS_SQL, {"threshold": str(service.SIMILARITY_THRESHOLD)})
-        rows = conn.execute(
-            FULLTEXT_SQL, scope | {"q": q, "offset": (page - 1) * 20, "limit": 20}
-        ).fetchall()
+        rows = _after_settings(
+            conn, FULLTEXT_SQL, scope | {"q": q, "offset": (page - 1) * 20, "limit": 20}
+        )
         found = [("fulltext", row[4]) for row in rows if row[4] is not None]
         if rows[0][1] >= service.WEAK_SCORE or rows[0][2]:
             return found
         similar = conn.execute(SIMILAR_SQL, scope | {"q": q, "limit": service.MAX_SIMILAR})
         return ([("similarity", row[1]) for row in similar] + found)[:20]
+
+
+def _after_settings(
+    conn: psycopg.Connection[Any], statement: str, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of `statement` run after the search settings, both in one round trip (a
+    pipeline), as the API sends its settings with its first statement."""
+    with conn.cursor() as settings, conn.cursor() as cursor:
+        with conn.pipeline():
+            settings.execute(SEARCH_SETTINGS_SQL, {"threshold": str(service.SIMILARITY_THRESHOLD)})
+            cursor.execute(statement, params)
+        return cursor.fetchall()
 
 
 def server_milliseconds(conn: psycopg.Connection[Any], statement: str, params: Any) -> float:
@@ -275,8 +289,7 @@ def floor_suggest(conn: psycopg.Connection[Any], q: str) -> list[str]:
     """The type-ahead statement through plain psycopg: the suggested ids."""
     scope = service.scope_for(None).parameters()
     with conn.transaction():
-        conn.execute(SEARCH_SETTINGS_SQL, {"threshold": str(service.SIMILARITY_THRESHOLD)})
-        return [row[2] for row in conn.execute(SUGGEST_SQL, scope | {"q": q, "limit": 10})]
+        return [row[2] for row in _after_settings(conn, SUGGEST_SQL, scope | {"q": q, "limit": 10})]
 
 
 def _filters(filters: dict[str, str]) -> dict[str, Any]:
@@ -303,18 +316,23 @@ def api_suggest(client: TestClient, q: str) -> list[str]:
 
 
 def service_search(engine: Engine, q: str, filters: dict[str, str]) -> None:
-    """The service alone, in a transaction of its own."""
+    """The service alone, in a transaction of its own that begins as the API's anonymous
+    requests do (as `skilltree_app` for no learner: db/rls.py), committed."""
     page = int(filters.get("page", "1"))
-    with unit_of_work(engine) as session:
+    with session_factory(engine)() as session:
+        begin_as_learner(session, None)
         service.search(
             session, q, service.scope_for(None, **_filters(filters)), page=page, page_size=20
         )
+        session.commit()
 
 
 def service_suggest(engine: Engine, q: str) -> None:
-    """The type-ahead service alone, in a transaction of its own."""
-    with unit_of_work(engine) as session:
+    """The type-ahead service alone, in a transaction of its own (begun as in service_search)."""
+    with session_factory(engine)() as session:
+        begin_as_learner(session, None)
         service.suggest(session, q, service.scope_for(None), limit=10)
+        session.commit()
 
 
 def measure(url: str) -> dict[str, dict[str, list[float]]]:
@@ -402,10 +420,11 @@ def report(url: str, timings: dict[str, dict[str, list[float]]]) -> str:
         "",
         "- *API*: GET /api/v1/search (or /search/suggest) through the app in-process "
         "(TestClient): authentication, validation, service, JSON.",
-        "- *service*: `skilltree.search.service` on a session of its own.",
+        "- *service*: `skilltree.search.service` on a session of its own, begun as the API's "
+        "anonymous requests begin (as `skilltree_app`, db/rls.py).",
         "- *floor*: the same `.sql` statements with the same parameters through one plain "
-        "psycopg connection (the settings statement first; for a misspelt query then "
-        "full text and `similar.sql`).",
+        "psycopg connection (the settings statement and the query in one pipeline, as the API "
+        "sends its switch; for a misspelt query then `similar.sql`). No role switch.",
         f"- *server*: PostgreSQL's own execution time of those statements (EXPLAIN ANALYZE, "
         f"TIMING OFF; {SERVER_RUNS} runs): the floor without the round trip and without waiting "
         "for a CPU. On a busy shared machine the gap between *server* and *floor* is time spent "
@@ -418,21 +437,18 @@ def report(url: str, timings: dict[str, dict[str, list[float]]]) -> str:
         "one statement). The cost of a full-text query grows with its hits (each is a visit to "
         "its row in `skills`); the 100-topic corpus makes single words hit 2-3% of all skills.",
         "",
-        "Where *API* minus *service* goes (measured 2026-11-22: the ASGI app called directly "
-        "and through TestClient, which adds almost nothing; statements counted with a "
-        "SQLAlchemy listener; pyinstrument): the API runs five statements a request (BEGIN, the "
-        "learner switch of db/rls.py, the search settings, the query, COMMIT), one more than "
-        "*service*, ~0.05 ms each on an idle machine; FastAPI's routing, parameter checks and "
-        "dependencies; and a trip through the thread pool for each sync dependency, the sync "
-        "endpoint and, for a sync endpoint with a `response_model`, FastAPI's validation of "
-        "the answer (~0.05 ms each idle, several times that when the two cores are busy). "
-        "Serialising the answer costs ~0.015 ms. There were seven such trips for an anonymous "
-        "search; now four (the session's start and end, the learner switch, the endpoint): the "
-        "endpoints send the service's checked model serialised once (`model_dump_json`, the "
-        "model still documents the response), and the dependencies that only read (anonymous "
-        "authentication, the optional or current user, the author check) run on the event loop. "
-        "Before that change: API 12.1 ms / 8.1 ms against service 8.8 / 4.2. A signed-in "
-        "request adds the token's query (~1.2 ms idle).",
+        "Where *API* minus *floor* goes (measured 2026-12-05 on the busy 2-core machine: "
+        "process CPU time per request, yappi over 400 requests, libpq trace of the round "
+        "trips): an anonymous suggestion is 3 round trips (psycopg's BEGIN; the learner switch "
+        "of db/rls.py with the search settings and the query, one pipeline; COMMIT), like the "
+        "floor; then Python: the test client and Starlette's stack alone cost ~1.6 ms CPU a "
+        "request, FastAPI's dependencies ~0.4 ms, the service on SQLAlchemy ~0.7 ms against "
+        "~0.3 ms for plain psycopg, and 1 trip through the thread pool (the endpoint, which "
+        "commits at its end: `finish_early`). Before (API 5.75 ms, 2026-11-22): 5 round trips "
+        "(BEGIN, the switch, the settings, the query, COMMIT), 4 trips through the thread pool "
+        "(also the session's start and end, the switch) and ~0.9 ms more CPU a request. A "
+        "signed-in request adds the token's query (~1.2 ms idle), sends its switch after it "
+        "and its search settings on their own.",
     ]
     return "\n".join(lines)
 

@@ -8,30 +8,69 @@ query the endpoint runs sees that learner's rows only (row-level security, docs/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from skilltree.accounts import service as accounts
-from skilltree.db.rls import act_as_learner
+from skilltree.db.rls import act_as_learner, begin_as_learner
 from skilltree.errors import Forbidden, NotAuthenticated
 from skilltree.models import User, UserRole
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: committed before the response is sent, or rolled back."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's unit of work: committed before the response is sent, or rolled back.
+
+    A new session does no I/O, so it is made here on the event loop; its end (the commit, or the
+    rollback, and giving its connection back) takes one trip through the thread pool, shielded
+    from cancellation and with a limiter of its own (as FastAPI runs a sync dependency's exit:
+    a full pool must not keep a finished request from giving its connection back)."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
-        try:
-            yield session
+    session = factory()
+    session.info[_FINISH_EARLY] = True
+    try:
+        yield session
+    except BaseException:
+        await _end(session, commit=False)
+        raise
+    if session.in_transaction():
+        await _end(session, commit=True)
+    else:  # nothing to commit, no connection to give back: no I/O, no trip
+        session.close()
+
+
+_FINISH_EARLY = "skilltree.request.finish_early"
+"""session.info key: the session is a request's own unit of work (`get_session` made it)."""
+
+
+def finish_early(session: Session) -> None:
+    """Commit the request's unit of work now, in the caller's thread: for an endpoint that only
+    reads, at the end of its own trip through the thread pool, which saves `get_session` the trip
+    of its own (it then has nothing left to do but forget the session). A failed commit raises
+    here, so it is still a 500. A session that `get_session` did not make (the test suite's own)
+    is left to whoever made it."""
+    if session.info.get(_FINISH_EARLY):
+        session.commit()
+
+
+async def _end(session: Session, *, commit: bool) -> None:
+    with CancelScope(shield=True):
+        await to_thread.run_sync(_finish, session, commit, limiter=CapacityLimiter(1))
+
+
+def _finish(session: Session, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
+    finally:
+        session.close()
 
 
 # scope="function": the commit runs before the response is sent, so a failed commit is a 500,
@@ -59,9 +98,19 @@ async def get_authentication(
 OptionalAuthentication = Annotated[accounts.Authenticated | None, Depends(get_authentication)]
 
 
-def get_learner_session(session: OwnerSession, authentication: OptionalAuthentication) -> Session:
-    """The request's unit of work, from here on as `skilltree_app` for the signed-in learner."""
-    act_as_learner(session, authentication.user.id if authentication else None)
+async def get_learner_session(
+    session: OwnerSession, authentication: OptionalAuthentication
+) -> Session:
+    """The request's unit of work, from here on as `skilltree_app` for the signed-in learner.
+
+    When nothing has run on the session yet (no token), its transaction will begin with the
+    switch (`begin_as_learner`: no I/O here, no round trip of its own); after authentication's
+    queries the switch is sent now, in the thread pool."""
+    user_id = authentication.user.id if authentication else None
+    if session.in_transaction():
+        await run_in_threadpool(act_as_learner, session, user_id)
+    else:
+        begin_as_learner(session, user_id)
     return session
 
 

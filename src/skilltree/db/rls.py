@@ -4,12 +4,23 @@ Migration 0008 makes the learner tables show a row only when its `user_id` equal
 `app.current_user_id`, for the role `skilltree_app`. Both the role and the setting are set for
 the current transaction only (`SET LOCAL`), so they end with it and never leak to the next user
 of a pooled connection (PgBouncer in transaction mode included).
+
+A request that has sent nothing yet (an anonymous one) does not switch in a trip through the
+thread pool of its own: `begin_as_learner` leaves the settings on the session, together with any
+other transaction settings asked for before its first statement (`set_local`: the search's), and
+they go out as the first statement of its transaction, from the `after_begin` hook below, which
+runs before any statement of the transaction can; or, with `fetch_all`, in the same round trip as
+that first statement.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from collections.abc import Mapping
+from typing import Any, cast
+
+import psycopg
+from sqlalchemy import Connection, event, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 APP_ROLE = "skilltree_app"
 """The role the API's queries run as (NOLOGIN; the login user is a member of it)."""
@@ -24,10 +35,89 @@ def act_as_learner(session: Session, user_id: str | None) -> None:
     `set_config('role', ..., true)` is `SET LOCAL ROLE`, written so that both settings go in
     one round trip.
     """
-    session.execute(
-        text("SELECT set_config('role', :role, true), set_config(:setting, :user_id, true)"),
-        {"role": APP_ROLE, "setting": LEARNER_SETTING, "user_id": user_id or ""},
-    )
+    _set_config(session.connection(), _learner_settings(user_id))
+
+
+_AT_BEGIN = "skilltree.rls.at_begin"
+"""session.info key: the settings the session's transaction is to begin with."""
+
+
+def begin_as_learner(session: Session, user_id: str | None) -> None:
+    """`act_as_learner` for a session that has not begun a transaction yet, without a round trip
+    now: its transaction will begin with the switch (see `_switch_at_begin`)."""
+    if session.in_transaction():
+        raise RuntimeError("begin_as_learner needs a session that has not begun a transaction")
+    session.info[_AT_BEGIN] = _learner_settings(user_id)
+
+
+def set_local(session: Session, settings: Mapping[str, str]) -> None:
+    """Set `settings` (name to value) for the rest of the transaction: with the learner switch
+    when that has not been sent yet (no round trip of their own), else now."""
+    at_begin: dict[str, str] | None = session.info.get(_AT_BEGIN)
+    if at_begin is not None:
+        at_begin.update(settings)
+    else:
+        _set_config(session.connection(), settings)
+
+
+@event.listens_for(Session, "after_begin")
+def _switch_at_begin(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    # Runs when the session's transaction takes its connection, before the statement that made
+    # it do so: nothing of the transaction runs as the owner.
+    settings = session.info.pop(_AT_BEGIN, None)
+    if settings is not None:
+        _set_config(connection, settings)
+
+
+def fetch_all(
+    session: Session, statement: str, parameters: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of `statement` (psycopg placeholders), run in the session's transaction through
+    psycopg itself. As the transaction's first statement it shares a round trip with the settings
+    the transaction is to begin with (the switch): a pipeline sends both, in that order, so the
+    statement runs after the switch, and not at all if the switch fails. (psycopg's BEGIN still
+    goes first on its own: in a pipeline too, psycopg waits for its answer.) For queries that
+    only read: unlike `Session.execute`, nothing pending in the session is flushed first."""
+    settings = session.info.pop(_AT_BEGIN, None)
+    try:
+        driver = _driver(session.connection())  # its after_begin finds nothing left to send
+    except BaseException:
+        if settings is not None:
+            session.info[_AT_BEGIN] = settings
+        raise
+    if settings is None:
+        with driver.cursor() as cursor:
+            return cursor.execute(statement, parameters).fetchall()
+    with driver.cursor() as switch, driver.cursor() as cursor:
+        with driver.pipeline():
+            switch.execute(*_set_config_statement(settings))
+            cursor.execute(statement, parameters)
+        return cursor.fetchall()
+
+
+def _driver(connection: Connection) -> psycopg.Connection[Any]:
+    return cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+
+
+def _learner_settings(user_id: str | None) -> dict[str, str]:
+    # The role first: the settings after it are set as skilltree_app.
+    return {"role": APP_ROLE, LEARNER_SETTING: user_id or ""}
+
+
+def _set_config(connection: Connection, settings: Mapping[str, str]) -> None:
+    connection.exec_driver_sql(*_set_config_statement(settings))
+
+
+def _set_config_statement(settings: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """One statement, one round trip: set_config(name, value, true) for each setting, in order.
+    Names and values are bound parameters."""
+    calls = ", ".join(f"set_config(%(n{i})s, %(v{i})s, true)" for i in range(len(settings)))
+    parameters: dict[str, str] = {}
+    for i, (name, value) in enumerate(settings.items()):
+        parameters[f"n{i}"], parameters[f"v{i}"] = name, value
+    return f"SELECT {calls}", parameters
 
 
 def set_current_learner(session: Session, user_id: str) -> None:

@@ -1,8 +1,9 @@
 """Search queries: full-text hits, similar names, type-ahead, and the text-search configuration.
 
 The queries live in this package's `.sql` files, written in psycopg's placeholder style and run as
-they are (exec_driver_sql), so the benchmark's floor executes exactly the same text through plain
-psycopg. Every piece of the query text reaches PostgreSQL as a bound parameter.
+they are through psycopg (`db.rls.fetch_all`: a request's first one goes in one round trip with
+its learner switch and the search settings), so the benchmark's floor executes exactly the same
+text through plain psycopg. Every piece of the query text reaches PostgreSQL as a bound parameter.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from skilltree.db.rls import fetch_all, set_local
 
 MARK_START, MARK_END = "\x02", "\x03"
 """What ts_headline puts around each match (the documents' own copies are removed first)."""
@@ -34,7 +37,10 @@ SUGGEST_SQL = _query("suggest.sql")
 # For the rest of the transaction: plans made for each query's own text (a generic plan, which
 # PostgreSQL may switch to once psycopg prepares a repeated statement, ranks every row of a
 # common word without the GIN index's help: 10 to 50 times slower), and the least word
-# similarity of pg_trgm's `<%` operator.
+# similarity of pg_trgm's `<%` operator. The API sends them with its learner switch
+# (db.rls.set_local); SEARCH_SETTINGS_SQL is the same as a statement of its own (the benchmark's
+# floor).
+PLAN_CACHE_MODE = "force_custom_plan"
 SEARCH_SETTINGS_SQL = (
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
     "set_config('pg_trgm.word_similarity_threshold', %(threshold)s, true)"
@@ -96,16 +102,21 @@ class FulltextPage:
 
 
 def prepare_search(session: Session, *, similarity_threshold: float) -> None:
-    """Settings the search statements need, for the rest of the transaction (see above)."""
-    session.connection().exec_driver_sql(
-        SEARCH_SETTINGS_SQL, {"threshold": str(similarity_threshold)}
+    """Settings the search statements need, for the rest of the transaction (see above): with
+    the request's learner switch when that has not been sent yet, so without a round trip."""
+    set_local(
+        session,
+        {
+            "plan_cache_mode": PLAN_CACHE_MODE,
+            "pg_trgm.word_similarity_threshold": str(similarity_threshold),
+        },
     )
 
 
 def fulltext(session: Session, q: str, scope: Scope, *, offset: int, limit: int) -> FulltextPage:
     """Full-text hits for `q` (websearch syntax) in `scope`: the window [offset, offset+limit)."""
     parameters = scope.parameters() | {"q": q, "offset": offset, "limit": limit}
-    rows = session.connection().exec_driver_sql(FULLTEXT_SQL, parameters).all()
+    rows = fetch_all(session, FULLTEXT_SQL, parameters)
     total, best, only_negations = rows[0][:3]
     hits = [Hit(*row[3:]) for row in rows if row[3] is not None]
     return FulltextPage(total, best, only_negations, hits)
@@ -116,7 +127,7 @@ def similar(session: Session, q: str, scope: Scope, *, limit: int) -> list[Hit]:
     least the threshold `prepare_search` set) and that the full-text query does not find, most
     similar first."""
     parameters = scope.parameters() | {"q": q, "limit": limit}
-    rows = session.connection().exec_driver_sql(SIMILAR_SQL, parameters).all()
+    rows = fetch_all(session, SIMILAR_SQL, parameters)
     return [Hit(*row) for row in rows]
 
 
@@ -124,8 +135,7 @@ def suggestions(session: Session, q: str, scope: Scope, *, limit: int) -> list[t
     """(name, type, id, tree slug) of at most `limit` skills and trees in `scope` with a word of
     their name starting with `q`."""
     parameters = scope.parameters() | {"q": q, "limit": limit}
-    rows = session.connection().exec_driver_sql(SUGGEST_SQL, parameters).all()
-    return [tuple(row) for row in rows]
+    return fetch_all(session, SUGGEST_SQL, parameters)
 
 
 def text_search_config(session: Session) -> str:
