@@ -447,8 +447,8 @@ def report(url: str, timings: dict[str, dict[str, list[float]]]) -> str:
         "commits at its end: `finish_early`). Before (API 5.75 ms, 2026-11-22): 5 round trips "
         "(BEGIN, the switch, the settings, the query, COMMIT), 4 trips through the thread pool "
         "(also the session's start and end, the switch) and ~0.9 ms more CPU a request. A "
-        "signed-in request adds the token's query (~1.2 ms idle), sends its switch after it "
-        "and its search settings on their own.",
+        "signed-in request adds the token's query (~1.2 ms idle) and its switch after it (its "
+        "search settings still go with its first query).",
     ]
     return "\n".join(lines)
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 from skilltree.app import create_app
-from skilltree.db.rls import APP_ROLE, begin_as_learner, fetch_all, set_local
+from skilltree.db.rls import APP_ROLE, begin_as_learner, fetch_all
 from skilltree.dependencies import DbSession
 from skilltree.search.repository import PLAN_CACHE_MODE
 from skilltree.search.service import SIMILARITY_THRESHOLD
@@ -96,12 +96,12 @@ def test_a_request_that_sends_nothing_needs_no_transaction(real_app: FastAPI, wa
 def test_the_first_statement_runs_after_the_switch_and_settings(engine: Engine) -> None:
     with Session(engine) as session:
         begin_as_learner(session, "learner-1")
-        set_local(session, {"plan_cache_mode": PLAN_CACHE_MODE})
         rows = fetch_all(
             session,
             "SELECT current_user, current_setting('app.current_user_id', true),"
             " current_setting('plan_cache_mode')",
             {},
+            settings={"plan_cache_mode": PLAN_CACHE_MODE},
         )
         assert rows == [(APP_ROLE, "learner-1", PLAN_CACHE_MODE)]
         # Later statements of the transaction see the same.
@@ -112,9 +112,8 @@ def test_the_first_statement_runs_after_the_switch_and_settings(engine: Engine) 
 def test_a_failed_switch_fails_the_first_statement(engine: Engine) -> None:
     with Session(engine) as session:
         begin_as_learner(session, None)
-        set_local(session, {"plan_cache_mode": "no such mode"})
         with pytest.raises(psycopg.errors.InvalidParameterValue):
-            fetch_all(session, "SELECT 1", {})
+            fetch_all(session, "SELECT 1", {}, settings={"plan_cache_mode": "no such mode"})
         session.rollback()
 
 

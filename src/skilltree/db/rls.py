@@ -6,11 +6,10 @@ the current transaction only (`SET LOCAL`), so they end with it and never leak t
 of a pooled connection (PgBouncer in transaction mode included).
 
 A request that has sent nothing yet (an anonymous one) does not switch in a trip through the
-thread pool of its own: `begin_as_learner` leaves the settings on the session, together with any
-other transaction settings asked for before its first statement (`set_local`: the search's), and
-they go out as the first statement of its transaction, from the `after_begin` hook below, which
-runs before any statement of the transaction can; or, with `fetch_all`, in the same round trip as
-that first statement.
+thread pool of its own: `begin_as_learner` leaves the settings on the session, and they go out as
+the first statement of its transaction, from the `after_begin` hook below, which runs before any
+statement of the transaction can; or, when that first statement is run by `fetch_all`, in the
+same round trip as it.
 """
 
 from __future__ import annotations
@@ -50,16 +49,6 @@ def begin_as_learner(session: Session, user_id: str | None) -> None:
     session.info[_AT_BEGIN] = _learner_settings(user_id)
 
 
-def set_local(session: Session, settings: Mapping[str, str]) -> None:
-    """Set `settings` (name to value) for the rest of the transaction: with the learner switch
-    when that has not been sent yet (no round trip of their own), else now."""
-    at_begin: dict[str, str] | None = session.info.get(_AT_BEGIN)
-    if at_begin is not None:
-        at_begin.update(settings)
-    else:
-        _set_config(session.connection(), settings)
-
-
 @event.listens_for(Session, "after_begin")
 def _switch_at_begin(
     session: Session, transaction: SessionTransaction, connection: Connection
@@ -72,27 +61,34 @@ def _switch_at_begin(
 
 
 def fetch_all(
-    session: Session, statement: str, parameters: Mapping[str, Any]
+    session: Session,
+    statement: str,
+    parameters: Mapping[str, Any],
+    *,
+    settings: Mapping[str, str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The rows of `statement` (psycopg placeholders), run in the session's transaction through
-    psycopg itself. As the transaction's first statement it shares a round trip with the settings
-    the transaction is to begin with (the switch): a pipeline sends both, in that order, so the
-    statement runs after the switch, and not at all if the switch fails. (psycopg's BEGIN still
-    goes first on its own: in a pipeline too, psycopg waits for its answer.) For queries that
-    only read: unlike `Session.execute`, nothing pending in the session is flushed first."""
-    settings = session.info.pop(_AT_BEGIN, None)
+    psycopg itself, after `settings` (name to value, for the rest of the transaction). As the
+    transaction's first statement it also takes the switch the transaction is to begin with
+    (`begin_as_learner`), ahead of `settings`. Whatever is to be set shares the statement's
+    round trip: a pipeline sends them in order, so the statement runs after them, and not at all
+    if one fails. (psycopg's BEGIN still goes first on its own: in a pipeline too, psycopg waits
+    for its answer.) For queries that only read: unlike `Session.execute`, nothing pending in
+    the session is flushed first."""
+    at_begin = session.info.pop(_AT_BEGIN, None)
     try:
         driver = _driver(session.connection())  # its after_begin finds nothing left to send
     except BaseException:
-        if settings is not None:
-            session.info[_AT_BEGIN] = settings
+        if at_begin is not None:
+            session.info[_AT_BEGIN] = at_begin
         raise
-    if settings is None:
+    first = {**(at_begin or {}), **(settings or {})}
+    if not first:
         with driver.cursor() as cursor:
             return cursor.execute(statement, parameters).fetchall()
     with driver.cursor() as switch, driver.cursor() as cursor:
         with driver.pipeline():
-            switch.execute(*_set_config_statement(settings))
+            switch.execute(*_set_config_statement(first))
             cursor.execute(statement, parameters)
         return cursor.fetchall()
 

@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from skilltree.db.rls import fetch_all, set_local
+from skilltree.db.rls import fetch_all
 
 MARK_START, MARK_END = "\x02", "\x03"
 """What ts_headline puts around each match (the documents' own copies are removed first)."""
@@ -37,9 +37,9 @@ SUGGEST_SQL = _query("suggest.sql")
 # For the rest of the transaction: plans made for each query's own text (a generic plan, which
 # PostgreSQL may switch to once psycopg prepares a repeated statement, ranks every row of a
 # common word without the GIN index's help: 10 to 50 times slower), and the least word
-# similarity of pg_trgm's `<%` operator. The API sends them with its learner switch
-# (db.rls.set_local); SEARCH_SETTINGS_SQL is the same as a statement of its own (the benchmark's
-# floor).
+# similarity of pg_trgm's `<%` operator. They go with the next search statement, in its round
+# trip (db.rls.fetch_all); SEARCH_SETTINGS_SQL is the same as a statement of its own (the
+# benchmark's floor).
 PLAN_CACHE_MODE = "force_custom_plan"
 SEARCH_SETTINGS_SQL = (
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
@@ -101,22 +101,28 @@ class FulltextPage:
     hits: list[Hit]
 
 
+_SETTINGS = "skilltree.search.settings"
+"""session.info key: the settings the next search statement is to send first."""
+
+
 def prepare_search(session: Session, *, similarity_threshold: float) -> None:
-    """Settings the search statements need, for the rest of the transaction (see above): with
-    the request's learner switch when that has not been sent yet, so without a round trip."""
-    set_local(
-        session,
-        {
-            "plan_cache_mode": PLAN_CACHE_MODE,
-            "pg_trgm.word_similarity_threshold": str(similarity_threshold),
-        },
-    )
+    """Settings the search statements need, for the rest of the transaction (see above): sent
+    with the next search statement, in its round trip (and with the request's learner switch
+    when that has not been sent yet)."""
+    session.info[_SETTINGS] = {
+        "plan_cache_mode": PLAN_CACHE_MODE,
+        "pg_trgm.word_similarity_threshold": str(similarity_threshold),
+    }
+
+
+def _rows(session: Session, statement: str, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return fetch_all(session, statement, parameters, settings=session.info.pop(_SETTINGS, None))
 
 
 def fulltext(session: Session, q: str, scope: Scope, *, offset: int, limit: int) -> FulltextPage:
     """Full-text hits for `q` (websearch syntax) in `scope`: the window [offset, offset+limit)."""
     parameters = scope.parameters() | {"q": q, "offset": offset, "limit": limit}
-    rows = fetch_all(session, FULLTEXT_SQL, parameters)
+    rows = _rows(session, FULLTEXT_SQL, parameters)
     total, best, only_negations = rows[0][:3]
     hits = [Hit(*row[3:]) for row in rows if row[3] is not None]
     return FulltextPage(total, best, only_negations, hits)
@@ -127,7 +133,7 @@ def similar(session: Session, q: str, scope: Scope, *, limit: int) -> list[Hit]:
     least the threshold `prepare_search` set) and that the full-text query does not find, most
     similar first."""
     parameters = scope.parameters() | {"q": q, "limit": limit}
-    rows = fetch_all(session, SIMILAR_SQL, parameters)
+    rows = _rows(session, SIMILAR_SQL, parameters)
     return [Hit(*row) for row in rows]
 
 
@@ -135,7 +141,7 @@ def suggestions(session: Session, q: str, scope: Scope, *, limit: int) -> list[t
     """(name, type, id, tree slug) of at most `limit` skills and trees in `scope` with a word of
     their name starting with `q`."""
     parameters = scope.parameters() | {"q": q, "limit": limit}
-    return fetch_all(session, SUGGEST_SQL, parameters)
+    return _rows(session, SUGGEST_SQL, parameters)
 
 
 def text_search_config(session: Session) -> str:
