@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import os
 import random
-import socket
-import subprocess
 import sys
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -26,9 +23,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, text
 
 from benchmarks.common import (
+    free_port,
     libpq_dsn,
     machine,
     percentile,
+    start_server,
     throwaway_database,
     time_calls,
     time_interleaved,
@@ -126,34 +125,6 @@ def build_tree(engine: Engine) -> int:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
     return len(edges)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    """uvicorn serving the app on `port` (its own process), once /health answers."""
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "uvicorn", "skilltree.app:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-        ],
-        env=os.environ | {"DATABASE_URL": url},
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                return server
-        except httpx2.TransportError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("uvicorn did not come up within 30 s")
 
 
 FLOOR = "floor: the SQL through plain psycopg"

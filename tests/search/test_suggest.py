@@ -50,7 +50,20 @@ def test_a_suggestion_says_what_it_is_and_where(client: TestClient, corpus: Corp
 
 
 def test_limit_caps_the_list(client: TestClient, corpus: Corpus) -> None:
-    assert len(suggest(client, "re", limit=1)["suggestions"]) == 1
+    assert texts(suggest(client, "re", limit=1)) == ["React"]
+    assert texts(suggest(client, "re", limit=2)) == ["React", "React Hooks in Depth"]
+
+
+def test_names_with_a_later_word_follow_those_starting_with_it(
+    client: TestClient, corpus: Corpus
+) -> None:
+    # "Testing Components" starts with "te"; "Vue Components" and "Testing Components" have
+    # a word starting with "comp" (neither starts with it): shorter first.
+    assert texts(suggest(client, "te")) == ["Testing Components"]
+    assert texts(suggest(client, "comp", limit=1)) == ["Vue Components"]
+    # A skill starting with "da", then a tree with a later word starting with it.
+    assert texts(suggest(client, "da")) == ["DataFrames", "Python Data Analysis"]
+    assert texts(suggest(client, "da", limit=1)) == ["DataFrames"]
 
 
 def test_completion_starts_at_two_characters(client: TestClient, corpus: Corpus) -> None:

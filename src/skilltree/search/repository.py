@@ -140,8 +140,13 @@ def similar(session: Session, q: str, scope: Scope, *, limit: int) -> list[Hit]:
 def suggestions(session: Session, q: str, scope: Scope, *, limit: int) -> list[tuple[str, ...]]:
     """(name, type, id, tree slug) of at most `limit` skills and trees in `scope` with a word of
     their name starting with `q`."""
-    parameters = scope.parameters() | {"q": q, "limit": limit}
+    parameters = scope.parameters() | {"start": like_prefix(q), "limit": limit}
     return _rows(session, SUGGEST_SQL, parameters)
+
+
+def like_prefix(q: str) -> str:
+    """A LIKE pattern matching the texts that start with `q`, every character of it literal."""
+    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def text_search_config(session: Session) -> str:
