@@ -1104,7 +1104,7 @@ completion costs {cpu_text(done.server_cpu)} of server CPU (the floor's five sta
 {cpu_text(done.floor_server_cpu)}) and {cpu_p50:.2f} ms of client CPU. A pgbench tpcb-like
 transaction is five single-row statements writing 4 rows; a completion reads the learner's
 prerequisites, writes about 10 rows and 40 index entries (`user_skill_progress` alone has the
-spec's 7 indexes; part 1's WAL shows them) and evaluates every achievement, in one transaction.
+spec's 7 indexes) and evaluates every achievement, in one transaction.
 
 ### 3. Leaderboard over {PROFILES:,} profiles
 
