@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
@@ -91,6 +93,12 @@ class SkillTree(IdMixin, AuditMixin, Base):
             "name",
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+        # Type-ahead's "starts with" as a B-tree range (migration 0019).
+        Index(
+            "idx_tree_name_prefix",
+            func.lower(literal_column("name")).label("lower_name"),
+            postgresql_ops={"lower_name": "text_pattern_ops"},
         ),
         CheckConstraint(f"slug ~ '{SLUG_PATTERN}'", name="slug_kebab_case"),
         CheckConstraint("estimated_hours >= 0", name="estimated_hours_non_negative"),
@@ -172,6 +180,13 @@ class Skill(IdMixin, AuditMixin, Base):
             "name",
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
+        ),
+        # Type-ahead's "starts with" as a B-tree range, carrying what it reads (migration 0019).
+        Index(
+            "idx_skill_name_prefix",
+            func.lower(literal_column("name")).label("lower_name"),
+            postgresql_ops={"lower_name": "text_pattern_ops"},
+            postgresql_include=["name", "skill_tree_id", "is_active"],
         ),
         CheckConstraint("node_size BETWEEN 1 AND 3", name="node_size_range"),
         CheckConstraint("xp_value >= 0", name="xp_value_non_negative"),
