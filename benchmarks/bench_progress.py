@@ -576,6 +576,26 @@ def server_processes_cpu_ms(postmaster: int | None) -> float | None:
     return total * 1000 / os.sysconf("SC_CLK_TCK")
 
 
+def settled_server_cpu_ms(url: str, postmaster: int | None) -> float | None:
+    """`server_processes_cpu_ms` once the backends of the workload that just ended are gone:
+    a backend read while it exits is counted in neither the live processes nor the postmaster's
+    reaped children, and would land in the next workload's figure."""
+    if postmaster is None:
+        return None
+    deadline = time.monotonic() + 10
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchone()
+            if row is not None and row[0] == 0:
+                break
+            time.sleep(0.05)
+    time.sleep(0.3)  # the postmaster reaps them
+    return server_processes_cpu_ms(postmaster)
+
+
 def _proc_stat(pid: int) -> list[str]:
     """The fields of /proc/<pid>/stat after the command name (state first)."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -740,18 +760,18 @@ def measure_throughput(url: str, engine: Engine) -> Throughput:
     with throwaway_database("pgbench") as pgbench_url:
         version = pgbench_init(pgbench_url)
         for _ in range(ROUNDS):
-            server_before = server_processes_cpu_ms(postmaster)
+            server_before = settled_server_cpu_ms(url, postmaster)
             engine_done += pgbench(url, "-f", script)[1]
-            server_after = server_processes_cpu_ms(postmaster)
+            server_after = settled_server_cpu_ms(url, postmaster)
             if server_before is not None and server_after is not None:
                 engine_server += server_after - server_before
             for name, worker, learners in [
                 ("ours", load_worker, ours),
                 ("floor", floor_worker, floors),
             ]:
-                server_before = server_processes_cpu_ms(postmaster)
+                server_before = settled_server_cpu_ms(url, postmaster)
                 done, took, used = run_workers(url, worker, learners)
-                server_after = server_processes_cpu_ms(postmaster)
+                server_after = settled_server_cpu_ms(url, postmaster)
                 server = (
                     server_after - server_before
                     if server_before is not None and server_after is not None
