@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from skilltree.db.rls import act_as_learner, act_as_owner
 from skilltree.errors import Forbidden
 from skilltree.models import (
     Skill,
@@ -249,3 +250,33 @@ def test_a_reimport_failing_midway_leaves_the_tree_as_it_was(
         import_file(session, changed)
     session.expire_all()
     assert service.export_tree(session, "frontend", viewer=None, operator=True) == before
+
+
+def test_a_large_import_refreshes_the_planners_statistics(
+    session: Session, category: SkillCategory
+) -> None:
+    """More rows than autovacuum's analyse rule (50 + 10% of the table): the import analyses
+    `skills` itself, in its transaction, its own new rows counted."""
+    estimate = text("SELECT reltuples FROM pg_class WHERE oid = 'skills'::regclass")
+    before = session.scalar(estimate) or 0
+    size = 60 + int(0.1 * max(before, 0))
+    import_file(session, tree_file([skill(f"s{n}") for n in range(size)]))
+    assert session.scalar(estimate) == session.scalar(select(func.count()).select_from(Skill))
+
+
+def test_a_small_import_leaves_the_statistics_to_autovacuum(
+    session: Session, category: SkillCategory
+) -> None:
+    estimate = text("SELECT reltuples FROM pg_class WHERE oid = 'skills'::regclass")
+    session.execute(text("ANALYZE skills"))
+    before = session.scalar(estimate)
+    import_file(session, tree_file([skill("html"), skill("css", "html")]))
+    assert session.scalar(estimate) == before
+
+
+def test_the_api_role_may_refresh_the_catalogs_statistics(session: Session) -> None:
+    """The API imports as skilltree_app, which does not own the tables: analyze_catalog() runs
+    as their owner (and analyses nothing else)."""
+    act_as_learner(session, None)
+    repository.analyze_catalog(session)
+    act_as_owner(session)

@@ -273,3 +273,15 @@ def _with_json(row: SkillRow, json_at: list[int]) -> SkillRow:
 def _rowcount(session: Session, statement: str, parameters: dict[str, Any]) -> int:
     result = session.execute(text(statement), parameters)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def skills_estimate(session: Session) -> float:
+    """The planner's row count of `skills` (pg_class.reltuples; -1 before any analysis)."""
+    query = text("SELECT reltuples FROM pg_class WHERE oid = 'skills'::regclass")
+    return float(session.scalar(query) or 0)
+
+
+def analyze_catalog(session: Session) -> None:
+    """Refresh the planner's statistics of `skills` and `skill_dependencies`, in this
+    transaction (migration 0020: as the tables' owner, whoever calls)."""
+    session.execute(text("SELECT analyze_catalog()"))
