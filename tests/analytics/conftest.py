@@ -11,19 +11,21 @@ Learners (all times UTC, March 2026; the 1st is a Sunday):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from skilltree.models import (
     ProgressEvent,
     ProgressEventKind,
     Skill,
+    SkillCategory,
     SkillProgressStatus,
     SkillTree,
     TreeProgressStatus,
@@ -72,6 +74,21 @@ def add_event(
         )
     )
     session.flush()
+
+
+def drop_committed(
+    engine: Engine, learners: Sequence[User], tree: SkillTree, category: SkillCategory
+) -> None:
+    """Delete what a test committed for itself (learners, tree, category), then fold and check
+    the snapshots, so that the aggregates and snapshots forget the deleted tree."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM users WHERE id = ANY(:ids)"), {"ids": [u.id for u in learners]}
+        )
+        conn.execute(text("DELETE FROM skill_trees WHERE id = :t"), {"t": tree.id})
+        conn.execute(text("DELETE FROM skill_categories WHERE id = :c"), {"c": category.id})
+        conn.execute(text("SELECT analytics_fold()"))
+        conn.execute(text("SELECT analytics_skill_times_check()"))
 
 
 def fold(session: Session) -> int:

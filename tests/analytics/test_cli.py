@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from skilltree.cli import app
 from skilltree.models import SkillTree
 from tests import databases
-from tests.analytics.conftest import Kind, add_event, at
+from tests.analytics.conftest import Kind, add_event, at, drop_committed
 from tests.factories import make_category, make_skill, make_tree, make_user
 
 runner = CliRunner()
@@ -35,12 +35,7 @@ def committed_tree(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     yield tree
     databases.forget_engine()
-    with engine.begin() as conn:
-        conn.execute(
-            text("DELETE FROM users WHERE id = ANY(:ids)"), {"ids": [u.id for u in learners]}
-        )
-        conn.execute(text("DELETE FROM skill_trees WHERE id = :t"), {"t": tree.id})
-        conn.execute(text("DELETE FROM skill_categories WHERE id = :c"), {"c": category.id})
+    drop_committed(engine, learners, tree, category)
 
 
 def test_tree_prints_the_funnel_as_a_table(committed_tree: SkillTree) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from skilltree.models import Skill, SkillTree, User
+from tests.analytics.conftest import drop_committed
 from tests.factories import make_category, make_skill, make_tree, make_user
 
 WRITERS, EVENTS_EACH = 3, 25
@@ -28,13 +29,7 @@ def committed(engine: Engine) -> Iterator[tuple[SkillTree, Skill, list[User]]]:
         learners = [make_user(setup) for _ in range(WRITERS)]
         setup.commit()
     yield tree, skill, learners
-    with engine.begin() as conn:
-        conn.execute(
-            text("DELETE FROM users WHERE id = ANY(:ids)"), {"ids": [u.id for u in learners]}
-        )
-        conn.execute(text("DELETE FROM skill_trees WHERE id = :t"), {"t": tree.id})
-        conn.execute(text("DELETE FROM skill_categories WHERE id = :c"), {"c": category.id})
-        conn.execute(text("SELECT analytics_fold()"))  # drops the deleted tree's aggregates
+    drop_committed(engine, learners, tree, category)
 
 
 def test_a_fold_racing_writers_misses_nothing(

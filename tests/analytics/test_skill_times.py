@@ -23,7 +23,7 @@ from skilltree.cli import app
 from skilltree.db.rls import act_as_learner, act_as_owner
 from skilltree.models import Skill, SkillTree, User
 from tests import databases
-from tests.analytics.conftest import Kind, World, add_event, at, fold
+from tests.analytics.conftest import Kind, World, add_event, at, drop_committed, fold
 from tests.factories import make_category, make_skill, make_tree, make_user
 
 PATH = "/api/v1/analytics/trees/fixed/time-to-complete"
@@ -407,11 +407,7 @@ def committed_tree(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     yield tree
     databases.forget_engine()
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": learner.id})
-        conn.execute(text("DELETE FROM skill_trees WHERE id = :t"), {"t": tree.id})
-        conn.execute(text("DELETE FROM skill_categories WHERE id = :c"), {"c": category.id})
-        conn.execute(text("SELECT analytics_skill_times_check()"))
+    drop_committed(engine, [learner], tree, category)
 
 
 def test_refresh_times_all_then_only_what_changed(

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from skilltree.models import Skill, SkillTree, User
+from tests.analytics.conftest import drop_committed
 from tests.analytics.test_skill_times import RECOUNT, _complete
 from tests.factories import make_category, make_skill, make_tree, make_user
 
@@ -33,14 +34,7 @@ def committed(engine: Engine) -> Iterator[Committed]:
         setup.execute(text("SELECT analytics_refresh_skill_times(:t)"), {"t": tree.id})
         setup.commit()
     yield tree, skill, learners
-    with engine.begin() as conn:
-        conn.execute(
-            text("DELETE FROM users WHERE id = ANY(:ids)"), {"ids": [u.id for u in learners]}
-        )
-        conn.execute(text("DELETE FROM skill_trees WHERE id = :t"), {"t": tree.id})
-        conn.execute(text("DELETE FROM skill_categories WHERE id = :c"), {"c": category.id})
-        conn.execute(text("SELECT analytics_fold()"))
-        conn.execute(text("SELECT analytics_skill_times_check()"))  # drops the tree's snapshot
+    drop_committed(engine, learners, tree, category)
 
 
 def _state(conn: Connection, tree: SkillTree) -> tuple[int, bool]:
