@@ -18,7 +18,9 @@ from skilltree.models import (
     User,
     UserProfile,
     UserSkillProgress,
+    UserSkillTreeProgress,
 )
+from skilltree.progress import repository as progress_repository
 from skilltree.progress import service
 from skilltree.progress.schemas import CompleteRequest, ProgressOutcome
 from tests.factories import make_category, make_skill, make_tree
@@ -127,3 +129,46 @@ def test_parallel_completions_of_different_skills_lose_nothing(
             )
         )
         assert completed == 8
+
+
+def test_completions_racing_tree_changes_keep_every_count(engine: Engine, world: World) -> None:
+    """A tree change recounts every learner of the tree (refresh_tree_enrolments) while the
+    learner completes skills: no step is written over, nothing deadlocks, and the profile's
+    counters (sums of the enrolments') end exact."""
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def complete_all() -> None:
+        try:
+            for skill in world.skill_ids:
+                with Session(engine, expire_on_commit=False) as session:
+                    service.complete(session, learner(session, world), skill, CompleteRequest())
+                    session.commit()
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            done.set()
+
+    def change_the_tree() -> None:
+        try:
+            while not done.is_set():
+                with Session(engine) as session:
+                    progress_repository.refresh_enrolments(session, world.tree_id)
+                    session.commit()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=complete_all), threading.Thread(target=change_the_tree)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    with Session(engine) as session:
+        enrolment = session.scalars(
+            select(UserSkillTreeProgress).where(UserSkillTreeProgress.user_id == world.user_id)
+        ).one()
+        assert (enrolment.skills_completed, enrolment.total_skills) == (8, 8)
+        profile = session.get(UserProfile, world.user_id)
+        assert profile is not None
+        assert profile.skills_completed == 8

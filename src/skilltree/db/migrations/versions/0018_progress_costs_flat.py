@@ -21,10 +21,14 @@ and 2 x 0.02 ms of a 3.2 ms call; docs/progress.md):
   every tree change recounts: one row per tree, not one per skill. Completions of skills made
   inactive no longer count in either (as in the enrolments, and every other figure).
   `refresh_tree_enrolments` recounts the profile's for the learners of a changed tree, as it did
-  `trees_completed`.
+  `trees_completed`, and now locks those learners' profiles first, in the order progress events
+  do: a recount racing an event could write over the event's step (the enrolment's count was
+  only ever stepped since, so the error would stay), and the two could deadlock. Every existing
+  profile is recounted the new way (and the old way on the way down).
 
-`progress_finish` and `refresh_tree_enrolments` are 0014's with those statements replaced (the text is taken from 0014, which
-stays frozen; the downgrade restores its definitions).
+`progress_finish` is 0014's with that statement replaced, `progress_unlock_enrolled` 0014's for
+the learners it is given (the texts are taken from 0014, which stays frozen; the downgrade
+restores its definitions).
 """
 
 import importlib.util
@@ -102,18 +106,63 @@ FINISH_COUNTS = """
         INTO prof.skills_completed, prof.trees_completed, prof.trees_started, milestones
         FROM user_skill_tree_progress WHERE user_id = p_user;
 """
-REFRESH_COUNTS_0014 = """
-    SET trees_completed = (
-        SELECT count(*) FROM user_skill_tree_progress t
-        WHERE t.user_id = u.user_id AND t.status = 'COMPLETED'
-    )
-"""
-REFRESH_COUNTS = """
+REFRESH = r"""
+CREATE OR REPLACE FUNCTION refresh_tree_enrolments(p_tree text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    users text[];
+BEGIN
+    -- The tree's learners' profiles first, in id order, as every progress event locks its
+    -- learner's profile before anything else (progress_lock_learner): none of their events runs
+    -- meanwhile, and every step below, a later statement with a later view of the data, sees
+    -- every event of theirs that committed before and works on those learners only. (A recount
+    -- racing an event could otherwise write over the event's step, and the profile's counters,
+    -- sums of the enrolments', would keep the error; and the two could deadlock.) A learner who
+    -- enrols meanwhile is counted by their own enrolment.
+    users := ARRAY(
+        SELECT p.user_id FROM user_profiles p
+        WHERE p.user_id IN (
+            SELECT user_id FROM user_skill_tree_progress WHERE skill_tree_id = p_tree)
+        ORDER BY p.user_id
+        FOR UPDATE OF p);
+    PERFORM progress_unlock_enrolled(p_tree, now(), users);
+    users := refresh_enrolments(p_tree, users, now());
+    UPDATE user_profiles u
     SET (skills_completed, trees_completed) = (
         SELECT coalesce(sum(t.skills_completed), 0), count(*) FILTER (WHERE t.status = 'COMPLETED')
         FROM user_skill_tree_progress t
         WHERE t.user_id = u.user_id
     )
+    WHERE u.user_id = ANY (users);
+END
+$$;
+"""
+
+# progress_unlock_enrolled: for the learners given (those whose profiles the refresh holds).
+UNLOCK_SIGNATURE_0014 = "progress_unlock_enrolled(p_tree text, p_now timestamptz)"
+UNLOCK_SIGNATURE = "progress_unlock_enrolled(p_tree text, p_now timestamptz, p_users text[])"
+UNLOCK_LEARNERS_0014 = "SELECT user_id FROM user_skill_tree_progress WHERE skill_tree_id = p_tree"
+UNLOCK_LEARNERS = (
+    "SELECT user_id FROM user_skill_tree_progress"
+    " WHERE skill_tree_id = p_tree AND user_id = ANY (p_users)"
+)
+
+
+# Every profile's skills_completed as 0018 counts it (and back).
+RECOUNT_PROFILES = """
+UPDATE user_profiles u SET skills_completed = c.completed
+FROM (SELECT p.user_id, coalesce(sum(t.skills_completed), 0) AS completed
+      FROM user_profiles p LEFT JOIN user_skill_tree_progress t ON t.user_id = p.user_id
+      GROUP BY p.user_id) c
+WHERE c.user_id = u.user_id AND u.skills_completed IS DISTINCT FROM c.completed
+"""
+RECOUNT_PROFILES_0014 = """
+UPDATE user_profiles u SET skills_completed = c.completed
+FROM (SELECT p.user_id, count(r.id) AS completed
+      FROM user_profiles p
+      LEFT JOIN user_skill_progress r ON r.user_id = p.user_id AND r.status = 'COMPLETED'
+      GROUP BY p.user_id) c
+WHERE c.user_id = u.user_id AND u.skills_completed IS DISTINCT FROM c.completed
 """
 
 
@@ -142,12 +191,17 @@ def _replaced(definition: str, old: str, new: str) -> str:
 
 
 def upgrade() -> None:
-    engine, refresh = _revision_0014()
+    engine, _ = _revision_0014()
     op.execute(REQUIREMENTS_MET)
     op.execute(SKILLS_IN_CATEGORY)
     finish = _definition(engine, "progress_finish")
     op.execute(_replaced(finish, FINISH_COUNTS_0014, FINISH_COUNTS))
-    op.execute(_replaced(refresh, REFRESH_COUNTS_0014, REFRESH_COUNTS))
+    unlock = _definition(engine, "progress_unlock_enrolled")
+    unlock = _replaced(unlock, UNLOCK_SIGNATURE_0014, UNLOCK_SIGNATURE)
+    op.execute("DROP FUNCTION progress_unlock_enrolled(text, timestamptz)")
+    op.execute(_replaced(unlock, UNLOCK_LEARNERS_0014, UNLOCK_LEARNERS))
+    op.execute(REFRESH)
+    op.execute(RECOUNT_PROFILES)
 
 
 def downgrade() -> None:
@@ -156,3 +210,6 @@ def downgrade() -> None:
     op.execute(_definition(engine, "learner_skills_in_category"))
     op.execute(_definition(engine, "progress_finish"))
     op.execute(refresh)
+    op.execute("DROP FUNCTION progress_unlock_enrolled(text, timestamptz, text[])")
+    op.execute(_definition(engine, "progress_unlock_enrolled"))
+    op.execute(RECOUNT_PROFILES_0014)
