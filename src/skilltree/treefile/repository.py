@@ -8,14 +8,17 @@ and the acyclic-prerequisites trigger checks the tree once.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import RowMapping, Table, select, text
+from sqlalchemy import Engine, RowMapping, Table, event, select, text
 from sqlalchemy.orm import Session, aliased
 
 from skilltree.models import Skill, SkillCategory, SkillDependency, SkillTree, SkillTreePrerequisite
+
+logger = logging.getLogger("skilltree.treefile")
 
 SKILL_COLUMNS = (
     "key",
@@ -275,13 +278,41 @@ def _rowcount(session: Session, statement: str, parameters: dict[str, Any]) -> i
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def skills_estimate(session: Session) -> float:
-    """The planner's row count of `skills` (pg_class.reltuples; -1 before any analysis)."""
-    query = text("SELECT reltuples FROM pg_class WHERE oid = 'skills'::regclass")
-    return float(session.scalar(query) or 0)
+def row_estimates(session: Session) -> tuple[float, float]:
+    """The planner's row counts of `skills` and `skill_dependencies` (pg_class.reltuples; -1
+    before any analysis)."""
+    query = text(
+        "SELECT (SELECT reltuples FROM pg_class WHERE oid = 'skills'::regclass),"
+        " (SELECT reltuples FROM pg_class WHERE oid = 'skill_dependencies'::regclass)"
+    )
+    skills, edges = session.execute(query).one()
+    return float(skills), float(edges)
 
 
-def analyze_catalog(session: Session) -> None:
-    """Refresh the planner's statistics of `skills` and `skill_dependencies`, in this
-    transaction (migration 0020: as the tables' owner, whoever calls)."""
-    session.execute(text("SELECT analyze_catalog()"))
+def analyze_catalog_after_commit(session: Session) -> None:
+    """Once `session`'s transaction commits, refresh the planner's statistics of `skills` and
+    `skill_dependencies` in a short transaction of its own (migration 0020; nothing if it rolls
+    back). A failure there is logged: the import has committed, and autovacuum will analyse."""
+    session.info[_ANALYZE_AFTER_COMMIT] = True
+
+
+_ANALYZE_AFTER_COMMIT = "skilltree.treefile.analyze_after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _analyze_committed(session: Session) -> None:
+    if not session.info.pop(_ANALYZE_AFTER_COMMIT, False):
+        return
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT analyze_catalog()"))
+            connection.commit()
+    except Exception:
+        logger.warning("refreshing the catalog's statistics after an import failed", exc_info=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_analyze(session: Session) -> None:
+    session.info.pop(_ANALYZE_AFTER_COMMIT, None)

@@ -301,9 +301,13 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 ANALYZE_THRESHOLD, ANALYZE_SCALE_FACTOR = 50, 0.1
-"""An import that writes more than ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR x the skills there
-were rows (skills and edges) refreshes the planner's statistics itself: autovacuum's own default
-rule for analysing, without waiting for autovacuum."""
+"""An import that writes, in `skills` or in `skill_dependencies`, more than ANALYZE_THRESHOLD +
+ANALYZE_SCALE_FACTOR x the rows the table had refreshes the planner's statistics once it has
+committed: autovacuum's own default rule for analysing, without waiting for autovacuum."""
+
+
+def _worth_analysing(written: int, estimated_rows: float) -> bool:
+    return written > ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * max(estimated_rows, 0)
 
 
 @_cyclic_gc_paused()
@@ -352,7 +356,7 @@ def import_tree(
     trees_cache.forget_after_commit(session, tree.id)  # Redis copies go once this commits
 
     step("skills")
-    estimated_skills = repository.skills_estimate(session)
+    estimated_skills, estimated_edges = repository.row_estimates(session)
     existing = repository.skill_ids_by_key(session, tree.id)
     old_edges = repository.edges_of(session, tree.id) if existing else set()
     fresh_ids = iter(new_ids(sum(s.key not in existing for s in valid.skills)))
@@ -370,9 +374,10 @@ def import_tree(
     repository.insert_edges(session, tree.id, missing)
     repository.write_tree_prerequisites(session, tree.id, valid.prerequisite_ids)
     session.flush()
-    written = created + len(changed) + removed + len(stale) + len(missing)
-    if written > ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * max(estimated_skills, 0):
-        repository.analyze_catalog(session)  # before reads of the new rows, ours and others'
+    if _worth_analysing(created + len(changed) + removed, estimated_skills) or _worth_analysing(
+        len(stale) + len(missing), estimated_edges
+    ):
+        repository.analyze_catalog_after_commit(session)
     if not tree_created:
         learners.refresh_enrolments(session, tree.id)
     kept = set(existing.values()) & set(ids.values())
