@@ -9,9 +9,9 @@ the planner with the old row counts of `skills` and `skill_dependencies`, and th
 the new tree took ten times as long (measured: 376 ms against 39 ms for 1,000 skills). Once such
 an import has committed, it runs `analyze_catalog()` in a short transaction of its own
 (docs/tree-format.md). The API imports as `skilltree_app`, which does not own the tables:
-`analyze_catalog()` runs as their owner, analyses those two tables only, takes no argument, and
-skips a table another session holds (`SKIP_LOCKED`: autovacuum, another import's analysis),
-so it never waits.
+`analyze_catalog()` runs as their owner, analyses those two tables only and takes no argument.
+It waits at most 5 s for a table another session holds (autovacuum gives way within about a
+second; a manual VACUUM may not): past that it fails, which the import logs.
 """
 
 from collections.abc import Sequence
@@ -25,10 +25,10 @@ depends_on: str | Sequence[str] | None = None
 
 UPGRADE = """
 CREATE FUNCTION analyze_catalog() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET lock_timeout = '5s' AS $$
 BEGIN
-    ANALYZE (SKIP_LOCKED) skills;
-    ANALYZE (SKIP_LOCKED) skill_dependencies;
+    ANALYZE skills;
+    ANALYZE skill_dependencies;
 END
 $$;
 REVOKE ALL ON FUNCTION analyze_catalog() FROM PUBLIC;
