@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
+from skilltree.models import UserRole
 from tests.api import api_client
 from tests.databases import create_database, drop_database, test_database_name
+from tests.factories import Person, make_person
 
 # Machines with two busy cores are slow to generate examples: time is not what these tests check.
 settings.register_profile("skilltree", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -54,3 +56,27 @@ def client(engine: Engine, session: Session) -> Iterator[TestClient]:
     """An API client whose requests run on the test's session (rolled back with it)."""
     with api_client(engine, session) as client:
         yield client
+
+
+@pytest.fixture
+def author(session: Session) -> Person:
+    """An author."""
+    return make_person(session, UserRole.AUTHOR)
+
+
+@pytest.fixture
+def other_author(session: Session) -> Person:
+    """Another author, who owns nothing."""
+    return make_person(session, UserRole.AUTHOR)
+
+
+@pytest.fixture
+def admin(session: Session) -> Person:
+    """An admin."""
+    return make_person(session, UserRole.ADMIN)
+
+
+@pytest.fixture
+def learner(session: Session) -> Person:
+    """A learner."""
+    return make_person(session, UserRole.LEARNER)

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from skilltree.models import DifficultyLevel, Skill, SkillTree, UserRole
-from tests.factories import Person, make_category, make_person, make_skill, make_tree
+from skilltree.models import DifficultyLevel, Skill, SkillTree
+from tests.factories import Person, make_category, make_skill, make_tree
 
 
 @dataclass(frozen=True)
@@ -20,30 +20,6 @@ class Corpus:
     trees: dict[str, SkillTree]
     skills: dict[str, Skill]
     author: Person
-
-
-@pytest.fixture
-def author(session: Session) -> Person:
-    """An author (who owns the corpus's drafts)."""
-    return make_person(session, UserRole.AUTHOR)
-
-
-@pytest.fixture
-def other_author(session: Session) -> Person:
-    """An author who owns nothing."""
-    return make_person(session, UserRole.AUTHOR)
-
-
-@pytest.fixture
-def admin(session: Session) -> Person:
-    """An admin."""
-    return make_person(session, UserRole.ADMIN)
-
-
-@pytest.fixture
-def learner(session: Session) -> Person:
-    """A learner."""
-    return make_person(session, UserRole.LEARNER)
 
 
 @pytest.fixture
