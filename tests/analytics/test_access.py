@@ -102,6 +102,11 @@ def test_the_database_hides_the_aggregates_of_others_trees(session: Session, wor
         "DELETE FROM analytics_tree_events",
         "UPDATE analytics_skill_counts SET completed = 0",
         "UPDATE analytics_fold_state SET folded_through = 0",
+        # the time-to-complete snapshot (0017): read, never written, by the API role
+        "UPDATE analytics_skill_times SET completed = 0",
+        "DELETE FROM analytics_time_snapshots",
+        "INSERT INTO analytics_time_snapshots (skill_tree_id) VALUES ('x')",
+        "SELECT analytics_skill_times_check()",
     ],
 )
 def test_the_api_role_cannot_write_through_analytics(

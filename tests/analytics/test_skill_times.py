@@ -356,24 +356,6 @@ def test_the_api_role_computes_only_a_missing_snapshot_of_a_tree_it_may_analyse(
         act_as_owner(session)
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "UPDATE analytics_skill_times SET completed = 0",
-        "DELETE FROM analytics_time_snapshots",
-        "INSERT INTO analytics_time_snapshots (skill_tree_id) VALUES ('x')",
-        "SELECT analytics_skill_times_check()",
-    ],
-)
-def test_the_api_role_cannot_write_the_snapshot(
-    session: Session, world: World, statement: str
-) -> None:
-    act_as_learner(session, world.admin.id)
-    with pytest.raises(ProgrammingError, match="permission denied"), session.begin_nested():
-        session.execute(text(statement))
-    act_as_owner(session)
-
-
 def test_the_database_hides_the_snapshot_of_others_trees(session: Session, world: World) -> None:
     fold(session)
     repository.refresh_skill_times(session, world.tree.id)
