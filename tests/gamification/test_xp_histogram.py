@@ -186,6 +186,37 @@ def test_a_move_never_waits_for_a_held_row_and_is_folded_in_later(
         assert differences(conn) == []
 
 
+def test_a_move_between_a_free_row_and_a_held_one_applies_one_side_and_defers_the_other(
+    engine: Engine, profiles: list[str]
+) -> None:
+    """Since 0021 a move locks what it can of its two rows at once: the free row takes its side
+    of the move at once, the held one's side goes pending, and neither waits."""
+    move = text("UPDATE user_profiles SET total_xp = :xp WHERE user_id = :u")
+    learners = text("SELECT learners FROM xp_histogram WHERE total_xp = :xp")
+    pending = text(
+        "SELECT coalesce(sum(learners), 0) FROM xp_histogram_pending WHERE total_xp = :xp"
+    )
+    with engine.begin() as conn:  # the rows exist (a new value's row is inserted once)
+        conn.execute(move, {"xp": 40, "u": profiles[1]})
+        conn.execute(move, {"xp": 75, "u": profiles[2]})
+    with engine.connect() as a, engine.connect() as b:
+        a.execute(move, {"xp": 75, "u": profiles[0]})
+        a.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # A now holds the rows of 0 and 75
+        b.execute(text("SET lock_timeout = '2s'"))  # would fail, not hang, if B waited
+        at_40 = b.execute(learners, {"xp": 40}).scalar_one()
+        pending_75 = b.execute(pending, {"xp": 75}).scalar_one()
+        b.commit()
+        b.execute(move, {"xp": 75, "u": profiles[1]})  # from 40 (free) to 75 (held by A)
+        b.commit()
+        assert b.execute(learners, {"xp": 40}).scalar_one() == at_40 - 1
+        assert b.execute(pending, {"xp": 40}).scalar_one() == 0
+        assert b.execute(pending, {"xp": 75}).scalar_one() == pending_75 + 1
+        b.commit()
+        a.commit()
+    with engine.connect() as conn:
+        assert differences(conn) == []
+
+
 def test_compaction_folds_pending_changes_and_skips_a_row_held_by_a_learner(
     engine: Engine, profiles: list[str]
 ) -> None:
