@@ -465,6 +465,9 @@ class Throughput:
     """Completions by pgbench's C client calling `progress_skill_event` itself (no Python)."""
     engine_seconds: float
     engine_server_cpu: float | None
+    wal: dict[str, float]
+    """WAL records the server wrote per transaction, by workload ("ours", "floor", "engine",
+    "pgbench"): what each transaction must write, whatever the machine's speed."""
     events_xp: int
     profiles_xp: int
     learners_checked: int
@@ -594,6 +597,15 @@ def settled_server_cpu_ms(url: str, postmaster: int | None) -> float | None:
             time.sleep(0.05)
     time.sleep(0.3)  # the postmaster reaps them
     return server_processes_cpu_ms(postmaster)
+
+
+def wal_records(url: str) -> int:
+    """WAL records the server has written so far (`pg_stat_wal`; read once the workload's
+    backends are gone, which flushed their counts as they exited)."""
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        row = conn.execute("SELECT wal_records FROM pg_stat_wal").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _proc_stat(pid: int) -> list[str]:
@@ -757,12 +769,17 @@ def measure_throughput(url: str, engine: Engine) -> Throughput:
     totals = {name: [0, 0.0, 0.0, 0.0] for name in ("ours", "floor")}
     engine_done, engine_server = 0, 0.0
     rounds: list[float] = []
+    wal = dict.fromkeys(("ours", "floor", "engine", "pgbench"), 0)
+    done_by = dict.fromkeys(("ours", "floor", "engine", "pgbench"), 0)
     with throwaway_database("pgbench") as pgbench_url:
         version = pgbench_init(pgbench_url)
         for _ in range(ROUNDS):
-            server_before = settled_server_cpu_ms(url, postmaster)
-            engine_done += pgbench(url, "-f", script)[1]
+            server_before, wal_before = settled_server_cpu_ms(url, postmaster), wal_records(url)
+            engine_round = pgbench(url, "-f", script)[1]
+            engine_done += engine_round
             server_after = settled_server_cpu_ms(url, postmaster)
+            wal["engine"] += wal_records(url) - wal_before
+            done_by["engine"] += engine_round
             if server_before is not None and server_after is not None:
                 engine_server += server_after - server_before
             for name, worker, learners in [
@@ -770,8 +787,11 @@ def measure_throughput(url: str, engine: Engine) -> Throughput:
                 ("floor", floor_worker, floors),
             ]:
                 server_before = settled_server_cpu_ms(url, postmaster)
+                wal_before = wal_records(url)
                 done, took, used = run_workers(url, worker, learners)
                 server_after = settled_server_cpu_ms(url, postmaster)
+                wal[name] += wal_records(url) - wal_before
+                done_by[name] += done
                 server = (
                     server_after - server_before
                     if server_before is not None and server_after is not None
@@ -779,7 +799,12 @@ def measure_throughput(url: str, engine: Engine) -> Throughput:
                 )
                 for n, value in enumerate((done, took, used, server)):
                     totals[name][n] += value
-            rounds.append(pgbench(pgbench_url)[0])
+            wal_before = wal_records(url)
+            tps_round, tpcb_round = pgbench(pgbench_url)
+            settled_server_cpu_ms(url, postmaster)
+            wal["pgbench"] += wal_records(url) - wal_before
+            done_by["pgbench"] += tpcb_round
+            rounds.append(tps_round)
     Path(script).unlink()
     tps = sum(rounds) / len(rounds)
     with psycopg.connect(libpq_dsn(url)) as conn:
@@ -811,6 +836,7 @@ def measure_throughput(url: str, engine: Engine) -> Throughput:
         engine_done,
         float(ROUNDS * ROUND_SECONDS),
         None if postmaster is None else engine_server / engine_done,
+        {name: wal[name] / max(1, done_by[name]) for name in wal},
         *(int(v) for v in audit),
     )
 
@@ -995,10 +1021,10 @@ def cpu_cell(value: float | None) -> str:
     return f"{value:.2f}" if value is not None else "n/a"
 
 
-def cpu_row(name: str, client: float, server: float | None) -> str:
-    """A row of the CPU table: client, server and both, in ms per completion."""
-    both = f"{client + server:.2f}" if server is not None else "n/a"
-    return f"| {name} | {client:.2f} | {cpu_cell(server)} | {both} |"
+def cpu_row(name: str, client: float | None, server: float | None, wal: float) -> str:
+    """A row of the CPU table: client, server and both in ms, WAL records, per transaction."""
+    both = f"{client + server:.2f}" if server is not None and client is not None else "n/a"
+    return f"| {name} | {cpu_cell(client)} | {cpu_cell(server)} | {both} | {wal:.1f} |"
 
 
 def report(done: Completions, load: Throughput, board: Leaderboard, where: str) -> str:
@@ -1106,11 +1132,15 @@ the server's processes over the same seconds (server; from `/proc`, the postmast
 children, exited backends included; the server is shared, so other databases' work in those
 seconds counts too):
 
-| per completion, 8 workers | client CPU ms | server CPU ms | together |
-| --- | ---: | ---: | ---: |
-{cpu_row("complete() + commit", load.client_cpu, load.server_cpu)}
-{cpu_row("floor", load.floor_client_cpu, load.floor_server_cpu)}
-{cpu_row("progress_skill_event from pgbench", 0.0, load.engine_server_cpu)}
+| per transaction, 8 clients | client CPU ms | server CPU ms | together | WAL records |
+| --- | ---: | ---: | ---: | ---: |
+{cpu_row("complete() + commit", load.client_cpu, load.server_cpu, load.wal["ours"])}
+{cpu_row("floor", load.floor_client_cpu, load.floor_server_cpu, load.wal["floor"])}
+{cpu_row("progress_skill_event from pgbench", 0.0, load.engine_server_cpu, load.wal["engine"])}
+{cpu_row("pgbench tpcb-like", None, None, load.wal["pgbench"])}
+
+WAL records (from `pg_stat_wal`, around each workload) count what a transaction writes: each
+row version and each index entry is at least one record, whatever the machine's speed.
 
 {os.cpu_count()} cores give {1000 * (os.cpu_count() or 1):,} ms of CPU a second: 40 % of this
 run's pgbench ({TPS_TARGET_RATIO * load.pgbench_tps:,.0f} completions/s) leaves
