@@ -579,12 +579,12 @@ def server_processes_cpu_ms(postmaster: int | None) -> float | None:
     return total * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def settled_server_cpu_ms(url: str, postmaster: int | None) -> float | None:
-    """`server_processes_cpu_ms` once the backends of the workload that just ended are gone:
-    a backend read while it exits is counted in neither the live processes nor the postmaster's
-    reaped children, and would land in the next workload's figure."""
-    if postmaster is None:
-        return None
+def settled_server(url: str, postmaster: int | None) -> tuple[float | None, int]:
+    """`server_processes_cpu_ms` and the WAL records the server has written so far
+    (`pg_stat_wal`), once the backends of the workload that just ended are gone: a backend read
+    while it exits is counted in neither the live processes nor the postmaster's reaped
+    children, and its WAL count is flushed as it exits; either would land in the next
+    workload's figure."""
     deadline = time.monotonic() + 10
     with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
         while time.monotonic() < deadline:
@@ -595,17 +595,9 @@ def settled_server_cpu_ms(url: str, postmaster: int | None) -> float | None:
             if row is not None and row[0] == 0:
                 break
             time.sleep(0.05)
-    time.sleep(0.3)  # the postmaster reaps them
-    return server_processes_cpu_ms(postmaster)
-
-
-def wal_records(url: str) -> int:
-    """WAL records the server has written so far (`pg_stat_wal`; read once the workload's
-    backends are gone, which flushed their counts as they exited)."""
-    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
-        conn.execute("SELECT pg_stat_force_next_flush()")
-        row = conn.execute("SELECT wal_records FROM pg_stat_wal").fetchone()
-    return int(row[0]) if row else 0
+        time.sleep(0.3)  # the postmaster reaps them
+        wal = conn.execute("SELECT wal_records FROM pg_stat_wal").fetchone()
+    return server_processes_cpu_ms(postmaster), int(wal[0]) if wal else 0
 
 
 def _proc_stat(pid: int) -> list[str]:
@@ -767,31 +759,26 @@ def measure_throughput(url: str, engine: Engine) -> Throughput:
     script = engine_script(url, load_learners(engine, "lpgb"))
     postmaster = postmaster_pid(url)
     totals = {name: [0, 0.0, 0.0, 0.0] for name in ("ours", "floor")}
-    engine_done, engine_server = 0, 0.0
+    engine_done, engine_server, tpcb_done = 0, 0.0, 0
     rounds: list[float] = []
     wal = dict.fromkeys(("ours", "floor", "engine", "pgbench"), 0)
-    done_by = dict.fromkeys(("ours", "floor", "engine", "pgbench"), 0)
     with throwaway_database("pgbench") as pgbench_url:
         version = pgbench_init(pgbench_url)
         for _ in range(ROUNDS):
-            server_before, wal_before = settled_server_cpu_ms(url, postmaster), wal_records(url)
-            engine_round = pgbench(url, "-f", script)[1]
-            engine_done += engine_round
-            server_after = settled_server_cpu_ms(url, postmaster)
-            wal["engine"] += wal_records(url) - wal_before
-            done_by["engine"] += engine_round
+            server_before, wal_before = settled_server(url, postmaster)
+            engine_done += pgbench(url, "-f", script)[1]
+            server_after, wal_after = settled_server(url, postmaster)
+            wal["engine"] += wal_after - wal_before
             if server_before is not None and server_after is not None:
                 engine_server += server_after - server_before
             for name, worker, learners in [
                 ("ours", load_worker, ours),
                 ("floor", floor_worker, floors),
             ]:
-                server_before = settled_server_cpu_ms(url, postmaster)
-                wal_before = wal_records(url)
+                server_before, wal_before = settled_server(url, postmaster)
                 done, took, used = run_workers(url, worker, learners)
-                server_after = settled_server_cpu_ms(url, postmaster)
-                wal[name] += wal_records(url) - wal_before
-                done_by[name] += done
+                server_after, wal_after = settled_server(url, postmaster)
+                wal[name] += wal_after - wal_before
                 server = (
                     server_after - server_before
                     if server_before is not None and server_after is not None
@@ -799,11 +786,10 @@ def measure_throughput(url: str, engine: Engine) -> Throughput:
                 )
                 for n, value in enumerate((done, took, used, server)):
                     totals[name][n] += value
-            wal_before = wal_records(url)
+            wal_before = settled_server(url, postmaster)[1]
             tps_round, tpcb_round = pgbench(pgbench_url)
-            settled_server_cpu_ms(url, postmaster)
-            wal["pgbench"] += wal_records(url) - wal_before
-            done_by["pgbench"] += tpcb_round
+            wal["pgbench"] += settled_server(url, postmaster)[1] - wal_before
+            tpcb_done += tpcb_round
             rounds.append(tps_round)
     Path(script).unlink()
     tps = sum(rounds) / len(rounds)
@@ -836,7 +822,12 @@ def measure_throughput(url: str, engine: Engine) -> Throughput:
         engine_done,
         float(ROUNDS * ROUND_SECONDS),
         None if postmaster is None else engine_server / engine_done,
-        {name: wal[name] / max(1, done_by[name]) for name in wal},
+        {
+            "ours": wal["ours"] / completions,
+            "floor": wal["floor"] / floor_completions,
+            "engine": wal["engine"] / engine_done,
+            "pgbench": wal["pgbench"] / tpcb_done,
+        },
         *(int(v) for v in audit),
     )
 
