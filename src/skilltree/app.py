@@ -7,19 +7,20 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skilltree import __version__, errors
 from skilltree.cache.trees import tree_store
-from skilltree.config import get_settings
+from skilltree.config import Settings, get_settings
 from skilltree.db.session import get_engine, session_factory
 
 logger = logging.getLogger("skilltree")
@@ -127,6 +128,27 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+def request_limits(settings: Settings) -> dict[str, str]:
+    """The deadlines every request's transaction runs under (set with its first statement)."""
+    return {
+        "statement_timeout": f"{settings.statement_timeout_ms}ms",
+        "idle_in_transaction_session_timeout": f"{settings.idle_in_transaction_timeout_ms}ms",
+    }
+
+
+def _database_problem(exc: SQLAlchemyError) -> tuple[int, str, str] | None:
+    """A request's database error that is the request's deadline or a lost connection: 503
+    (the server rolled its transaction back: nothing of it was written)."""
+    if isinstance(exc, DBAPIError):
+        if isinstance(exc.orig, psycopg.errors.QueryCanceled):
+            return 503, "DeadlineExceeded", "The request took too long and was cancelled."
+        if exc.connection_invalidated or isinstance(
+            exc.orig, psycopg.errors.IdleInTransactionSessionTimeout
+        ):
+            return 503, "DatabaseUnavailable", "The connection to the database was lost."
+    return None
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.SkillTreeError)
     async def domain_error(request: Request, exc: errors.SkillTreeError) -> JSONResponse:
@@ -163,6 +185,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        transient = _database_problem(exc)
+        if transient is not None:
+            status, code, detail = transient
+            logger.warning("%s on %s: %s", code, request.url.path, getattr(exc, "orig", exc))
+            return problem(
+                status, detail, code=code, instance=request.url.path, headers={"Retry-After": "1"}
+            )
         logger.exception("database error on %s", request.url.path)
         return problem(500, "The database could not complete the request.", code="DatabaseError")
 
@@ -213,6 +242,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine or get_engine()
     app.state.sessionmaker = session_factory(app.state.engine)
+    app.state.request_limits = request_limits(settings)
     tree_store()  # REDIS_URL read now: a malformed one stops the start, not a request
     _install_error_handlers(app)
     _install_docs(app)

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     """How long a login token stays valid without being ended by logout."""
     max_body_bytes: int = 1024 * 1024
     """Larger request bodies are refused with 413 before they are parsed."""
+    statement_timeout_ms: int = 30_000
+    """A request's database statement running longer is cancelled (503, nothing written)."""
+    idle_in_transaction_timeout_ms: int = 60_000
+    """A request holding its transaction open this long without a statement loses its connection
+    (503, nothing written)."""
     text_search_config: str = "english"
     """PostgreSQL text-search configuration of search documents and queries; a change takes effect
     with `skilltree search reindex` (docs/search.md)."""

@@ -99,18 +99,20 @@ OptionalAuthentication = Annotated[accounts.Authenticated | None, Depends(get_au
 
 
 async def get_learner_session(
-    session: OwnerSession, authentication: OptionalAuthentication
+    request: Request, session: OwnerSession, authentication: OptionalAuthentication
 ) -> Session:
-    """The request's unit of work, from here on as `skilltree_app` for the signed-in learner.
+    """The request's unit of work, from here on as `skilltree_app` for the signed-in learner,
+    under the request's deadlines (`statement_timeout`, `idle_in_transaction_session_timeout`).
 
     When nothing has run on the session yet (no token), its transaction will begin with the
     switch (`begin_as_learner`: no I/O here, no round trip of its own); after authentication's
     queries the switch is sent now, in the thread pool."""
     user_id = authentication.user.id if authentication else None
+    limits: dict[str, str] = request.app.state.request_limits
     if session.in_transaction():
-        await run_in_threadpool(act_as_learner, session, user_id)
+        await run_in_threadpool(act_as_learner, session, user_id, limits)
     else:
-        begin_as_learner(session, user_id)
+        begin_as_learner(session, user_id, limits)
     return session
 
 

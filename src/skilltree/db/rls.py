@@ -28,25 +28,30 @@ LEARNER_SETTING = "app.current_user_id"
 """The setting the policies compare `user_id` with; empty means no learner."""
 
 
-def act_as_learner(session: Session, user_id: str | None) -> None:
-    """Run the rest of the transaction as `skilltree_app` for `user_id` (None: no learner).
+def act_as_learner(
+    session: Session, user_id: str | None, limits: Mapping[str, str] | None = None
+) -> None:
+    """Run the rest of the transaction as `skilltree_app` for `user_id` (None: no learner),
+    under `limits` (settings such as `statement_timeout`, for this transaction only).
 
-    `set_config('role', ..., true)` is `SET LOCAL ROLE`, written so that both settings go in
+    `set_config('role', ..., true)` is `SET LOCAL ROLE`, written so that every setting goes in
     one round trip.
     """
-    _set_config(session.connection(), _learner_settings(user_id))
+    _set_config(session.connection(), _learner_settings(user_id, limits))
 
 
 _AT_BEGIN = "skilltree.rls.at_begin"
 """session.info key: the settings the session's transaction is to begin with."""
 
 
-def begin_as_learner(session: Session, user_id: str | None) -> None:
+def begin_as_learner(
+    session: Session, user_id: str | None, limits: Mapping[str, str] | None = None
+) -> None:
     """`act_as_learner` for a session that has not begun a transaction yet, without a round trip
     now: its transaction will begin with the switch (see `_switch_at_begin`)."""
     if session.in_transaction():
         raise RuntimeError("begin_as_learner needs a session that has not begun a transaction")
-    session.info[_AT_BEGIN] = _learner_settings(user_id)
+    session.info[_AT_BEGIN] = _learner_settings(user_id, limits)
 
 
 @event.listens_for(Session, "after_begin")
@@ -97,9 +102,9 @@ def _driver(connection: Connection) -> psycopg.Connection[Any]:
     return cast("psycopg.Connection[Any]", connection.connection.driver_connection)
 
 
-def _learner_settings(user_id: str | None) -> dict[str, str]:
+def _learner_settings(user_id: str | None, limits: Mapping[str, str] | None) -> dict[str, str]:
     # The role first: the settings after it are set as skilltree_app.
-    return {"role": APP_ROLE, LEARNER_SETTING: user_id or ""}
+    return {"role": APP_ROLE, LEARNER_SETTING: user_id or "", **(limits or {})}
 
 
 def _set_config(connection: Connection, settings: Mapping[str, str]) -> None:

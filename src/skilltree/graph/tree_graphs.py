@@ -103,6 +103,16 @@ class TreeGraph:
         return dag.dependents_of(self.needs)
 
     @cached_property
+    def chain_ahead(self) -> dict[str, int]:
+        """Each active skill's longest chain of dependents (0 for a skill nothing needs): the
+        skills that must wait for it one after another, at any depth; linear in skills + edges."""
+        dependents = self.dependents
+        ahead: dict[str, int] = {}
+        for skill in reversed(self.learning_order.order):
+            ahead[skill] = 1 + max((ahead[d] for d in dependents[skill]), default=-1)
+        return ahead
+
+    @cached_property
     def learning_order(self) -> LearningOrder:
         """The skills in learning order (ties by position y, then x, then id) and by layer."""
         skills = self.skills

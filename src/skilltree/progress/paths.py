@@ -1,15 +1,25 @@
-"""Personalised learning paths: the way to a target skill, and what to learn next (seed 004)."""
+"""Personalised learning paths: the way to a target skill, and what to learn next (seed 004).
+
+Each answer costs what it touches, never the tree's size squared: the path reads the target's
+prerequisites only; "what next" looks at the skills that can be worked on (roots, started skills,
+dependents of finished ones) and their dependents. What depends on the whole tree (dependents,
+chains ahead) is computed once per tree version, with the cached graph.
+"""
 
 from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy.orm import Session
 
 from skilltree.catalog import repository as catalog_repository
 from skilltree.errors import NotFound
 from skilltree.graph import dag
+from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import SkillProgressStatus, User
 from skilltree.progress import repository, states
-from skilltree.progress.repository import TreeView
+from skilltree.progress.repository import LearnerTree
 from skilltree.progress.schemas import (
     LearningPath,
     NextSkills,
@@ -21,20 +31,20 @@ from skilltree.progress.service import visible_tree
 
 Status = SkillProgressStatus
 DONE = frozenset({Status.COMPLETED, Status.SKIPPED})
+WORKABLE = frozenset({Status.AVAILABLE, Status.IN_PROGRESS})
 
 
-def _view(session: Session, user: User, slug: str) -> TreeView:
+def _learner_tree(session: Session, user: User, slug: str) -> LearnerTree:
     tree = visible_tree(catalog_repository.find_tree(session, slug), user, f"skill tree {slug!r}")
-    return repository.tree_view(session, user.id, tree)
+    return repository.learner_tree(session, user.id, tree)
 
 
-def _statuses(view: TreeView) -> dict[str, Status]:
-    rows = {skill_id: row.status for skill_id, row in view.rows.items()}
-    return {s: states.state_of(s, view.needs, rows, view.optional) for s in view.skills}
+def _state(graph: TreeGraph, statuses: Mapping[str, Status], skill_id: str) -> Status:
+    return states.state_of(skill_id, graph.needs, statuses, graph.optional)
 
 
-def _step(view: TreeView, skill_id: str, status: Status) -> PathStep:
-    facts = view.skills[skill_id]
+def _step(graph: TreeGraph, skill_id: str, status: Status) -> PathStep:
+    facts = graph.skills[skill_id]
     return PathStep(
         id=skill_id,
         name=facts.name,
@@ -44,81 +54,120 @@ def _step(view: TreeView, skill_id: str, status: Status) -> PathStep:
     )
 
 
-def _by_position(view: TreeView, skill_id: str) -> tuple[float, float, str]:
-    facts = view.skills[skill_id]
+def _by_position(graph: TreeGraph, skill_id: str) -> tuple[float, float, str]:
+    facts = graph.skills[skill_id]
     return (facts.position_y, facts.position_x, skill_id)
 
 
 def path_to(session: Session, user: User, slug: str, target: str) -> LearningPath:
     """What the learner still has to do to reach `target` (itself included), in learning order."""
-    view = _view(session, user, slug)
-    if target not in view.skills:
+    view = _learner_tree(session, user, slug)
+    graph = view.graph
+    if target not in graph.skills:
         raise NotFound(f"Tree {slug!r} has no active skill {target!r}.")
-    status = _statuses(view)
     # Satisfied prerequisites hold nothing back; an optional one that is not done is still on
     # the way (it has to be completed or skipped).
-    wanted = [target, *dag.transitive_prerequisites(view.needs, target)]
+    wanted = [target, *dag.transitive_prerequisites(graph.needs, target)]
+    status = {s: _state(graph, view.statuses, s) for s in wanted}
     todo = {s for s in wanted if status[s] not in DONE}
     order = dag.learning_order(
-        {s: [p for p in view.needs[s] if p in todo] for s in todo},
-        sort_key=lambda s: _by_position(view, s),
+        {s: [p for p in graph.needs[s] if p in todo] for s in todo},
+        sort_key=lambda s: _by_position(graph, s),
     )
-    steps = [_step(view, s, status[s]) for s in order]
+    steps = [_step(graph, s, status[s]) for s in order]
     return LearningPath(
-        target=SkillRef(id=target, name=view.skills[target].name),
+        target=SkillRef(id=target, name=graph.skills[target].name),
         steps=steps,
         total_minutes=sum(step.estimated_minutes or 0 for step in steps),
         total_xp=sum(step.xp_value for step in steps),
     )
 
 
-def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkills:
-    """Skills the learner can work on now, ranked: started ones, milestones, most unlocked."""
-    view = _view(session, user, slug)
-    status = _statuses(view)
-    reverse = dag.dependents_of(view.needs)
-    recommendations = []
-    for skill_id, state in status.items():
-        if state not in {Status.AVAILABLE, Status.IN_PROGRESS}:
+def workable(graph: TreeGraph, statuses: Mapping[str, Status]) -> dict[str, Status]:
+    """The skills the learner can work on now (AVAILABLE or IN_PROGRESS) with their state: only
+    roots, skills with a row and dependents of satisfied skills can be, so only those are read."""
+    candidates = set(graph.roots)
+    for skill_id, status in statuses.items():
+        if skill_id not in graph.skills:  # a row of an inactive skill
             continue
-        # What finishing it would unlock: dependents whose other prerequisites are all done.
-        unlocks = [
-            d
-            for d in reverse.get(skill_id, [])
-            if status[d] is Status.LOCKED
-            and all(p == skill_id or status[p] in DONE for p in view.needs[d])
-        ]
-        facts = view.skills[skill_id]
-        reason = _reason(view, state, facts.is_milestone, unlocks)
-        recommendations.append(
-            (
-                (
-                    state is not Status.IN_PROGRESS,
-                    not facts.is_milestone,
-                    -len(unlocks),
-                    -len(dag.transitive_dependents(view.needs, skill_id)),
-                    _by_position(view, skill_id),
-                ),
-                Recommendation(
-                    skill=_step(view, skill_id, state),
-                    is_milestone=facts.is_milestone,
-                    unlocks=[SkillRef(id=d, name=view.skills[d].name) for d in unlocks],
-                    reason=reason,
-                ),
+        if status in WORKABLE:
+            candidates.add(skill_id)
+        if states.is_satisfied(skill_id, statuses, graph.optional):
+            candidates.update(graph.dependents[skill_id])
+    found = {}
+    for skill_id in candidates:
+        state = _state(graph, statuses, skill_id)
+        if state in WORKABLE:
+            found[skill_id] = state
+    return found
+
+
+def unlocked_by(
+    graph: TreeGraph, statuses: Mapping[str, Status], skills: Iterable[str]
+) -> dict[str, list[str]]:
+    """For each of `skills` (workable ones), the LOCKED skills that finishing it alone would
+    unlock: those whose only unsatisfied prerequisite it is. Each dependent is counted once."""
+    unsatisfied: dict[str, int] = {}
+    unlocks: dict[str, list[str]] = {}
+    for skill_id in skills:
+        found = []
+        for dependent in graph.dependents[skill_id]:
+            if statuses.get(dependent) in states.RECORDED:
+                continue
+            if dependent not in unsatisfied:
+                unsatisfied[dependent] = sum(
+                    not states.is_satisfied(p, statuses, graph.optional)
+                    for p in graph.needs[dependent]
+                )
+            if unsatisfied[dependent] == 1:  # `skill_id` is not satisfied: it is the one
+                found.append(dependent)
+        unlocks[skill_id] = found
+    return unlocks
+
+
+def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkills:
+    """Skills the learner can work on now, ranked: started ones, milestones, what unlocks the
+    most, then what heads the longest chain of skills still ahead, then what the most skills
+    need directly. (Not the count of every skill downstream: no algorithm counts those for every
+    skill in linear time, and a learner's request must not cost the tree's size squared.)"""
+    view = _learner_tree(session, user, slug)
+    graph = view.graph
+    now = workable(graph, view.statuses)
+    unlocks = unlocked_by(graph, view.statuses, now)
+    chain_ahead = graph.chain_ahead
+    best = heapq.nsmallest(
+        limit,
+        now,
+        key=lambda s: (
+            now[s] is not Status.IN_PROGRESS,
+            not graph.skills[s].is_milestone,
+            -len(unlocks[s]),
+            -chain_ahead[s],
+            -len(graph.dependents[s]),
+            _by_position(graph, s),
+        ),
+    )
+    return NextSkills(
+        recommendations=[
+            Recommendation(
+                skill=_step(graph, s, now[s]),
+                is_milestone=graph.skills[s].is_milestone,
+                unlocks=[SkillRef(id=d, name=graph.skills[d].name) for d in unlocks[s]],
+                reason=_reason(graph, now[s], graph.skills[s].is_milestone, unlocks[s]),
             )
-        )
-    recommendations.sort(key=lambda pair: pair[0])
-    return NextSkills(recommendations=[r for _, r in recommendations[:limit]])
+            for s in best
+        ]
+    )
 
 
-def _reason(view: TreeView, state: Status, milestone: bool, unlocks: list[str]) -> str:
+def _reason(graph: TreeGraph, state: Status, milestone: bool, unlocks: list[str]) -> str:
     parts = []
     if state is Status.IN_PROGRESS:
         parts.append("You have started it")
     if milestone:
         parts.append("it is a milestone")
     if unlocks:
-        names = ", ".join(view.skills[d].name for d in unlocks)
+        names = ", ".join(graph.skills[d].name for d in unlocks)
         parts.append(f"it unlocks {len(unlocks)} skill{'s' if len(unlocks) > 1 else ''}: {names}")
     if not parts:
         parts.append("Its prerequisites are done")

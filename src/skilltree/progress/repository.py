@@ -13,11 +13,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from skilltree.graph import service as graph_service
-from skilltree.graph.tree_graphs import SkillFacts
+from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import (
     CompletionMethod,
     ProgressEventKind,
     SkillCategory,
+    SkillProgressStatus,
     SkillTree,
     TreeProgressStatus,
     UserProfile,
@@ -26,47 +27,28 @@ from skilltree.models import (
 )
 
 
-@dataclass
-class TreeView:
-    """One tree as a learner sees it: active skills, their prerequisites, the learner's rows."""
+@dataclass(frozen=True)
+class LearnerTree:
+    """One tree as a learner sees it: its graph of active skills and the learner's statuses."""
 
     tree: SkillTree
-    category_slug: str
-    skills: dict[str, SkillFacts]
-    """Active skills, from the tree's graph (shared: never change it)."""
-    needs: dict[str, list[str]]
-    """Active skill -> its active direct prerequisites (shared: never change it)."""
-    optional: frozenset[str]
-    """The optional active skills."""
-    rows: dict[str, UserSkillProgress]
-    enrolment: UserSkillTreeProgress | None
+    graph: TreeGraph
+    """The tree's active skills and prerequisites (shared between requests: never change it)."""
+    statuses: dict[str, SkillProgressStatus]
+    """The status of each of the tree's skills the learner has a row for."""
 
 
-def tree_view(session: Session, user_id: str, tree: SkillTree) -> TreeView:
-    """Everything about `tree` that the progress rules read: its graph (the cached copy while the
-    tree's version is unchanged: progress events never write trees) and the learner's rows."""
+def learner_tree(session: Session, user_id: str, tree: SkillTree) -> LearnerTree:
+    """What the progress rules read of `tree`: its graph (the cached copy while the tree's version
+    is unchanged: reads never write trees) and the learner's statuses, as plain tuples."""
     graph = graph_service.tree_graph(session, tree.id, tree.structure_version, from_cache=True)
-    skills, needs = graph.skills, graph.needs
-    rows = {
-        row.skill_id: row
-        for row in session.scalars(
-            select(UserSkillProgress)
-            .where(UserSkillProgress.user_id == user_id, UserSkillProgress.skill_tree_id == tree.id)
-            .execution_options(populate_existing=True)
+    rows = session.execute(
+        select(UserSkillProgress.skill_id, UserSkillProgress.status).where(
+            UserSkillProgress.user_id == user_id, UserSkillProgress.skill_tree_id == tree.id
         )
-    }
-    enrolment = session.scalars(
-        select(UserSkillTreeProgress)
-        .where(
-            UserSkillTreeProgress.user_id == user_id,
-            UserSkillTreeProgress.skill_tree_id == tree.id,
-        )
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    category_slug = session.scalars(
-        select(SkillCategory.slug).where(SkillCategory.id == tree.category_id)
-    ).one()
-    return TreeView(tree, category_slug, skills, needs, graph.optional, rows, enrolment)
+    ).tuples()
+    statuses = {skill_id: status for skill_id, status in rows}
+    return LearnerTree(tree, graph, statuses)
 
 
 # The event functions answer JSON as text, parsed by orjson: psycopg's jsonb loader (the json
