@@ -139,4 +139,3 @@ def test_a_transaction_left_idle_past_its_deadline_loses_its_connection_and_answ
 
 def _libpq(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-

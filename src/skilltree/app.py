@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skilltree import __version__, errors
+from skilltree.cache.memory import MB
 from skilltree.cache.trees import tree_store
 from skilltree.config import Settings, get_settings
 from skilltree.db.session import get_engine, session_factory
@@ -136,6 +137,16 @@ def request_limits(settings: Settings) -> dict[str, str]:
     }
 
 
+def configure_caches(settings: Settings) -> None:
+    """Give the in-process tree caches (documents, graphs) half of CACHE_MEMORY_MB each."""
+    from skilltree.catalog.service import DOCUMENTS
+    from skilltree.graph.service import GRAPHS
+
+    budget = settings.cache_memory_mb * MB // 2
+    DOCUMENTS.resize(budget)
+    GRAPHS.resize(budget)
+
+
 def _database_problem(exc: SQLAlchemyError) -> tuple[int, str, str] | None:
     """A request's database error that is the request's deadline or a lost connection: 503
     (the server rolled its transaction back: nothing of it was written)."""
@@ -243,6 +254,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or get_engine()
     app.state.sessionmaker = session_factory(app.state.engine)
     app.state.request_limits = request_limits(settings)
+    configure_caches(settings)
     tree_store()  # REDIS_URL read now: a malformed one stops the start, not a request
     _install_error_handlers(app)
     _install_docs(app)

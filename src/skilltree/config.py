@@ -5,6 +5,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_CACHE_MB = 256
+
 
 class Settings(BaseSettings):
     """SkillTree configuration: every field can be set by an environment variable of its name."""
@@ -31,6 +33,9 @@ class Settings(BaseSettings):
     idle_in_transaction_timeout_ms: int = 60_000
     """A request holding its transaction open this long without a statement loses its connection
     (503, nothing written)."""
+    cache_memory_mb: int = DEFAULT_CACHE_MB
+    """Memory each API process may spend on copies of trees (documents and graphs, half each);
+    a tree larger than its half is not kept in process."""
     text_search_config: str = "english"
     """PostgreSQL text-search configuration of search documents and queries; a change takes effect
     with `skilltree search reindex` (docs/search.md)."""

@@ -6,8 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from skilltree.cache.memory import MB
 from skilltree.graph import repository, service
-from skilltree.graph.tree_graphs import GraphCache, TreeGraph
+from skilltree.graph.tree_graphs import SkillFacts, TreeGraph, graph_bytes, new_graph_cache
 from skilltree.models import Skill, SkillDependency
 from tests.factories import make_category, make_tree
 from tests.graph.test_endpoints import frontend
@@ -110,27 +111,23 @@ def test_only_read_only_callers_keep_copies(session: Session) -> None:
     assert service.GRAPHS.get(tree.id) is kept  # same version: the same copy, not read again
 
 
-def test_the_cache_forgets_the_least_recently_used_tree_beyond_its_capacity() -> None:
-    cache = GraphCache(capacity=2)
-    a, b, c = (TreeGraph(name, 1, {}, {}) for name in "abc")
-    cache.put(a)
-    cache.put(b)
-    assert cache.get("a") is a  # now b is the least recently used
-    cache.put(c)
-    assert cache.get("b") is None
-    assert cache.get("a") is a
-    assert cache.get("c") is c
-
-
 def test_the_cache_keeps_the_newer_of_two_copies_of_a_tree() -> None:
-    cache = GraphCache()
+    cache = new_graph_cache(10 * MB)
     newer = TreeGraph("t", 7, {}, {})
-    cache.put(newer)
-    cache.put(TreeGraph("t", 6, {}, {}))  # read by a request that started before the change
+    cache.put("t", newer)
+    cache.put("t", TreeGraph("t", 6, {}, {}))  # read by a request that started before the change
     assert cache.get("t") is newer
     newest = TreeGraph("t", 8, {}, {})
-    cache.put(newest)
+    cache.put("t", newest)
     assert cache.get("t") is newest
+    assert cache.used == graph_bytes(newest)
+
+
+def test_a_graph_counts_its_skills_and_edges() -> None:
+    facts = SkillFacts("A skill", 0.0, 0.0, None, False, 10, False)
+    small = TreeGraph("t", 1, {"a": facts}, {"a": []})
+    bigger = TreeGraph("t", 1, {"a": facts, "b": facts}, {"a": [], "b": ["a"]})
+    assert 0 < graph_bytes(small) < graph_bytes(bigger)
 
 
 def test_the_tree_document_and_the_database_give_the_same_graph(

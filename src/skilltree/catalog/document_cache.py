@@ -6,37 +6,33 @@ used: a stale copy is never served, from any writer. Only committed data is cach
 made by read-only requests, which see nothing uncommitted.
 
 A copy keeps the bytes to send, not a parsed document: the graph that skill states and the
-learning plan come from is the tree's one `TreeGraph` (graph.tree_graphs), per version.
+learning plan come from is the tree's one `TreeGraph` (graph.tree_graphs), per version, kept in the
+graph cache. The copies are bounded by the bytes they take (cache.memory): a copy counts its
+document twice, with the answer for visitors made from it.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from functools import cached_property
 
 import orjson
 
+from skilltree.cache.memory import MemoryCache
 from skilltree.graph.tree_graphs import TreeGraph
 
-MAX_TREES = 64
 ANONYMOUS_TAIL = b',"progress":null,"skillStates":null}'
 """The end of the document for a visitor who is not signed in."""
 
 
 class CachedDocument:
     """A tree's document at a version, with its learning plan, as bytes ready to send (and as
-    Redis keeps it); the tree's graph is attached when first needed."""
+    Redis keeps it)."""
 
-    def __init__(
-        self, tree_id: str, version: int, document: bytes, graph: TreeGraph | None = None
-    ) -> None:
+    def __init__(self, tree_id: str, version: int, document: bytes) -> None:
         self.tree_id = tree_id
         self.version = version
         self.document = document
         """The TreeDocument without the viewer's parts: a JSON object."""
-        self.graph = graph
-        """The tree's graph at this version, once a signed-in viewer needed it."""
 
     @classmethod
     def built(cls, tree_id: str, version: int, text: bytes, graph: TreeGraph) -> CachedDocument:
@@ -52,7 +48,7 @@ class CachedDocument:
                 b"}",
             )
         )
-        return cls(tree_id, version, document, graph)
+        return cls(tree_id, version, document)
 
     @cached_property
     def anonymous(self) -> bytes:
@@ -74,31 +70,11 @@ class CachedDocument:
         )
 
 
-class DocumentCache:
-    """The most recently used documents by slug (at most MAX_TREES), safe across threads."""
+def document_bytes(document: CachedDocument) -> int:
+    """What a kept copy takes: its document, and the answer for visitors made from it."""
+    return 2 * len(document.document)
 
-    def __init__(self, capacity: int = MAX_TREES) -> None:
-        self._capacity = capacity
-        self._documents: OrderedDict[str, CachedDocument] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, slug: str) -> CachedDocument | None:
-        """The copy kept for `slug`, if any (it may be stale: compare versions)."""
-        with self._lock:
-            document = self._documents.get(slug)
-            if document is not None:
-                self._documents.move_to_end(slug)
-            return document
-
-    def put(self, slug: str, document: CachedDocument) -> None:
-        """Keep `document` for `slug`, forgetting the least recently used beyond capacity."""
-        with self._lock:
-            self._documents[slug] = document
-            self._documents.move_to_end(slug)
-            while len(self._documents) > self._capacity:
-                self._documents.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget every copy."""
-        with self._lock:
-            self._documents.clear()
+def new_document_cache(budget: int) -> MemoryCache[CachedDocument]:
+    """Documents by slug, within `budget` bytes."""
+    return MemoryCache(budget, document_bytes)

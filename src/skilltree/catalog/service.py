@@ -11,10 +11,12 @@ import orjson
 from sqlalchemy.orm import Session
 
 from skilltree.cache import trees as trees_cache
+from skilltree.cache.memory import MB
 from skilltree.catalog import repository
-from skilltree.catalog.document_cache import CachedDocument, DocumentCache
+from skilltree.catalog.document_cache import CachedDocument, new_document_cache
 from skilltree.catalog.schemas import Category, CategoryRef, SkillDetail, TreePage, TreeSummary
 from skilltree.catalog.visibility import may_view_tree
+from skilltree.config import DEFAULT_CACHE_MB
 from skilltree.errors import NotAuthenticated, NotFound
 from skilltree.graph import service as graph_service
 from skilltree.graph.tree_graphs import TreeGraph
@@ -75,8 +77,9 @@ def browse_trees(
     return TreePage(items=items, total=total, page=page, page_size=page_size)
 
 
-DOCUMENTS = DocumentCache()
-"""Recent tree documents, kept by read-only requests (see catalog.document_cache)."""
+DOCUMENTS = new_document_cache(DEFAULT_CACHE_MB * MB // 2)
+"""Recent tree documents, kept by read-only requests (see catalog.document_cache); half of
+CACHE_MEMORY_MB (`configure_caches`)."""
 
 
 @dataclass(frozen=True)
@@ -130,12 +133,9 @@ def tree_document(
     etag = _etag(found, viewer)  # `found` is read again when the document had to be built
     if viewer is None:
         return TreeAnswer(etag, document.anonymous)
-    if document.graph is None:
-        document.graph = _graph(
-            session, document.tree_id, document.version, document.document, keep=from_cache
-        )
+    graph = _graph(session, document.tree_id, document.version, document.document, keep=from_cache)
     progress = found.tree_progress.encode() if found.tree_progress else b"null"
-    states = skill_states(document.graph, found.learner_rows)
+    states = skill_states(graph, found.learner_rows)
     return TreeAnswer(etag, document.for_learner(progress, states))
 
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from skilltree.cache.memory import MB
 from skilltree.catalog.visibility import may_view_tree
+from skilltree.config import DEFAULT_CACHE_MB
 from skilltree.errors import NotFound
 from skilltree.graph import dag, repository
 from skilltree.graph.schemas import CriticalPath, LearningPlan, PathSkill, RelatedSkillJson
-from skilltree.graph.tree_graphs import GraphCache, TreeGraph
+from skilltree.graph.tree_graphs import TreeGraph, new_graph_cache
 from skilltree.models import User
 
-GRAPHS = GraphCache()
-"""Recent trees' graphs, kept by read-only requests (see graph.tree_graphs)."""
+GRAPHS = new_graph_cache(DEFAULT_CACHE_MB * MB // 2)
+"""Recent trees' graphs, kept by read-only requests (see graph.tree_graphs); half of
+CACHE_MEMORY_MB (`configure_caches`)."""
 
 
 def visible_skill(session: Session, skill_id: str, viewer: User | None) -> repository.SkillPlace:
@@ -43,7 +46,7 @@ def tree_graph(session: Session, tree_id: str, version: int, *, from_cache: bool
     if graph is None:  # deleted since the caller's query
         raise NotFound(f"No skill tree has the id {tree_id!r}.")
     if from_cache:
-        GRAPHS.put(graph)
+        GRAPHS.put(graph.tree_id, graph)
     return graph
 
 

@@ -10,15 +10,12 @@ reused by a different change.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
+from skilltree.cache.memory import MemoryCache
 from skilltree.graph import dag
-
-MAX_TREES = 64
 
 
 class SkillFacts(NamedTuple):
@@ -122,34 +119,14 @@ class TreeGraph:
         return LearningOrder(order=order, layers=dag.topological_layers(self.needs))
 
 
-class GraphCache:
-    """The most recently used tree graphs by tree id (at most `capacity`), safe across threads."""
+def graph_bytes(graph: TreeGraph) -> int:
+    """An estimate of the memory a kept graph takes with everything derived from it (measured
+    with tracemalloc: 580 to 670 bytes a skill, some 40 an edge, in both directions)."""
+    edges = sum(len(prerequisites) for prerequisites in graph.needs.values())
+    return 700 * len(graph.skills) + 40 * edges
 
-    def __init__(self, capacity: int = MAX_TREES) -> None:
-        self._capacity = capacity
-        self._graphs: OrderedDict[str, TreeGraph] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, tree_id: str) -> TreeGraph | None:
-        """The copy kept for `tree_id`, if any (it may be stale: compare versions)."""
-        with self._lock:
-            graph = self._graphs.get(tree_id)
-            if graph is not None:
-                self._graphs.move_to_end(tree_id)
-            return graph
-
-    def put(self, graph: TreeGraph) -> None:
-        """Keep `graph` for its tree unless a newer copy is kept (a slower request read an older
-        version), forgetting the least recently used beyond capacity."""
-        with self._lock:
-            kept = self._graphs.get(graph.tree_id)
-            if kept is None or kept.version <= graph.version:
-                self._graphs[graph.tree_id] = graph
-            self._graphs.move_to_end(graph.tree_id)
-            while len(self._graphs) > self._capacity:
-                self._graphs.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget every copy."""
-        with self._lock:
-            self._graphs.clear()
+def new_graph_cache(budget: int) -> MemoryCache[TreeGraph]:
+    """Graphs by tree id, within `budget` bytes; a graph never replaces a newer one (a slower
+    request read an older version)."""
+    return MemoryCache(budget, graph_bytes, replaces=lambda kept, new: kept.version <= new.version)
