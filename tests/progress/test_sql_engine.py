@@ -95,6 +95,18 @@ def test_sql_states_and_missing_prerequisites_agree_with_the_python_rules(
                 key=lambda p: (distance[p], names[p], p),
             )
             assert [m["id"] for m in found[1]] == expected
+        # Enrolling (with these rows kept from before) unlocks every skill the rules make
+        # AVAILABLE that has no row yet or a LOCKED one, and nothing else.
+        answer = session.execute(
+            text("SELECT progress_enrol(:u, :slug, now())"), {"u": user.id, "slug": tree.slug}
+        ).scalar_one()
+        free = {
+            s
+            for s in graph
+            if states.state_of(s, graph, recorded, optional_ids) is SkillProgressStatus.AVAILABLE
+            and recorded.get(s) in {None, SkillProgressStatus.LOCKED}
+        }
+        assert {u["id"] for u in answer["unlocked"]} == free
         scope.rollback()
 
 
