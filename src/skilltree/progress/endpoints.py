@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -127,9 +127,9 @@ def path_to_skill(
     to: Annotated[str, Query(description="The id of the skill to reach.")],
     session: DbSession,
     user: CurrentUser,
-) -> LearningPath:
+) -> Response:
     """The skills you still need to reach a target skill, in a valid order, with minutes and XP."""
-    return paths.path_to(session, user, slug, to)
+    return _json(paths.path_to(session, user, slug, to))
 
 
 @router.get("/me/trees/{slug}/next", response_model=NextSkills)
@@ -138,6 +138,12 @@ def next_skills(
     session: DbSession,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
-) -> NextSkills:
+) -> Response:
     """What to learn next: started skills, then milestones, then what unlocks the most; with why."""
-    return paths.next_skills(session, user, slug, limit)
+    return _json(paths.next_skills(session, user, slug, limit))
+
+
+def _json(answer: BaseModel) -> Response:
+    # Built from trusted data without validation (paths): dumped as it is, not validated again
+    # against `response_model`, which documents it.
+    return Response(answer.model_dump_json(by_alias=True), media_type="application/json")

@@ -44,8 +44,10 @@ def _state(graph: TreeGraph, statuses: Mapping[str, Status], skill_id: str) -> S
 
 
 def _step(graph: TreeGraph, skill_id: str, status: Status) -> PathStep:
+    # Trusted data (the graph and the rules): constructed, not validated (a path may have
+    # thousands of steps); the endpoint dumps it as it is.
     facts = graph.skills[skill_id]
-    return PathStep(
+    return PathStep.model_construct(
         id=skill_id,
         name=facts.name,
         status=status,
@@ -75,8 +77,8 @@ def path_to(session: Session, user: User, slug: str, target: str) -> LearningPat
         sort_key=lambda s: _by_position(graph, s),
     )
     steps = [_step(graph, s, status[s]) for s in order]
-    return LearningPath(
-        target=SkillRef(id=target, name=graph.skills[target].name),
+    return LearningPath.model_construct(
+        target=SkillRef.model_construct(id=target, name=graph.skills[target].name),
         steps=steps,
         total_minutes=sum(step.estimated_minutes or 0 for step in steps),
         total_xp=sum(step.xp_value for step in steps),
@@ -147,12 +149,14 @@ def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkil
             _by_position(graph, s),
         ),
     )
-    return NextSkills(
+    return NextSkills.model_construct(
         recommendations=[
-            Recommendation(
+            Recommendation.model_construct(
                 skill=_step(graph, s, now[s]),
                 is_milestone=graph.skills[s].is_milestone,
-                unlocks=[SkillRef(id=d, name=graph.skills[d].name) for d in unlocks[s]],
+                unlocks=[
+                    SkillRef.model_construct(id=d, name=graph.skills[d].name) for d in unlocks[s]
+                ],
                 reason=_reason(graph, now[s], graph.skills[s].is_milestone, unlocks[s]),
             )
             for s in best
