@@ -41,9 +41,7 @@ def test_every_record_of_an_event_carries_the_events_time(
     service.skip(session, user, curriculum.id("tips"))
 
     events = session.execute(
-        text(
-            "SELECT kind::text, occurred_at FROM progress_events WHERE user_id = :u ORDER BY id"
-        ),
+        text("SELECT kind::text, occurred_at FROM progress_events WHERE user_id = :u ORDER BY id"),
         {"u": user.id},
     ).all()
     kinds = [kind for kind, _ in events]

@@ -83,7 +83,6 @@ def test_every_revision_steps_down_and_up(fresh_engine: Engine) -> None:
     assert len(revisions) == len(set(revisions)) >= 2
 
 
-
 # Migration 0022 stamps what an event writes with the event's time (the engine's `p_now`).
 EVENT_TIME_REVISION, BEFORE_EVENT_TIME = "0022", "0021"
 EVENT_TIME_FUNCTIONS = (
@@ -98,8 +97,7 @@ def _function_definitions(engine: Engine) -> dict[str, str]:
     with engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT proname, pg_get_functiondef(oid) FROM pg_proc"
-                " WHERE proname = ANY (:names)"
+                "SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE proname = ANY (:names)"
             ),
             {"names": list(EVENT_TIME_FUNCTIONS)},
         ).all()
