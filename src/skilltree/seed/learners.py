@@ -10,7 +10,7 @@ randomness): the same plan and `now` give the same events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -260,10 +260,7 @@ def _apportioned(work: list[_Work], days: int) -> list[_Work]:
     left = extra - sum(int(share) for share in shares)
     for i in sorted(range(len(work)), key=lambda i: (int(shares[i]) - shares[i], i))[:left]:
         sessions[i] += 1
-    return [
-        _Work(item.tree, item.skill, item.unfinished, item.skips, item.enrols, item.minutes, n)
-        for item, n in zip(work, sessions, strict=True)
-    ]
+    return [replace(item, sessions=n) for item, n in zip(work, sessions, strict=True)]
 
 
 def _session(steps: list[Step], item: _Work, n: int, at: datetime) -> datetime:
