@@ -91,6 +91,12 @@ def test_seed_with_the_demo(test_database: str) -> None:
     assert seeded.exit_code == 0, seeded.output
     assert "seed data loaded with the demo" in seeded.stdout
     assert count(test_database, "SELECT count(*) FROM skill_trees") >= 6
+    history = "SELECT count(*) * 1000000 + sum(xp_delta) FROM progress_events"
+    events = count(test_database, history)
+    assert events > 0
+    again = db("seed", "--demo")  # as `make run` does on every start
+    assert again.exit_code == 0, again.output
+    assert count(test_database, history) == events
 
 
 def test_downgrade_to_base_empties_the_database(test_database: str) -> None:

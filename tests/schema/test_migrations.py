@@ -81,3 +81,47 @@ def test_every_revision_steps_down_and_up(fresh_engine: Engine) -> None:
         assert migrate.current_revision(fresh_engine) == revision
     assert revisions[0] == migrate.head_revision()
     assert len(revisions) == len(set(revisions)) >= 2
+
+
+# Migration 0022 stamps what an event writes with the event's time (the engine's `p_now`).
+EVENT_TIME_REVISION, BEFORE_EVENT_TIME = "0022", "0021"
+EVENT_TIME_FUNCTIONS = (
+    "progress_unlock",
+    "progress_enrol_learner",
+    "progress_finish",
+    "progress_skill_event",
+)
+
+
+def _function_definitions(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE proname = ANY (:names)"
+            ),
+            {"names": list(EVENT_TIME_FUNCTIONS)},
+        ).all()
+        return {name: definition for name, definition in rows}
+
+
+def _event_inserts(definition: str) -> list[str]:
+    return [s for s in definition.split(";") if "INSERT INTO progress_events" in s]
+
+
+def test_the_event_time_migration_stamps_every_event_and_goes_back_exactly(
+    fresh_engine: Engine,
+) -> None:
+    migrate.upgrade(fresh_engine)
+    migrate.downgrade(fresh_engine, BEFORE_EVENT_TIME)
+    before = _function_definitions(fresh_engine)
+    migrate.upgrade(fresh_engine, EVENT_TIME_REVISION)
+    after = _function_definitions(fresh_engine)
+    assert sorted(before) == sorted(after) == sorted(EVENT_TIME_FUNCTIONS)
+    for name in EVENT_TIME_FUNCTIONS:
+        assert _event_inserts(before[name]), name
+        assert not any("occurred_at" in insert for insert in _event_inserts(before[name]))
+        assert all("occurred_at" in insert for insert in _event_inserts(after[name]))
+    migrate.downgrade(fresh_engine, BEFORE_EVENT_TIME)
+    assert _function_definitions(fresh_engine) == before
+    migrate.upgrade(fresh_engine)
+    assert migrate.current_revision(fresh_engine) == migrate.head_revision()

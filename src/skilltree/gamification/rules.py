@@ -1,5 +1,5 @@
 """The level curve and achievement measures in Python, for code that has no database at hand
-(the seed computes its learners' levels and badges with them).
+(`GET /me/achievements` shows progress toward badges with `measure`).
 
 The progress engine applies these rules in PostgreSQL (migration 0014: `level_for_xp`,
 `achievement_measure`; streaks only there); tests/gamification/test_rules.py checks that both

@@ -1,37 +1,36 @@
-"""The demo data set: more categories, six published trees and four learners with real progress."""
+"""The demo data set: more categories, six published trees and four learners with weeks of
+learning behind them, made through the progress engine as a real learner's."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich.progress import Progress
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from skilltree.catalog.keys import skill_key
 from skilltree.graph.dag import layered_positions, learning_order
 from skilltree.models import (
-    Achievement,
     DifficultyLevel,
+    ProgressEventKind,
     Skill,
     SkillCategory,
     SkillDependency,
     SkillTree,
     SkillTreePrerequisite,
     SkillType,
-    UserAchievement,
-    UserProfile,
-    UserSkillProgress,
-    UserSkillTreeProgress,
 )
+from skilltree.progress import repository as progress_events
 from skilltree.seed.curriculum import CATEGORIES, TREES, SkillOutline, TreeOutline
 from skilltree.seed.learners import (
     DEMO_PASSWORD,
     LEARNERS,
     SkillNode,
+    Step,
     TreeGraph,
-    plan_progress,
+    plan_learning,
 )
 from skilltree.seed.rows import Row, insert_rows
 from skilltree.seed.spec import load_categories, load_skills, load_spec_seed, load_trees, load_users
@@ -83,77 +82,97 @@ def load_demo(session: Session, *, show_progress: bool = False) -> None:
 
 
 def load_learners(session: Session, progress: Progress, task: Any) -> None:
-    """Create the demo learners that do not exist yet, each with their whole progress."""
+    """Create the demo learners that do not exist yet, each with their weeks of learning."""
+    graphs = tree_graphs(session, {slug for learner in LEARNERS for slug, _ in learner.plan})
+    now = datetime.now(UTC)
+    plans = {learner.email: plan_learning(learner, graphs, now) for learner in LEARNERS}
+    # Each signed up a little before their first event.
+    joined = {email: steps[0].at - timedelta(minutes=10) for email, steps in plans.items()}
     created = load_users(
         session,
-        [(learner.user_row(), DEMO_PASSWORD, learner.profile_row()) for learner in LEARNERS],
+        [
+            (
+                learner.user_row(joined[learner.email]),
+                DEMO_PASSWORD,
+                learner.profile_row(joined[learner.email]),
+            )
+            for learner in LEARNERS
+        ],
     )
-    graphs = tree_graphs(session, {slug for learner in LEARNERS for slug, _ in learner.plan})
-    achievements = [
-        (id_, criteria, reward)
-        for id_, criteria, reward in session.execute(
-            select(Achievement.id, Achievement.criteria, Achievement.xp_reward)
-            .where(Achievement.is_active)
-            .order_by(Achievement.created_at, Achievement.name)
-        ).tuples()
-    ]
-    now = datetime.now(UTC)
     for learner in LEARNERS:
         user_id = created.get(learner.email)
         if user_id is not None:
-            rows = plan_progress(learner, user_id, graphs, achievements, now)
-            insert_rows(session, UserSkillTreeProgress, rows.tree_rows)
-            insert_rows(session, UserSkillProgress, rows.skill_rows)
-            insert_rows(session, UserAchievement, rows.achievement_rows)
-            session.execute(
-                update(UserProfile).where(UserProfile.user_id == user_id).values(rows.profile)
-            )
+            replay(session, user_id, plans[learner.email])
         progress.advance(task)
 
 
+def replay(session: Session, user_id: str, steps: list[Step]) -> None:
+    """Make each step's event through the progress engine, at the step's time, as the API
+    would (so the engine unlocks, counts XP and streaks, awards achievements and records it)."""
+    for step in steps:
+        if step.kind is ProgressEventKind.ENROLL:
+            answer = progress_events.enrol(
+                session, user_id, step.tree.slug, step.at, unpublished_ok=False
+            )
+        else:
+            assert step.skill is not None
+            answer = progress_events.skill_event(
+                session,
+                step.kind,
+                user_id,
+                step.skill.id,
+                step.at,
+                unpublished_ok=False,
+                method=step.method,
+                score=step.score,
+                minutes=step.minutes,
+            )
+        if "refused" in answer:  # the plan broke a rule: a bug of the demo, not of its user
+            raise ValueError(f"the demo's {step} was refused: {answer}")
+
+
 def tree_graphs(session: Session, slugs: set[str]) -> dict[str, TreeGraph]:
-    """The active skills and prerequisite edges of the trees with these slugs, by slug."""
-    trees = session.execute(
-        select(SkillTree.slug, SkillTree.id, SkillCategory.slug)
-        .join(SkillCategory, SkillCategory.id == SkillTree.category_id)
-        .where(SkillTree.slug.in_(slugs))
-    ).tuples()
+    """The active skills of the trees with these slugs in learning order, by slug."""
     graphs = {
-        slug: TreeGraph(id=tree_id, category_slug=category) for slug, tree_id, category in trees
+        slug: TreeGraph(id=tree_id, slug=slug)
+        for slug, tree_id in session.execute(
+            select(SkillTree.slug, SkillTree.id).where(SkillTree.slug.in_(slugs))
+        ).tuples()
     }
     by_id = {graph.id: graph for graph in graphs.values()}
+    needs: dict[str, dict[str, set[str]]] = {tree_id: {} for tree_id in by_id}
     for tree_id, skill_id, depends_on_id in session.execute(
         select(
             SkillDependency.skill_tree_id, SkillDependency.skill_id, SkillDependency.depends_on_id
         ).where(SkillDependency.skill_tree_id.in_(by_id))
     ).tuples():
-        by_id[tree_id].needs.setdefault(skill_id, set()).add(depends_on_id)
+        needs[tree_id].setdefault(skill_id, set()).add(depends_on_id)
     skills: dict[str, dict[str, tuple[tuple[float, float, str], SkillNode]]] = {}
     for skill in session.execute(
         select(
             Skill.skill_tree_id,
             Skill.id,
+            Skill.short_name,
             Skill.skill_type,
-            Skill.xp_value,
             Skill.estimated_minutes,
-            Skill.is_milestone,
+            Skill.is_optional,
             Skill.position_y,
             Skill.position_x,
             Skill.name,
         ).where(Skill.skill_tree_id.in_(by_id), Skill.is_active)
     ).tuples():
-        tree_id, id_, kind, xp, minutes, milestone, y, x, name = skill
+        tree_id, id_, short_name, kind, minutes, optional, y, x, name = skill
         skills.setdefault(tree_id, {})[id_] = (
             (y, x, name),
-            SkillNode(id_, kind, xp, minutes or 0, milestone),
+            SkillNode(id_, short_name or name, kind, minutes or 0, optional),
         )
     for tree_id, graph in by_id.items():
         nodes = skills.get(tree_id, {})
         # Only active skills count, as prerequisites too.
-        graph.needs = needs = {id_: graph.needs.get(id_, set()) & nodes.keys() for id_ in nodes}
+        active = {id_: needs[tree_id].get(id_, set()) & nodes.keys() for id_ in nodes}
         # Ties go by layout (top to bottom, left to right), so learners follow the drawn tree.
         layout = {id_: position for id_, (position, _) in nodes.items()}
-        graph.order = [nodes[id_][1] for id_ in learning_order(needs, sort_key=layout.__getitem__)]
+        graph.order = [nodes[id_][1] for id_ in learning_order(active, sort_key=layout.__getitem__)]
     return graphs
 
 

@@ -1,32 +1,28 @@
-"""The demo's learners and the progress they have made, consistent with the trees' prerequisites.
+"""The demo's learners and the weeks of learning they have behind them.
 
-A learner's plan says how many skills of each tree they have completed; they complete them in the
-tree's learning order (every prerequisite first), so the stored progress obeys every rule the
-progress service enforces: completed skills have completed prerequisites, the skills just unlocked
-are AVAILABLE (one IN_PROGRESS), and tree and profile totals add up.
+A learner's plan says how far they got in each tree and on which days they learned. The seed
+turns it into the events a learner makes through the API (enrol, start, work on, complete, skip),
+dated on those days, and replays them through the progress engine (`demo.replay`): the engine
+unlocks, counts XP, streaks, levels and achievements and keeps the audit trail, exactly as for a
+real learner, so everything the demo shows adds up. Planning is pure (no database, no clock, no
+randomness): the same plan and `now` give the same events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from skilltree.db.base import new_id
-from skilltree.gamification import rules
-from skilltree.models import (
-    CompletionMethod,
-    SkillProgressStatus,
-    SkillType,
-    TreeProgressStatus,
-)
+from skilltree.models import CompletionMethod, ProgressEventKind, SkillType
 from skilltree.seed.rows import Row
+
+Event = ProgressEventKind
 
 
 @dataclass(frozen=True)
 class LearnerOutline:
-    """A demo learner: who they are and how far they got in each tree (None: the whole tree)."""
+    """A demo learner: who they are, when they learn and how far they got in each tree."""
 
     email: str
     username: str
@@ -37,14 +33,19 @@ class LearnerOutline:
     timezone: str
     learning_goals: tuple[str, ...]
     interests: tuple[str, ...]
-    current_streak: int
-    max_streak: int
-    active_days: int
-    """Over how many days, ending now, their completions are spread."""
+    learning_days: tuple[tuple[int, int], ...]
+    """Oldest first, (days off, then days learning in a row); the last run ends yesterday in
+    their time zone, so their current streak is the last run and their best the longest."""
+    hour: int
+    """The local hour at which their learning day starts."""
     plan: tuple[tuple[str, int | None], ...]
+    """(tree slug, how many skills they got through in its learning order; None: all of them),
+    in the order they took the trees. In a tree not finished they are working on the next skill."""
+    skips: tuple[str, ...] = ()
+    """Short names of optional skills they skip rather than complete when they reach them."""
 
-    def user_row(self) -> Row:
-        """The `users` row (without id and password hash)."""
+    def user_row(self, joined: datetime) -> Row:
+        """The `users` row (without id and password hash) of an account made at `joined`."""
         return {
             "email": self.email,
             "username": self.username,
@@ -52,9 +53,10 @@ class LearnerOutline:
             "last_name": self.last_name,
             "is_active": True,
             "email_verified": True,
+            "created_at": joined,
         }
 
-    def profile_row(self) -> Row:
+    def profile_row(self, joined: datetime) -> Row:
         """The `user_profiles` row before any progress (without user id)."""
         return {
             "bio": self.bio,
@@ -63,6 +65,7 @@ class LearnerOutline:
             "learning_goals": list(self.learning_goals),
             "interests": list(self.interests),
             "preferences": {"emailNotifications": True, "dailyGoalMinutes": 30, "theme": "system"},
+            "created_at": joined,
         }
 
 
@@ -77,10 +80,10 @@ LEARNERS = (
         timezone="America/Toronto",
         learning_goals=("Automate my weekly reports", "Build a customer churn model"),
         interests=("data visualisation", "statistics", "python"),
-        current_streak=12,
-        max_streak=21,
-        active_days=60,
+        learning_days=((0, 6), (3, 21), (2, 5), (4, 12)),
+        hour=19,
         plan=(("python-for-data-science", 14), ("sql-and-relational-databases", 6)),
+        skips=("Time Series",),
     ),
     LearnerOutline(
         email="leo.okafor@skilltree.dev",
@@ -92,9 +95,8 @@ LEARNERS = (
         timezone="Africa/Lagos",
         learning_goals=("Get a backend developer job", "Ship my own API"),
         interests=("apis", "databases", "devops"),
-        current_streak=34,
-        max_streak=34,
-        active_days=90,
+        learning_days=((0, 9), (2, 14), (5, 20), (1, 34)),
+        hour=6,
         plan=(
             ("sql-and-relational-databases", None),
             ("backend-web-development-with-python", 11),
@@ -111,9 +113,8 @@ LEARNERS = (
         timezone="Asia/Kolkata",
         learning_goals=("Switch to a UX design role", "Prototype my designs in React"),
         interests=("design", "accessibility", "web development"),
-        current_streak=5,
-        max_streak=9,
-        active_days=45,
+        learning_days=((0, 5), (2, 9), (3, 8), (4, 7), (6, 5)),
+        hour=17,
         plan=(
             ("frontend-web-development", None),
             ("ux-design-basics", None),
@@ -130,219 +131,166 @@ LEARNERS = (
         timezone="Europe/Copenhagen",
         learning_goals=("Run my own server safely",),
         interests=("linux", "self-hosting"),
-        current_streak=1,
-        max_streak=3,
-        active_days=4,
+        learning_days=((0, 3), (4, 1), (3, 1)),
+        hour=15,
         plan=(("devops-foundations", 2), ("frontend-web-development", 1)),
     ),
 )
 DEMO_PASSWORD = "password123"
 
+BREAK = timedelta(minutes=15)
+"""Between two sessions of one day."""
+
 
 @dataclass(frozen=True)
 class SkillNode:
-    """What progress needs to know about one active skill."""
+    """What the plan needs to know about one active skill."""
 
     id: str
+    short_name: str
     skill_type: SkillType
-    xp_value: int
     estimated_minutes: int
-    is_milestone: bool
+    is_optional: bool
 
 
 @dataclass
 class TreeGraph:
-    """A tree's active skills in learning order, with each skill's prerequisites."""
+    """A tree's active skills in learning order (every prerequisite first)."""
 
     id: str
-    category_slug: str
+    slug: str
     order: list[SkillNode] = field(default_factory=list)
-    needs: dict[str, set[str]] = field(default_factory=dict)
 
 
-@dataclass
-class LearnerProgress:
-    """The rows one learner's plan produces."""
+@dataclass(frozen=True)
+class Step:
+    """One event of the learner: `kind` (ENROLL for enrolling) at `at`, in `tree`."""
 
-    tree_rows: list[Row] = field(default_factory=list)
-    skill_rows: list[Row] = field(default_factory=list)
-    achievement_rows: list[Row] = field(default_factory=list)
-    profile: Row = field(default_factory=dict)
+    at: datetime
+    kind: ProgressEventKind
+    tree: TreeGraph
+    skill: SkillNode | None = None
+    minutes: int = 0
+    method: CompletionMethod = CompletionMethod.MANUAL
+    score: float | None = None
 
 
-def plan_progress(
-    learner: LearnerOutline,
-    user_id: str,
-    trees: dict[str, TreeGraph],
-    achievements: Sequence[tuple[str, dict[str, Any], int]],
-    now: datetime,
-) -> LearnerProgress:
-    """Every progress row of `learner` (achievements given as (id, criteria, xp reward))."""
-    completions = [
-        (trees[slug], node)
-        for slug, count in learner.plan
-        for node in trees[slug].order[: count if count is not None else None]
-    ]
-    span = timedelta(days=learner.active_days)
-    completed_at: dict[str, datetime] = {}
-    result = LearnerProgress()
-    for i, (tree, node) in enumerate(completions):
-        finished = now - timedelta(hours=2) - span * (len(completions) - 1 - i) / len(completions)
-        completed_at[node.id] = finished
-        spent = max(1, node.estimated_minutes * (8 + i % 5) // 10)
-        started = finished - timedelta(minutes=2 * spent)
-        result.skill_rows.append(
-            _skill_row(user_id, tree, node, SkillProgressStatus.COMPLETED)
-            | {
-                "progress_percent": 100.0,
-                "time_spent_minutes": spent,
-                "attempts_count": 1 + i % 2,
-                "completion_method": _completion_method(node.skill_type),
-                "completion_score": None
-                if node.skill_type is SkillType.PRACTICAL
-                else float(72 + (i * 7) % 28),
-                "engagement_score": 0.6 + (i % 4) / 10,
-                "unlocked_at": started,
-                "started_at": started,
-                "last_activity_at": finished,
-                "completed_at": finished,
-            }
-        )
+@dataclass(frozen=True)
+class _Work:
+    """A skill the learner works on over `sessions` sessions, and completes unless `unfinished`;
+    `skips` are the optional skills they skip right before starting it."""
 
-    for slug, _ in learner.plan:
+    tree: TreeGraph
+    skill: SkillNode
+    unfinished: bool
+    skips: tuple[SkillNode, ...]
+    enrols: bool
+    minutes: int
+    sessions: int = 1
+
+
+def learning_dates(learner: LearnerOutline, today: date) -> list[date]:
+    """The learner's learning days, oldest first; the last is the day before `today`."""
+    dates: list[date] = []
+    day = today
+    for days_off, run in reversed(learner.learning_days):
+        dates[:0] = [day - timedelta(days=n) for n in range(run, 0, -1)]
+        day -= timedelta(days=run + days_off)
+    return dates
+
+
+def plan_learning(
+    learner: LearnerOutline, trees: dict[str, TreeGraph], now: datetime
+) -> list[Step]:
+    """Every event of `learner`'s plan, in order (UTC times), each on one of their learning days
+    before `now`; every learning day has at least one event that counts for streaks."""
+    zone = ZoneInfo(learner.timezone)
+    dates = learning_dates(learner, now.astimezone(zone).date())
+    work = _apportioned(_work(learner, trees), len(dates))
+    sessions = [(item, n) for item in work for n in range(item.sessions)]
+    by_day: dict[date, list[tuple[_Work, int]]] = {}
+    for k, session in enumerate(sessions):
+        # Spread in order: every day gets a session (there are at least as many as days).
+        by_day.setdefault(dates[k * len(dates) // len(sessions)], []).append(session)
+    steps: list[Step] = []
+    for day, day_sessions in by_day.items():
+        at = datetime.combine(day, time(learner.hour), zone).astimezone(UTC)
+        for item, n in day_sessions:
+            at = _session(steps, item, n, at) + BREAK
+        if at.astimezone(zone).date() != day or at > now:
+            raise ValueError(f"{learner.username}'s sessions of {day} do not fit in the day")
+    return steps
+
+
+def _work(learner: LearnerOutline, trees: dict[str, TreeGraph]) -> list[_Work]:
+    """The skills the learner works on, in order, each with the minutes they spend on it."""
+    work: list[_Work] = []
+    for slug, count in learner.plan:
         tree = trees[slug]
-        result.tree_rows.append(_tree_progress(user_id, tree, completed_at, result, now))
-
-    skill_xp = sum(node.xp_value for _, node in completions)
-    by_category: dict[str, int] = {}
-    for tree, _ in completions:
-        by_category[tree.category_slug] = by_category.get(tree.category_slug, 0) + 1
-    measures = rules.LearnerMeasures(
-        skills_completed=len(completions),
-        best_streak=learner.max_streak,
-        trees_completed=sum(
-            row["status"] is TreeProgressStatus.COMPLETED for row in result.tree_rows
-        ),
-        milestones_reached=sum(node.is_milestone for _, node in completions),
-        skills_by_category=by_category,
-    )
-    last_activity = max(
-        (row["last_activity_at"] for row in result.skill_rows if row["last_activity_at"]),
-        default=now - timedelta(days=1),
-    )
-    total_xp = skill_xp
-    earned: set[str] = set()
-    # Rewards raise XP, which may cross an XP threshold: award until nothing more is earned.
-    while True:
-        measures = replace(measures, total_xp=total_xp)
-        new = [a for a in achievements if a[0] not in earned and rules.is_met(a[1], measures)]
-        if not new:
-            break
-        for achievement_id, _, reward in new:
-            earned.add(achievement_id)
-            total_xp += reward
-            result.achievement_rows.append(
-                {
-                    "id": new_id(),
-                    "user_id": user_id,
-                    "achievement_id": achievement_id,
-                    "earned_at": last_activity,
-                    "progress": 100.0,
-                }
-            )
-    minutes = sum(row["time_spent_minutes"] for row in result.skill_rows)
-    result.profile = {
-        "total_xp": total_xp,
-        "current_level": rules.level_for_xp(total_xp),
-        "current_streak": learner.current_streak,
-        "max_streak": learner.max_streak,
-        "last_activity_at": last_activity,
-        "skills_completed": len(completions),
-        "hours_learned": round(minutes / 60, 1),
-        "trees_started": len(result.tree_rows),
-        "trees_completed": measures.trees_completed,
-    }
-    return result
+        reached = tree.order[:count] if count is not None else tree.order
+        if count is not None and count < len(tree.order):
+            reached = [*reached, tree.order[count]]  # the one they are working on
+        skips: list[SkillNode] = []
+        first = True
+        for position, node in enumerate(reached):
+            if node.short_name in learner.skips and position != count:
+                if not node.is_optional:
+                    raise ValueError(f"{slug}: {node.short_name!r} is not optional")
+                skips.append(node)
+                continue
+            unfinished = position == count
+            # A little less or more than estimated, varying from skill to skill (under half of
+            # it on the skill they are still working on).
+            share = 4 if unfinished else 8 + len(work) % 5
+            spent = max(1, node.estimated_minutes * share // 10)
+            work.append(_Work(tree, node, unfinished, tuple(skips), first, spent))
+            skips, first = [], False
+        if skips:
+            raise ValueError(f"{slug}: nothing is learned after skipping {skips[-1].short_name!r}")
+    return work
 
 
-def _tree_progress(
-    user_id: str,
-    tree: TreeGraph,
-    completed_at: dict[str, datetime],
-    result: LearnerProgress,
-    now: datetime,
-) -> Row:
-    """The tree's progress row; adds its AVAILABLE and IN_PROGRESS skill rows to `result`."""
-    done = [node for node in tree.order if node.id in completed_at]
-    first_start = min(
-        (row["started_at"] for row in result.skill_rows if row["skill_tree_id"] == tree.id),
-        default=now - timedelta(days=1),
-    )
-    unlocked = [
-        node
-        for node in tree.order
-        if node.id not in completed_at and tree.needs.get(node.id, set()) <= completed_at.keys()
-    ]
-    for position, node in enumerate(unlocked):
-        unlocked_at = max(
-            (completed_at[n] for n in tree.needs.get(node.id, set())), default=first_start
-        )
-        row = _skill_row(user_id, tree, node, SkillProgressStatus.AVAILABLE) | {
-            "unlocked_at": unlocked_at
-        }
-        if position == 0:  # the learner is working on the next skill in order
-            started = max(unlocked_at, now - timedelta(days=1))
-            row |= {
-                "status": SkillProgressStatus.IN_PROGRESS,
-                "progress_percent": 40.0,
-                "time_spent_minutes": max(1, node.estimated_minutes * 4 // 10),
-                "attempts_count": 1,
-                "started_at": started,
-                "last_activity_at": started,
-            }
-        result.skill_rows.append(row)
-    rows = [row for row in result.skill_rows if row["skill_tree_id"] == tree.id]
-    complete = len(done) == len(tree.order)
-    last_activity = max(row["last_activity_at"] or first_start for row in rows)
-    return {
-        "id": new_id(),
-        "user_id": user_id,
-        "skill_tree_id": tree.id,
-        "status": TreeProgressStatus.COMPLETED if complete else TreeProgressStatus.IN_PROGRESS,
-        "progress_percent": len(done) * 100 / len(tree.order),
-        "skills_completed": len(done),
-        "total_skills": len(tree.order),
-        "time_spent_minutes": sum(row["time_spent_minutes"] for row in rows),
-        "started_at": first_start,
-        "last_activity_at": last_activity,
-        "completed_at": max(completed_at[node.id] for node in done) if complete else None,
-        "milestones_reached": [node.id for node in done if node.is_milestone],
-    }
+def _apportioned(work: list[_Work], days: int) -> list[_Work]:
+    """`work` with sessions: one each, and as many more as there are days left over, shared by
+    minutes (largest remainder first, then the earlier skill)."""
+    extra = max(0, days - len(work))
+    total = sum(item.minutes for item in work)
+    shares = [extra * item.minutes / total for item in work]
+    sessions = [1 + int(share) for share in shares]
+    left = extra - sum(int(share) for share in shares)
+    for i in sorted(range(len(work)), key=lambda i: (int(shares[i]) - shares[i], i))[:left]:
+        sessions[i] += 1
+    return [replace(item, sessions=n) for item, n in zip(work, sessions, strict=True)]
 
 
-def _skill_row(user_id: str, tree: TreeGraph, node: SkillNode, status: SkillProgressStatus) -> Row:
-    return {
-        "id": new_id(),
-        "user_id": user_id,
-        "skill_id": node.id,
-        "skill_tree_id": tree.id,
-        "status": status,
-        "progress_percent": 0.0,
-        "time_spent_minutes": 0,
-        "attempts_count": 0,
-        "completion_method": None,
-        "completion_score": None,
-        "engagement_score": None,
-        "unlocked_at": None,
-        "started_at": None,
-        "last_activity_at": None,
-        "completed_at": None,
-    }
+def _session(steps: list[Step], item: _Work, n: int, at: datetime) -> datetime:
+    """Append the events of session `n` of `item` starting at `at`; return when it ends."""
+    tree, skill = item.tree, item.skill
+    if n == 0:
+        if item.enrols:
+            steps.append(Step(at, Event.ENROLL, tree))
+            at += timedelta(minutes=2)
+        for skipped in item.skips:
+            steps.append(Step(at, Event.SKIP, tree, skipped))
+            at += timedelta(minutes=1)
+        steps.append(Step(at, Event.START, tree, skill))
+    minutes = item.minutes // item.sessions
+    if n == item.sessions - 1:
+        minutes += item.minutes % item.sessions
+    at += timedelta(minutes=minutes)
+    if n < item.sessions - 1 or item.unfinished:
+        steps.append(Step(at, Event.ACTIVITY, tree, skill, minutes))
+    else:
+        method, score = _completion(skill, len(steps))
+        steps.append(Step(at, Event.COMPLETE, tree, skill, minutes, method, score))
+    return at
 
 
-def _completion_method(skill_type: SkillType) -> CompletionMethod:
-    if skill_type is SkillType.PROJECT:
-        return CompletionMethod.PROJECT
-    if skill_type is SkillType.PRACTICAL:
-        return CompletionMethod.MANUAL
-    return CompletionMethod.ASSESSMENT
+def _completion(skill: SkillNode, n: int) -> tuple[CompletionMethod, float | None]:
+    """How a skill of its type is completed: a project submitted, an assessment passed with a
+    score that varies (deterministically), practice marked done."""
+    if skill.skill_type is SkillType.PROJECT:
+        return CompletionMethod.PROJECT, None
+    if skill.skill_type is SkillType.PRACTICAL:
+        return CompletionMethod.MANUAL, None
+    return CompletionMethod.ASSESSMENT, float(72 + (n * 7) % 28)
