@@ -70,17 +70,74 @@ def test_up_down_and_up_again(fresh_engine: Engine) -> None:
     assert _schema_differences(fresh_engine) == []
 
 
-def test_every_revision_steps_down_and_up(fresh_engine: Engine) -> None:
+# What a revision installs, as the catalog shows it: a downgrade must leave exactly what the
+# revision before it installed (every function body, trigger, policy, grant, view, index,
+# constraint and column), not just the right revision id.
+CATALOG = {
+    "functions": "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid),"
+    " coalesce(p.proacl, acldefault('f', p.proowner))::text"
+    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'",
+    "triggers": "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) FROM pg_trigger"
+    " WHERE NOT tgisinternal",
+    "policies": "SELECT tablename, policyname, permissive, roles::text, cmd, qual, with_check"
+    " FROM pg_policies WHERE schemaname = 'public'",
+    "views": "SELECT viewname, definition FROM pg_views WHERE schemaname = 'public'",
+    "indexes": "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+    " AND tablename <> 'alembic_version'",
+    "constraints": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+    " FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
+    " AND conrelid::regclass::text <> 'alembic_version'",
+    "columns": "SELECT table_name, column_name, data_type, column_default, is_nullable,"
+    " generation_expression FROM information_schema.columns WHERE table_schema = 'public'"
+    " AND table_name <> 'alembic_version'",
+    "table grants": "SELECT c.oid::regclass::text, coalesce(c.relacl, acldefault('r', c.relowner))::text,"
+    " c.relrowsecurity,"
+    " c.relforcerowsecurity FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace"
+    " AND c.relkind IN ('r', 'v', 'm', 'p') AND c.relname <> 'alembic_version'",
+    "column grants": "SELECT table_name, column_name, grantee, privilege_type"
+    " FROM information_schema.column_privileges WHERE table_schema = 'public'"
+    " AND grantee NOT IN ('postgres', 'PUBLIC') AND grantee <> current_user",
+}
+
+
+def _catalog(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    with engine.connect() as connection:
+        return {
+            kind: sorted(tuple(row) for row in connection.execute(text(sql)))
+            for kind, sql in CATALOG.items()
+        }
+
+
+def test_every_revision_steps_down_to_exactly_what_the_one_before_installed(
+    fresh_engine: Engine,
+) -> None:
     migrate.upgrade(fresh_engine)
-    revisions: list[str | None] = [migrate.current_revision(fresh_engine)]
-    while revisions[-1] is not None:
-        migrate.downgrade(fresh_engine, "-1")
-        revisions.append(migrate.current_revision(fresh_engine))
-    for revision in reversed(revisions[:-1]):
+    if migrate.current_revision(fresh_engine) is not None:
+        migrate.downgrade(fresh_engine, "base")
+    installed: list[tuple[str | None, dict[str, list[tuple[object, ...]]]]] = [
+        (None, _catalog(fresh_engine))
+    ]
+    while installed[-1][0] != migrate.head_revision():
         migrate.upgrade(fresh_engine, "+1")
+        installed.append((migrate.current_revision(fresh_engine), _catalog(fresh_engine)))
+    for (below, expected), (revision, _) in zip(
+        reversed(installed[:-1]), reversed(installed[1:]), strict=True
+    ):
         assert migrate.current_revision(fresh_engine) == revision
-    assert revisions[0] == migrate.head_revision()
-    assert len(revisions) == len(set(revisions)) >= 2
+        migrate.downgrade(fresh_engine, "-1")
+        assert migrate.current_revision(fresh_engine) == below
+        found = _catalog(fresh_engine)
+        differences = {
+            kind: {
+                "left behind": sorted(set(found[kind]) - set(expected[kind]), key=str),
+                "not restored": sorted(set(expected[kind]) - set(found[kind]), key=str),
+            }
+            for kind in CATALOG
+            if found[kind] != expected[kind]
+        }
+        assert not differences, f"{revision}'s downgrade: {differences}"
+    migrate.upgrade(fresh_engine)
+    assert migrate.current_revision(fresh_engine) == migrate.head_revision()
 
 
 # Migration 0022 stamps what an event writes with the event's time (the engine's `p_now`).

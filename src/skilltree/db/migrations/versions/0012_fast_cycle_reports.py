@@ -146,38 +146,6 @@ BEGIN
     RETURN chain;
 END
 $$;
-CREATE OR REPLACE FUNCTION skill_dependency_chain(p_skill text, p_prerequisite text) RETURNS text[]
-LANGUAGE plpgsql STABLE
-SET enable_hashjoin = off SET enable_mergejoin = off
-AS $$
--- One chain p_skill -> ... -> p_prerequisite in which each skill needs the next (NULL if none).
-DECLARE
-    preds jsonb;
-    chain text[];
-    cur text;
-BEGIN
-    IF NOT skill_needs(p_skill, p_prerequisite) THEN
-        RETURN NULL;
-    END IF;
-    -- Breadth-first predecessor links from p_skill, then walk back from p_prerequisite.
-    WITH RECURSIVE bfs(id, via) AS (
-        SELECT p_skill, NULL::text
-        UNION
-        SELECT d.depends_on_id, d.skill_id FROM skill_dependencies d JOIN bfs b ON d.skill_id = b.id
-    )
-    SELECT jsonb_object_agg(id, via) INTO preds
-    FROM (SELECT DISTINCT ON (id) id, via FROM bfs ORDER BY id, via NULLS FIRST) AS links;
-    chain := ARRAY[p_prerequisite];
-    cur := p_prerequisite;
-    WHILE cur <> p_skill LOOP
-        cur := preds ->> cur;
-        chain := cur || chain;
-    END LOOP;
-    RETURN chain;
-END
-$$;
-
-
 CREATE OR REPLACE FUNCTION skill_dependencies_refuse_cycles() RETURNS trigger
 LANGUAGE plpgsql AS $$
 -- Statement-level: one check per statement, so bulk imports pay O(skills + edges) per tree.

@@ -158,7 +158,7 @@ def downgrade() -> None:
         op.execute(f"ALTER TABLE {table} DROP COLUMN search_vector")
         op.execute(
             f"ALTER TABLE {table} ADD COLUMN search_vector tsvector "
-            f"GENERATED ALWAYS AS ({document}) STORED"
+            f"GENERATED ALWAYS AS ({document}) STORED NOT NULL"  # as 0001 made it
         )
         op.execute(f"CREATE INDEX {index} ON {table} USING gin (search_vector)")
     for function in (

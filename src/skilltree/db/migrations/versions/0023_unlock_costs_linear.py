@@ -25,7 +25,7 @@ down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-UPGRADE = """
+UPGRADE = r"""
 CREATE OR REPLACE FUNCTION progress_unlock(
     p_user text, p_tree text, p_candidates text[], p_now timestamptz
 ) RETURNS jsonb
@@ -57,8 +57,8 @@ BEGIN
             WHERE r.status = 'LOCKED'
         RETURNING r.skill_id
     ), events AS (
-        INSERT INTO progress_events (user_id, kind, skill_tree_id, skill_id)
-        SELECT p_user, 'UNLOCK', p_tree, skill_id FROM rows ORDER BY skill_id COLLATE "C"
+        INSERT INTO progress_events (user_id, kind, skill_tree_id, skill_id, occurred_at)
+        SELECT p_user, 'UNLOCK', p_tree, skill_id, p_now FROM rows ORDER BY skill_id COLLATE "C"
     )
     -- The names by each written row's skill (its primary key): the planner takes both CTEs
     -- for one row each, and a join of the two was a nested loop, quadratic in what unlocked.
@@ -73,10 +73,11 @@ CREATE OR REPLACE FUNCTION progress_enrol_learner(p_user text, p_tree text, p_no
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO user_skill_tree_progress (id, user_id, skill_tree_id, total_skills)
-    SELECT new_row_id(), p_user, p_tree, count(*) FROM skills
+    INSERT INTO user_skill_tree_progress (
+        id, user_id, skill_tree_id, total_skills, created_at)
+    SELECT new_row_id(), p_user, p_tree, count(*), p_now FROM skills
     WHERE skill_tree_id = p_tree AND is_active;
-    INSERT INTO progress_events (user_id, kind, skill_tree_id) VALUES (p_user, 'ENROLL', p_tree);
+    INSERT INTO progress_events (user_id, kind, skill_tree_id, occurred_at) VALUES (p_user, 'ENROLL', p_tree, p_now);
     -- Only skills without active prerequisites, and dependents of what the learner has already
     -- satisfied, can be free: those are the candidates, not every skill of the tree.
     RETURN progress_unlock(p_user, p_tree, ARRAY(
@@ -96,7 +97,7 @@ END
 $$;
 """
 
-DOWNGRADE = """
+DOWNGRADE = r"""
 CREATE OR REPLACE FUNCTION progress_unlock(
     p_user text, p_tree text, p_candidates text[], p_now timestamptz
 ) RETURNS jsonb
@@ -128,8 +129,8 @@ BEGIN
             WHERE r.status = 'LOCKED'
         RETURNING r.skill_id
     ), events AS (
-        INSERT INTO progress_events (user_id, kind, skill_tree_id, skill_id)
-        SELECT p_user, 'UNLOCK', p_tree, skill_id FROM rows ORDER BY skill_id COLLATE "C"
+        INSERT INTO progress_events (user_id, kind, skill_tree_id, skill_id, occurred_at)
+        SELECT p_user, 'UNLOCK', p_tree, skill_id, p_now FROM rows ORDER BY skill_id COLLATE "C"
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object('id', ready.id, 'name', ready.name)
                               ORDER BY ready.id COLLATE "C"), '[]')
@@ -142,10 +143,11 @@ CREATE OR REPLACE FUNCTION progress_enrol_learner(p_user text, p_tree text, p_no
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO user_skill_tree_progress (id, user_id, skill_tree_id, total_skills)
-    SELECT new_row_id(), p_user, p_tree, count(*) FROM skills
+    INSERT INTO user_skill_tree_progress (
+        id, user_id, skill_tree_id, total_skills, created_at)
+    SELECT new_row_id(), p_user, p_tree, count(*), p_now FROM skills
     WHERE skill_tree_id = p_tree AND is_active;
-    INSERT INTO progress_events (user_id, kind, skill_tree_id) VALUES (p_user, 'ENROLL', p_tree);
+    INSERT INTO progress_events (user_id, kind, skill_tree_id, occurred_at) VALUES (p_user, 'ENROLL', p_tree, p_now);
     RETURN progress_unlock(p_user, p_tree, NULL, p_now);
 END
 $$;
