@@ -90,8 +90,8 @@ CATALOG = {
     "columns": "SELECT table_name, column_name, data_type, column_default, is_nullable,"
     " generation_expression FROM information_schema.columns WHERE table_schema = 'public'"
     " AND table_name <> 'alembic_version'",
-    "table grants": "SELECT c.oid::regclass::text, coalesce(c.relacl, acldefault('r', c.relowner))::text,"
-    " c.relrowsecurity,"
+    "table grants": "SELECT c.oid::regclass::text,"
+    " coalesce(c.relacl, acldefault('r', c.relowner))::text, c.relrowsecurity,"
     " c.relforcerowsecurity FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace"
     " AND c.relkind IN ('r', 'v', 'm', 'p') AND c.relname <> 'alembic_version'",
     "column grants": "SELECT table_name, column_name, grantee, privilege_type"
