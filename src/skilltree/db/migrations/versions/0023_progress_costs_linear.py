@@ -1,4 +1,4 @@
-"""progress: enrolling and unlocking cost what they unlock, not the tree's size or its square
+"""progress: enrolling, unlocking and refusing cost what they touch, not the tree's size or its square
 
 Revision ID: 0023
 Revises: 0022
@@ -14,6 +14,11 @@ already satisfied (rows kept from before). Those are the candidates now (as
 `progress_unlock` answered the unlocked skills by joining two CTEs the planner takes for one row
 each: a nested loop, quadratic in the skills unlocked (999,000 rows compared to unlock 1,000). It
 now looks their names up by primary key.
+
+`progress_missing_prerequisites` (what a refused start or completion lists) compared each skill
+it reached with every skill seen before it (`<> ALL (seen)`): a learner asking to start the last
+skill of a 100,000-skill tree kept a backend busy for minutes. One recursive query now reaches
+each prerequisite once, at its nearest distance; the answer is the same.
 """
 
 from collections.abc import Sequence
@@ -26,6 +31,33 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UPGRADE = r"""
+CREATE OR REPLACE FUNCTION progress_missing_prerequisites(p_user text, p_skill text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- Breadth first over active prerequisites, each skill once at its nearest distance, in one
+    -- recursive query. The distance is an interval of n days minus n*24 hours, which PostgreSQL
+    -- compares (and hashes) as equal whatever n: UNION keeps each skill once, from the first,
+    -- nearest level it is met at, while the day part still counts the level (the trick of
+    -- skill_dependency_chain, migration 0012). The loop this replaces compared every new skill
+    -- with every skill seen before it: quadratic in the prerequisites.
+    RETURN coalesce((
+        WITH RECURSIVE reached(id, level) AS (
+            SELECT p_skill, interval '0'
+            UNION
+            SELECT d.depends_on_id, m.level + interval '1 day' - interval '24 hours'
+            FROM reached m
+            JOIN skill_dependencies d ON d.skill_id = m.id
+            JOIN skills p ON p.id = d.depends_on_id AND p.is_active
+        )
+        SELECT jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name)
+                         ORDER BY extract(day FROM m.level), p.name COLLATE "C", p.id COLLATE "C")
+        FROM reached m
+        JOIN skills p ON p.id = m.id
+        LEFT JOIN user_skill_progress r ON r.user_id = p_user AND r.skill_id = p.id
+        WHERE m.id <> p_skill AND NOT progress_satisfies(r.status, p.is_optional)), '[]');
+END
+$$;
+
 CREATE OR REPLACE FUNCTION progress_unlock(
     p_user text, p_tree text, p_candidates text[], p_now timestamptz
 ) RETURNS jsonb
@@ -98,6 +130,38 @@ $$;
 """
 
 DOWNGRADE = r"""
+CREATE OR REPLACE FUNCTION progress_missing_prerequisites(p_user text, p_skill text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    seen text[] := ARRAY[p_skill];
+    level text[] := ARRAY[p_skill];
+    found text[] := '{}';
+    depths integer[] := '{}';
+    depth integer := 0;
+    following text[];
+BEGIN
+    -- Breadth first over active prerequisites: each skill at its nearest distance, once.
+    LOOP
+        depth := depth + 1;
+        SELECT array_agg(DISTINCT d.depends_on_id) INTO following
+        FROM skill_dependencies d JOIN skills p ON p.id = d.depends_on_id AND p.is_active
+        WHERE d.skill_id = ANY (level) AND d.depends_on_id <> ALL (seen);
+        EXIT WHEN following IS NULL;
+        seen := seen || following;
+        found := found || following;
+        depths := depths || array_fill(depth, ARRAY[cardinality(following)]);
+        level := following;
+    END LOOP;
+    RETURN coalesce((
+        SELECT jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name)
+                         ORDER BY m.depth, p.name COLLATE "C", p.id COLLATE "C")
+        FROM unnest(found, depths) AS m(id, depth)
+        JOIN skills p ON p.id = m.id
+        LEFT JOIN user_skill_progress r ON r.user_id = p_user AND r.skill_id = p.id
+        WHERE NOT progress_satisfies(r.status, p.is_optional)), '[]');
+END
+$$;
+
 CREATE OR REPLACE FUNCTION progress_unlock(
     p_user text, p_tree text, p_candidates text[], p_now timestamptz
 ) RETURNS jsonb
