@@ -34,7 +34,7 @@ def act_as_learner(session: Session, user_id: str | None) -> None:
     `set_config('role', ..., true)` is `SET LOCAL ROLE`, written so that both settings go in
     one round trip.
     """
-    _set_config(session.connection(), _learner_settings(user_id))
+    _set_config(session.connection(), learner_settings(user_id))
 
 
 _AT_BEGIN = "skilltree.rls.at_begin"
@@ -46,7 +46,7 @@ def begin_as_learner(session: Session, user_id: str | None) -> None:
     now: its transaction will begin with the switch (see `_switch_at_begin`)."""
     if session.in_transaction():
         raise RuntimeError("begin_as_learner needs a session that has not begun a transaction")
-    session.info[_AT_BEGIN] = _learner_settings(user_id)
+    session.info[_AT_BEGIN] = learner_settings(user_id)
 
 
 @event.listens_for(Session, "after_begin")
@@ -97,8 +97,9 @@ def _driver(connection: Connection) -> psycopg.Connection[Any]:
     return cast("psycopg.Connection[Any]", connection.connection.driver_connection)
 
 
-def _learner_settings(user_id: str | None) -> dict[str, str]:
-    # The role first: the settings after it are set as skilltree_app.
+def learner_settings(user_id: str | None) -> dict[str, str]:
+    """The settings that make a transaction run as `skilltree_app` for `user_id` (None: no
+    learner), for `fetch_all`; the role first, so the settings after it are set as the role."""
     return {"role": APP_ROLE, LEARNER_SETTING: user_id or ""}
 
 
