@@ -161,7 +161,9 @@ def test_a_learner_changes_their_own_profile_and_no_one_elses(
 def test_a_learner_creates_only_their_own_profile(session: Session) -> None:
     me, someone_else = make_user(session), make_user(session)
     act_as_learner(session, me.id)
-    refused(session, "INSERT INTO user_profiles (user_id) VALUES (:id)", REFUSED, id=someone_else.id)
+    refused(
+        session, "INSERT INTO user_profiles (user_id) VALUES (:id)", REFUSED, id=someone_else.id
+    )
     session.execute(text("INSERT INTO user_profiles (user_id) VALUES (:id)"), {"id": me.id})
 
 

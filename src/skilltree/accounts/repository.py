@@ -55,7 +55,7 @@ def verify_login(
 
 
 # The role's switch and the look-up in one round trip (rls.fetch_all).
-_SESSION_SQL = "SELECT session_id, user_id, email FROM account_session(%(token_hash)s)"
+_SESSION_SQL = "SELECT session_id, email FROM account_session(%(token_hash)s)"
 
 
 def find_live_session(
@@ -64,7 +64,7 @@ def find_live_session(
     """The active, unexpired session with `token_hash` and its active user (profile and email
     loaded), after `settings` (the switch to the API's role); the user becomes the transaction's
     learner."""
-    [(session_id, user_id, email)] = fetch_all(
+    [(session_id, email)] = fetch_all(
         session, _SESSION_SQL, {"token_hash": token_hash}, settings=settings
     )
     if session_id is None:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from skilltree.accounts import repository
 from skilltree.accounts.passwords import hash_like, hash_password
 from skilltree.config import get_settings
-from skilltree.db.constraints import violated_constraint
 from skilltree.db.base import new_id
+from skilltree.db.constraints import violated_constraint
 from skilltree.db.rls import learner_settings, set_current_learner
 from skilltree.documents import DeviceInfo, validate_document
 from skilltree.errors import (
