@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.exceptions import HashingError, InvalidHashError, VerificationError
 from argon2.low_level import Type, hash_secret
 
 _hasher = PasswordHasher()
@@ -40,7 +40,7 @@ def hash_like(settings: str | None, hash_length: int | None, password: str) -> s
     try:
         if settings is not None and hash_length is not None:
             return _hash_with(settings, hash_length, password)
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, HashingError):
         pass
     _hasher.hash(password)
     return None
