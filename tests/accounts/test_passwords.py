@@ -29,5 +29,7 @@ def test_the_right_password_hashes_to_the_stored_hash_and_a_wrong_one_does_not()
         ("$argon2id$v=19$m=1,t=3,p=4$c2FsdHNhbHQ", 32),  # too little memory for argon2
     ],
 )
-def test_without_usable_settings_nothing_can_match(settings: str | None, length: int | None) -> None:
+def test_without_usable_settings_nothing_can_match(
+    settings: str | None, length: int | None
+) -> None:
     assert hash_like(settings, length, "correct horse") is None
