@@ -176,9 +176,18 @@ def account_privileges(engine: Engine) -> dict[str, Any]:
         )
 
 
-def test_0022_down_gives_back_0008s_grants_and_up_takes_them_again(own_database: Engine) -> None:
+ACCOUNTS_REVISION = "0022"
+"""The migration that narrows the role's rights on accounts."""
+
+
+def test_the_accounts_migration_goes_down_to_0008s_grants_and_up_again(
+    own_database: Engine,
+) -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config()).get_revision(ACCOUNTS_REVISION)
+    assert script is not None and isinstance(script.down_revision, str)
+    below = script.down_revision
     migrate.upgrade(own_database)
-    migrate.downgrade(own_database, "0021")
+    migrate.downgrade(own_database, below)
     before = account_privileges(own_database)
     assert before == {
         "reads_password_hashes": True,
@@ -192,7 +201,7 @@ def test_0022_down_gives_back_0008s_grants_and_up_takes_them_again(own_database:
         "account_functions": 0,
     }
 
-    migrate.upgrade(own_database, "0022")
+    migrate.upgrade(own_database, ACCOUNTS_REVISION)
     assert account_privileges(own_database) == {
         "reads_password_hashes": False,
         "reads_emails": False,
@@ -205,6 +214,6 @@ def test_0022_down_gives_back_0008s_grants_and_up_takes_them_again(own_database:
         "account_functions": 3,
     }
 
-    migrate.downgrade(own_database, "0021")
+    migrate.downgrade(own_database, below)
     assert account_privileges(own_database) == before
     migrate.upgrade(own_database)
