@@ -184,7 +184,8 @@ def test_the_accounts_migration_goes_down_to_0008s_grants_and_up_again(
     own_database: Engine,
 ) -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config()).get_revision(ACCOUNTS_REVISION)
-    assert script is not None and isinstance(script.down_revision, str)
+    assert script is not None
+    assert isinstance(script.down_revision, str)
     below = script.down_revision
     migrate.upgrade(own_database)
     migrate.downgrade(own_database, below)
