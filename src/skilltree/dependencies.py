@@ -1,9 +1,9 @@
 """FastAPI dependencies: the request's unit of work and the signed-in user.
 
-A request authenticates first, as the database owner (a bearer token may belong to any learner,
-so its `user_sessions` row must be readable before we know whose it is); then its session
-switches to the role `skilltree_app` with that learner's id (none when anonymous), and every
-query the endpoint runs sees that learner's rows only (row-level security, docs/security.md).
+Every query of a request runs as the role `skilltree_app`, for the learner its bearer token
+belongs to (none when anonymous), and sees that learner's rows only (row-level security,
+docs/security.md). A token is resolved by the database function `account_session` in the
+switch's round trip (the role may not read token hashes): it makes the token's user the learner.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def _finish(session: Session, commit: bool) -> None:
 
 
 # scope="function": the commit runs before the response is sent, so a failed commit is a 500,
-# never a success the database did not keep. Still the owner's: only authentication uses it.
-OwnerSession = Annotated[Session, Depends(get_session, scope="function")]
+# never a success the database did not keep. Not switched yet: only authentication uses it.
+RequestSession = Annotated[Session, Depends(get_session, scope="function")]
 
 # auto_error=False: a missing token is our NotAuthenticated problem, not FastAPI's own answer.
 _bearer = HTTPBearer(
@@ -84,7 +84,8 @@ _bearer = HTTPBearer(
 
 
 async def get_authentication(
-    session: OwnerSession,
+    request: Request,
+    session: RequestSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> accounts.Authenticated | None:
     """The live session the request's bearer token opens, None without a token; a token that
@@ -92,27 +93,29 @@ async def get_authentication(
     the thread pool): an anonymous request is answered here, on the event loop."""
     if credentials is None:
         return None
-    return await run_in_threadpool(accounts.authenticate, session, credentials.credentials)
+    limits: dict[str, str] = request.app.state.request_limits
+    return await run_in_threadpool(accounts.authenticate, session, credentials.credentials, limits)
 
 
 OptionalAuthentication = Annotated[accounts.Authenticated | None, Depends(get_authentication)]
 
 
 async def get_learner_session(
-    request: Request, session: OwnerSession, authentication: OptionalAuthentication
+    request: Request, session: RequestSession, authentication: OptionalAuthentication
 ) -> Session:
-    """The request's unit of work, from here on as `skilltree_app` for the signed-in learner,
-    under the request's deadlines (`statement_timeout`, `idle_in_transaction_session_timeout`).
+    """The request's unit of work, as `skilltree_app` for the signed-in learner, under the
+    request's deadlines (`statement_timeout`, `idle_in_transaction_session_timeout`).
 
-    When nothing has run on the session yet (no token), its transaction will begin with the
-    switch (`begin_as_learner`: no I/O here, no round trip of its own); after authentication's
-    queries the switch is sent now, in the thread pool."""
-    user_id = authentication.user.id if authentication else None
+    Authentication switched it already (deadlines included). Without a token, when nothing has
+    run on the session yet, its transaction will begin with the switch (`begin_as_learner`: no
+    I/O here, no round trip of its own); otherwise the switch is sent now, in the thread pool."""
+    if authentication is not None:
+        return session
     limits: dict[str, str] = request.app.state.request_limits
     if session.in_transaction():
-        await run_in_threadpool(act_as_learner, session, user_id, limits)
+        await run_in_threadpool(act_as_learner, session, None, limits)
     else:
-        begin_as_learner(session, user_id, limits)
+        begin_as_learner(session, None, limits)
     return session
 
 

@@ -33,6 +33,8 @@ def test_login_by_email_or_username(
     assert response.status_code == 200
     answer = response.json()
     assert answer["user"]["id"] == ada["id"]
+    # The API's role may not read emails: the one the password proved comes with the check.
+    assert answer["user"]["email"] == "ada@example.com"
     assert answer["user"]["profile"]["currentLevel"] == 1
     assert answer["user"]["lastLoginAt"] is not None
     assert session.get_one(User, ada["id"]).last_login_at is not None

@@ -31,6 +31,7 @@ def test_me_answers_the_user_with_profile(client: TestClient) -> None:
     assert response.status_code == 200
     me = response.json()
     assert me["id"] == user["id"]
+    assert me["email"] == user["email"]  # given by the token's look-up (account_session)
     assert me["firstName"] == "Ada"
     assert me["profile"]["learningGoals"] == []
     assert me["profile"]["preferences"] == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -135,9 +136,10 @@ def test_down_leaves_no_policy_nor_grant_and_up_restores_them(own_database: Engi
     assert protection(own_database) == up
 
 
-def test_every_learner_table_is_protected_and_only_those(own_database: Engine) -> None:
-    # A new table with a user_id column must be listed here (and get a policy), or be shared.
-    shared = {"user_profiles"}
+def test_every_learner_table_is_protected(own_database: Engine) -> None:
+    # A new table with a user_id column must be listed here and get a policy. user_profiles'
+    # policies (migration 0024) keep writes to the learner's own row and let every row be read.
+    written_by_its_learner = {"user_profiles"}
     migrate.upgrade(own_database)
     with own_database.connect() as connection:
         rows = connection.execute(
@@ -149,5 +151,70 @@ def test_every_learner_table_is_protected_and_only_those(own_database: Engine) -
             )
         )
         tables = {name: protected for name, protected in rows}
-    assert {name for name, protected in tables.items() if protected} == set(PROTECTED_TABLES)
-    assert set(tables) - set(PROTECTED_TABLES) == shared
+    assert tables == dict.fromkeys({*PROTECTED_TABLES, *written_by_its_learner}, True)
+
+
+ACCOUNT_PRIVILEGES = """
+SELECT
+    has_column_privilege(:role, 'users', 'password_hash', 'SELECT') AS reads_password_hashes,
+    has_column_privilege(:role, 'users', 'email', 'SELECT') AS reads_emails,
+    has_column_privilege(:role, 'user_sessions', 'token_hash', 'SELECT') AS reads_token_hashes,
+    has_column_privilege(:role, 'users', 'role', 'UPDATE') AS changes_roles,
+    has_column_privilege(:role, 'users', 'role', 'INSERT') AS inserts_roles,
+    has_table_privilege(:role, 'user_profiles', 'DELETE') AS deletes_profiles,
+    (SELECT relrowsecurity FROM pg_class WHERE oid = 'user_profiles'::regclass)
+        AS profiles_protected,
+    (SELECT count(*) FROM pg_policies WHERE tablename = 'user_profiles') AS profile_policies,
+    (SELECT count(*) FROM pg_proc WHERE proname LIKE 'account\\_%') AS account_functions
+"""
+
+
+def account_privileges(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as connection:
+        return dict(
+            connection.execute(text(ACCOUNT_PRIVILEGES), {"role": APP_ROLE}).mappings().one()
+        )
+
+
+ACCOUNTS_REVISION = "0024"
+"""The migration that narrows the role's rights on accounts."""
+
+
+def test_the_accounts_migration_goes_down_to_0008s_grants_and_up_again(
+    own_database: Engine,
+) -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config()).get_revision(ACCOUNTS_REVISION)
+    assert script is not None
+    assert isinstance(script.down_revision, str)
+    below = script.down_revision
+    migrate.upgrade(own_database)
+    migrate.downgrade(own_database, below)
+    before = account_privileges(own_database)
+    assert before == {
+        "reads_password_hashes": True,
+        "reads_emails": True,
+        "reads_token_hashes": True,
+        "changes_roles": True,
+        "inserts_roles": True,
+        "deletes_profiles": True,
+        "profiles_protected": False,
+        "profile_policies": 0,
+        "account_functions": 0,
+    }
+
+    migrate.upgrade(own_database, ACCOUNTS_REVISION)
+    assert account_privileges(own_database) == {
+        "reads_password_hashes": False,
+        "reads_emails": False,
+        "reads_token_hashes": False,
+        "changes_roles": False,
+        "inserts_roles": False,
+        "deletes_profiles": False,
+        "profiles_protected": True,
+        "profile_policies": 2,
+        "account_functions": 3,
+    }
+
+    migrate.downgrade(own_database, below)
+    assert account_privileges(own_database) == before
+    migrate.upgrade(own_database)

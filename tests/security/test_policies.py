@@ -13,6 +13,7 @@ from tests.factories import make_user
 from tests.security.conftest import PROTECTED_TABLES, Learners, learner_row
 
 REFUSED = "new row violates row-level security policy"
+DENIED = "permission denied"
 
 
 def owners(session: Session, table: str) -> set[str]:
@@ -77,9 +78,10 @@ def test_a_learner_writes_their_own_rows_and_no_one_elses(
 def test_with_no_learner_no_row_can_be_written(
     session: Session, learners: Learners, table: str
 ) -> None:
+    someone = make_user(session)
     act_as_learner(session, None)
     with pytest.raises(ProgrammingError, match=REFUSED):
-        write(session, learner_row(table, make_user(session), learners.catalog))
+        write(session, learner_row(table, someone, learners.catalog))
 
 
 # progress_events is left out: it refuses every UPDATE (append-only, migration 0006).
@@ -87,9 +89,15 @@ def test_with_no_learner_no_row_can_be_written(
 def test_a_row_cannot_be_handed_to_another_learner(
     session: Session, learners: Learners, table: str
 ) -> None:
+    # A session's user_id cannot even be updated (migration 0024: its time and end only).
+    refusal = DENIED if table == "user_sessions" else REFUSED
     act_as_learner(session, learners.a.id)
-    with pytest.raises(ProgrammingError, match=REFUSED), session.begin_nested():
+    with pytest.raises(ProgrammingError, match=refusal), session.begin_nested():
         session.execute(text(f"UPDATE {table} SET user_id = :b"), {"b": learners.b.id})
+
+
+# A column each table lets the role update (user_sessions: not user_id, migration 0024).
+UPDATABLE = dict.fromkeys(PROTECTED_TABLES, "user_id") | {"user_sessions": "last_activity_at"}
 
 
 @pytest.mark.parametrize("table", PROTECTED_TABLES)
@@ -98,18 +106,22 @@ def test_updates_and_deletes_without_where_touch_only_the_learners_rows(
 ) -> None:
     act_as_learner(session, learners.a.id)
     if table != "progress_events":
-        touched = session.execute(text(f"UPDATE {table} SET user_id = user_id"))
+        column = UPDATABLE[table]
+        touched = session.execute(text(f"UPDATE {table} SET {column} = {column}"))
         assert touched.rowcount == 1  # type: ignore[attr-defined]
-    deleted = session.execute(text(f"DELETE FROM {table}"))
-    assert deleted.rowcount == 1  # type: ignore[attr-defined]
+    if table == "user_sessions":  # a session ends, it is never deleted (migration 0024)
+        with pytest.raises(ProgrammingError, match=DENIED), session.begin_nested():
+            session.execute(text(f"DELETE FROM {table}"))
+    else:
+        deleted = session.execute(text(f"DELETE FROM {table}"))
+        assert deleted.rowcount == 1  # type: ignore[attr-defined]
     act_as_owner(session)
     assert learners.b.id in owners(session, table)
 
 
-def test_users_and_profiles_stay_readable_across_learners(
-    session: Session, learners: Learners
-) -> None:
-    # The leaderboard ranks every learner: users and user_profiles are not row-protected.
+def test_users_stay_readable_across_learners(session: Session, learners: Learners) -> None:
+    # The leaderboard ranks every learner: users are not row-protected (their secrets are
+    # column-protected, tests/security/test_privileges.py).
     act_as_learner(session, learners.a.id)
     ids = set(session.execute(text("SELECT id FROM users")).scalars())
     assert {learners.a.id, learners.b.id} <= ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,3 +139,39 @@ def test_a_pooled_connection_comes_back_as_the_owners(engine: Engine) -> None:
         assert not learner
     finally:
         one_connection.dispose()
+
+
+API_LOGIN = f"skilltree_test_api_{os.getpid()}"
+"""A login user that is only a member of the API's role (rolled back with the test)."""
+
+
+def test_the_api_needs_no_privilege_of_its_own(engine: Engine, session: Session) -> None:
+    # Authentication too runs as `skilltree_app` (migration 0024): a request as a user that may
+    # do nothing but switch to the role signs up, signs in, learns and signs out.
+    tree = make_tree(session, make_category(session), slug="frontend")
+    html = make_skill(session, tree, name="HTML").id
+    session.execute(text(f"CREATE ROLE {API_LOGIN} NOLOGIN NOINHERIT"))
+    session.execute(text(f"GRANT {APP_ROLE} TO {API_LOGIN}"))
+    session.commit()
+    # Each request's switch back ("role none", tests/api.py) returns to this user, not the owner.
+    session.execute(text(f"SET LOCAL SESSION AUTHORIZATION {API_LOGIN}"))
+    try:
+        with api_client(engine, session) as client:
+            sign_up(client, email="ada@example.com", username="ada", password="correct horse")
+            login = client.post(
+                "/api/v1/auth/login", json={"username": "ada", "password": "correct horse"}
+            )
+            assert login.status_code == 200, login.text
+            token = login.json()["token"]
+            me = client.get("/api/v1/me", headers=bearer(token))
+            assert me.status_code == 200, me.text
+            assert me.json()["email"] == "ada@example.com"
+            enrolled = client.post("/api/v1/trees/frontend/enroll", headers=bearer(token))
+            assert enrolled.status_code == 200, enrolled.text
+            done = client.post(f"/api/v1/skills/{html}/complete", json={}, headers=bearer(token))
+            assert done.status_code == 200, done.text
+            assert client.get("/api/v1/me", headers=bearer(token)).json()["profile"]["totalXp"] > 0
+            assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
+            assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    finally:
+        session.execute(text("RESET SESSION AUTHORIZATION"))

@@ -1,40 +1,106 @@
-"""Accounts queries: users by login name, and the live session a token belongs to."""
+"""Accounts queries: a login's password checked and a token's session found through the
+database's account functions (migration 0024: the API's role reads no hash and no email), and
+users with their profile."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 
+from skilltree.db.rls import fetch_all
 from skilltree.models import User, UserSession
 
 
-def find_user_by_email(session: Session, email: str) -> User | None:
-    """The user whose (lower-cased) email is `email`, with their profile."""
-    statement = select(User).options(joinedload(User.profile)).where(User.email == email)
-    return session.scalars(statement).one_or_none()
+@dataclass(frozen=True)
+class PasswordSettings:
+    """How an account's password was hashed (its PHC string but the hash), and the hash's length."""
+
+    settings: str | None
+    hash_length: int | None
 
 
-def find_user_by_username(session: Session, username: str) -> User | None:
-    """The user called `username` (case-sensitive), with their profile."""
-    statement = select(User).options(joinedload(User.profile)).where(User.username == username)
-    return session.scalars(statement).one_or_none()
+@dataclass(frozen=True)
+class Account:
+    """An account a password or a token was proven for: its id and email."""
+
+    user_id: str
+    email: str
+
+
+def password_settings(
+    session: Session, *, email: str | None, username: str | None
+) -> PasswordSettings:
+    """The password settings of the active account with `email` (else `username`); None's when
+    there is none."""
+    settings, hash_length = session.execute(
+        text("SELECT settings, hash_length FROM account_password_settings(:email, :username)"),
+        {"email": email, "username": username},
+    ).one()
+    return PasswordSettings(settings, hash_length)
+
+
+def verify_login(
+    session: Session, *, email: str | None, username: str | None, hashed: str
+) -> Account | None:
+    """The active account with `email` (else `username`) if `hashed` is its password hash; it
+    becomes the transaction's learner and its last login is now. None otherwise."""
+    user_id, user_email = session.execute(
+        text("SELECT user_id, email FROM account_verify_login(:email, :username, :hashed)"),
+        {"email": email, "username": username, "hashed": hashed},
+    ).one()
+    return Account(user_id, user_email) if user_id is not None else None
+
+
+# The role's switch and the look-up in one round trip (rls.fetch_all).
+_SESSION_SQL = "SELECT session_id, email FROM account_session(%(token_hash)s)"
 
 
 def find_live_session(
-    session: Session, token_hash: bytes, now: datetime
+    session: Session, token_hash: bytes, settings: dict[str, str]
 ) -> tuple[UserSession, User] | None:
-    """The active, unexpired session with `token_hash` and its active user (profile loaded)."""
+    """The active, unexpired session with `token_hash` and its active user (profile and email
+    loaded), after `settings` (the switch to the API's role); the user becomes the transaction's
+    learner."""
+    [(session_id, email)] = fetch_all(
+        session, _SESSION_SQL, {"token_hash": token_hash}, settings=settings
+    )
+    if session_id is None:
+        return None
     statement = (
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
         .options(joinedload(User.profile))
-        .where(
-            UserSession.token_hash == token_hash,
-            UserSession.is_active,
-            UserSession.expires_at > now,
-            User.is_active,
-        )
+        .where(UserSession.id == session_id)
     )
-    return session.execute(statement).tuples().one_or_none()
+    found = session.execute(statement).tuples().one_or_none()
+    if found is not None:
+        show_email(found[1], email)
+    return found
+
+
+def user_with_profile(session: Session, account: Account) -> User:
+    """The user `account` names, with their profile and the email the account proved."""
+    user = session.scalars(
+        select(User).options(joinedload(User.profile)).where(User.id == account.user_id)
+    ).one()
+    show_email(user, account.email)
+    return user
+
+
+def show_email(user: User, email: str) -> None:
+    """Give `user` its email as loaded, without reading it (the API's role may not)."""
+    set_committed_value(user, "email", email)
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """The user whose (lower-cased) email is `email`, with their profile: for the owner (CLI),
+    which may read emails."""
+    statement = (
+        select(User)
+        .options(joinedload(User.profile), undefer(User.email))
+        .where(User.email == email)
+    )
+    return session.scalars(statement).one_or_none()

@@ -6,6 +6,7 @@ import hashlib
 import ipaddress
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from skilltree.accounts import repository
-from skilltree.accounts.passwords import hash_password, verify_password
+from skilltree.accounts.passwords import hash_like, hash_password
 from skilltree.config import get_settings
+from skilltree.db.base import new_id
 from skilltree.db.constraints import violated_constraint
-from skilltree.db.rls import set_current_learner
+from skilltree.db.rls import learner_settings, set_current_learner
 from skilltree.documents import DeviceInfo, validate_document
 from skilltree.errors import (
     AlreadyExists,
@@ -99,6 +101,7 @@ def register(
 ) -> SignedIn:
     """Create a user with a profile and sign them in; AlreadyExists if email/username is taken."""
     user = User(
+        id=new_id(),
         email=normalise_email(email),
         username=username,
         password_hash=hash_password(password),
@@ -106,6 +109,9 @@ def register(
         last_name=last_name,
         profile=UserProfile(),
     )
+    # The request signs the new user in: it acts for them from here on, so row-level security
+    # lets it write their profile and session (docs/security.md).
+    set_current_learner(session, user.id)
     try:
         # A savepoint, so a duplicate leaves the caller's transaction usable.
         with session.begin_nested():
@@ -130,25 +136,36 @@ def login(
     password: str,
     client: Client,
 ) -> SignedIn:
-    """Check a password and start a session; InvalidCredentials alike for any failure."""
-    if email is not None:
-        user = repository.find_user_by_email(session, normalise_email(email))
-    elif username is not None:
-        user = repository.find_user_by_username(session, username)
-    else:
-        user = None
-    # Verify even when no user matched, so an unknown login takes as long as a wrong password.
-    password_ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not password_ok or not user.is_active:
+    """Check a password and start a session; InvalidCredentials alike for any failure.
+
+    The stored hash never leaves the database (migration 0024): the password is hashed with the
+    account's settings here, and the database compares; a match makes the account the
+    transaction's learner."""
+    email = normalise_email(email) if email is not None else None
+    found = repository.password_settings(session, email=email, username=username)
+    # Hashed even when no account matched, so an unknown login takes as long as a wrong password.
+    hashed = hash_like(found.settings, found.hash_length, password)
+    account = None
+    if hashed is not None:
+        account = repository.verify_login(session, email=email, username=username, hashed=hashed)
+    if account is None:
         raise InvalidCredentials()
-    user.last_login_at = _now()
+    user = repository.user_with_profile(session, account)
     return SignedIn(token=_start_session(session, user, client), user=user)
 
 
-def authenticate(session: Session, token: str) -> Authenticated:
-    """The live session `token` opens, touched; NotAuthenticated if unknown, expired or ended."""
+def authenticate(
+    session: Session, token: str, limits: Mapping[str, str] | None = None
+) -> Authenticated:
+    """The live session `token` opens, touched; NotAuthenticated if unknown, expired or ended.
+
+    Runs as the API's role from its first statement, under `limits` (the request's deadlines):
+    the session is switched to it, with no learner, in the look-up's round trip; a live session
+    makes its user the learner."""
     now = _now()
-    found = repository.find_live_session(session, token_digest(token), now)
+    found = repository.find_live_session(
+        session, token_digest(token), learner_settings(None, limits)
+    )
     if found is None:
         raise NotAuthenticated()
     login, user = found
@@ -188,9 +205,8 @@ def device_info(user_agent: str | None) -> dict[str, Any] | None:
 
 
 def _start_session(session: Session, user: User, client: Client) -> str:
-    # The request signs `user` in: from here on it acts for them, so row-level security lets
-    # it write their new `user_sessions` row (docs/security.md).
-    set_current_learner(session, user.id)
+    # `user` is the transaction's learner already (register, or verify_login): row-level
+    # security lets it write their new `user_sessions` row (docs/security.md).
     token = secrets.token_urlsafe(32)
     now = _now()
     session.add(

@@ -37,7 +37,7 @@ def act_as_learner(
     `set_config('role', ..., true)` is `SET LOCAL ROLE`, written so that every setting goes in
     one round trip.
     """
-    _set_config(session.connection(), _learner_settings(user_id, limits))
+    _set_config(session.connection(), learner_settings(user_id, limits))
 
 
 _AT_BEGIN = "skilltree.rls.at_begin"
@@ -51,7 +51,7 @@ def begin_as_learner(
     now: its transaction will begin with the switch (see `_switch_at_begin`)."""
     if session.in_transaction():
         raise RuntimeError("begin_as_learner needs a session that has not begun a transaction")
-    session.info[_AT_BEGIN] = _learner_settings(user_id, limits)
+    session.info[_AT_BEGIN] = learner_settings(user_id, limits)
 
 
 @event.listens_for(Session, "after_begin")
@@ -102,8 +102,12 @@ def _driver(connection: Connection) -> psycopg.Connection[Any]:
     return cast("psycopg.Connection[Any]", connection.connection.driver_connection)
 
 
-def _learner_settings(user_id: str | None, limits: Mapping[str, str] | None) -> dict[str, str]:
-    # The role first: the settings after it are set as skilltree_app.
+def learner_settings(
+    user_id: str | None, limits: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The settings that make a transaction run as `skilltree_app` for `user_id` (None: no
+    learner) under `limits` (request deadlines), for `fetch_all`; the role first, so the
+    settings after it are set as the role."""
     return {"role": APP_ROLE, LEARNER_SETTING: user_id or "", **(limits or {})}
 
 

@@ -31,9 +31,11 @@ class User(IdMixin, AuditMixin, Base):
 
     __tablename__ = "users"
 
-    email: Mapped[str] = mapped_column(Text, unique=True)
+    # Deferred: the API's role may not read these two (migration 0024), so a query for users
+    # leaves them out; the owner (CLI, tests) loads them when they are used.
+    email: Mapped[str] = mapped_column(Text, unique=True, deferred=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)
-    password_hash: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text, deferred=True)
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
     avatar_url: Mapped[str | None] = mapped_column(Text)
@@ -106,7 +108,9 @@ class UserSession(IdMixin, Base):
     user_id: Mapped[str] = mapped_column(
         Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
     )
-    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    # Deferred: the API's role may not read it (migration 0024); it finds a session through
+    # `account_session(token_hash)`.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True, deferred=True)
     device_info: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     ip_address: Mapped[str | None] = mapped_column(INET)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
