@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from skilltree.catalog import authoring
 from skilltree.db.atomic import ATTEMPTS, atomic
 from skilltree.db.base import new_id
-from skilltree.errors import DependencyCycle
+from skilltree.errors import Conflict, DependencyCycle
 from skilltree.models import (
     Skill,
     SkillDependency,
@@ -156,7 +156,7 @@ def test_a_deadlock_victim_is_run_again(
         assert hours == [2, 2]
 
 
-def test_a_conflict_that_keeps_coming_back_is_raised(session: Session) -> None:
+def test_a_conflict_that_keeps_coming_back_is_a_conflict_error(session: Session) -> None:
     runs: list[int] = []
 
     @atomic
@@ -164,8 +164,9 @@ def test_a_conflict_that_keeps_coming_back_is_raised(session: Session) -> None:
         runs.append(1)
         raise OperationalError("UPDATE", {}, psycopg.errors.DeadlockDetected("deadlock"))
 
-    with pytest.raises(OperationalError):
+    with pytest.raises(Conflict) as raised:
         always_deadlocked(session)
+    assert isinstance(raised.value.__cause__, OperationalError)
     assert len(runs) == ATTEMPTS
 
 

@@ -92,8 +92,9 @@ def complete(world: World, skill_id: str) -> Callable[[Session], ProgressOutcome
 def counts(engine: Engine, world: World) -> dict[str, object]:
     """The learner's figures, and the same recounted from their rows."""
     with Session(engine) as session:
-        profile = session.get(UserProfile, world.learner_id)
-        assert profile is not None
+        profile = session.get(UserProfile, world.learner_id) or UserProfile(
+            skills_completed=0, trees_started=0, trees_completed=0
+        )
         enrolments = session.scalars(
             select(UserSkillTreeProgress).where(UserSkillTreeProgress.user_id == world.learner_id)
         ).all()

@@ -4,7 +4,8 @@ A service decorated with `atomic` runs in a savepoint of the caller's transactio
 none of its writes stay and the caller's transaction is still usable. When PostgreSQL picks it as
 a deadlock victim (40P01) or reports a serialization failure (40001), it is run again from the
 start, a few times. Under READ COMMITTED (ours) each statement sees a fresh snapshot, so rerunning
-the savepoint is rerunning the unit of work: its reads see what the winner committed.
+the savepoint is rerunning the unit of work: its reads see what the winner committed. Conflicting
+that many times in a row is a Conflict (409: the client may send the request again), not a 500.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from skilltree.db.constraints import sqlstate
+from skilltree.errors import Conflict
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 ATTEMPTS = 4
-"""How many times an atomic service runs before its conflict error is raised."""
+"""How many times an atomic service runs before its conflict is given up as a Conflict."""
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 """deadlock_detected, serialization_failure."""
 
@@ -36,7 +38,8 @@ def is_conflict(error: DBAPIError) -> bool:
 
 def atomic(service: Callable[Concatenate[Session, P], T]) -> Callable[Concatenate[Session, P], T]:
     """`service(session, ...)` all or nothing, in a savepoint, rerun after a deadlock or a
-    serialization failure (up to ATTEMPTS runs, with a short random pause between them)."""
+    serialization failure (up to ATTEMPTS runs, with a short random pause between them; then
+    Conflict)."""
 
     @functools.wraps(service)
     def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -46,8 +49,12 @@ def atomic(service: Callable[Concatenate[Session, P], T]) -> Callable[Concatenat
                 with session.begin_nested():
                     return service(session, *args, **kwargs)
             except DBAPIError as error:
-                if attempt >= ATTEMPTS or not is_conflict(error):
+                if not is_conflict(error):
                     raise
+                if attempt >= ATTEMPTS:
+                    raise Conflict(
+                        "Other changes kept conflicting with this request; send it again."
+                    ) from error
             # Random, growing pauses so the same transactions do not collide again in step.
             time.sleep(random.uniform(0.005, 0.02) * attempt)
             attempt += 1

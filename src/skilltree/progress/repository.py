@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -233,11 +234,25 @@ def enrolments(session: Session, user_id: str) -> list[tuple[UserSkillTreeProgre
     ]
 
 
-def refresh_enrolments(session: Session, tree_id: str) -> None:
-    """Recompute every learner's progress in `tree_id` and their completed-tree counts.
+def hold_learners(session: Session, tree_id: str) -> list[str] | None:
+    """Before a change of tree `tree_id` writes anything: lock the tree (no learner enrols in it
+    meanwhile) and then its learners' profiles (waiting for their events in flight), until the
+    transaction ends; the learners, to recount afterwards (`recount_learners`); None: no such
+    tree. Through `skilltree.catalog.tree_writes`, which every change of a tree goes through.
 
-    Runs as `refresh_tree_enrolments()` (migration 0010), a SECURITY DEFINER function: the
-    author's request may not touch learners' rows under row-level security.
+    Runs as `hold_tree_learners()` (migration 0022), a SECURITY DEFINER function: under
+    row-level security the author's request may not see the learners' rows.
     """
+    held = session.scalar(text("SELECT hold_tree_learners(:tree)"), {"tree": tree_id})
+    return None if held is None else list(held)
+
+
+def recount_learners(session: Session, tree_id: str, learners: Sequence[str]) -> None:
+    """After a change of tree `tree_id` (deleted or not), whose learners `hold_learners` held:
+    unlock what the tree now frees for them, recount their enrolments in it and their profiles'
+    counters (`refresh_tree_enrolments()`, migration 0022, SECURITY DEFINER as above)."""
     session.flush()
-    session.execute(text("SELECT refresh_tree_enrolments(:tree)"), {"tree": tree_id})
+    session.execute(
+        text("SELECT refresh_tree_enrolments(:tree, :learners)"),
+        {"tree": tree_id, "learners": list(learners)},
+    )
