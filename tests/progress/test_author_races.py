@@ -13,14 +13,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, delete, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from skilltree.catalog import authoring
 from skilltree.db.rls import act_as_learner
-from skilltree.errors import NotFound
+from skilltree.errors import Conflict, NotFound
 from skilltree.models import (
     SkillCategory,
     SkillTree,
@@ -30,7 +33,7 @@ from skilltree.models import (
     UserSkillProgress,
     UserSkillTreeProgress,
 )
-from skilltree.progress import service
+from skilltree.progress import repository, service
 from skilltree.progress.schemas import CompleteRequest, ProgressOutcome
 from tests.factories import add_dependency, make_category, make_skill, make_tree, make_user
 from tests.locks import Writer, wait_until_blocked
@@ -279,3 +282,45 @@ def test_deleting_a_tree_a_learner_is_completing_waits_and_recounts(
             select(UserSkillProgress.status).where(UserSkillProgress.user_id == world.learner_id)
         ).all()
         assert statuses == []  # the learner's rows went with the tree
+
+
+def test_a_writer_that_does_not_hold_the_tree_costs_a_409_not_a_500(
+    engine: Engine, world: World
+) -> None:
+    """The safety net: a skill deleted under a learner's event by a writer that skipped
+    catalog.tree_writes (plain SQL here) is a Conflict, not a foreign-key 500."""
+    bypass = Writer(
+        engine,
+        lambda s: s.execute(text("DELETE FROM skills WHERE id = :r"), {"r": world.r}),
+        hold=True,
+    ).start()
+    assert bypass.worked.wait(20)
+    learner = Writer(engine, complete(world, world.x)).start()  # enrols: unlocks X and R
+    wait_until_blocked(engine, learner.pid)
+    bypass.finish()
+    learner.finish()
+    assert bypass.error is None, bypass.error
+    assert isinstance(learner.error, Conflict), learner.error
+    assert learner.error.message == "The skill tree changed while this ran; try again."
+
+
+def test_a_progress_event_chosen_as_a_deadlock_victim_runs_again(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = make_tree(session, make_category(session))
+    skill = make_skill(session, tree, xp_value=30)
+    learner = make_user(session)
+    calls: list[str] = []
+    event = repository.skill_event
+
+    def deadlocked_once(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        calls.append(skill.id)
+        if len(calls) == 1:
+            session.execute(text("SELECT 1"))  # work the rerun must not keep
+            raise OperationalError("SELECT", {}, psycopg.errors.DeadlockDetected("deadlock"))
+        return event(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "skill_event", deadlocked_once)
+    outcome = service.complete(session, learner, skill.id, CompleteRequest())
+    assert len(calls) == 2
+    assert (outcome.changed, outcome.xp_awarded) == (True, 30)

@@ -81,3 +81,51 @@ def test_every_revision_steps_down_and_up(fresh_engine: Engine) -> None:
         assert migrate.current_revision(fresh_engine) == revision
     assert revisions[0] == migrate.head_revision()
     assert len(revisions) == len(set(revisions)) >= 2
+
+
+# The functions migration 0022 replaces, adds or drops (issue 12: lock order, recounts).
+FUNCTIONS_0022 = text(
+    "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), p.proacl::text"
+    " FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname = ANY (:names)"
+    " ORDER BY 1"
+)
+NAMES_0022 = [
+    "progress_skill_event",
+    "progress_enrol",
+    "progress_enrol_learner",
+    "refresh_tree_enrolments",
+    "hold_tree_learners",
+]
+
+
+def _functions_0022(engine: Engine) -> dict[str, tuple[str, str | None]]:
+    with engine.connect() as connection:
+        rows = connection.execute(FUNCTIONS_0022, {"names": NAMES_0022}).tuples()
+        return {signature: (definition, acl) for signature, definition, acl in rows}
+
+
+def test_0022_holds_learners_first_and_steps_back_to_0021_exactly(fresh_engine: Engine) -> None:
+    migrate.upgrade(fresh_engine)
+    migrate.downgrade(fresh_engine, "0021")
+    before = _functions_0022(fresh_engine)
+    assert "refresh_tree_enrolments(text)" in before
+
+    migrate.upgrade(fresh_engine, "0022")
+    after = _functions_0022(fresh_engine)
+    assert set(after) - set(before) == {
+        "hold_tree_learners(text)",
+        "refresh_tree_enrolments(text,text[])",
+    }
+    assert set(before) - set(after) == {"refresh_tree_enrolments(text)"}
+    for added in ("hold_tree_learners(text)", "refresh_tree_enrolments(text,text[])"):
+        definition, acl = after[added]
+        assert "SECURITY DEFINER" in definition
+        grantees = {entry.split("=")[0] for entry in (acl or "").strip("{}").split(",")}
+        assert "skilltree_app" in grantees
+        assert "" not in grantees  # not PUBLIC
+    event = next(d for s, (d, _) in after.items() if s.startswith("progress_skill_event("))
+    assert event.index("progress_lock_profile(") < event.index("FROM skills s")
+
+    migrate.downgrade(fresh_engine, "0021")
+    assert _functions_0022(fresh_engine) == before
+    migrate.upgrade(fresh_engine)
