@@ -10,15 +10,13 @@ second waits for the whole of the first.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, delete, select, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from skilltree.catalog import authoring
@@ -33,7 +31,7 @@ from skilltree.models import (
     UserSkillProgress,
     UserSkillTreeProgress,
 )
-from skilltree.progress import repository, service
+from skilltree.progress import service
 from skilltree.progress.schemas import CompleteRequest, ProgressOutcome
 from tests.factories import add_dependency, make_category, make_skill, make_tree, make_user
 from tests.locks import Writer, wait_until_blocked
@@ -305,22 +303,40 @@ def test_a_writer_that_does_not_hold_the_tree_costs_a_409_not_a_500(
 
 
 def test_a_progress_event_chosen_as_a_deadlock_victim_runs_again(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, world: World
 ) -> None:
-    tree = make_tree(session, make_category(session))
-    skill = make_skill(session, tree, xp_value=30)
-    learner = make_user(session)
-    calls: list[str] = []
-    event = repository.skill_event
+    """The safety net, with a real deadlock: the completion holds the learner and waits for
+    their row of X, whose holder waits for the learner. The completion, quicker to look, is the
+    victim: rolled back to its savepoint (letting the learner go), it runs again and succeeds."""
+    enrolled(engine, world)
+    profile = select(UserProfile.user_id).where(UserProfile.user_id == world.learner_id)
+    row_of_x = select(UserSkillProgress.id).where(
+        UserSkillProgress.user_id == world.learner_id, UserSkillProgress.skill_id == world.x
+    )
+    go_on = threading.Event()
 
-    def deadlocked_once(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        calls.append(skill.id)
-        if len(calls) == 1:
-            session.execute(text("SELECT 1"))  # work the rerun must not keep
-            raise OperationalError("SELECT", {}, psycopg.errors.DeadlockDetected("deadlock"))
-        return event(*args, **kwargs)
+    def hold_x_then_the_learner(session: Session) -> None:
+        session.execute(text("SET LOCAL deadlock_timeout = '60s'"))  # not the one to look
+        session.execute(row_of_x.with_for_update())
+        assert go_on.wait(20)
+        session.execute(profile.with_for_update())
 
-    monkeypatch.setattr(repository, "skill_event", deadlocked_once)
-    outcome = service.complete(session, learner, skill.id, CompleteRequest())
-    assert len(calls) == 2
-    assert (outcome.changed, outcome.xp_awarded) == (True, 30)
+    def complete_x_quickly_deadlocked(session: Session) -> object:
+        session.execute(text("SET LOCAL deadlock_timeout = '20ms'"))
+        return complete(world, world.x)(session)
+
+    with Session(engine) as first:
+        first.execute(profile.with_for_update())  # queues the completion before the other
+        other = Writer(engine, hold_x_then_the_learner, hold=True).start()
+        learner = Writer(engine, complete_x_quickly_deadlocked).start()
+        wait_until_blocked(engine, learner.pid)
+        go_on.set()
+        wait_until_blocked(engine, other.pid)  # behind the completion, for the learner
+        first.rollback()  # the completion takes the learner, then waits for X: a cycle
+        assert other.worked.wait(20)  # it had the learner: the completion let go
+        other.finish()
+        outcome = learner.finish()
+    assert other.error is None, other.error
+    assert learner.error is None, learner.error
+    assert (outcome.changed, outcome.xp_awarded) == (True, 10)
+    assert counts(engine, world)["profile"] == (1, 1, 0)

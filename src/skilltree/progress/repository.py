@@ -13,6 +13,7 @@ from sqlalchemy import Integer, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from skilltree.db.atomic import rerun_on_conflict
 from skilltree.graph import service as graph_service
 from skilltree.graph.tree_graphs import SkillFacts
 from skilltree.models import (
@@ -80,17 +81,36 @@ SKILL_EVENT = (
 ENROL = "SELECT progress_enrol(%s, %s, %s, %s)::text"
 
 
+# The event runs in a savepoint of its own, set and released in the round trip of the call
+# (a pipeline): a deadlock or serialization failure rolls back to it and the event runs again,
+# as `atomic` runs services, without one round trip more for each end of the savepoint.
+_SAVEPOINT = "SAVEPOINT progress_event"
+_RELEASE = "RELEASE SAVEPOINT progress_event"
+_ROLLBACK = "ROLLBACK TO SAVEPOINT progress_event"
+
+
 def _call(session: Session, sql: str, parameters: tuple[object, ...]) -> dict[str, Any]:
     """The JSON answer of one event function called with `parameters`, in the session's
     transaction, sent straight through its psycopg connection (no SQLAlchemy statement or result
-    layer): one round trip (and the transaction's BEGIN when it is the first statement). psycopg
-    prepares the statement once it has run a few times on the connection."""
+    layer): one round trip (and the transaction's BEGIN when it is the first statement), run
+    again after a deadlock or a serialization failure (`rerun_on_conflict`); raised as
+    SQLAlchemy's DBAPIError with nothing of the call left. psycopg prepares the statement once it
+    has run a few times on the connection."""
     driver = session.connection().connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
-    try:
-        row = driver.execute(sql, parameters).fetchone()
-    except psycopg.Error as error:  # as SQLAlchemy would raise it (error handlers, retries)
-        raise DBAPIError.instance(sql, parameters, error, psycopg.Error) from error
+
+    def attempt() -> Any:
+        try:
+            with driver.pipeline():
+                driver.execute(_SAVEPOINT)
+                cursor = driver.execute(sql, parameters)
+                driver.execute(_RELEASE)  # (skipped by the server if the call failed)
+            return cursor.fetchone()
+        except psycopg.Error as error:  # as SQLAlchemy would raise it (error handlers, retries)
+            driver.execute(_ROLLBACK)
+            raise DBAPIError.instance(sql, parameters, error, psycopg.Error) from error
+
+    row = rerun_on_conflict(attempt)
     assert row is not None
     answer: dict[str, Any] = orjson.loads(row[0])
     return answer

@@ -11,7 +11,8 @@ refusals into domain errors. docs/progress.md says why the rules live in SQL. Th
 Events and authors' changes of trees lock in one order (migration 0022, catalog.tree_writes): an
 event locks its learner, then reads the skill or tree, so a skill or tree deleted under it is a
 NotFound and never a half-written event. An event still runs in a savepoint and again after a
-deadlock or a serialization failure (`skilltree.db.atomic`), as the safety net.
+deadlock or a serialization failure (progress.repository, with `skilltree.db.atomic`'s policy),
+as the safety net.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from skilltree.catalog.visibility import may_view_tree
-from skilltree.db.atomic import atomic
 from skilltree.db.constraints import violated_constraint
 from skilltree.documents import ProgressEvidence, validate_document
 from skilltree.errors import (
@@ -83,13 +83,9 @@ _CATALOG_REFERENCES = frozenset(
 )
 
 
-@atomic
-def _run(
-    session: Session, user: User, call: Callable[[bool], dict[str, Any]]
-) -> dict[str, Any] | None:
+def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] | None:
     """`call(unpublished_ok)`'s answer, asked again for a draft the learner may see (its author,
-    an admin); None when the thing is missing or hidden from them. Run again after a deadlock
-    or a serialization failure."""
+    an admin); None when the thing is missing or hidden from them."""
     try:
         answer = call(False)
         if answer.get("refused") == "Unpublished":
@@ -152,7 +148,6 @@ def _skill_event(
     session: Session, user: User, kind: Event, skill_id: str, **details: Any
 ) -> ProgressOutcome:
     answer = _run(
-        session,
         user,
         lambda unpublished_ok: repository.skill_event(
             session, kind, user.id, skill_id, _now(), unpublished_ok=unpublished_ok, **details
@@ -166,7 +161,6 @@ def _skill_event(
 def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
     """Enrol the learner in tree `slug` (again: nothing changes); root skills become AVAILABLE."""
     answer = _run(
-        session,
         user,
         lambda unpublished_ok: repository.enrol(
             session, user.id, slug, _now(), unpublished_ok=unpublished_ok
