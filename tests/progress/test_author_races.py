@@ -10,6 +10,7 @@ second waits for the whole of the first.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from skilltree.models import (
 )
 from skilltree.progress import service
 from skilltree.progress.schemas import CompleteRequest, ProgressOutcome
+from skilltree.treefile import service as treefile
 from tests.factories import add_dependency, make_category, make_skill, make_tree, make_user
 from tests.locks import Writer, wait_until_blocked
 
@@ -118,13 +120,33 @@ def counts(engine: Engine, world: World) -> dict[str, object]:
         }
 
 
+def delete_d(engine: Engine, world: World) -> Callable[[Session], object]:
+    return lambda s: authoring.delete_skill(s, world.d, as_user(s, world.admin_id))
+
+
+def import_without_d(engine: Engine, world: World) -> Callable[[Session], object]:
+    """The tree re-imported from its own export, without D."""
+    with Session(engine) as session:
+        exported = treefile.export_tree(session, world.slug, viewer=None, operator=True)
+    document = json.loads(exported.model_dump_json())
+    d_key = next(s["key"] for s in document["skills"] if s["name"] == "D")
+    document["skills"] = [s for s in document["skills"] if s["key"] != d_key]
+    data = json.dumps(document)
+    return lambda s: treefile.import_tree(s, data, author=as_user(s, world.admin_id))
+
+
+@pytest.mark.parametrize("deletion", [delete_d, import_without_d])
 def test_a_completion_and_the_deletion_of_what_it_unlocks_do_not_deadlock(
-    engine: Engine, world: World
+    engine: Engine,
+    world: World,
+    deletion: Callable[[Engine, World], Callable[[Session], object]],
 ) -> None:
-    """The learner completes X while the admin deletes D, which needs X: the completion holds the
-    learner, the deletion waits for them, then the completion unlocks D. (Before: the deletion
-    locked D and then the learner, the completion the learner and then D: DeadlockDetected.)"""
+    """The learner completes X while the admin deletes D, which needs X (or re-imports the tree
+    without it): the completion holds the learner, the deletion waits for them, then the
+    completion unlocks D. (Before: the deletion locked D and then the learner, the completion the
+    learner and then D: DeadlockDetected.)"""
     enrolled(engine, world)
+    delete_it = deletion(engine, world)
     with Session(engine) as blocker:
         # Pause the completion between its two locks, on the learner's row of X.
         blocker.execute(
@@ -143,10 +165,7 @@ def test_a_completion_and_the_deletion_of_what_it_unlocks_do_not_deadlock(
 
         learner = Writer(engine, complete_x_quickly_deadlocked).start()
         wait_until_blocked(engine, learner.pid)
-        author = Writer(
-            engine,
-            lambda s: authoring.delete_skill(s, world.d, as_user(s, world.admin_id)),
-        ).start()
+        author = Writer(engine, delete_it).start()
         wait_until_blocked(engine, author.pid)
         blocker.rollback()
         outcome = learner.finish()
