@@ -83,13 +83,16 @@ def test_every_revision_steps_down_and_up(fresh_engine: Engine) -> None:
     assert len(revisions) == len(set(revisions)) >= 2
 
 
-# The functions migration 0022 replaces, adds or drops (issue 12: lock order, recounts).
-FUNCTIONS_0022 = text(
+# The migration that makes authors' changes hold a tree's learners first (issue 12), and the one
+# before it (renumbering the migrations changes these two constants only).
+HOLD_REVISION, BEFORE_HOLD = "0022", "0021"
+# The functions it replaces, adds or drops.
+HOLD_FUNCTIONS_SQL = text(
     "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), p.proacl::text"
     " FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname = ANY (:names)"
     " ORDER BY 1"
 )
-NAMES_0022 = [
+HOLD_FUNCTIONS = [
     "progress_skill_event",
     "progress_enrol",
     "progress_enrol_learner",
@@ -98,20 +101,20 @@ NAMES_0022 = [
 ]
 
 
-def _functions_0022(engine: Engine) -> dict[str, tuple[str, str | None]]:
+def _hold_functions(engine: Engine) -> dict[str, tuple[str, str | None]]:
     with engine.connect() as connection:
-        rows = connection.execute(FUNCTIONS_0022, {"names": NAMES_0022}).tuples()
+        rows = connection.execute(HOLD_FUNCTIONS_SQL, {"names": HOLD_FUNCTIONS}).tuples()
         return {signature: (definition, acl) for signature, definition, acl in rows}
 
 
-def test_0022_holds_learners_first_and_steps_back_to_0021_exactly(fresh_engine: Engine) -> None:
+def test_holding_learners_first_steps_up_and_back_exactly(fresh_engine: Engine) -> None:
     migrate.upgrade(fresh_engine)
-    migrate.downgrade(fresh_engine, "0021")
-    before = _functions_0022(fresh_engine)
+    migrate.downgrade(fresh_engine, BEFORE_HOLD)
+    before = _hold_functions(fresh_engine)
     assert "refresh_tree_enrolments(text)" in before
 
-    migrate.upgrade(fresh_engine, "0022")
-    after = _functions_0022(fresh_engine)
+    migrate.upgrade(fresh_engine, HOLD_REVISION)
+    after = _hold_functions(fresh_engine)
     assert set(after) - set(before) == {
         "hold_tree_learners(text)",
         "refresh_tree_enrolments(text,text[])",
@@ -126,6 +129,6 @@ def test_0022_holds_learners_first_and_steps_back_to_0021_exactly(fresh_engine: 
     event = next(d for s, (d, _) in after.items() if s.startswith("progress_skill_event("))
     assert event.index("progress_lock_profile(") < event.index("FROM skills s")
 
-    migrate.downgrade(fresh_engine, "0021")
-    assert _functions_0022(fresh_engine) == before
+    migrate.downgrade(fresh_engine, BEFORE_HOLD)
+    assert _hold_functions(fresh_engine) == before
     migrate.upgrade(fresh_engine)

@@ -107,7 +107,8 @@ def _call(session: Session, sql: str, parameters: tuple[object, ...]) -> dict[st
                 driver.execute(_RELEASE)  # (skipped by the server if the call failed)
             return cursor.fetchone()
         except psycopg.Error as error:  # as SQLAlchemy would raise it (error handlers, retries)
-            driver.execute(_ROLLBACK)
+            if driver.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                driver.execute(_ROLLBACK)  # (not on a connection that is gone)
             raise DBAPIError.instance(sql, parameters, error, psycopg.Error) from error
 
     row = rerun_on_conflict(attempt)
