@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from skilltree.catalog import authoring
 from skilltree.db.atomic import ATTEMPTS, atomic
 from skilltree.db.base import new_id
-from skilltree.errors import DependencyCycle
+from skilltree.errors import Conflict, DependencyCycle
 from skilltree.models import (
     Skill,
     SkillDependency,
@@ -25,6 +25,7 @@ from skilltree.models import (
     UserRole,
 )
 from tests.factories import make_category, make_skill, make_tree
+from tests.locks import Writer, wait_until_blocked
 
 ADMIN = User(id=new_id(), role=UserRole.ADMIN)
 
@@ -44,28 +45,15 @@ def committed(engine: Engine) -> Iterator[tuple[list[SkillTree], list[Skill]]]:
 
 
 def race(engine: Engine, first: Callable[[Session], object], second: Callable[[Session], object]):
-    """Run `first` in one transaction, then `second` in another thread's transaction while the
-    first is still open (it must wait), then commit the first: what the second ended with."""
-    outcome: list[BaseException | None] = []
-    with Session(engine) as one, Session(engine) as two:
+    """Run `first` in one transaction, then `second` in another's until it waits for a lock the
+    first holds (pg_stat_activity), then commit the first: what the second ended with."""
+    with Session(engine) as one:
         first(one)
-
-        def run_second() -> None:
-            try:
-                second(two)
-                two.commit()
-                outcome.append(None)
-            except BaseException as exc:
-                two.rollback()
-                outcome.append(exc)
-
-        racer = threading.Thread(target=run_second)
-        racer.start()
-        racer.join(0.5)
-        assert racer.is_alive(), "the second writer should wait for the first"
+        racer = Writer(engine, second).start()
+        wait_until_blocked(engine, racer.pid)
         one.commit()
-        racer.join(10)
-    return outcome[0]
+        racer.finish()
+    return racer.error
 
 
 def test_racing_dependency_lists_cannot_close_a_cycle_together(
@@ -156,7 +144,7 @@ def test_a_deadlock_victim_is_run_again(
         assert hours == [2, 2]
 
 
-def test_a_conflict_that_keeps_coming_back_is_raised(session: Session) -> None:
+def test_a_conflict_that_keeps_coming_back_is_a_conflict_error(session: Session) -> None:
     runs: list[int] = []
 
     @atomic
@@ -164,8 +152,9 @@ def test_a_conflict_that_keeps_coming_back_is_raised(session: Session) -> None:
         runs.append(1)
         raise OperationalError("UPDATE", {}, psycopg.errors.DeadlockDetected("deadlock"))
 
-    with pytest.raises(OperationalError):
+    with pytest.raises(Conflict) as raised:
         always_deadlocked(session)
+    assert isinstance(raised.value.__cause__, OperationalError)
     assert len(runs) == ATTEMPTS
 
 

@@ -11,19 +11,21 @@ import pytest
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from skilltree.catalog import authoring
+from skilltree.catalog.schemas import SkillUpdate
 from skilltree.models import (
     ProgressEvent,
     SkillCategory,
     SkillTree,
     User,
     UserProfile,
+    UserRole,
     UserSkillProgress,
     UserSkillTreeProgress,
 )
-from skilltree.progress import repository as progress_repository
 from skilltree.progress import service
 from skilltree.progress.schemas import CompleteRequest, ProgressOutcome
-from tests.factories import make_category, make_skill, make_tree
+from tests.factories import make_category, make_skill, make_tree, make_user
 
 
 @dataclass
@@ -132,9 +134,13 @@ def test_parallel_completions_of_different_skills_lose_nothing(
 
 
 def test_completions_racing_tree_changes_keep_every_count(engine: Engine, world: World) -> None:
-    """A tree change recounts every learner of the tree (refresh_tree_enrolments) while the
-    learner completes skills: no step is written over, nothing deadlocks, and the profile's
-    counters (sums of the enrolments') end exact."""
+    """An admin changes the tree over and over, each change recounting every learner of it
+    (catalog.tree_writes), while the learner completes skills: no step is written over, nothing
+    deadlocks, and the profile's counters (sums of the enrolments') end exact."""
+    with Session(engine) as session:
+        admin = make_user(session, UserRole.ADMIN)
+        session.commit()
+        admin_id = admin.id
     done = threading.Event()
     failures: list[BaseException] = []
 
@@ -150,10 +156,15 @@ def test_completions_racing_tree_changes_keep_every_count(engine: Engine, world:
             done.set()
 
     def change_the_tree() -> None:
+        milestone = False
         try:
             while not done.is_set():
+                milestone = not milestone
                 with Session(engine) as session:
-                    progress_repository.refresh_enrolments(session, world.tree_id)
+                    actor = session.get(User, admin_id)
+                    assert actor is not None
+                    change = SkillUpdate(is_milestone=milestone)
+                    authoring.update_skill(session, world.skill_ids[-1], change, actor)
                     session.commit()
         except BaseException as exc:
             failures.append(exc)
@@ -163,6 +174,9 @@ def test_completions_racing_tree_changes_keep_every_count(engine: Engine, world:
         thread.start()
     for thread in threads:
         thread.join(60)
+    with Session(engine) as session:
+        session.execute(delete(User).where(User.id == admin_id))
+        session.commit()
     assert failures == []
     with Session(engine) as session:
         enrolment = session.scalars(

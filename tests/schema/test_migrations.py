@@ -182,3 +182,54 @@ def test_the_event_time_migration_stamps_every_event_and_goes_back_exactly(
     assert _function_definitions(fresh_engine) == before
     migrate.upgrade(fresh_engine)
     assert migrate.current_revision(fresh_engine) == migrate.head_revision()
+
+
+# The migration that makes authors' changes hold a tree's learners first (issue 12), and the one
+# before it (renumbering the migrations changes these two constants only).
+HOLD_REVISION, BEFORE_HOLD = "0025", "0024"
+# The functions it replaces, adds or drops.
+HOLD_FUNCTIONS_SQL = text(
+    "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), p.proacl::text"
+    " FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname = ANY (:names)"
+    " ORDER BY 1"
+)
+HOLD_FUNCTIONS = [
+    "progress_skill_event",
+    "progress_enrol",
+    "progress_enrol_learner",
+    "refresh_tree_enrolments",
+    "hold_tree_learners",
+]
+
+
+def _hold_functions(engine: Engine) -> dict[str, tuple[str, str | None]]:
+    with engine.connect() as connection:
+        rows = connection.execute(HOLD_FUNCTIONS_SQL, {"names": HOLD_FUNCTIONS}).tuples()
+        return {signature: (definition, acl) for signature, definition, acl in rows}
+
+
+def test_holding_learners_first_steps_up_and_back_exactly(fresh_engine: Engine) -> None:
+    migrate.upgrade(fresh_engine)
+    migrate.downgrade(fresh_engine, BEFORE_HOLD)
+    before = _hold_functions(fresh_engine)
+    assert "refresh_tree_enrolments(text)" in before
+
+    migrate.upgrade(fresh_engine, HOLD_REVISION)
+    after = _hold_functions(fresh_engine)
+    assert set(after) - set(before) == {
+        "hold_tree_learners(text)",
+        "refresh_tree_enrolments(text,text[])",
+    }
+    assert set(before) - set(after) == {"refresh_tree_enrolments(text)"}
+    for added in ("hold_tree_learners(text)", "refresh_tree_enrolments(text,text[])"):
+        definition, acl = after[added]
+        assert "SECURITY DEFINER" in definition
+        grantees = {entry.split("=")[0] for entry in (acl or "").strip("{}").split(",")}
+        assert "skilltree_app" in grantees
+        assert "" not in grantees  # not PUBLIC
+    event = next(d for s, (d, _) in after.items() if s.startswith("progress_skill_event("))
+    assert event.index("progress_lock_profile(") < event.index("FROM skills s")
+
+    migrate.downgrade(fresh_engine, BEFORE_HOLD)
+    assert _hold_functions(fresh_engine) == before
+    migrate.upgrade(fresh_engine)

@@ -208,7 +208,10 @@ def test_an_author_still_recounts_every_learner_of_their_tree(session: Session) 
         text("UPDATE user_profiles SET skills_completed = 0 WHERE user_id = :u"), {"u": learner.id}
     )
     act_as_learner(session, author.id)
-    session.execute(text("SELECT refresh_tree_enrolments(:t)"), {"t": tree.id})
+    learners = session.execute(text("SELECT hold_tree_learners(:t)"), {"t": tree.id}).scalar_one()
+    session.execute(
+        text("SELECT refresh_tree_enrolments(:t, :learners)"), {"t": tree.id, "learners": learners}
+    )
     act_as_owner(session)
     recounted = session.execute(
         text("SELECT skills_completed FROM user_profiles WHERE user_id = :u"), {"u": learner.id}

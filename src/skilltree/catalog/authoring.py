@@ -2,7 +2,10 @@
 
 An author changes only the trees they created, an admin any tree; a draft of someone else looks
 missing (NotFound), a published tree of someone else is Forbidden. Every function here is
-`atomic`: it writes all or nothing and is rerun after a deadlock. The database keeps both
+`atomic`: it writes all or nothing and is rerun after a deadlock. A write that changes what
+learners' progress counts (skills, their activity, optionality and prerequisites, deleting a
+tree) is a `tree_writer`: it holds the tree and its learners before writing and recounts them
+after (catalog.tree_writes). The database keeps both
 prerequisite graphs acyclic (migration 0002); a cycle it refuses comes back as DependencyCycle
 naming the skills (or trees) along it. Every write to a tree deletes its documents from Redis once
 the transaction commits (cache.trees: freshness comes from the tree's version; this frees memory).
@@ -23,6 +26,7 @@ from skilltree.cache import trees as trees_cache
 from skilltree.catalog import repository
 from skilltree.catalog.keys import skill_key
 from skilltree.catalog.schemas import SkillCreate, SkillUpdate, TreeCreate, TreeUpdate
+from skilltree.catalog.tree_writes import hold_tree, tree_writer
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.db.atomic import atomic
 from skilltree.db.base import new_id
@@ -46,7 +50,6 @@ from skilltree.errors import (
 )
 from skilltree.graph.dag import layered_positions
 from skilltree.models import Skill, SkillTree, User, UserRole
-from skilltree.progress import repository as learners
 
 DEFAULT_LEVEL_HEIGHT = 200.0
 """Vertical distance between layers when the tree's layoutConfig has no levelHeight."""
@@ -118,10 +121,12 @@ def update_tree(session: Session, slug: str, data: TreeUpdate, actor: User) -> S
 
 
 @atomic
+@tree_writer
 def delete_tree(session: Session, slug: str, actor: User) -> None:
     """Delete tree `slug`; its skills, their edges, learners' progress in it and its place in
-    other trees' prerequisites go with it (foreign keys ON DELETE CASCADE)."""
-    session.delete(_tree_to_change(session, slug, actor))
+    other trees' prerequisites go with it (foreign keys ON DELETE CASCADE), and its learners'
+    profiles no longer count it."""
+    session.delete(_tree_to_change(session, slug, actor, hold=True))
     session.flush()
 
 
@@ -167,10 +172,11 @@ _COUNTED = frozenset({"is_active", "is_optional", "is_milestone"})
 
 
 @atomic
+@tree_writer
 def create_skill(session: Session, tree_slug: str, data: SkillCreate, actor: User) -> Skill:
     """A new skill in tree `tree_slug` with its dependencies; placed by its topological layer
     unless `data` gives its position; its key made from its name unless `data` gives one."""
-    tree = _tree_to_change(session, tree_slug, actor)
+    tree = _tree_to_change(session, tree_slug, actor, hold=True)
     values = data.model_dump(exclude={"dependencies"})
     problems = _check_documents(values, _SKILL_DOCUMENTS)
     dependencies = _check_dependencies(session, tree.id, None, data.dependencies, problems)
@@ -190,16 +196,16 @@ def create_skill(session: Session, tree_slug: str, data: SkillCreate, actor: Use
     _write_edges(
         session, lambda: repository.replace_dependencies(session, skill_id, tree.id, dependencies)
     )
-    learners.refresh_enrolments(session, tree.id)
     return skill
 
 
 @atomic
+@tree_writer
 def update_skill(session: Session, skill_id: str, data: SkillUpdate, actor: User) -> Skill:
     """Skill `skill_id` with the fields given in `data` changed (its tree and its dependencies
     are not fields of `data`)."""
-    skill, tree = _skill_to_change(session, skill_id, actor)
     changes = data.model_dump(exclude_unset=True)
+    skill, tree = _skill_to_change(session, skill_id, actor, hold=bool(changes.keys() & _COUNTED))
     problems = _check_documents(changes, _SKILL_DOCUMENTS)
     if "parent_skill_id" in changes:
         problems += _parent_problems(session, tree.id, skill.id, data.parent_skill_id)
@@ -209,29 +215,28 @@ def update_skill(session: Session, skill_id: str, data: SkillUpdate, actor: User
         setattr(skill, column, value)
     skill.updated_by = actor.id
     _flush(session)
-    if changes.keys() & _COUNTED:
-        learners.refresh_enrolments(session, tree.id)
     return skill
 
 
 @atomic
+@tree_writer
 def delete_skill(session: Session, skill_id: str, actor: User) -> None:
     """Delete skill `skill_id`: its edges and learners' progress on it go too; the skills that
     needed it simply need one skill less, and its child skills lose their parent."""
-    skill, tree = _skill_to_change(session, skill_id, actor)
+    skill, _ = _skill_to_change(session, skill_id, actor, hold=True)
     session.delete(skill)
     session.flush()
-    learners.refresh_enrolments(session, tree.id)
 
 
 @atomic
+@tree_writer
 def set_dependencies(
     session: Session, skill_id: str, dependencies: Sequence[str], actor: User
 ) -> Skill:
     """Make `dependencies` (ids of skills of the same tree) the whole list of skill `skill_id`'s
     direct prerequisites; DependencyCycle if that would close a cycle, and then nothing
-    changes."""
-    skill, tree = _skill_to_change(session, skill_id, actor)
+    changes. Fewer prerequisites can unlock skills for the tree's learners."""
+    skill, tree = _skill_to_change(session, skill_id, actor, hold=True)
     problems: list[FieldError] = []
     ids = _check_dependencies(session, tree.id, skill.id, dependencies, problems)
     if problems:
@@ -239,7 +244,6 @@ def set_dependencies(
     _write_edges(session, lambda: repository.replace_dependencies(session, skill.id, tree.id, ids))
     skill.updated_by = actor.id
     _flush(session)
-    learners.refresh_enrolments(session, tree.id)  # fewer prerequisites can unlock skills
     return skill
 
 
@@ -252,7 +256,9 @@ def _may_change(tree: SkillTree, actor: User) -> bool:
     )
 
 
-def _tree_to_change(session: Session, slug: str, actor: User) -> SkillTree:
+def _tree_to_change(session: Session, slug: str, actor: User, *, hold: bool = False) -> SkillTree:
+    # `hold`: the change counts for learners (tree_writes.hold_tree), and the tree is read again
+    # once held, as the writer that held it before may have left it.
     tree = repository.find_tree(session, slug)
     if tree is None or not may_view_tree(
         is_published=tree.is_published, created_by=tree.created_by, viewer=actor
@@ -260,11 +266,18 @@ def _tree_to_change(session: Session, slug: str, actor: User) -> SkillTree:
         raise NotFound(f"No skill tree has the slug {slug!r}.")
     if not _may_change(tree, actor):
         raise Forbidden("Only the tree's author or an admin can change it.")
+    if hold and not hold_tree(session, tree.id):
+        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    if hold:
+        session.refresh(tree)
     trees_cache.forget_after_commit(session, tree.id)
     return tree
 
 
-def _skill_to_change(session: Session, skill_id: str, actor: User) -> tuple[Skill, SkillTree]:
+def _skill_to_change(
+    session: Session, skill_id: str, actor: User, *, hold: bool = False
+) -> tuple[Skill, SkillTree]:
+    # As _tree_to_change, for the skill's tree.
     found = repository.find_skill(session, skill_id)
     if found is None or not may_view_tree(
         is_published=found[1].is_published, created_by=found[1].created_by, viewer=actor
@@ -272,6 +285,12 @@ def _skill_to_change(session: Session, skill_id: str, actor: User) -> tuple[Skil
         raise NotFound(f"No skill has the id {skill_id!r}.")
     if not _may_change(found[1], actor):
         raise Forbidden("Only the tree's author or an admin can change its skills.")
+    if hold:
+        found = (
+            repository.find_skill(session, skill_id) if hold_tree(session, found[1].id) else None
+        )
+        if found is None:
+            raise NotFound(f"No skill has the id {skill_id!r}.")
     trees_cache.forget_after_commit(session, found[1].id)
     return found
 

@@ -183,11 +183,12 @@ def find_tree(session: Session, slug: str) -> SkillTree | None:
 
 
 def find_skill(session: Session, skill_id: str) -> tuple[Skill, SkillTree] | None:
-    """The skill `skill_id` and its tree."""
+    """The skill `skill_id` and its tree, as stored now."""
     query = (
         select(Skill, SkillTree)
         .join(SkillTree, SkillTree.id == Skill.skill_tree_id)
         .where(Skill.id == skill_id)
+        .execution_options(populate_existing=True)
     )
     return session.execute(query).tuples().one_or_none()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import Integer, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from skilltree.db.atomic import rerun_on_conflict
 from skilltree.graph import service as graph_service
 from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import (
@@ -61,17 +63,37 @@ SKILL_EVENT = (
 ENROL = "SELECT progress_enrol(%s, %s, %s, %s)::text"
 
 
+# The event runs in a savepoint of its own, set and released in the round trip of the call
+# (a pipeline): a deadlock or serialization failure rolls back to it and the event runs again,
+# as `atomic` runs services, without one round trip more for each end of the savepoint.
+_SAVEPOINT = "SAVEPOINT progress_event"
+_RELEASE = "RELEASE SAVEPOINT progress_event"
+_ROLLBACK = "ROLLBACK TO SAVEPOINT progress_event"
+
+
 def _call(session: Session, sql: str, parameters: tuple[object, ...]) -> dict[str, Any]:
     """The JSON answer of one event function called with `parameters`, in the session's
     transaction, sent straight through its psycopg connection (no SQLAlchemy statement or result
-    layer): one round trip (and the transaction's BEGIN when it is the first statement). psycopg
-    prepares the statement once it has run a few times on the connection."""
+    layer): one round trip (and the transaction's BEGIN when it is the first statement), run
+    again after a deadlock or a serialization failure (`rerun_on_conflict`); raised as
+    SQLAlchemy's DBAPIError with nothing of the call left. psycopg prepares the statement once it
+    has run a few times on the connection."""
     driver = session.connection().connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
-    try:
-        row = driver.execute(sql, parameters).fetchone()
-    except psycopg.Error as error:  # as SQLAlchemy would raise it (error handlers, retries)
-        raise DBAPIError.instance(sql, parameters, error, psycopg.Error) from error
+
+    def attempt() -> Any:
+        try:
+            with driver.pipeline():
+                driver.execute(_SAVEPOINT)
+                cursor = driver.execute(sql, parameters)
+                driver.execute(_RELEASE)  # (skipped by the server if the call failed)
+            return cursor.fetchone()
+        except psycopg.Error as error:  # as SQLAlchemy would raise it (error handlers, retries)
+            if driver.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                driver.execute(_ROLLBACK)  # (not on a connection that is gone)
+            raise DBAPIError.instance(sql, parameters, error, psycopg.Error) from error
+
+    row = rerun_on_conflict(attempt)
     assert row is not None
     answer: dict[str, Any] = orjson.loads(row[0])
     return answer
@@ -215,11 +237,25 @@ def enrolments(session: Session, user_id: str) -> list[tuple[UserSkillTreeProgre
     ]
 
 
-def refresh_enrolments(session: Session, tree_id: str) -> None:
-    """Recompute every learner's progress in `tree_id` and their completed-tree counts.
+def hold_learners(session: Session, tree_id: str) -> list[str] | None:
+    """Before a change of tree `tree_id` writes anything: lock the tree (no learner enrols in it
+    meanwhile) and then its learners' profiles (waiting for their events in flight), until the
+    transaction ends; the learners, to recount afterwards (`recount_learners`); None: no such
+    tree. Through `skilltree.catalog.tree_writes`, which every change of a tree goes through.
 
-    Runs as `refresh_tree_enrolments()` (migration 0010), a SECURITY DEFINER function: the
-    author's request may not touch learners' rows under row-level security.
+    Runs as `hold_tree_learners()` (migration 0025), a SECURITY DEFINER function: under
+    row-level security the author's request may not see the learners' rows.
     """
+    held = session.scalar(text("SELECT hold_tree_learners(:tree)"), {"tree": tree_id})
+    return None if held is None else list(held)
+
+
+def recount_learners(session: Session, tree_id: str, learners: Sequence[str]) -> None:
+    """After a change of tree `tree_id` (deleted or not), whose learners `hold_learners` held:
+    unlock what the tree now frees for them, recount their enrolments in it and their profiles'
+    counters (`refresh_tree_enrolments()`, migration 0025, SECURITY DEFINER as above)."""
     session.flush()
-    session.execute(text("SELECT refresh_tree_enrolments(:tree)"), {"tree": tree_id})
+    session.execute(
+        text("SELECT refresh_tree_enrolments(:tree, :learners)"),
+        {"tree": tree_id, "learners": list(learners)},
+    )

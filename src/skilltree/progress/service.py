@@ -7,6 +7,12 @@ dependents, the tree's progress, the profile's statistics, streak and level, ach
 nothing new is earned), the learner-difficulty fields and the audit trail, and answer the outcome.
 This module checks the request (evidence, visibility of drafts), calls them, and turns their
 refusals into domain errors. docs/progress.md says why the rules live in SQL. The caller commits.
+
+Events and authors' changes of trees lock in one order (migration 0025, catalog.tree_writes): an
+event locks its learner, then reads the skill or tree, so a skill or tree deleted under it is a
+NotFound and never a half-written event. An event still runs in a savepoint and again after a
+deadlock or a serialization failure (progress.repository, with `skilltree.db.atomic`'s policy),
+as the safety net.
 """
 
 from __future__ import annotations
@@ -15,11 +21,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from skilltree.catalog.visibility import may_view_tree
+from skilltree.db.constraints import violated_constraint
 from skilltree.documents import ProgressEvidence, validate_document
-from skilltree.errors import FieldError, InvalidInput, InvalidTransition, NotFound, SkillLocked
+from skilltree.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    SkillLocked,
+)
 from skilltree.models import ProgressEventKind, SkillTree, User
 from skilltree.progress import repository
 from skilltree.progress.schemas import (
@@ -56,14 +71,31 @@ def visible_tree(tree: SkillTree | None, user: User, what: str) -> SkillTree:
     return tree
 
 
+# The learner tables' references to the catalog. Authors' changes hold the learners of a tree
+# before deleting anything of it (catalog.tree_writes), so an event never names a skill or tree
+# deleted under it; a writer that did not would make this 409, never a 500.
+_CATALOG_REFERENCES = frozenset(
+    {
+        "user_skill_progress_skill_id_fkey",
+        "user_skill_progress_skill_tree_fkey",
+        "user_skill_tree_progress_skill_tree_id_fkey",
+    }
+)
+
+
 def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] | None:
     """`call(unpublished_ok)`'s answer, asked again for a draft the learner may see (its author,
     an admin); None when the thing is missing or hidden from them."""
-    answer = call(False)
-    if answer.get("refused") == "Unpublished":
-        if not may_view_tree(is_published=False, created_by=answer["createdBy"], viewer=user):
-            return None
-        answer = call(True)
+    try:
+        answer = call(False)
+        if answer.get("refused") == "Unpublished":
+            if not may_view_tree(is_published=False, created_by=answer["createdBy"], viewer=user):
+                return None
+            answer = call(True)
+    except IntegrityError as error:
+        if violated_constraint(error) not in _CATALOG_REFERENCES:
+            raise
+        raise Conflict("The skill tree changed while this ran; try again.") from None
     if answer.get("refused") == "NotFound":
         return None
     return answer

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from skilltree.accounts.repository import find_user_by_email
 from skilltree.accounts.service import normalise_email
 from skilltree.cache import trees as trees_cache
+from skilltree.catalog.tree_writes import hold_tree, tree_writer
 from skilltree.db.base import new_ids
 from skilltree.documents import (
     LayoutConfig,
@@ -34,7 +35,6 @@ from skilltree.documents import (
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
 from skilltree.graph.dag import find_cycle, layered_positions, learning_order
 from skilltree.models import SkillTree, User, UserRole
-from skilltree.progress import repository as learners
 from skilltree.treefile import repository
 from skilltree.treefile.schemas import (
     Envelope,
@@ -311,6 +311,7 @@ def _worth_analysing(written: int, estimated_rows: float) -> bool:
 
 
 @_cyclic_gc_paused()
+@tree_writer
 def import_tree(
     session: Session,
     data: bytes | str,
@@ -334,6 +335,9 @@ def import_tree(
     tree = repository.find_tree(session, entry.slug)
     if tree is not None and author is not None and not _may_change(tree, author):
         raise Forbidden(f"The tree {entry.slug!r} belongs to another author.")
+    if tree is not None:
+        # Its learners held before anything is written, recounted after (catalog.tree_writes).
+        hold_tree(session, tree.id)  # (locked already: find_tree)
     tree_created = tree is None
     if tree is None:
         tree = SkillTree(slug=entry.slug, created_by=actor_id, is_published=publish)
@@ -378,8 +382,6 @@ def import_tree(
         len(stale) + len(missing), estimated_edges
     ):
         repository.analyze_catalog_after_commit(session)
-    if not tree_created:
-        learners.refresh_enrolments(session, tree.id)
     kept = set(existing.values()) & set(ids.values())
     updated = len(changed | ({skill for skill, _ in stale | missing} & kept))
     return ImportSummary(
