@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -130,6 +131,35 @@ def test_assessment_completion_needs_a_passing_score(
     assert passed.status_code == 200
     assert passed.json()["skill"]["completionScore"] == 70
     assert passed.json()["skill"]["completionMethod"] == "ASSESSMENT"
+
+
+@pytest.mark.parametrize("method", ["MANUAL", "PROJECT", "TIME_BASED", "EXTERNAL"])
+def test_a_score_sent_with_any_method_must_pass_the_skills_mark(
+    client: TestClient, curriculum: Curriculum, learner: dict[str, str], method: str
+) -> None:
+    # Issue 12: {"score": 10} completed a skill whose assessment needs 70, with its XP, because
+    # the mark was only checked for method ASSESSMENT.
+    client.post(f"/api/v1/skills/{curriculum.id('html')}/complete", json={}, headers=learner)
+    url = f"/api/v1/skills/{curriculum.id('quiz')}/complete"
+    failing = client.post(url, json={"method": method, "score": 10}, headers=learner)
+    assert failing.status_code == 400
+    assert failing.json()["errors"][0]["loc"] == ["score"]
+    me = client.get("/api/v1/me/progress", headers=learner).json()
+    assert me["profile"]["totalXp"] == 50  # html's only
+    unknown = client.post(
+        url, json={"method": method, "score": 90, "assessmentId": "nope"}, headers=learner
+    )
+    assert unknown.status_code == 400
+    passed = client.post(url, json={"method": method, "score": 70}, headers=learner)
+    assert passed.status_code == 200
+    assert passed.json()["skill"]["completionScore"] == 70
+
+
+def test_a_score_on_a_skill_without_assessments_completes_it(
+    client: TestClient, curriculum: Curriculum, learner: dict[str, str]
+) -> None:
+    url = f"/api/v1/skills/{curriculum.id('html')}/complete"
+    assert client.post(url, json={"score": 10}, headers=learner).status_code == 200
 
 
 def test_evidence_is_validated_with_its_field_path(
