@@ -59,7 +59,8 @@ class Case:
     place: str
     value_name: str
     query: dict[str, str]
-    body: Any = None
+    body: bytes | None = None
+    """The JSON body (b"" for an empty one), or None for none at all."""
     in_body: bool = False
 
     def describe(self) -> str:
@@ -159,15 +160,20 @@ class Walk:
             content = operation.get("requestBody", {}).get("content", {})
             body_schema = content.get("application/json", {}).get("schema")
         body = self.example(body_schema) if body_schema is not None else None
+        plausible_body = None if body is None else as_json(body)
 
         for p in parameters:
             extremes = FORMAT_EXTREMES.get(self.resolve(p["schema"]).get("format", ""), {})
             for value_name, value in (HOSTILE | extremes).items():
                 filled, query = url({p["name"]: url_text(value)})
-                yield Case(method, filled, f"{p['in']} {p['name']}", value_name, query, body)
+                place = f"{p['in']} {p['name']}"
+                yield Case(method, filled, place, value_name, query, plausible_body)
         if body_schema is None:
             return
         filled, query = url({})
+        yield Case(method, filled, "body", "nothing", query, b"", in_body=True)
+        for value_name, value in HOSTILE.items():  # as the whole body
+            yield Case(method, filled, "body", value_name, query, as_json(value), in_body=True)
         for at, leaf in self.places(body_schema):
             if leaf.get("type") == "boolean":
                 continue
@@ -181,9 +187,14 @@ class Walk:
                     f"body {at}",
                     value_name,
                     query,
-                    placed(body, at, value),
+                    as_json(placed(body, at, value)),
                     in_body=True,
                 )
+
+
+def as_json(value: Any) -> bytes:
+    """`value` as JSON text; a lone surrogate as its `\\ud800` escape, as a client sends it."""
+    return json.dumps(value).encode()
 
 
 def placed(body: Any, at: tuple[str | int, ...], value: Any) -> Any:
@@ -252,7 +263,7 @@ def test_no_hostile_value_in_any_place_gets_a_server_error(
                     response = client.request(
                         case.method,
                         case.path + ("?" + urlencode(case.query, safe="%") if case.query else ""),
-                        content=None if case.body is None else json.dumps(case.body),
+                        content=case.body,
                         headers=headers
                         | ({} if case.body is None else {"content-type": "application/json"}),
                     )

@@ -39,7 +39,7 @@ async def refuse_unstorable_input(request: Request) -> None:
         for name, value in items
         if isinstance(value, str) and (problem := text_problem(value)) is not None
     ]
-    if _has_json_body(request):
+    if await _has_json_body(request):
         # FastAPI parsed the body before any dependency runs, and Starlette kept it: no second
         # parse. Bodies are small (MAX_BODY_BYTES; tree files take their own path).
         problems += [e.as_dict() for e in unstorable(await request.json(), ("body",))]
@@ -47,10 +47,12 @@ async def refuse_unstorable_input(request: Request) -> None:
         raise RequestValidationError(problems)
 
 
-def _has_json_body(request: Request) -> bool:
-    # FastAPI parses a body as JSON when its route takes one and the Content-Type says JSON (a
-    # body without a Content-Type is not parsed: FastAPI's strict default, kept by the app).
+async def _has_json_body(request: Request) -> bool:
+    # FastAPI parses a body as JSON when its route takes one, it is not empty and its
+    # Content-Type says JSON (none is not JSON: FastAPI's strict default, kept by the app).
     if getattr(request.scope.get("route"), "body_field", None) is None:
+        return False
+    if not await request.body():  # read already, kept by Starlette
         return False
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return media_type == "application/json" or (
