@@ -3,9 +3,10 @@
 The routes come from `app.routes` and their parameters and bodies from the app's own OpenAPI
 document, so a new route or field is walked without editing this test. Each value goes alone into
 one place of an otherwise plausible request (real slugs and ids where a name says so). A path or
-query parameter is sent as an anonymous caller, a learner and the tree's author; a body as the
-author, whom no route with a body refuses, so the value reaches the deepest code it can (as anyone
-else it would stop at 401 or 403). Each request is rolled back after it: none disturbs the next.
+query parameter is sent as an anonymous caller, a learner, the tree's author and an admin (for the
+platform's figures); a body as the author, whom no route with a body refuses, so the value reaches
+the deepest code it can (as anyone else it would stop at 401 or 403). Each request is rolled back
+after it: none disturbs the next.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def client(engine: Engine, session: Session) -> Iterator[TestClient]:
 
 
 def test_no_hostile_value_in_any_place_gets_a_server_error(
-    client: TestClient, session: Session, author: Person, learner: Person
+    client: TestClient, session: Session, author: Person, learner: Person, admin: Person
 ) -> None:
     category = make_category(session)
     tree = make_tree(session, category, created_by=author.id)
@@ -249,7 +250,12 @@ def test_no_hostile_value_in_any_place_gets_a_server_error(
             "categorySlug": category.slug,
         },
     )
-    callers = {"anonymous": {}, "learner": learner.headers, "author": author.headers}
+    callers = {
+        "anonymous": {},
+        "learner": learner.headers,
+        "author": author.headers,
+        "admin": admin.headers,
+    }
 
     failures: list[str] = []
     sent = 0
