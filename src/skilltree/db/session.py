@@ -62,7 +62,7 @@ def _refuse_dropped(
     # connection is not worth using: DisconnectionError makes the pool drop it and hand out a
     # new one, before any statement of the request has run on it. A poll of the socket costs
     # no round trip (pool_pre_ping's SELECT 1 costs one on every checkout: docs/operations.md).
-    if _readable(dbapi_connection.fileno()):
+    if dbapi_connection.closed or _readable(dbapi_connection.fileno()):
         raise DisconnectionError("the server has closed this pooled connection")
 
 
