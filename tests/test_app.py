@@ -33,12 +33,14 @@ def test_unknown_route_is_a_problem(client: TestClient) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
     assert_problem(response.json(), 404)
+    assert response.json()["code"] == "NotFound"
 
 
 def test_wrong_method_is_a_problem(client: TestClient) -> None:
     response = client.delete("/api/v1/auth/login")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "MethodNotAllowed"
 
 
 def test_malformed_json_is_422_with_its_location(client: TestClient) -> None:

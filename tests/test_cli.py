@@ -148,6 +148,40 @@ def test_unreachable_database_is_one_line_without_the_password(
     assert "Traceback" not in status.output
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("SESSION_TTL_HOURS", "0", "SESSION_TTL_HOURS=0 is not valid: Input should be greater"),
+        ("SESSION_TTL_HOURS", "-5", "SESSION_TTL_HOURS=-5 is not valid"),
+        ("SESSION_TTL_HOURS", "1000000", "SESSION_TTL_HOURS=1000000 is not valid: Input should "),
+        ("MAX_BODY_BYTES", "-1", "MAX_BODY_BYTES=-1 is not valid"),
+        ("PORT", "70000", "PORT=70000 is not valid"),
+        ("REDIS_TIMEOUT_MS", "0", "REDIS_TIMEOUT_MS=0 is not valid"),
+        ("REDIS_URL", "http://u:secretpw@host", "REDIS_URL is not valid: Value error, must use"),
+        ("DATABASE_URL", "mysql://u:secretpw@host/db", "DATABASE_URL is not valid: Value error"),
+        ("TEXT_SEARCH_CONFIG", "english; drop", "TEXT_SEARCH_CONFIG=english; drop is not valid"),
+        ("STATEMENT_TIMEOUT_MS", "0", "STATEMENT_TIMEOUT_MS=0 is not valid"),
+        ("IDLE_IN_TRANSACTION_TIMEOUT_MS", "-1", "IDLE_IN_TRANSACTION_TIMEOUT_MS=-1 is not valid"),
+        ("CACHE_MEMORY_MB", "-1", "CACHE_MEMORY_MB=-1 is not valid"),
+    ],
+)
+def test_a_setting_out_of_bounds_stops_every_command_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
+) -> None:
+    databases.forget_engine()
+    monkeypatch.setenv(variable, value)
+    try:
+        for command in (["serve"], ["db", "status"]):
+            result = runner.invoke(app, command)
+            assert result.exit_code == 2
+            assert isinstance(result.exception, SystemExit)
+            [line] = result.stderr.splitlines()
+            assert line.startswith(f"error: {says}")
+            assert "secretpw" not in result.output
+    finally:
+        databases.forget_engine()
+
+
 def test_users_set_role(test_database: str) -> None:
     assert db("upgrade").exit_code == 0
     assert db("seed").exit_code == 0

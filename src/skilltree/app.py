@@ -8,7 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -191,8 +191,23 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        return problem(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+        unparsed = _unparsable_body(exc)
+        if unparsed is not None:
+            return problem(
+                422,
+                "The request body is not valid JSON; see `errors`.",
+                code="ValidationFailed",
+                instance=request.url.path,
+                field_errors=[{"loc": ["body"], "msg": unparsed, "type": "json_invalid"}],
+            )
+        phrase = HTTPStatus(exc.status_code).phrase
+        return problem(
+            exc.status_code,
+            exc.detail if isinstance(exc.detail, str) else phrase,
+            code=phrase.title().replace(" ", "").replace("-", ""),  # "Not Found" -> NotFound
+            instance=request.url.path,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(SQLAlchemyError)
     async def database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
@@ -210,6 +225,21 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unexpected error on %s", request.url.path)
         return problem(500, "An unexpected error occurred.", code="InternalError")
+
+
+def _unparsable_body(exc: StarletteHTTPException) -> str | None:
+    """Why the JSON body could not be parsed, when `exc` is FastAPI's 400 for that: it turns
+    JSON syntax errors into 422 itself but any other failure of the parser into a bare 400."""
+    cause = exc.__cause__
+    if exc.status_code != 400:
+        return None
+    if isinstance(cause, RecursionError):
+        return "JSON nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return "JSON body is not UTF-8 text"
+    if isinstance(cause, ValueError):
+        return f"JSON decode error: {cause}"
+    return None
 
 
 def _install_docs(app: FastAPI) -> None:
@@ -234,6 +264,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from skilltree.accounts.endpoints import router as accounts_router
     from skilltree.analytics.endpoints import router as analytics_router
     from skilltree.catalog.endpoints import router as catalog_router
+    from skilltree.dependencies import refuse_unstorable_input
     from skilltree.gamification.endpoints import router as gamification_router
     from skilltree.graph.endpoints import router as graph_router
     from skilltree.progress.endpoints import router as progress_router
@@ -250,6 +281,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         description="Skill trees, prerequisites, learner progress and gamification.",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(refuse_unstorable_input)],
     )
     app.state.engine = engine or get_engine()
     app.state.sessionmaker = session_factory(app.state.engine)

@@ -11,12 +11,22 @@ from skilltree.accounts.commands import users_app
 from skilltree.analytics.commands import analytics_app
 from skilltree.config import get_settings
 from skilltree.db.commands import db_app
-from skilltree.errors import DatabaseUnavailable
+from skilltree.errors import DatabaseUnavailable, InvalidSettings
 from skilltree.search.commands import search_app
 from skilltree.terminal import connect, fail
 from skilltree.treefile.commands import tree_app
 
 app = typer.Typer(help="SkillTree: skill-tree learning engine on PostgreSQL.", no_args_is_help=True)
+
+
+@app.callback()
+def _settings_first() -> None:
+    # Before any command: a setting out of bounds is one line and exit code 2, not a traceback
+    # (or a server that starts and then fails its requests).
+    try:
+        get_settings()
+    except InvalidSettings as exc:
+        raise fail(exc.message, 2) from None
 
 
 @app.command()

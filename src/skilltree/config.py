@@ -1,9 +1,24 @@
-"""Settings read from the environment (12-factor); secrets are never logged."""
+"""Settings read from the environment (12-factor); secrets are never logged.
+
+Every setting is checked when it is read, at start-up: a value out of its bounds stops the
+process with one line naming the variable (`skilltree` exits 2), rather than failing requests
+later (a token that expires before it is issued, every body refused, a date overflow).
+"""
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
+from skilltree.errors import InvalidSettings
+
+SECRET_SETTINGS = frozenset({"database_url", "redis_url"})
+"""Settings whose value may hold a password: never repeated in a message."""
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
 
 DEFAULT_CACHE_MB = 256
 
@@ -17,31 +32,66 @@ class Settings(BaseSettings):
     """PostgreSQL URL; unset means the embedded server under `skilltree_data_dir`."""
     redis_url: str | None = None
     """Redis URL for the shared tree-document cache; unset means no Redis (database only)."""
-    redis_timeout_ms: int = 50
+    redis_timeout_ms: Annotated[int, Field(ge=1, le=60_000)] = 50
     """Bound on each Redis connect and read; past it the request reads the database."""
-    redis_key_prefix: str = "skilltree:"
+    redis_key_prefix: Annotated[str, Field(max_length=100)] = "skilltree:"
     """Prefix of every Redis key SkillTree writes (share a server between deployments)."""
     skilltree_data_dir: Path = Path(".skilltree")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    session_ttl_hours: int = 24 * 30
-    """How long a login token stays valid without being ended by logout."""
-    max_body_bytes: int = 1024 * 1024
-    """Larger request bodies are refused with 413 before they are parsed."""
-    statement_timeout_ms: int = 30_000
+    host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65_535)] = 8000
+    session_ttl_hours: Annotated[int, Field(ge=1, le=24 * 365 * 10)] = 24 * 30
+    """How long a login token stays valid without being ended by logout (1 hour to 10 years)."""
+    max_body_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024 * 1024)] = 1024 * 1024
+    """Larger request bodies are refused with 413 before they are parsed (1 KiB to 1 GiB)."""
+    statement_timeout_ms: Annotated[int, Field(ge=100, le=3_600_000)] = 30_000
     """A request's database statement running longer is cancelled (503, nothing written)."""
-    idle_in_transaction_timeout_ms: int = 60_000
+    idle_in_transaction_timeout_ms: Annotated[int, Field(ge=100, le=3_600_000)] = 60_000
     """A request holding its transaction open this long without a statement loses its connection
     (503, nothing written)."""
-    cache_memory_mb: int = DEFAULT_CACHE_MB
+    cache_memory_mb: Annotated[int, Field(ge=0, le=1024 * 1024)] = DEFAULT_CACHE_MB
     """Memory each API process may spend on copies of trees (documents and graphs, half each);
-    a tree larger than its half is not kept in process."""
-    text_search_config: str = "english"
+    a tree larger than its half is not kept in process (0: no copies)."""
+    text_search_config: Annotated[str, Field(pattern=rf"^({_IDENTIFIER}\.)?{_IDENTIFIER}$")] = (
+        "english"
+    )
     """PostgreSQL text-search configuration of search documents and queries; a change takes effect
     with `skilltree search reindex` (docs/search.md)."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        try:
+            backend = make_url(url).get_backend_name()
+        except ArgumentError:
+            raise ValueError("must be a URL such as postgresql://user:pw@host:5432/db") from None
+        if backend not in {"postgres", "postgresql"}:
+            raise ValueError("must be a postgresql:// URL") from None
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must use the redis://, rediss:// or unix:// scheme")
+        return url
+
+
+def read_settings() -> Settings:
+    """The settings in the environment, or InvalidSettings naming each variable out of bounds."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            name = str(error["loc"][0]) if error["loc"] else "settings"
+            shown = "" if name in SECRET_SETTINGS else f"={error.get('input')}"
+            problems.append(f"{name.upper()}{shown} is not valid: {error['msg']}")
+        raise InvalidSettings("; ".join(problems)) from None
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once (InvalidSettings when one is out of bounds)."""
+    return read_settings()

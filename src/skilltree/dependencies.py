@@ -14,6 +14,7 @@ from typing import Annotated
 from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,42 @@ from skilltree.accounts import service as accounts
 from skilltree.db.rls import act_as_learner, begin_as_learner
 from skilltree.errors import Forbidden, NotAuthenticated
 from skilltree.models import User, UserRole
+from skilltree.storable import text_problem, unstorable
+
+
+async def refuse_unstorable_input(request: Request) -> None:
+    """Refuse (422, each place named) a path or query parameter or a member of the JSON body that
+    PostgreSQL cannot store: text with a NUL character or a lone surrogate, or a body nested more
+    than `MAX_JSON_DEPTH` deep. Every route depends on this (`create_app`), before any other of
+    its dependencies, so no endpoint, query or serialiser meets such input."""
+    problems = [
+        {"loc": (place, name), "msg": problem.msg, "type": problem.type}
+        for place, items in (
+            ("path", request.path_params.items()),
+            ("query", request.query_params.multi_items()),
+        )
+        for name, value in items
+        if isinstance(value, str) and (problem := text_problem(value)) is not None
+    ]
+    if await _has_json_body(request):
+        # FastAPI parsed the body before any dependency runs, and Starlette kept it: no second
+        # parse. Bodies are small (MAX_BODY_BYTES; tree files take their own path).
+        problems += [e.as_dict() for e in unstorable(await request.json(), ("body",))]
+    if problems:
+        raise RequestValidationError(problems)
+
+
+async def _has_json_body(request: Request) -> bool:
+    # FastAPI parses a body as JSON when its route takes one, it is not empty and its
+    # Content-Type says JSON (none is not JSON: FastAPI's strict default, kept by the app).
+    if getattr(request.scope.get("route"), "body_field", None) is None:
+        return False
+    if not await request.body():  # read already, kept by Starlette
+        return False
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -88,10 +125,13 @@ async def get_authentication(
     session: RequestSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> accounts.Authenticated | None:
-    """The live session the request's bearer token opens, None without a token; a token that
-    is not valid is NotAuthenticated, on every endpoint. Only a token needs the database (in
-    the thread pool): an anonymous request is answered here, on the event loop."""
+    """The live session the request's bearer token opens, None without an Authorization header;
+    a token that is not valid, or a header that is not `Bearer <token>` (Basic, a bare Bearer),
+    is NotAuthenticated, on every endpoint. Only a token needs the database (in the thread
+    pool): an anonymous request is answered here, on the event loop."""
     if credentials is None:
+        if "authorization" in request.headers:  # a credential we cannot take is not no credential
+            raise NotAuthenticated("The Authorization header must be `Bearer <token>`.")
         return None
     limits: dict[str, str] = request.app.state.request_limits
     return await run_in_threadpool(accounts.authenticate, session, credentials.credentials, limits)

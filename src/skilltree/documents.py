@@ -39,6 +39,7 @@ from pydantic import (
 
 from skilltree.errors import FieldError, InvalidInput
 from skilltree.models.catalog import HEX_COLOUR_PATTERN, SLUG_PATTERN
+from skilltree.storable import unstorable
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 """The largest JSON document (serialised, UTF-8) any column accepts."""
@@ -288,6 +289,9 @@ def validate_document(
     `at` is where the document sits in the caller's input (e.g. `("content",)`); each error's
     location starts with it.
     """
+    unstorable_parts = unstorable(data, at)  # first: they would break validation's serialiser
+    if unstorable_parts:
+        raise InvalidInput(_INVALID, errors=unstorable_parts)
     try:
         document: JsonDocument = model.model_validate(data).model_dump(
             mode="json", by_alias=True, exclude_none=True
@@ -300,32 +304,15 @@ def validate_document(
                 for e in exc.errors(include_url=False)
             ],
         ) from None
-    problems = [
-        FieldError(loc=at + path, msg="must not contain NUL characters", type="string_nul")
-        for path in _paths_with_nul(document, ())
-    ]
-    if not problems and len(json.dumps(document).encode()) > MAX_DOCUMENT_BYTES:
-        problems = [
-            FieldError(
-                loc=at, msg=f"must be at most {MAX_DOCUMENT_BYTES} bytes as JSON", type="too_large"
-            )
-        ]
-    if problems:
-        raise InvalidInput(_INVALID, errors=problems)
+    if len(json.dumps(document).encode()) > MAX_DOCUMENT_BYTES:
+        raise InvalidInput(
+            _INVALID,
+            errors=[
+                FieldError(
+                    loc=at,
+                    msg=f"must be at most {MAX_DOCUMENT_BYTES} bytes as JSON",
+                    type="too_large",
+                )
+            ],
+        )
     return document
-
-
-def _paths_with_nul(value: object, path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
-    # PostgreSQL's jsonb cannot store U+0000: refuse it here rather than fail the write.
-    if isinstance(value, str):
-        return [path] if "\x00" in value else []
-    if isinstance(value, dict):
-        found = [(*path, key) for key in value if "\x00" in key]
-        for key, item in value.items():
-            found += _paths_with_nul(item, (*path, key))
-        return found
-    if isinstance(value, list):
-        return [
-            p for index, item in enumerate(value) for p in _paths_with_nul(item, (*path, index))
-        ]
-    return []

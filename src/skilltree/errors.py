@@ -90,3 +90,7 @@ class InvalidTransition(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     """This Idempotency-Key was already used for a different request."""
+
+
+class InvalidSettings(SkillTreeError):
+    """A setting (an environment variable) is not valid."""

@@ -102,3 +102,21 @@ def test_malformed_and_missing_files(seeded_database: str, tmp_path: Path) -> No
     absent = runner.invoke(app, ["tree", "import", str(tmp_path / "absent.json")])
     assert absent.exit_code == 1
     assert "cannot read" in absent.stderr
+
+
+def test_text_the_database_cannot_store_is_a_problem_not_a_traceback(
+    seeded_database: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "surrogate.json"
+    document = tree_file([skill("a")], slug="surrogate-tree", category="web-development")
+    document["tree"]["name"] = "Tree \ud800"
+    document["skills"][0]["name"] = "A\x00"
+    source.write_text(json.dumps(document))  # ASCII: the surrogate and NUL as \u escapes
+    result = runner.invoke(app, ["tree", "import", str(source)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.splitlines() == [
+        f"{source}: tree.name: must be valid Unicode (a lone surrogate cannot be stored)",
+        f"{source}: skills[0].name: must not contain NUL characters",
+        f"error: {source}: 2 problems, nothing imported",
+    ]

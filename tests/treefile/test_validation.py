@@ -235,13 +235,29 @@ def test_a_refused_reimport_changes_nothing(session: Session, category: SkillCat
     )
 
 
-def test_nul_characters_are_refused_where_they_are(
+def test_text_that_cannot_be_stored_is_refused_where_it_is(
     session: Session, category: SkillCategory
 ) -> None:
-    document = tree_file([skill("a", description="a\x00b", learningObjectives=["ok", "\x00"])])
+    document = tree_file(
+        [skill("a", "\ud800", description="a\x00b", learningObjectives=["ok", "\x00"])],
+        name="\udfff tree",
+    )
     assert problems(session, document) == [
-        ("skills[0].description", "Value error, must not contain NUL characters"),
-        ("skills[0].learningObjectives[1]", "Value error, must not contain NUL characters"),
+        ("tree.name", "must be valid Unicode (a lone surrogate cannot be stored)"),
+        ("skills[0].dependencies[0]", "must be valid Unicode (a lone surrogate cannot be stored)"),
+        ("skills[0].description", "must not contain NUL characters"),
+        ("skills[0].learningObjectives[1]", "must not contain NUL characters"),
+    ]
+
+
+def test_a_parsed_document_with_a_nul_is_refused_too(
+    session: Session, category: SkillCategory
+) -> None:
+    document = tree_file([skill("a", description="a\x00b")])
+    with pytest.raises(InvalidInput) as caught:
+        service.validate_tree_file(session, document)
+    assert [(service.describe_location(e.loc), e.msg) for e in caught.value.errors] == [
+        ("skills[0].description", "Value error, must not contain NUL characters")
     ]
 
 

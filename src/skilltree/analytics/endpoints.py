@@ -58,11 +58,21 @@ def tree_completions(
     session: DbSession,
     user: CurrentUser,
     first: Annotated[
-        date | None, Query(alias="from", description="First day (UTC); default `to` - 29.")
+        date | None,
+        Query(
+            alias="from",
+            ge=service.FIRST_DAY,
+            description="First day (UTC), 1970-01-01 or later; default `to` - 29.",
+        ),
     ] = None,
     last: Annotated[
-        date | None, Query(alias="to", description="Last day (UTC); default today.")
-    ] = (None),
+        date | None,
+        Query(
+            alias="to",
+            ge=service.FIRST_DAY,
+            description="Last day (UTC), 1970-01-01 or later; default today.",
+        ),
+    ] = None,
 ) -> CompletionSeries:
     """Enrolments, skill completions and active learners per UTC day, every day of the range
     present, with the running total and 7-day average of completions. Exact as of the

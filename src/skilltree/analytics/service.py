@@ -45,6 +45,8 @@ LearnerSort = Literal["progress", "activity", "enrolled"]
 MAX_RANGE_DAYS = 366
 """The longest completions series one request may ask for."""
 DEFAULT_RANGE_DAYS = 30
+FIRST_DAY = date(1970, 1, 1)
+"""The earliest day a series may name (no event is older; `to` - 29 stays a date)."""
 CALENDAR_DAYS = 365
 
 

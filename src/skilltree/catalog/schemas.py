@@ -17,6 +17,7 @@ from skilltree.models.enums import (
     TreeProgressStatus,
 )
 from skilltree.schemas import CamelModel, TreeRef
+from skilltree.storable import check_text
 
 
 class Category(CamelModel):
@@ -199,14 +200,15 @@ MAX_DEPENDENCIES = 500
 
 
 class AuthoringInput(CamelModel):
-    """A body that writes text columns, which PostgreSQL cannot store with NUL characters."""
+    """A body that writes text columns, which PostgreSQL cannot store with NUL characters or lone
+    surrogates (the API refuses them before; this keeps library callers as safe)."""
 
     @field_validator("*")
     @classmethod
-    def _no_nul(cls, value: object) -> object:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            raise ValueError("must not contain NUL characters")
+    def _storable(cls, value: object) -> object:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                check_text(text)
         return value
 
 

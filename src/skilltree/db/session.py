@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from skilltree.config import Settings, get_settings
 from skilltree.errors import DatabaseUnavailable
@@ -43,8 +46,32 @@ def describe_url(url: str) -> str:
 
 
 def create_db_engine(url: str) -> Engine:
-    """An engine for `url` (psycopg 3)."""
-    return create_engine(sqlalchemy_url(url), pool_size=10, max_overflow=10)
+    """An engine for `url` (psycopg 3) whose pool replaces the connections the server dropped
+    before handing them out (`_refuse_dropped`)."""
+    engine = create_engine(sqlalchemy_url(url), pool_size=10, max_overflow=10)
+    event.listen(engine, "checkout", _refuse_dropped)
+    return engine
+
+
+def _refuse_dropped(
+    dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+) -> None:
+    # A pooled connection is idle, and the server sends nothing on an idle connection unless it
+    # is ending it: "terminating connection" then end of file, after a restart, a failover,
+    # pg_terminate_backend or an idle timeout. So anything waiting to be read means the
+    # connection is not worth using: DisconnectionError makes the pool drop it and hand out a
+    # new one, before any statement of the request has run on it. A poll of the socket costs
+    # no round trip (pool_pre_ping's SELECT 1 costs one on every checkout: docs/operations.md).
+    if dbapi_connection.closed or _readable(dbapi_connection.fileno()):
+        raise DisconnectionError("the server has closed this pooled connection")
+
+
+def _readable(fd: int) -> bool:
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def check_connection(engine: Engine) -> None:

@@ -65,7 +65,8 @@ def import_tree(
         summary = service.import_tree(session, body, author=author, publish=publish)
     except service.MalformedTreeFile as exc:
         raise RequestValidationError(
-            [{"type": "json_invalid", "loc": ("body", exc.position), "msg": exc.message}]
+            [{"type": e.type, "loc": ("body", *e.loc), "msg": e.msg} for e in exc.errors]
+            or [{"type": "json_invalid", "loc": ("body", exc.position), "msg": exc.message}]
         ) from None
     response.status_code = 201 if summary.tree_created else 200
     return summary

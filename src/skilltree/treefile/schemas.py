@@ -17,20 +17,16 @@ from skilltree.documents import Number
 from skilltree.models.catalog import SLUG_PATTERN
 from skilltree.models.enums import DifficultyLevel, SkillType
 from skilltree.schemas import CamelModel
+from skilltree.storable import check_text
 
 MAX_TREE_FILE_BYTES = 50 * 1024 * 1024
 """The largest tree file POST /api/v1/trees/import accepts (other bodies keep the API's limit)."""
 MAX_INT = 2**31 - 1
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold U+0000: refuse it here, at its place in the file.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(check_text)]
+"""Text PostgreSQL can store (`parse_json` refuses any other first; this keeps parsed documents
+given to `validate_tree_file` as safe)."""
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
 """A skill's key: unique within its tree, as `skilltree.catalog.keys` makes them."""
 Slug = Annotated[str, StringConstraints(max_length=200, pattern=SLUG_PATTERN)]

@@ -35,6 +35,7 @@ from skilltree.documents import (
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
 from skilltree.graph.dag import find_cycle, layered_positions, learning_order
 from skilltree.models import SkillTree, User, UserRole
+from skilltree.storable import unstorable_text_in_json
 from skilltree.treefile import repository
 from skilltree.treefile.schemas import (
     Envelope,
@@ -66,10 +67,12 @@ M = TypeVar("M", bound=BaseModel)
 class MalformedTreeFile(InvalidInput):
     """The tree file is not valid JSON."""
 
-    def __init__(self, message: str, *, position: int = 0) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, position: int = 0, errors: list[FieldError] | None = None
+    ) -> None:
+        super().__init__(message, errors=errors)
         self.position = position
-        """Character offset of the problem in the file."""
+        """Character offset of the problem in the file (when `errors` does not locate it)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ class ValidTree:
 
 
 def parse_json(data: bytes | str) -> object:
-    """The JSON value of `data`, or MalformedTreeFile saying where it stops being JSON."""
+    """The JSON value of `data`, or MalformedTreeFile saying where it stops being JSON, or where
+    it holds text that PostgreSQL cannot store (a NUL character, a lone surrogate)."""
     try:
         value: object = json.loads(data, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
@@ -97,6 +101,10 @@ def parse_json(data: bytes | str) -> object:
         raise MalformedTreeFile("The tree file is nested too deeply.") from None
     except ValueError as exc:
         raise MalformedTreeFile(f"The tree file is not valid JSON: {exc}.") from None
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    found = unstorable_text_in_json(raw, value)
+    if found:
+        raise MalformedTreeFile("The tree file holds text that cannot be stored.", errors=found)
     return value
 
 
