@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from skilltree.models import User, UserSession
@@ -17,8 +17,13 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 
 def find_user_by_username(session: Session, username: str) -> User | None:
-    """The user called `username` (case-sensitive), with their profile."""
-    statement = select(User).options(joinedload(User.profile)).where(User.username == username)
+    """The user called `username` whatever its case, with their profile."""
+    # Matches the unique index on lower(username) (migration 0022): at most one user.
+    statement = (
+        select(User)
+        .options(joinedload(User.profile))
+        .where(func.lower(User.username) == func.lower(username))
+    )
     return session.scalars(statement).one_or_none()
 
 

@@ -29,7 +29,11 @@ from skilltree.errors import (
 from skilltree.models import User, UserProfile, UserRole, UserSession
 
 # Which field a unique constraint of `users` guards, to name it in the AlreadyExists error.
-UNIQUE_USER_FIELDS = {"users_email_key": "email", "users_username_key": "username"}
+UNIQUE_USER_FIELDS = {
+    "users_email_key": "email",
+    "users_username_key": "username",
+    "users_username_lower_key": "username",
+}
 ACTIVITY_RESOLUTION = timedelta(minutes=1)
 """`last_activity_at` is written at most this often per session, not on every request."""
 
