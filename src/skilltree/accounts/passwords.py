@@ -1,13 +1,26 @@
-"""Password hashing with argon2id (argon2-cffi's defaults follow RFC 9106)."""
+"""Passwords: hashing with argon2id (argon2-cffi's defaults follow RFC 9106), and the rules a new
+password must pass to be hard to guess."""
 
 from __future__ import annotations
+
+import gzip
+from functools import lru_cache
+from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from skilltree.errors import FieldError
+
 _hasher = PasswordHasher()
 # Verified against when the login names no user, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("not a real password")
+
+COMMON_PASSWORDS_FILE = "common-passwords.txt.gz"
+"""Beside this module; where it comes from and how to rebuild it: common-passwords.NOTICE.md."""
+MIN_CONTAINED = 3
+"""An email's local part shorter than this may appear in a password (usernames are never
+shorter): refusing every password with "jo" in it would refuse good ones for nothing."""
 
 
 def hash_password(password: str) -> str:
@@ -21,3 +34,39 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The passwords people use most, lower-cased, of 8 to 128 characters (see the NOTICE)."""
+    data = resources.files("skilltree.accounts").joinpath(COMMON_PASSWORDS_FILE).read_bytes()
+    return frozenset(gzip.decompress(data).decode().split("\n")) - {""}
+
+
+def password_weakness(
+    password: str, *, email: str | None, username: str | None
+) -> FieldError | None:
+    """Why `password` is too easy to guess for the account of `email` and `username` (case
+    ignored), or None: it is a common password, or contains the username or the email's local
+    part. The error's `loc` is the password field's."""
+    lowered = password.lower()
+    if lowered in common_passwords():
+        return FieldError(
+            loc=("password",),
+            msg=f"is among the {len(common_passwords()):,} most common passwords: choose another",
+            type="password_too_common",
+        )
+    if username and username.lower() in lowered:
+        return FieldError(
+            loc=("password",),
+            msg="must not contain your username",
+            type="password_contains_username",
+        )
+    local_part = email.rpartition("@")[0].lower() if email else ""
+    if len(local_part) >= MIN_CONTAINED and local_part in lowered:
+        return FieldError(
+            loc=("password",),
+            msg="must not contain the part of your email address before the @",
+            type="password_contains_email",
+        )
+    return None
