@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.accounts import repository
 from skilltree.accounts.passwords import hash_password, verify_password
+from skilltree.accounts.throttle import LoginThrottle, account_key, address_key
 from skilltree.config import get_settings
 from skilltree.db.constraints import violated_constraint
 from skilltree.db.rls import set_current_learner
@@ -133,18 +134,26 @@ def login(
     username: str | None = None,
     password: str,
     client: Client,
+    throttle: LoginThrottle,
 ) -> SignedIn:
-    """Check a password and start a session; InvalidCredentials alike for any failure."""
+    """Check a password and start a session; InvalidCredentials alike for any failure, and
+    TooManyAttempts (before any password is checked) while `throttle` holds the account or the
+    client's address back."""
     if email is not None:
-        user = repository.find_user_by_email(session, normalise_email(email))
-    elif username is not None:
-        user = repository.find_user_by_username(session, username)
+        name = normalise_email(email)
+        user = repository.find_user_by_email(session, name)
     else:
-        user = None
+        name = (username or "").lower()
+        user = repository.find_user_by_username(session, name) if username else None
+    account = account_key(user.id if user else None, name)
+    address = address_key(client.ip_address)
+    throttle.check(account=account, address=address)
     # Verify even when no user matched, so an unknown login takes as long as a wrong password.
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.is_active:
+        throttle.failed(account=account, address=address)
         raise InvalidCredentials()
+    throttle.succeeded(account=account)
     user.last_login_at = _now()
     return SignedIn(token=_start_session(session, user, client), user=user)
 
