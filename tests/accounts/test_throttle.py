@@ -88,7 +88,9 @@ class FakeTime:
     wall clock, frozen at the test's start and moved by the test."""
 
     def __init__(self) -> None:
-        self.now = time.time()
+        # Whole seconds: Redis's Lua keeps 14 significant digits of a timestamp, and a rounded-up
+        # fraction would make a full window's Retry-After one second longer.
+        self.now = float(int(time.time()))
 
     def time(self) -> float:
         return self.now
