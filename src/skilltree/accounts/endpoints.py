@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -18,22 +19,47 @@ from skilltree.dependencies import Authentication, CurrentUser, DbSession
 router = APIRouter(tags=["accounts"])
 
 
+class PasswordTurns:
+    """At most `size` requests of the process hash a password at once; the others wait here,
+    on the event loop, holding no thread and no database connection."""
+
+    def __init__(self, size: int) -> None:
+        # asyncio's, not anyio's: made outside any event loop, bound to the first that waits on
+        # it (uvicorn runs one loop for the app's life).
+        self._semaphore = asyncio.Semaphore(size)
+        self.waiting = 0
+        """Requests waiting for a turn now."""
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Wait for a turn, and hold it for the block."""
+        self.waiting += 1
+        try:
+            await self._semaphore.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._semaphore.release()
+
+
 def install_password_protection(app: FastAPI, settings: Settings) -> None:
     """Give `app` its sign-in throttle and its turns to hash a password (`app.state`)."""
     app.state.login_throttle = LoginThrottle.from_settings(settings)
-    # asyncio's, not anyio's: created here, outside any event loop, and bound to the one that
-    # first waits on it (uvicorn runs one loop for the app's life).
-    app.state.password_turns = asyncio.Semaphore(settings.password_hashing_concurrency)
+    app.state.password_turns = PasswordTurns(settings.password_hashing_concurrency)
 
 
 async def password_turn(request: Request) -> AsyncIterator[None]:
     """One of PASSWORD_HASHING_CONCURRENCY turns to hash a password, for the whole request.
 
-    Waited for here, on the event loop, before the request has a thread or a database connection
-    (the endpoints declare it before their session): a flood of sign-ins queues at no cost to
-    other requests, instead of holding the thread pool and the connection pool while argon2
-    takes the CPU (benchmarks/bench_logins.py)."""
-    async with request.app.state.password_turns:
+    Waited for before the request has a thread or a database connection (the endpoints declare
+    it before their session): a flood of sign-ins queues at no cost to other requests, instead
+    of holding the thread pool and the connection pool while argon2 runs; and argon2 runs at a
+    lower priority than requests (`passwords.HASHING_NICENESS`). benchmarks/bench_logins.py
+    measures both."""
+    turns: PasswordTurns = request.app.state.password_turns
+    async with turns.turn():
         yield
 
 

@@ -3,7 +3,11 @@ password must pass to be hard to guess."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
 
@@ -23,13 +27,33 @@ MIN_CONTAINED = 3
 shorter): refusing every password with "jo" in it would refuse good ones for nothing."""
 
 
+HASHING_NICENESS = 10
+"""The nice value of the threads that hash (and of argon2's lane threads, which inherit it)."""
+
+
+def _lower_priority() -> None:
+    # On Linux a thread's nice value is its own: hashing then takes the CPU only when requests
+    # leave it free (a nice-10 thread weighs a tenth of a normal one), wherever the flood comes
+    # from. Elsewhere, or where the call is refused, the thread keeps its priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
+_hashing = ThreadPoolExecutor(thread_name_prefix="argon2", initializer=_lower_priority)
+"""Where every hash is computed; how many at once the API bounds itself (password turns)."""
+
+
 def hash_password(password: str) -> str:
     """The argon2id hash of `password`, salted."""
-    return _hasher.hash(password)
+    return _hashing.submit(_hasher.hash, password).result()
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether `password` matches `password_hash`; with no hash, spend the same time and say no."""
+    return _hashing.submit(_verify, password_hash, password).result()
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
