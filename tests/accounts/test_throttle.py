@@ -15,7 +15,7 @@ import limits.storage.redis
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from skilltree.accounts import throttle
@@ -135,6 +135,24 @@ def test_an_address_is_held_back_after_failures_on_any_accounts(
     assert login(throttled, "correct horse").status_code == 429
     with from_address(throttled, OTHER_IP) as elsewhere:
         assert login(elsewhere, "correct horse").status_code == 200
+
+
+def test_a_held_back_address_is_refused_before_any_query(
+    throttled: TestClient, engine: Engine, ada: dict[str, Any]
+) -> None:
+    for n in range(PER_ADDRESS):
+        login(throttled, "wrong password", username=f"nobody{n}")
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert login(throttled, "correct horse").status_code == 429
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert not [s for s in statements if "users" in s]
 
 
 def test_unknown_names_are_held_back_exactly_as_real_ones(

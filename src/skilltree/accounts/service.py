@@ -139,6 +139,8 @@ def login(
     """Check a password and start a session; InvalidCredentials alike for any failure, and
     TooManyAttempts (before any password is checked) while `throttle` holds the account or the
     client's address back."""
+    address = address_key(client.ip_address)
+    throttle.check(address=address)  # first: a held-back address costs no query
     if email is not None:
         name = normalise_email(email)
         user = repository.find_user_by_email(session, name)
@@ -146,8 +148,7 @@ def login(
         name = (username or "").lower()
         user = repository.find_user_by_username(session, name) if username else None
     account = account_key(user.id if user else None, name)
-    address = address_key(client.ip_address)
-    throttle.check(account=account, address=address)
+    throttle.check(account=account)
     # Verify even when no user matched, so an unknown login takes as long as a wrong password.
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.is_active:

@@ -112,8 +112,8 @@ class LoginThrottle:
             window_seconds=settings.login_failure_window_seconds,
         )
 
-    def retry_after(self, *, account: str, address: str | None) -> int:
-        """Seconds until the account and the address may try again (0: they may now)."""
+    def retry_after(self, *, account: str | None = None, address: str | None = None) -> int:
+        """Seconds until the account and the address (those given) may try again (0: now)."""
         waits = [0.0]
         for item, key in self._limits(account, address):
             stats = self._call(lambda limiter: limiter.get_window_stats(item, key))  # noqa: B023
@@ -121,8 +121,8 @@ class LoginThrottle:
                 waits.append(stats.reset_time - time.time())
         return max(0, math.ceil(max(waits)))
 
-    def check(self, *, account: str, address: str | None) -> None:
-        """TooManyAttempts if the account or the address failed too often lately."""
+    def check(self, *, account: str | None = None, address: str | None = None) -> None:
+        """TooManyAttempts if the account or the address (those given) failed too often lately."""
         wait = self.retry_after(account=account, address=address)
         if wait > 0:
             raise TooManyAttempts(retry_after=wait)
@@ -137,8 +137,10 @@ class LoginThrottle:
         own account, signed into between guesses at others)."""
         self._call(lambda limiter: limiter.clear(self._account, account))
 
-    def _limits(self, account: str, address: str | None) -> list[tuple[RateLimitItem, str]]:
-        keys: list[tuple[RateLimitItem, str]] = [(self._account, account)]
+    def _limits(self, account: str | None, address: str | None) -> list[tuple[RateLimitItem, str]]:
+        keys: list[tuple[RateLimitItem, str]] = []
+        if account is not None:
+            keys.append((self._account, account))
         if address is not None:
             keys.append((self._address, address))
         return keys
