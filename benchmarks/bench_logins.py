@@ -265,9 +265,10 @@ bogus sign-ins run, bounded and without the throttle's help: {verdict}.
 
 - *Bounded*: `PASSWORD_HASHING_CONCURRENCY` (default: half the CPUs, at least 1) turns to sign in
   or register, waited for on the event loop before the request takes a thread or a database
-  connection (`accounts.endpoints.password_turn`). The flood queues; other requests find the
-  thread pool, the connection pool and most of the CPU free. Sign-ins get slower under a flood
-  (they wait their turn): that is the price, and the throttle keeps one address from making it.
+  connection (`accounts.endpoints.password_turn`), and hashed on threads at nice 10
+  (`accounts.passwords.HASHING_NICENESS`). The flood queues; other requests find the thread
+  pool, the connection pool and the CPU free first. Sign-ins get slower under a flood (they wait
+  their turn): that is the price, and the throttle keeps one address from making it.
 - *Not bounded*: every sign-in hashes at once, as before this change: each holds a thread and a
   pooled connection for its whole argon2 run, {LOGINS} of them on 2 cores.
 - *Throttle on*: the defaults; all the flood comes from one address, so after 50 failures it is
