@@ -15,6 +15,7 @@ import limits.storage.redis
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
@@ -242,3 +243,24 @@ def test_account_keys_hold_no_name() -> None:
     assert unknown.startswith("name:")
     assert "ada" not in unknown
     assert unknown == account_key(None, "ada@example.com") != account_key(None, "bob@example.com")
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "login_failures_per_account",
+        "login_failures_per_address",
+        "login_failure_window_seconds",
+        "password_hashing_concurrency",
+    ],
+)
+@pytest.mark.parametrize("value", [0, -5])
+def test_sign_in_settings_must_be_positive(setting: str, value: int) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(**{setting: value})
+    assert refused.value.errors()[0]["loc"] == (setting,)
+
+
+def test_hashing_concurrency_defaults_to_half_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PASSWORD_HASHING_CONCURRENCY", raising=False)
+    assert Settings().password_hashing_concurrency == max(1, (os.cpu_count() or 1) // 2)
