@@ -3,6 +3,7 @@
 from benchmarks import (
     bench_analytics,
     bench_graph,
+    bench_logins,
     bench_progress,
     bench_search,
     bench_tree_document,
@@ -13,3 +14,4 @@ bench_graph.main()
 bench_progress.main()
 bench_analytics.main()
 bench_search.main()
+bench_logins.main()

@@ -132,14 +132,17 @@ def free_port() -> int:
         return port
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    """uvicorn serving the app on `port` (its own process), once /health answers."""
+def start_server(
+    url: str, port: int, settings: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """uvicorn serving the app on `port` (its own process, with `settings` as environment
+    variables), once /health answers."""
     server = subprocess.Popen(
         [
             sys.executable, "-m", "uvicorn", "skilltree.app:create_app", "--factory",
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
         ],
-        env=os.environ | {"DATABASE_URL": url},
+        env=os.environ | dict(settings or {}) | {"DATABASE_URL": url},
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -171,9 +174,10 @@ class RawHttp:
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def get(self, path: str) -> tuple[int, bytes]:
-        """Status and body of GET `path` (already URL-encoded)."""
-        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    def get(self, path: str, headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
+        """Status and body of GET `path` (already URL-encoded), with `headers`."""
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = self.sock.recv(65536)

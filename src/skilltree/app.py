@@ -35,6 +35,7 @@ STATUS_BY_ERROR: dict[type[errors.SkillTreeError], int] = {
     errors.InvalidInput: 400,
     errors.InvalidCredentials: 401,
     errors.NotAuthenticated: 401,
+    errors.TooManyAttempts: 429,
     errors.Forbidden: 403,
     errors.DatabaseUnavailable: 503,
 }
@@ -164,7 +165,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.SkillTreeError)
     async def domain_error(request: Request, exc: errors.SkillTreeError) -> JSONResponse:
         status = status_for(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        if isinstance(exc, errors.TooManyAttempts):
+            headers["Retry-After"] = str(exc.retry_after)
         field_errors = [e.as_dict() for e in exc.errors] if exc.errors else None
         return problem(
             status,
@@ -261,6 +264,7 @@ def _install_docs(app: FastAPI) -> None:
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the API; `engine` defaults to the configured database's."""
+    from skilltree.accounts.endpoints import install_password_protection
     from skilltree.accounts.endpoints import router as accounts_router
     from skilltree.analytics.endpoints import router as analytics_router
     from skilltree.catalog.endpoints import router as catalog_router
@@ -288,6 +292,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.request_limits = request_limits(settings)
     configure_caches(settings)
     tree_store()  # REDIS_URL read now: a malformed one stops the start, not a request
+    install_password_protection(app, settings)
     _install_error_handlers(app)
     _install_docs(app)
     app.add_middleware(

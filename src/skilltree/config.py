@@ -5,6 +5,7 @@ process with one line naming the variable (`skilltree` exits 2), rather than fai
 later (a token that expires before it is issued, every body refused, a date overflow).
 """
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +57,21 @@ class Settings(BaseSettings):
     )
     """PostgreSQL text-search configuration of search documents and queries; a change takes effect
     with `skilltree search reindex` (docs/search.md)."""
+
+    # ---- Sign-in protection (issue 12, "Accounts resist guessing"; docs/security.md) ----------
+    login_failures_per_account: Annotated[int, Field(ge=1, le=100_000)] = 10
+    """Failed sign-ins of one account within LOGIN_FAILURE_WINDOW_SECONDS after which signing in
+    to it answers 429, the right password included."""
+    login_failures_per_address: Annotated[int, Field(ge=1, le=100_000)] = 50
+    """The same for one client address (an IPv6 address's /64), whatever accounts it tries."""
+    login_failure_window_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 15 * 60
+    """How long a failed sign-in counts (shared through Redis when REDIS_URL is set)."""
+    password_hashing_concurrency: Annotated[int, Field(ge=1, le=1024)] = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 1) // 2)
+    )
+    """Password hashes (argon2id, ~0.1 s of CPU each) one API process computes at once; other
+    sign-ins and registrations wait for a turn holding no thread and no database connection."""
+    # ---- end of sign-in protection -------------------------------------------------------------
 
     @field_validator("database_url")
     @classmethod

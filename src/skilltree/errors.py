@@ -64,6 +64,15 @@ class InvalidCredentials(SkillTreeError):
     """The login or password is not correct."""
 
 
+class TooManyAttempts(SkillTreeError):
+    """Too many failed sign-ins: wait before trying again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed sign-ins: try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+        """Seconds until an attempt may be made again."""
+
+
 class NotAuthenticated(SkillTreeError):
     """Sign in first: the request carries no valid session token."""
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tests.api import api_client
+from tests.cache.fixtures import closed_port_url, redis_client  # noqa: F401  (Redis fixtures)
 
 CLIENT_IP = "203.0.113.7"
 

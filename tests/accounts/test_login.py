@@ -23,7 +23,12 @@ def ada(client: TestClient) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "login",
-    [{"email": "ada@example.com"}, {"email": "ADA@example.COM"}, {"username": "ada"}],
+    [
+        {"email": "ada@example.com"},
+        {"email": "ADA@example.COM"},
+        {"username": "ada"},
+        {"username": "Ada"},  # usernames are one name whatever their case (migration 0027)
+    ],
 )
 def test_login_by_email_or_username(
     client: TestClient, session: Session, ada: dict[str, Any], login: dict[str, str]

@@ -68,12 +68,32 @@ def test_a_taken_email_is_a_conflict_whatever_its_case(
     assert session.scalar(select(func.count()).select_from(UserProfile)) == 1
 
 
-def test_a_taken_username_is_a_conflict(client: TestClient) -> None:
+@pytest.mark.parametrize("username", ["ada", "ADA", "Ada"])
+def test_a_taken_username_is_a_conflict_whatever_its_case(
+    client: TestClient, session: Session, username: str
+) -> None:
     sign_up(client)
-    response = client.post(REGISTER, json=VALID | {"email": "other@example.com"})
+    response = client.post(
+        REGISTER, json=VALID | {"email": "other@example.com", "username": username}
+    )
 
     assert response.status_code == 409
-    assert response.json()["errors"][0]["loc"] == ["username"]
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "AlreadyExists"
+    assert problem["errors"] == [
+        {"loc": ["username"], "msg": "is already taken", "type": "already_exists"}
+    ]
+    assert session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_the_username_keeps_the_case_it_was_given(client: TestClient) -> None:
+    _, user = sign_up(client, username="Maya_Chen")
+    assert user["username"] == "Maya_Chen"
+    response = client.post(
+        REGISTER, json=VALID | {"email": "maya@example.com", "username": "maya_chen"}
+    )
+    assert response.status_code == 409
 
 
 @pytest.mark.parametrize(

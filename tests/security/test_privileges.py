@@ -232,7 +232,7 @@ def user_with_password(session: Session) -> User:
 def settings_for(session: Session, email: str | None, username: str | None) -> tuple[Any, ...]:
     return tuple(
         session.execute(
-            text("SELECT * FROM account_password_settings(:email, :username)"),
+            text("SELECT settings, hash_length FROM account_password_settings(:email, :username)"),
             {"email": email, "username": username},
         ).one()
     )
@@ -258,6 +258,24 @@ def test_the_password_settings_are_the_salt_and_parameters_not_the_hash(
     assert stored.rsplit("$", 1)[1] not in settings
     assert hash_length == 32
     assert settings_for(session, "nobody@example.com", None) == (None, None)
+    assert settings_for(session, None, user.username.upper()) == by_email  # any case
+
+
+def test_the_password_settings_name_the_account_for_the_sign_in_throttle(
+    session: Session,
+) -> None:
+    user = user_with_password(session)
+    act_as_learner(session, None)
+    for email, username in (
+        (user.email, None),
+        (None, user.username),
+        (None, user.username.upper()),
+    ):
+        found = session.execute(
+            text("SELECT user_id FROM account_password_settings(:email, :username)"),
+            {"email": email, "username": username},
+        ).scalar_one()
+        assert found == user.id
 
 
 def test_a_login_is_verified_in_the_database(session: Session) -> None:

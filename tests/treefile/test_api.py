@@ -86,15 +86,32 @@ def test_learners_are_403_and_strangers_401(api: TestClient, session: Session) -
     assert count(session, SkillTree) == 0
 
 
-def test_another_author_cannot_reimport(api: TestClient, session: Session) -> None:
+def test_another_authors_draft_is_404_as_for_get_and_patch(
+    api: TestClient, session: Session
+) -> None:
+    # A 403 would tell author B that a draft with this slug exists: B sees it nowhere else.
     owner = user(api, session, "owner", UserRole.AUTHOR)
     other = user(api, session, "other", UserRole.AUTHOR)
     admin = user(api, session, "admin", UserRole.ADMIN)
     assert post(api, encode(canonical_file()), owner).status_code == 201
     refused = post(api, encode(canonical_file()), other)
+    read = api.get("/api/v1/trees/frontend", headers=other)
+    patched = api.patch("/api/v1/trees/frontend", json={"name": "Mine"}, headers=other)
+    assert refused.status_code == read.status_code == patched.status_code == 404
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["code"] == "NotFound"
+    assert refused.json()["detail"] == read.json()["detail"] == patched.json()["detail"]
+    assert post(api, encode(canonical_file()), admin).status_code == 200
+    assert session.scalars(select(SkillTree.name)).all() == [canonical_file()["tree"]["name"]]
+
+
+def test_another_authors_published_tree_is_403(api: TestClient, session: Session) -> None:
+    owner = user(api, session, "owner", UserRole.AUTHOR)
+    other = user(api, session, "other", UserRole.AUTHOR)
+    assert post(api, encode(canonical_file()), owner, "?publish=true").status_code == 201
+    refused = post(api, encode(canonical_file()), other)
     assert refused.status_code == 403
     assert refused.json()["detail"] == "The tree 'frontend' belongs to another author."
-    assert post(api, encode(canonical_file()), admin).status_code == 200
 
 
 def test_invalid_file_is_400_with_every_problem(api: TestClient, session: Session) -> None:

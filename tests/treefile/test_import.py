@@ -6,12 +6,12 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from skilltree.db.rls import act_as_learner, act_as_owner
 from skilltree.db.session import unit_of_work
-from skilltree.errors import Forbidden
+from skilltree.errors import Forbidden, NotFound
 from skilltree.models import (
     Skill,
     SkillCategory,
@@ -216,7 +216,10 @@ def test_only_the_creator_or_an_admin_may_reimport(
     import_file(session, canonical_file(), author=owner)
     changed = canonical_file()
     changed["tree"]["name"] = "Taken over"
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # a draft: as if it did not exist
+        import_file(session, changed, author=other)
+    session.execute(update(SkillTree).values(is_published=True))
+    with pytest.raises(Forbidden):  # published: everyone sees it is someone else's
         import_file(session, changed, author=other)
     assert session.scalar(select(SkillTree.name)) == "Frontend Web Development"
     import_file(session, changed, author=admin)

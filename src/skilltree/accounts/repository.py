@@ -16,8 +16,10 @@ from skilltree.models import User, UserSession
 
 @dataclass(frozen=True)
 class PasswordSettings:
-    """How an account's password was hashed (its PHC string but the hash), and the hash's length."""
+    """Which active account a login names (its id) and how its password was hashed (its PHC
+    string but the hash, and the hash's length); None's when it names none."""
 
+    user_id: str | None
     settings: str | None
     hash_length: int | None
 
@@ -35,11 +37,14 @@ def password_settings(
 ) -> PasswordSettings:
     """The password settings of the active account with `email` (else `username`); None's when
     there is none."""
-    settings, hash_length = session.execute(
-        text("SELECT settings, hash_length FROM account_password_settings(:email, :username)"),
+    user_id, settings, hash_length = session.execute(
+        text(
+            "SELECT user_id, settings, hash_length"
+            " FROM account_password_settings(:email, :username)"
+        ),
         {"email": email, "username": username},
     ).one()
-    return PasswordSettings(settings, hash_length)
+    return PasswordSettings(user_id, settings, hash_length)
 
 
 def verify_login(

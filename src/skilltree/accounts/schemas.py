@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import EmailStr, StringConstraints, model_validator
+from pydantic import (
+    EmailStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from skilltree.accounts.passwords import password_weakness
 from skilltree.models.enums import UserRole
 from skilltree.schemas import CamelModel
 
@@ -18,13 +26,26 @@ PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 
 
 class RegisterRequest(CamelModel):
-    """A new account; the email is stored lower-cased."""
+    """A new account; the email is stored lower-cased. The password may not be a common one nor
+    contain the username or the email's local part (`errors` says which)."""
 
     email: EmailStr
     username: Username
     password: Password
     first_name: PersonName | None = None
     last_name: PersonName | None = None
+
+    @field_validator("password")
+    @classmethod
+    def _hard_to_guess(cls, password: str, info: ValidationInfo) -> str:
+        # `info.data` holds the fields declared above that were valid: a malformed email or
+        # username has its own error and is not compared with.
+        weakness = password_weakness(
+            password, email=info.data.get("email"), username=info.data.get("username")
+        )
+        if weakness is not None:
+            raise PydanticCustomError(weakness.type, weakness.msg)
+        return password
 
 
 class LoginRequest(CamelModel):

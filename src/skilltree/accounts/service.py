@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.accounts import repository
 from skilltree.accounts.passwords import hash_like, hash_password
+from skilltree.accounts.throttle import LoginThrottle, account_key, address_key
 from skilltree.config import get_settings
 from skilltree.db.base import new_id
 from skilltree.db.constraints import violated_constraint
@@ -31,7 +32,11 @@ from skilltree.errors import (
 from skilltree.models import User, UserProfile, UserRole, UserSession
 
 # Which field a unique constraint of `users` guards, to name it in the AlreadyExists error.
-UNIQUE_USER_FIELDS = {"users_email_key": "email", "users_username_key": "username"}
+UNIQUE_USER_FIELDS = {
+    "users_email_key": "email",
+    "users_username_key": "username",
+    "users_username_lower_key": "username",
+}
 ACTIVITY_RESOLUTION = timedelta(minutes=1)
 """`last_activity_at` is written at most this often per session, not on every request."""
 
@@ -135,22 +140,31 @@ def login(
     username: str | None = None,
     password: str,
     client: Client,
+    throttle: LoginThrottle,
 ) -> SignedIn:
-    """Check a password and start a session; InvalidCredentials alike for any failure.
+    """Check a password and start a session; InvalidCredentials alike for any failure, and
+    TooManyAttempts (before any password is checked) while `throttle` holds the account or the
+    client's address back.
 
     The stored hash never leaves the database (migration 0024): the password is hashed with the
     account's settings here, and the database compares; a match makes the account the
     transaction's learner."""
+    address = address_key(client.ip_address)
+    throttle.check(address=address)  # first: a held-back address costs no query
     email = normalise_email(email) if email is not None else None
     found = repository.password_settings(session, email=email, username=username)
+    account = account_key(found.user_id, email if email is not None else (username or "").lower())
+    throttle.check(account=account)
     # Hashed even when no account matched, so an unknown login takes as long as a wrong password.
     hashed = hash_like(found.settings, found.hash_length, password)
-    account = None
+    verified = None
     if hashed is not None:
-        account = repository.verify_login(session, email=email, username=username, hashed=hashed)
-    if account is None:
+        verified = repository.verify_login(session, email=email, username=username, hashed=hashed)
+    if verified is None:
+        throttle.failed(account=account, address=address)
         raise InvalidCredentials()
-    user = repository.user_with_profile(session, account)
+    throttle.succeeded(account=account)
+    user = repository.user_with_profile(session, verified)
     return SignedIn(token=_start_session(session, user, client), user=user)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB
@@ -50,6 +51,8 @@ class User(IdMixin, AuditMixin, Base):
         Index("idx_user_email", "email"),
         Index("idx_user_username", "username"),
         Index("idx_user_activity", "is_active", "last_login_at"),
+        # One name whatever its case: Maya_Chen and maya_chen cannot both exist (migration 0027).
+        Index("users_username_lower_key", func.lower(literal_column("username")), unique=True),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
     )
 

@@ -27,7 +27,8 @@ _IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
     201: {"description": "A new tree was created.", "model": ImportSummary},
     400: {"description": "The file breaks a rule; `errors` lists every problem and its place."},
     401: {"description": "No valid session token."},
-    403: {"description": "Not an author, or the tree belongs to another author."},
+    403: {"description": "Not an author, or the published tree belongs to another author."},
+    404: {"description": "The slug is another author's draft (answered as GET and PATCH do)."},
     413: {"description": f"The file is larger than {MAX_TREE_FILE_BYTES} bytes."},
     422: {"description": "The body is not JSON."},
 }

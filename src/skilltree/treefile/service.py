@@ -342,6 +342,9 @@ def import_tree(
     repository.lock_slug(session, entry.slug)
     tree = repository.find_tree(session, entry.slug)
     if tree is not None and author is not None and not _may_change(tree, author):
+        if not tree.is_published:
+            # As GET and PATCH answer: a 403 would tell that someone's draft has this slug.
+            raise NotFound(f"No skill tree has the slug {entry.slug!r}.")
         raise Forbidden(f"The tree {entry.slug!r} belongs to another author.")
     if tree is not None:
         # Its learners held before anything is written, recounted after (catalog.tree_writes).
