@@ -297,23 +297,23 @@ def measure(url: str, engine: Engine, tree: Tree) -> dict[str, list[float]]:
         workable = {row[0] for row in floors["next"]()}  # type: ignore[attr-defined]
         assert {r["skill"]["id"] for r in ranked["recommendations"]} <= workable
         conn.rollback()
-        for name in PATHS:  # warm up: the graph in cache, plans made
-            if name in ("next", "path"):
-                requests[name]()
-            floors[name]() if name != "complete" else None
+        for name in ("next", "path"):  # warm up: the graph in cache, plans made
+            requests[name]()
+            floors[name]()
             conn.rollback()
         for name in PATHS:
             samples[f"{name} warm"], samples[f"{name} cold"], samples[f"{name} floor"] = [], [], []
-        for turn in range(runs):
+        for _ in range(runs):  # floors and warm requests taking turns
             for name in PATHS:
                 samples[f"{name} floor"].append(timed(floors[name]))
                 conn.rollback()
                 samples[f"{name} warm"].append(timed(requests[name]))
-                if turn % 2 == 0:
-                    GRAPHS.clear()
-                    DOCUMENTS.clear()
-                    engine.dispose()
-                    samples[f"{name} cold"].append(timed(requests[name]))
+        for _ in range(runs // 2):  # then cold ones: no copy, no connection, before each
+            for name in PATHS:
+                GRAPHS.clear()
+                DOCUMENTS.clear()
+                engine.dispose()
+                samples[f"{name} cold"].append(timed(requests[name]))
     return samples
 
 
@@ -325,7 +325,8 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
         f"`python -m benchmarks.bench_learner_paths`, {today()}, on {where}.",
         "",
         "Through the ASGI app in process (TestClient, real sessions). Warm: the tree's graph",
-        "cached; cold: caches emptied and connections closed before the request. Floors through",
+        "cached (floors and warm requests take turns); cold, afterwards: caches emptied and",
+        "connections closed before each request. Floors through",
         "plain psycopg (see the script's docstring). The reading learner has completed the first",
         "10% of the tree; each enrol and complete sample is another learner.",
         "",
