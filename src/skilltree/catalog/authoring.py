@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from skilltree.cache import trees as trees_cache
 from skilltree.catalog import repository
@@ -380,9 +381,13 @@ def _position(
 
 
 def _flush(session: Session) -> None:
-    # A taken slug or key, or a reference deleted meanwhile, comes back as a domain error.
+    # A taken slug or key, or a reference deleted meanwhile, comes back as a domain error; so
+    # does the row being changed, when another request deleted it (its UPDATE waited for that
+    # deletion's lock, then matched nothing).
     try:
         session.flush()
+    except StaleDataError:
+        raise NotFound("It was deleted by another request meanwhile.") from None
     except IntegrityError as error:
         refusal = _refusal(session, error)
         if refusal is None:
