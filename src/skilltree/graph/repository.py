@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from skilltree.gc_pause import cyclic_gc_paused
 from skilltree.graph.tree_graphs import SkillFacts, TreeGraph
 from skilltree.models import Skill, SkillTree
 
@@ -77,6 +78,7 @@ def find_tree(session: Session, slug: str) -> TreePlace | None:
     return TreePlace(*row) if row else None
 
 
+@cyclic_gc_paused()
 def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
     """The graph of the tree's active skills (edges touching inactive skills left out), at the
     structure version it was read at; None when there is no such tree."""

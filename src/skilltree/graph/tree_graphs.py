@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from skilltree.cache.memory import MemoryCache
+from skilltree.gc_pause import cyclic_gc_paused
 from skilltree.graph import dag
 
 
@@ -96,10 +97,19 @@ class TreeGraph:
 
     @cached_property
     def dependents(self) -> dict[str, list[str]]:
-        """Each active skill's active direct dependents."""
-        return dag.dependents_of(self.needs)
+        """Each active skill's active direct dependents (sorted). Every prerequisite is an
+        active skill, so a key of `needs`: no set of nodes to build first (dag.dependents_of)."""
+        with cyclic_gc_paused():
+            dependents: dict[str, list[str]] = {skill: [] for skill in self.needs}
+            for skill, prerequisites in self.needs.items():
+                for prerequisite in prerequisites:
+                    dependents[prerequisite].append(skill)
+            for skills in dependents.values():
+                skills.sort()
+            return dependents
 
     @cached_property
+    @cyclic_gc_paused()
     def chain_ahead(self) -> dict[str, int]:
         """Each active skill's longest chain of dependents (0 for a skill nothing needs): the
         skills that must wait for it one after another, at any depth; linear in skills + edges.
@@ -124,6 +134,7 @@ class TreeGraph:
         return ahead
 
     @cached_property
+    @cyclic_gc_paused()
     def learning_order(self) -> LearningOrder:
         """The skills in learning order (ties by position y, then x, then id) and by layer."""
         skills = self.skills

@@ -8,10 +8,8 @@ every skill that is still there.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -33,6 +31,7 @@ from skilltree.documents import (
     validate_document,
 )
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
+from skilltree.gc_pause import cyclic_gc_paused
 from skilltree.graph.dag import find_cycle, layered_positions, learning_order
 from skilltree.models import SkillTree, User, UserRole
 from skilltree.storable import unstorable_text_in_json
@@ -295,19 +294,6 @@ def _check_references(
     return category_id, [ids[s] for s in prerequisites]
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    # A large tree is millions of small objects, none of them in reference cycles, which the
-    # cyclic collector would rescan again and again: a third of a 100,000-skill import's time.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 ANALYZE_THRESHOLD, ANALYZE_SCALE_FACTOR = 50, 0.1
 """An import that writes, in `skills` or in `skill_dependencies`, more than ANALYZE_THRESHOLD +
 ANALYZE_SCALE_FACTOR x the rows the table had refreshes the planner's statistics once it has
@@ -318,7 +304,7 @@ def _worth_analysing(written: int, estimated_rows: float) -> bool:
     return written > ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * max(estimated_rows, 0)
 
 
-@_cyclic_gc_paused()
+@cyclic_gc_paused()
 @tree_writer
 def import_tree(
     session: Session,
@@ -461,7 +447,7 @@ def _skill_row(
     )
 
 
-@_cyclic_gc_paused()
+@cyclic_gc_paused()
 def export_tree(
     session: Session, slug: str, *, viewer: User | None, operator: bool = False
 ) -> TreeFile:
