@@ -64,16 +64,14 @@ CATEGORY = "benchmarks"
 PATHS = ("next", "path", "enrol", "complete")
 
 FLOOR_NEXT = """
-WITH mine AS (
-    SELECT skill_id, status FROM user_skill_progress
-    WHERE user_id = %(user)s AND skill_tree_id = %(tree)s)
-SELECT s.id FROM skills s LEFT JOIN mine r ON r.skill_id = s.id
+SELECT s.id FROM skills s
+LEFT JOIN user_skill_progress r ON r.user_id = %(user)s AND r.skill_id = s.id
 WHERE s.skill_tree_id = %(tree)s AND s.is_active
   AND (r.status = 'IN_PROGRESS' OR (coalesce(r.status, 'LOCKED') IN ('LOCKED', 'AVAILABLE')
        AND NOT EXISTS (
            SELECT FROM skill_dependencies d
            JOIN skills p ON p.id = d.depends_on_id AND p.is_active
-           LEFT JOIN mine pr ON pr.skill_id = p.id
+           LEFT JOIN user_skill_progress pr ON pr.user_id = %(user)s AND pr.skill_id = p.id
            WHERE d.skill_id = s.id AND NOT progress_satisfies(pr.status, p.is_optional))))
 """
 FLOOR_PATH = """
