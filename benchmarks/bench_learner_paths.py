@@ -18,7 +18,8 @@ is a different learner (enrolled beforehand, for complete). The floors, through 
 
 - next: the skills the learner can work on now, by one hand-written query over the tree;
 - path: the target's prerequisites not yet satisfied, by a recursive query;
-- enrol: the enrolment, the root skills' rows and their events, inserted by hand (rolled back);
+- enrol: the enrolment, the root skills (found by one anti-join), their rows and events, inserted
+  by hand (rolled back);
 - complete: bench_progress's five hand-written statements.
 """
 
@@ -95,13 +96,19 @@ FLOOR_ENROL = [
     INSERT INTO progress_events (user_id, kind, skill_tree_id) VALUES (%(user)s, 'ENROLL', %(tree)s)
     """,
     """
+    CREATE TEMP TABLE roots ON COMMIT DROP AS
+    SELECT s.id FROM skills s
+    WHERE s.skill_tree_id = %(tree)s AND s.is_active AND NOT EXISTS (
+        SELECT FROM skill_dependencies d JOIN skills p ON p.id = d.depends_on_id AND p.is_active
+        WHERE d.skill_id = s.id)
+    """,
+    """
     INSERT INTO user_skill_progress (id, user_id, skill_id, skill_tree_id, status, unlocked_at)
-    SELECT md5(%(user)s || id), %(user)s, id, %(tree)s, 'AVAILABLE', now()
-    FROM unnest(%(roots)s::text[]) AS id
+    SELECT md5(%(user)s || id), %(user)s, id, %(tree)s, 'AVAILABLE', now() FROM roots
     """,
     """
     INSERT INTO progress_events (user_id, kind, skill_tree_id, skill_id)
-    SELECT %(user)s, 'UNLOCK', %(tree)s, id FROM unnest(%(roots)s::text[]) AS id
+    SELECT %(user)s, 'UNLOCK', %(tree)s, id FROM roots
     """,
 ]
 
