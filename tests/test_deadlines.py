@@ -7,7 +7,6 @@ what the server does to a request's own transaction and connection.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -15,14 +14,15 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from skilltree.app import create_app
 from skilltree.dependencies import DbSession
-from skilltree.models import SkillCategory, SkillTree, User, UserProfile, UserSkillTreeProgress
+from skilltree.models import UserProfile, UserSkillTreeProgress
 from tests.api import bearer
-from tests.factories import make_category, make_skill, make_token, make_tree
+from tests.committed import committed_rows
+from tests.factories import make_category, make_skill, make_token, make_tree, make_user
 
 
 @dataclass(frozen=True)
@@ -31,30 +31,19 @@ class World:
     token: str
     tree_id: str
     slug: str
-    category_id: str
 
 
 @pytest.fixture
 def world(engine: Engine) -> Iterator[World]:
     """Committed rows: a learner with a profile and a token, a published tree with one skill."""
-    tag = uuid.uuid4().hex[:10]
-    with Session(engine, expire_on_commit=False) as session:
-        user = User(email=f"{tag}@example.com", username=f"u{tag}", password_hash="x")
-        session.add(user)
-        session.flush()
+    with committed_rows(engine) as session:
+        user = make_user(session)
         session.add(UserProfile(user_id=user.id))
         token = make_token(session, user)
-        category = make_category(session, slug=f"c-{tag}")
-        tree = make_tree(session, category, slug=f"t-{tag}")
+        tree = make_tree(session, make_category(session))
         make_skill(session, tree)
         session.commit()
-        made = World(user.id, token, tree.id, tree.slug, category.id)
-    yield made
-    with Session(engine) as session:
-        session.execute(delete(User).where(User.id == made.user_id))
-        session.execute(delete(SkillTree).where(SkillTree.id == made.tree_id))
-        session.execute(delete(SkillCategory).where(SkillCategory.id == made.category_id))
-        session.commit()
+        yield World(user.id, token, tree.id, tree.slug)
 
 
 def app_with_limits(engine: Engine, **limits: str) -> FastAPI:

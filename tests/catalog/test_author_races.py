@@ -3,19 +3,19 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from skilltree.catalog import authoring
 from skilltree.catalog.schemas import SkillUpdate, TreeUpdate
 from skilltree.errors import NotFound
-from skilltree.models import SkillCategory, SkillTree, User, UserRole
-from tests.factories import make_category, make_skill, make_tree
+from skilltree.models import User, UserRole
+from tests.committed import committed_rows
+from tests.factories import make_category, make_skill, make_tree, make_user
 from tests.locks import Writer, wait_until_blocked
 
 
@@ -24,30 +24,17 @@ class World:
     author_id: str
     tree_slug: str
     skill_id: str
-    category_id: str
 
 
 @pytest.fixture
 def world(engine: Engine) -> Iterator[World]:
     """Committed rows (parallel connections must see them): an author, a tree, a skill."""
-    tag = uuid.uuid4().hex[:10]
-    with Session(engine, expire_on_commit=False) as session:
-        author = User(
-            email=f"{tag}@example.com", username=f"a{tag}", password_hash="x", role=UserRole.AUTHOR
-        )
-        session.add(author)
-        session.flush()
-        category = make_category(session, slug=f"c-{tag}")
-        tree = make_tree(session, category, slug=f"t-{tag}", created_by=author.id)
+    with committed_rows(engine) as session:
+        author = make_user(session, UserRole.AUTHOR)
+        tree = make_tree(session, make_category(session), created_by=author.id)
         skill = make_skill(session, tree)
         session.commit()
-        made = World(author.id, tree.slug, skill.id, category.id)
-    yield made
-    with Session(engine) as session:
-        session.execute(delete(SkillTree).where(SkillTree.slug == made.tree_slug))
-        session.execute(delete(User).where(User.id == made.author_id))
-        session.execute(delete(SkillCategory).where(SkillCategory.id == made.category_id))
-        session.commit()
+        yield World(author.id, tree.slug, skill.id)
 
 
 def author(session: Session, world: World) -> User:

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from skilltree.catalog import authoring
 from skilltree.db.rls import act_as_learner
 from skilltree.errors import Conflict, NotFound
 from skilltree.models import (
-    SkillCategory,
-    SkillTree,
     User,
     UserProfile,
     UserRole,
@@ -35,6 +32,7 @@ from skilltree.models import (
 from skilltree.progress import service
 from skilltree.progress.schemas import CompleteRequest, ProgressOutcome
 from skilltree.treefile import service as treefile
+from tests.committed import committed_rows
 from tests.factories import add_dependency, make_category, make_skill, make_tree, make_user
 from tests.locks import Writer, wait_until_blocked
 
@@ -45,7 +43,6 @@ class World:
 
     admin_id: str
     learner_id: str
-    category_id: str
     tree_id: str
     slug: str
     x: str
@@ -55,22 +52,14 @@ class World:
 
 @pytest.fixture
 def world(engine: Engine) -> Iterator[World]:
-    tag = uuid.uuid4().hex[:10]
-    with Session(engine, expire_on_commit=False) as session:
+    with committed_rows(engine) as session:
         admin = make_user(session, UserRole.ADMIN)
         learner = make_user(session)
-        category = make_category(session, slug=f"c-{tag}")
-        tree = make_tree(session, category, slug=f"t-{tag}")
+        tree = make_tree(session, make_category(session))
         x, d, r = (make_skill(session, tree, name=name, xp_value=10) for name in "XDR")
         add_dependency(session, d, x)
         session.commit()
-        created = World(admin.id, learner.id, category.id, tree.id, tree.slug, x.id, d.id, r.id)
-    yield created
-    with Session(engine) as session:
-        session.execute(delete(User).where(User.id.in_([created.admin_id, created.learner_id])))
-        session.execute(delete(SkillTree).where(SkillTree.id == created.tree_id))
-        session.execute(delete(SkillCategory).where(SkillCategory.id == created.category_id))
-        session.commit()
+        yield World(admin.id, learner.id, tree.id, tree.slug, x.id, d.id, r.id)
 
 
 def as_user(session: Session, user_id: str) -> User:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -15,8 +14,6 @@ from skilltree.catalog import authoring
 from skilltree.catalog.schemas import SkillUpdate
 from skilltree.models import (
     ProgressEvent,
-    SkillCategory,
-    SkillTree,
     User,
     UserProfile,
     UserRole,
@@ -25,6 +22,7 @@ from skilltree.models import (
 )
 from skilltree.progress import service
 from skilltree.progress.schemas import CompleteRequest, ProgressOutcome
+from tests.committed import committed_rows
 from tests.factories import make_category, make_skill, make_tree, make_user
 
 
@@ -32,30 +30,19 @@ from tests.factories import make_category, make_skill, make_tree, make_user
 class World:
     user_id: str
     tree_id: str
-    category_id: str
     skill_ids: list[str]
 
 
 @pytest.fixture
 def world(engine: Engine) -> Iterator[World]:
     """Committed rows (parallel connections must see them): a learner and 8 independent skills."""
-    tag = uuid.uuid4().hex[:10]
-    with Session(engine, expire_on_commit=False) as session:
-        user = User(email=f"{tag}@example.com", username=f"u{tag}", password_hash="x")
-        session.add(user)
-        session.flush()
+    with committed_rows(engine) as session:
+        user = make_user(session)
         session.add(UserProfile(user_id=user.id))
-        category = make_category(session, slug=f"c-{tag}")
-        tree = make_tree(session, category, slug=f"t-{tag}")
+        tree = make_tree(session, make_category(session))
         skills = [make_skill(session, tree, xp_value=10 + i) for i in range(8)]
         session.commit()
-        created = World(user.id, tree.id, category.id, [s.id for s in skills])
-    yield created
-    with Session(engine) as session:
-        session.execute(delete(User).where(User.id == created.user_id))
-        session.execute(delete(SkillTree).where(SkillTree.id == created.tree_id))
-        session.execute(delete(SkillCategory).where(SkillCategory.id == created.category_id))
-        session.commit()
+        yield World(user.id, tree.id, [s.id for s in skills])
 
 
 def race(engine: Engine, jobs: list[Callable[[Session], ProgressOutcome]]) -> list[ProgressOutcome]:
