@@ -11,7 +11,7 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from skilltree.cache import trees
+from skilltree.cache import outage, trees
 from skilltree.cache.trees import TreeStore
 from skilltree.config import Settings
 
@@ -90,14 +90,14 @@ def test_a_closed_port_is_a_miss_and_one_warning_a_minute(
     store = failing_store(closed_port_url, clock)
     caplog.set_level(logging.WARNING, logger="skilltree.cache")
     assert store.get("tree-a", 1) is None
-    clock.now += trees.PAUSE_AFTER_FAILURE  # asks Redis again, fails again
+    clock.now += outage.PAUSE_AFTER_FAILURE  # asks Redis again, fails again
     store.put("tree-a", 1, b"{}")
     store.forget(["tree-a"])
-    clock.now += trees.PAUSE_AFTER_FAILURE
+    clock.now += outage.PAUSE_AFTER_FAILURE
     assert store.get("tree-a", 1) is None
     assert len(warnings_in(caplog)) == 1
     assert "serving trees from the database" in warnings_in(caplog)[0]
-    clock.now += trees.WARNING_INTERVAL
+    clock.now += outage.WARNING_INTERVAL
     assert store.get("tree-a", 1) is None
     assert len(warnings_in(caplog)) == 2
 
@@ -114,7 +114,7 @@ def test_after_a_failure_redis_is_left_alone_for_a_while(closed_port_url: str) -
     store = failing_store(closed_port_url, clock)
     assert store.get("tree-a", 1) is None
     store.client = Untouchable()  # type: ignore[assignment]
-    clock.now += trees.PAUSE_AFTER_FAILURE - 0.1
+    clock.now += outage.PAUSE_AFTER_FAILURE - 0.1
     assert store.get("tree-a", 1) is None
     store.put("tree-a", 1, b"{}")
     store.forget(["tree-a"])

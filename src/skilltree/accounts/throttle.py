@@ -18,7 +18,6 @@ import hashlib
 import ipaddress
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -28,15 +27,12 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
+from skilltree.cache.outage import RedisOutage
 from skilltree.config import Settings
 from skilltree.errors import TooManyAttempts
 
 logger = logging.getLogger("skilltree.accounts")
 
-WARNING_INTERVAL = 60.0
-"""At most one warning about Redis failing per this many seconds."""
-PAUSE_AFTER_FAILURE = 5.0
-"""Seconds during which Redis is not asked again after it failed (the process counts alone)."""
 IPV6_PREFIX = 64
 """An IPv6 client is counted by its /64: one host is commonly given a whole /64."""
 
@@ -85,10 +81,9 @@ class LoginThrottle:
         )
         self._account = RateLimitItemPerSecond(per_account, window_seconds, namespace="account")
         self._address = RateLimitItemPerSecond(per_address, window_seconds, namespace="address")
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._paused_until = float("-inf")
-        self._warned_at = float("-inf")
+        self._outage = RedisOutage(
+            clock, logger, "Redis", "counting failed sign-ins in this process only"
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginThrottle:
@@ -147,7 +142,7 @@ class LoginThrottle:
 
     def _call(self, operation: Callable[[MovingWindowRateLimiter], _T]) -> _T:
         # Redis, unless it failed a moment ago; on failure, the process's own counts.
-        if self._limiter is not self._local and self._clock() >= self._paused_until:
+        if self._limiter is not self._local and not self._outage.paused:
             try:
                 return operation(self._limiter)
             except StorageError as exc:
@@ -155,17 +150,4 @@ class LoginThrottle:
         return operation(self._local)
 
     def _failed(self, exc: BaseException) -> None:
-        now = self._clock()
-        with self._lock:
-            self._paused_until = now + PAUSE_AFTER_FAILURE
-            warn = now - self._warned_at >= WARNING_INTERVAL
-            if warn:
-                self._warned_at = now
-        if warn:
-            logger.warning(
-                "Redis unavailable, counting failed sign-ins in this process only "
-                "(next warning in %.0f s at the earliest): %s: %s",
-                WARNING_INTERVAL,
-                type(exc).__name__,
-                exc,
-            )
+        self._outage.failed(exc)

@@ -26,16 +26,13 @@ from redis.retry import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from skilltree.cache.outage import RedisOutage
 from skilltree.config import Settings, get_settings
 
 logger = logging.getLogger("skilltree.cache")
 
 TTL_SECONDS = 24 * 60 * 60
 """A tree's hash expires a day after its last new version was stored."""
-WARNING_INTERVAL = 60.0
-"""At most one warning about Redis failing per this many seconds."""
-PAUSE_AFTER_FAILURE = 5.0
-"""Seconds during which Redis is not asked again after it failed."""
 
 
 class TreeStore:
@@ -52,10 +49,7 @@ class TreeStore:
         self.client = client
         self.prefix = prefix
         self._ttl = ttl_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._paused_until = float("-inf")
-        self._warned_at = float("-inf")
+        self._outage = RedisOutage(clock, logger, "Redis cache", "serving trees from the database")
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str, timeout_ms: int) -> TreeStore:
@@ -112,23 +106,10 @@ class TreeStore:
     @property
     def paused(self) -> bool:
         """Whether Redis failed recently and is left alone for now."""
-        return self._clock() < self._paused_until
+        return self._outage.paused
 
     def _failed(self, exc: BaseException) -> None:
-        now = self._clock()
-        with self._lock:
-            self._paused_until = now + PAUSE_AFTER_FAILURE
-            warn = now - self._warned_at >= WARNING_INTERVAL
-            if warn:
-                self._warned_at = now
-        if warn:
-            logger.warning(
-                "Redis cache unavailable, serving trees from the database "
-                "(next warning in %.0f s at the earliest): %s: %s",
-                WARNING_INTERVAL,
-                type(exc).__name__,
-                exc,
-            )
+        self._outage.failed(exc)
 
 
 _configured: list[TreeStore | None] = []
