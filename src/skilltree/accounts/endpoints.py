@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from skilltree.accounts import service
@@ -11,10 +9,6 @@ from skilltree.accounts.schemas import LoginRequest, RegisterRequest, SignedInOu
 from skilltree.dependencies import Authentication, CurrentUser, DbSession
 
 router = APIRouter(tags=["accounts"])
-
-_NOT_AUTHENTICATED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid session token (missing, unknown, expired or ended)."}
-}
 
 
 def _client(request: Request) -> service.Client:
@@ -27,7 +21,7 @@ def _client(request: Request) -> service.Client:
 @router.post(
     "/auth/register",
     status_code=201,
-    responses={409: {"description": "The email or the username is already taken."}},
+    responses={409: {"description": "The email or the username is taken (`AlreadyExists`)."}},
 )
 def register(body: RegisterRequest, request: Request, session: DbSession) -> SignedInOut:
     """Create an account and its profile, and sign it in: the answer carries a bearer token."""
@@ -45,7 +39,11 @@ def register(body: RegisterRequest, request: Request, session: DbSession) -> Sig
 
 @router.post(
     "/auth/login",
-    responses={401: {"description": "The login or the password is not correct."}},
+    responses={
+        401: {"description": "The login or the password is not correct (`InvalidCredentials`)."},
+        # Sign-in throttling (issue 12 part 5) answers this; documented ahead of it.
+        429: {"description": "Too many failed sign-ins (`TooManyAttempts`): wait `Retry-After`."},
+    },
 )
 def login(body: LoginRequest, request: Request, session: DbSession) -> SignedInOut:
     """Sign in with an email or a username and the password; answers a new bearer token."""
@@ -59,13 +57,13 @@ def login(body: LoginRequest, request: Request, session: DbSession) -> SignedInO
     return SignedInOut(token=signed_in.token, user=UserOut.model_validate(signed_in.user))
 
 
-@router.post("/auth/logout", status_code=204, responses=_NOT_AUTHENTICATED)
+@router.post("/auth/logout", status_code=204)
 def logout(authentication: Authentication, session: DbSession) -> None:
     """End the current session: its token is refused from now on."""
     service.logout(session, authentication.login)
 
 
-@router.get("/me", responses=_NOT_AUTHENTICATED)
+@router.get("/me")
 def me(user: CurrentUser) -> UserOut:
     """The signed-in user, with their profile."""
     return UserOut.model_validate(user)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import EmailStr, StringConstraints, model_validator
+from pydantic import ConfigDict, EmailStr, StringConstraints, field_validator, model_validator
 
 from skilltree.models.enums import UserRole
-from skilltree.schemas import CamelModel
+from skilltree.schemas import NOT_BLANK, CamelModel, NotNull, refuse_null
 
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NOT_BLANK)
+]
 
 
 class RegisterRequest(CamelModel):
@@ -30,9 +32,15 @@ class RegisterRequest(CamelModel):
 class LoginRequest(CamelModel):
     """Sign in with the email or the username (exactly one of them) and the password."""
 
-    email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
-    username: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["email"]}, {"required": ["username"]}]}
+    )
+
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | NotNull = None
+    username: Annotated[str, StringConstraints(min_length=1, max_length=50)] | NotNull = None
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+    _not_null = field_validator("email", "username")(refuse_null)
 
     @model_validator(mode="after")
     def _one_login(self) -> LoginRequest:
