@@ -25,6 +25,9 @@ from skilltree.openapi import Answers
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
+_SINCE_FIRST_DAY = {"pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-"}
+"""`ge=FIRST_DAY` for the OpenAPI document, which has no minimum for a date: year 1970 on."""
+
 _TREE: Answers = {
     403: {"description": "The tree is someone else's (authors see their own trees, admins all)."},
     404: {"description": "No tree has this slug that you may see."},
@@ -54,6 +57,7 @@ def tree_completions(
         Query(
             alias="from",
             ge=service.FIRST_DAY,
+            json_schema_extra=_SINCE_FIRST_DAY,
             description="First day (UTC), 1970-01-01 or later; default `to` - 29.",
         ),
     ] = None,
@@ -62,6 +66,7 @@ def tree_completions(
         Query(
             alias="to",
             ge=service.FIRST_DAY,
+            json_schema_extra=_SINCE_FIRST_DAY,
             description="Last day (UTC), 1970-01-01 or later; default today.",
         ),
     ] = None,
