@@ -30,11 +30,23 @@ from tests.factories import add_dependency, make_category, make_person, make_ski
 FUZZ_EXAMPLES = 10
 """Generated requests per operation and caller, after the coverage phase's."""
 
+TREE = "contract-tree"
+SKILLS = ("contractskillfirst", "contractskillsecond")
+"""The slug and skill ids of the tree the `caller` fixture makes."""
+
 CONFIG = SchemathesisConfig.from_dict(
     {
         # Values come from the document alone, not from literals found in the code (tests
         # included): a change that leaves the document as it is sends the same requests.
         "analysis": {"constants": {"enabled": False}},
+        # Half the generated paths name the objects the `caller` fixture makes, so answers
+        # about real trees and skills are checked too, not only 404s.
+        "dictionaries": {"trees": {"values": [TREE]}, "skills": {"values": list(SKILLS)}},
+        "parameters": {
+            "path.slug": {"dictionary": "trees", "probability": 0.5},
+            "path.skill_id": {"dictionary": "skills", "probability": 0.5},
+            "query.to": {"dictionary": "skills", "probability": 0.5},
+        },
         "generation": {
             # Every text refuses NUL with 422 (PostgreSQL cannot store it: docs/api.md), a rule
             # the document does not repeat on each string; test_route_walk.py sends NUL
@@ -78,8 +90,9 @@ def caller(request: pytest.FixtureRequest, session: Session) -> dict[str, str]:
     """The headers of the caller (none, a learner's token, an author's token), with a published
     tree of the author's (two skills, one needing the other) in a category."""
     author = make_person(session, UserRole.AUTHOR)
-    tree = make_tree(session, make_category(session), created_by=author.id)
-    add_dependency(session, make_skill(session, tree), make_skill(session, tree))
+    tree = make_tree(session, make_category(session), created_by=author.id, slug=TREE)
+    first, second = (make_skill(session, tree, id=id) for id in SKILLS)
+    add_dependency(session, second, first)
     people = {"learner": lambda: make_person(session).headers, "author": lambda: author.headers}
     return people[request.param]() if request.param in people else {}
 
