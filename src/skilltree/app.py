@@ -165,7 +165,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.SkillTreeError)
     async def domain_error(request: Request, exc: errors.SkillTreeError) -> JSONResponse:
         status = status_for(exc)
-        headers = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "1"}}.get(status)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         field_errors = [e.as_dict() for e in exc.errors] if exc.errors else None
         return problem(
             status,

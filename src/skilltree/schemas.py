@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
@@ -15,6 +17,14 @@ NOT_BLANK = rf"[^{WHITE_SPACE}]"
 NotNull = SkipJsonSchema[None]
 """`X | NotNull = None`: a field that may be left out (None) but never sent as null, as its
 schema says: pair it with `refuse_null`."""
+
+
+def exactly_one_of(*names: str) -> dict[str, Any]:
+    """A model's `json_schema_extra`: exactly one of the fields `names` is given, not null (the
+    model's own validator checks it; this says it in the OpenAPI document)."""
+    return {
+        "oneOf": [{"required": [n], "properties": {n: {"not": {"type": "null"}}}} for n in names]
+    }
 
 
 def refuse_null(value: object) -> object:

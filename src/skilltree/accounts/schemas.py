@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, EmailStr, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, EmailStr, StringConstraints, model_validator
 
 from skilltree.models.enums import UserRole
-from skilltree.schemas import NOT_BLANK, CamelModel, NotNull, refuse_null
+from skilltree.schemas import NOT_BLANK, CamelModel, exactly_one_of
 
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -32,15 +32,11 @@ class RegisterRequest(CamelModel):
 class LoginRequest(CamelModel):
     """Sign in with the email or the username (exactly one of them) and the password."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["email"]}, {"required": ["username"]}]}
-    )
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("email", "username"))
 
-    email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | NotNull = None
-    username: Annotated[str, StringConstraints(min_length=1, max_length=50)] | NotNull = None
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
+    username: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-
-    _not_null = field_validator("email", "username")(refuse_null)
 
     @model_validator(mode="after")
     def _one_login(self) -> LoginRequest:

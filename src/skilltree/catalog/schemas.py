@@ -16,7 +16,7 @@ from skilltree.models.enums import (
     SkillType,
     TreeProgressStatus,
 )
-from skilltree.schemas import CamelModel, NotNull, TreeRef, refuse_null
+from skilltree.schemas import CamelModel, NotNull, TreeRef, exactly_one_of, refuse_null
 from skilltree.storable import check_text
 
 
@@ -217,12 +217,10 @@ class TreeCreate(AuthoringInput):
     their documents (`layoutConfig`: theme, nodeSpacing, levelHeight, direction; `themeConfig`:
     colours #RRGGBB and fontFamily)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["categorySlug"]}, {"required": ["categoryId"]}]}
-    )
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("categorySlug", "categoryId"))
 
-    category_slug: Slug | NotNull = None
-    category_id: Id | NotNull = None
+    category_slug: Slug | None = None
+    category_id: Id | None = None
     slug: Slug
     name: Name
     description: LongText | None = None
@@ -236,8 +234,6 @@ class TreeCreate(AuthoringInput):
     is_published: bool = False
     is_featured: bool = False
     is_ai_generated: bool = False
-
-    _not_null = field_validator("category_slug", "category_id")(refuse_null)
 
     @model_validator(mode="after")
     def _one_category(self) -> TreeCreate:
