@@ -25,10 +25,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic.json_schema import models_json_schema
 
+from skilltree.app import PROBLEM_JSON
 from skilltree.dependencies import get_authenticated, get_authentication, get_author, get_session
 from skilltree.schemas import Problem
-
-PROBLEM_JSON = "application/problem+json"
 
 Answers = dict[int | str, dict[str, Any]]
 """`responses=` of an endpoint: a description per status (the content is added here)."""
@@ -142,9 +141,9 @@ def _document_operation(
         shared[503] = _SHARED["unavailable"]
 
     responses: dict[str, dict[str, Any]] = operation["responses"]
-    for status, answer in shared.items():
-        if status not in own:  # the endpoint's own description is the more precise
-            responses[str(status)] = copy.deepcopy(answer)  # over FastAPI's 422 too
+    for code, shared_answer in shared.items():
+        if code not in own:  # the endpoint's own description is the more precise
+            responses[str(code)] = copy.deepcopy(shared_answer)  # over FastAPI's 422 too
     for status, answer in responses.items():
         if not status.isdigit() or int(status) < 400:
             continue
