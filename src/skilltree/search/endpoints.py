@@ -26,9 +26,9 @@ router = APIRouter(prefix="/search", tags=["search"])
 QueryParameter = Annotated[
     str,
     Query(
-        min_length=1,
         max_length=MAX_QUERY_CHARS,
-        json_schema_extra={"pattern": QUERY_PATTERN},
+        # The rules `checked_query` applies (with its messages), as the document says them.
+        json_schema_extra={"minLength": 1, "pattern": QUERY_PATTERN},
         description="What to look for, 1 to 200 characters without control characters. Web "
         'search syntax: `"exact phrase"`, `-word` to exclude, `or` between alternatives.',
     ),
