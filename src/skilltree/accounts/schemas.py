@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, EmailStr, StringConstraints, model_validator
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from skilltree.models.enums import UserRole
 from skilltree.schemas import NOT_BLANK, CamelModel, exactly_one_of
@@ -19,10 +20,19 @@ PersonName = Annotated[
 ]
 
 
+_RESERVED_DOMAINS = "|".join(
+    "".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in name)
+    for name in SPECIAL_USE_DOMAIN_NAMES
+)
+EMAIL_PATTERN = rf"^(?![^@]*@(?:[^@]*\.)?(?:{_RESERVED_DOMAINS})$)"
+"""For the OpenAPI document: EmailStr's validator refuses the special-use domains (`.test`,
+`.local`, ...) whatever their case, which the `email` format alone does not say."""
+
+
 class RegisterRequest(CamelModel):
     """A new account; the email is stored lower-cased."""
 
-    email: EmailStr
+    email: Annotated[EmailStr, Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
     username: Username
     password: Password
     first_name: PersonName | None = None
