@@ -43,6 +43,33 @@ def test_wrong_method_is_a_problem(client: TestClient) -> None:
     assert response.json()["code"] == "MethodNotAllowed"
 
 
+def test_options_on_the_import_path_names_the_import_method(client: TestClient) -> None:
+    # /trees/{slug} took /trees/import too (a tree may be called `import`) and named its GET.
+    response = client.options("/api/v1/trees/import")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/api/v1/trees", "GET, POST"),
+        ("/api/v1/trees/frontend", "DELETE, GET, PATCH"),
+        ("/api/v1/skills/some-id", "DELETE, GET, PATCH"),
+        ("/api/v1/auth/login", "POST"),
+    ],
+)
+def test_a_refused_method_names_every_method_of_the_path(
+    client: TestClient, path: str, allowed: str
+) -> None:
+    # Starlette names the methods of the first route of the path only (GET of GET and POST).
+    for method in ("OPTIONS", "PUT"):
+        response = client.request(method, path)
+        assert response.status_code == 405
+        assert response.headers["allow"] == allowed
+        assert response.json()["code"] == "MethodNotAllowed"
+
+
 def test_malformed_json_is_422_with_its_location(client: TestClient) -> None:
     response = client.post(
         "/api/v1/auth/login", content=b'{"email": ', headers={"content-type": "application/json"}

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -204,12 +205,16 @@ def _install_error_handlers(app: FastAPI) -> None:
                 field_errors=[{"loc": ["body"], "msg": unparsed, "type": "json_invalid"}],
             )
         phrase = HTTPStatus(exc.status_code).phrase
+        headers = exc.headers
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request, (headers or {}).get("Allow", ""))
+            headers = {**(headers or {}), "Allow": allowed}
         return problem(
             exc.status_code,
             exc.detail if isinstance(exc.detail, str) else phrase,
             code=phrase.title().replace(" ", "").replace("-", ""),  # "Not Found" -> NotFound
             instance=request.url.path,
-            headers=exc.headers,
+            headers=headers,
         )
 
     @app.exception_handler(SQLAlchemyError)
@@ -228,6 +233,17 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unexpected error on %s", request.url.path)
         return problem(500, "An unexpected error occurred.", code="InternalError")
+
+
+def _allowed_methods(request: Request, named: str) -> str:
+    """Every method of the path whose route refused the request's method: Starlette's 405 names
+    those of that one route only (`named`: GET of GET and POST /trees)."""
+    routes = list(iter_route_contexts(request.app.routes))
+    refused = request.scope.get("route")
+    path = next((r.path_format for r in routes if r.original_route is refused), None)
+    if path is None:
+        return named
+    return ", ".join(sorted({m for r in routes if r.path_format == path for m in r.methods or ()}))
 
 
 def _unparsable_body(exc: StarletteHTTPException) -> str | None:
@@ -271,6 +287,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from skilltree.dependencies import refuse_unstorable_input
     from skilltree.gamification.endpoints import router as gamification_router
     from skilltree.graph.endpoints import router as graph_router
+    from skilltree.openapi import install_openapi
     from skilltree.progress.endpoints import router as progress_router
     from skilltree.search.endpoints import router as search_router
     from skilltree.treefile.endpoints import IMPORT_PATH
@@ -301,8 +318,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         path_limits={f"/api/v1{IMPORT_PATH}": MAX_TREE_FILE_BYTES},
     )
     app.include_router(accounts_router, prefix="/api/v1")
-    app.include_router(catalog_router, prefix="/api/v1")
+    # Before the catalog: a request for /trees/import must meet the import route first, else
+    # /trees/{slug} takes it (OPTIONS /trees/import answered 405 `Allow: GET`).
     app.include_router(treefile_router, prefix="/api/v1")
+    app.include_router(catalog_router, prefix="/api/v1")
     app.include_router(graph_router, prefix="/api/v1")
     app.include_router(progress_router, prefix="/api/v1")
     app.include_router(gamification_router, prefix="/api/v1")
@@ -310,7 +329,20 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(search_router, prefix="/api/v1")
     install_web(app)
 
-    @app.get("/health", tags=["operations"])
+    @app.get(
+        "/health",
+        tags=["operations"],
+        responses={
+            503: {
+                "description": "The database does not answer.",
+                "content": {
+                    "application/json": {
+                        "example": {"status": "degraded", "database": "unreachable"}
+                    }
+                },
+            }
+        },
+    )
     def health(request: Request) -> JSONResponse:
         """Whether the API is up and its database answers."""
         try:
@@ -320,4 +352,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    install_openapi(app)
     return app

@@ -54,5 +54,5 @@ def test_keys_belong_to_their_user_and_are_checked(
         f"/api/v1/skills/{curriculum.id('html')}/start",
         headers=learner | {"Idempotency-Key": "x" * 201},
     )
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert bad.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]

@@ -82,9 +82,10 @@ def _client(request: Request) -> service.Client:
     status_code=201,
     responses={
         409: {"description": "The email or the username (whatever its case) is already taken."},
-        422: {
-            "description": "Malformed, or a password that is common or contains the username "
-            "or the email's local part (`errors` says which)."
+        400: {
+            "description": "A password that is too easy to guess (`InvalidInput`): one of the "
+            "most common, or containing the username or the email's local part (`errors` says "
+            "which)."
         },
     },
 )
@@ -147,13 +148,13 @@ def _login(
     return SignedInOut(token=signed_in.token, user=UserOut.model_validate(signed_in.user))
 
 
-@router.post("/auth/logout", status_code=204, responses=_NOT_AUTHENTICATED)
+@router.post("/auth/logout", status_code=204)
 def logout(authentication: Authentication, session: DbSession) -> None:
     """End the current session: its token is refused from now on."""
     service.logout(session, authentication.login)
 
 
-@router.get("/me", responses=_NOT_AUTHENTICATED)
+@router.get("/me")
 def me(user: CurrentUser) -> UserOut:
     """The signed-in user, with their profile."""
     return UserOut.model_validate(user)

@@ -5,51 +5,51 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import (
+    ConfigDict,
     EmailStr,
+    Field,
     StringConstraints,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
-from skilltree.accounts.passwords import password_weakness
 from skilltree.models.enums import UserRole
-from skilltree.schemas import CamelModel
+from skilltree.schemas import NOT_BLANK, CamelModel, exactly_one_of
 
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NOT_BLANK)
+]
+
+
+_RESERVED_DOMAINS = "|".join(
+    "".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in name)
+    for name in SPECIAL_USE_DOMAIN_NAMES
+)
+EMAIL_PATTERN = rf"^(?![^@]*@(?:[^@]*\.)?(?:{_RESERVED_DOMAINS})$)"
+"""For the OpenAPI document: EmailStr's validator refuses the special-use domains (`.test`,
+`.local`, ...) whatever their case, which the `email` format alone does not say."""
 
 
 class RegisterRequest(CamelModel):
     """A new account; the email is stored lower-cased. The password may not be a common one nor
     contain the username or the email's local part (`errors` says which)."""
 
-    email: EmailStr
+    email: Annotated[EmailStr, Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
     username: Username
     password: Password
     first_name: PersonName | None = None
     last_name: PersonName | None = None
 
-    @field_validator("password")
-    @classmethod
-    def _hard_to_guess(cls, password: str, info: ValidationInfo) -> str:
-        # `info.data` holds the fields declared above that were valid: a malformed email or
-        # username has its own error and is not compared with.
-        weakness = password_weakness(
-            password, email=info.data.get("email"), username=info.data.get("username")
-        )
-        if weakness is not None:
-            raise PydanticCustomError(weakness.type, weakness.msg)
-        return password
-
 
 class LoginRequest(CamelModel):
     """Sign in with the email or the username (exactly one of them) and the password."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("email", "username"))
 
     email: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
     username: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from skilltree.accounts import repository
-from skilltree.accounts.passwords import hash_like, hash_password
+from skilltree.accounts.passwords import hash_like, hash_password, password_weakness
 from skilltree.accounts.throttle import LoginThrottle, account_key, address_key
 from skilltree.config import get_settings
 from skilltree.db.base import new_id
@@ -26,6 +26,7 @@ from skilltree.errors import (
     AlreadyExists,
     FieldError,
     InvalidCredentials,
+    InvalidInput,
     NotAuthenticated,
     NotFound,
 )
@@ -104,7 +105,12 @@ def register(
     last_name: str | None = None,
     client: Client,
 ) -> SignedIn:
-    """Create a user with a profile and sign them in; AlreadyExists if email/username is taken."""
+    """Create a user with a profile and sign them in; AlreadyExists if email/username is taken,
+    InvalidInput (on the password) if the password is too easy to guess: a rule of SkillTree
+    that the request's schema cannot say, so 400, not 422."""
+    weakness = password_weakness(password, email=email, username=username)
+    if weakness is not None:
+        raise InvalidInput("The password is too easy to guess.", errors=[weakness])
     user = User(
         id=new_id(),
         email=normalise_email(email),

@@ -4,7 +4,7 @@ every learner's own calendar and pace."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -21,24 +21,19 @@ from skilltree.analytics.schemas import (
     TimeToComplete,
 )
 from skilltree.dependencies import CurrentUser, DbSession
+from skilltree.openapi import Answers
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
-Answers = dict[int | str, dict[str, Any]]
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/problem+json": {}}}
-
+_SINCE_FIRST_DAY = {"pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-"}
+"""`ge=FIRST_DAY` for the OpenAPI document, which has no minimum for a date: year 1970 on."""
 
 _TREE: Answers = {
-    401: _problem("No valid session token."),
-    403: _problem("The tree is someone else's (authors see their own trees, admins all)."),
-    404: _problem("No tree has this slug that you may see."),
+    403: {"description": "The tree is someone else's (authors see their own trees, admins all)."},
+    404: {"description": "No tree has this slug that you may see."},
 }
 _ADMIN: Answers = {
-    401: _problem("No valid session token."),
-    403: _problem("Only admins see platform analytics."),
+    403: {"description": "Only admins see platform analytics."},
 }
 
 
@@ -51,7 +46,7 @@ def tree_funnel(slug: str, session: DbSession, user: CurrentUser) -> Funnel:
 
 @router.get(
     "/trees/{slug}/completions",
-    responses=_TREE | {400: _problem("`from` after `to`, or more than 366 days.")},
+    responses=_TREE | {400: {"description": "`from` after `to`, or more than 366 days."}},
 )
 def tree_completions(
     slug: str,
@@ -62,6 +57,7 @@ def tree_completions(
         Query(
             alias="from",
             ge=service.FIRST_DAY,
+            json_schema_extra=_SINCE_FIRST_DAY,
             description="First day (UTC), 1970-01-01 or later; default `to` - 29.",
         ),
     ] = None,
@@ -70,6 +66,7 @@ def tree_completions(
         Query(
             alias="to",
             ge=service.FIRST_DAY,
+            json_schema_extra=_SINCE_FIRST_DAY,
             description="Last day (UTC), 1970-01-01 or later; default today.",
         ),
     ] = None,
@@ -117,7 +114,7 @@ def tree_time_to_complete(slug: str, session: DbSession, user: CurrentUser) -> T
     return service.time_to_complete(session, slug, user)
 
 
-@router.get("/me/calendar", responses={401: _problem("No valid session token.")})
+@router.get("/me/calendar")
 def my_calendar(session: DbSession, user: CurrentUser) -> Calendar:
     """Your last 365 days in your time zone: active or not, events and XP of each day."""
     return service.calendar(session, user)
@@ -126,8 +123,7 @@ def my_calendar(session: DbSession, user: CurrentUser) -> Calendar:
 @router.get(
     "/me/trees/{slug}/pace",
     responses={
-        401: _problem("No valid session token."),
-        404: _problem("No such tree that you may see, or you are not enrolled."),
+        404: {"description": "No such tree that you may see, or you are not enrolled."},
     },
 )
 def my_pace(slug: str, session: DbSession, user: CurrentUser) -> Pace:

@@ -3,7 +3,7 @@ authors (their own trees) and admins (any tree)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
@@ -23,34 +23,29 @@ from skilltree.catalog.schemas import (
 )
 from skilltree.dependencies import AuthorUser, DbSession, OptionalUser
 from skilltree.models import DifficultyLevel, User
+from skilltree.openapi import Answers
 from skilltree.schemas import TreeRef
 
 router = APIRouter(tags=["catalog"])
 
-Answers = dict[int | str, dict[str, Any]]
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/problem+json": {}}}
-
-
 _TREE_NOT_FOUND: Answers = {
-    404: _problem("No tree has this slug that you may see (drafts: their author and admins).")
+    404: {
+        "description": "No tree has this slug that you may see (drafts: their author and admins)."
+    }
 }
-_SKILL_NOT_FOUND: Answers = {404: _problem("No skill has this id that you may see.")}
-_AUTHOR_ONLY: Answers = {
-    401: _problem("No valid session token."),
-    403: _problem("Not an author or admin, or the tree belongs to another author."),
-}
-_WRITE: Answers = _AUTHOR_ONLY | {
-    400: _problem("The input breaks a rule; `errors` gives each field's problem."),
-    422: _problem("The body is malformed; `errors` gives each field's problem."),
+_SKILL_NOT_FOUND: Answers = {404: {"description": "No skill has this id that you may see."}}
+_INVALID: Answers = {
+    400: {
+        "description": "The input breaks a rule (`InvalidInput`); `errors` gives each "
+        "field's problem."
+    }
 }
 _CYCLE: Answers = {
-    409: _problem(
-        "The list would close a cycle (code `DependencyCycle`): `detail` names it, and `cycle` "
-        "lists it as [{id, name}], each needing the next, the first repeated last."
-    )
+    409: {
+        "description": "The list would close a cycle (code `DependencyCycle`): `detail` "
+        "names it, and `cycle` lists it as [{id, name}], each needing the next, the first "
+        "repeated last."
+    }
 }
 
 
@@ -85,7 +80,11 @@ def list_categories(session: DbSession) -> list[Category]:
     return service.list_categories(session)
 
 
-@router.get("/trees", response_model=TreePage, responses={401: _problem("`mine` needs sign-in.")})
+@router.get(
+    "/trees",
+    response_model=TreePage,
+    responses={401: {"description": "`mine` needs sign-in, or the token is not valid."}},
+)
 def list_trees(
     session: DbSession,
     viewer: OptionalUser,
@@ -124,7 +123,7 @@ def list_trees(
     "/trees",
     status_code=201,
     response_model=TreeDocument,
-    responses=_WRITE | {409: _problem("A tree with this slug already exists.")},
+    responses=_INVALID | {409: {"description": "A tree with this slug already exists."}},
 )
 def create_tree(body: TreeCreate, session: DbSession, author: AuthorUser) -> Response:
     """Create a tree (a draft unless `isPublished`); you may change it from now on. Answers the
@@ -157,7 +156,7 @@ def get_tree(
 @router.patch(
     "/trees/{slug}",
     response_model=TreeDocument,
-    responses=_WRITE | _TREE_NOT_FOUND | {409: _problem("Another tree has the new slug.")},
+    responses=_INVALID | _TREE_NOT_FOUND | {409: {"description": "Another tree has the new slug."}},
 )
 def update_tree(slug: str, body: TreeUpdate, session: DbSession, author: AuthorUser) -> Response:
     """Change the fields given (e.g. `isPublished` to publish); answers the tree's document."""
@@ -165,14 +164,14 @@ def update_tree(slug: str, body: TreeUpdate, session: DbSession, author: AuthorU
     return _document(session, tree.slug, author)
 
 
-@router.delete("/trees/{slug}", status_code=204, responses=_AUTHOR_ONLY | _TREE_NOT_FOUND)
+@router.delete("/trees/{slug}", status_code=204, responses=_TREE_NOT_FOUND)
 def delete_tree(slug: str, session: DbSession, author: AuthorUser) -> Response:
     """Delete a tree with its skills, their prerequisite edges and learners' progress in it."""
     authoring.delete_tree(session, slug, author)
     return Response(status_code=204)
 
 
-@router.put("/trees/{slug}/prerequisites", responses=_WRITE | _TREE_NOT_FOUND | _CYCLE)
+@router.put("/trees/{slug}/prerequisites", responses=_INVALID | _TREE_NOT_FOUND | _CYCLE)
 def set_tree_prerequisites(
     slug: str, body: PrerequisiteList, session: DbSession, author: AuthorUser
 ) -> TreePrerequisites:
@@ -185,7 +184,9 @@ def set_tree_prerequisites(
 @router.post(
     "/trees/{slug}/skills",
     status_code=201,
-    responses=_WRITE | _TREE_NOT_FOUND | {409: _problem("Another skill of the tree has this key.")},
+    responses=_INVALID
+    | _TREE_NOT_FOUND
+    | {409: {"description": "Another skill of the tree has this key."}},
 )
 def create_skill(
     slug: str, body: SkillCreate, session: DbSession, author: AuthorUser
@@ -206,7 +207,9 @@ def get_skill(skill_id: str, session: DbSession, viewer: OptionalUser) -> SkillD
 
 @router.patch(
     "/skills/{skill_id}",
-    responses=_WRITE | _SKILL_NOT_FOUND | {409: _problem("Another skill of the tree has the key.")},
+    responses=_INVALID
+    | _SKILL_NOT_FOUND
+    | {409: {"description": "Another skill of the tree has the key."}},
 )
 def update_skill(
     skill_id: str, body: SkillUpdate, session: DbSession, author: AuthorUser
@@ -217,7 +220,7 @@ def update_skill(
     return service.describe_skill(session, skill)
 
 
-@router.delete("/skills/{skill_id}", status_code=204, responses=_AUTHOR_ONLY | _SKILL_NOT_FOUND)
+@router.delete("/skills/{skill_id}", status_code=204, responses=_SKILL_NOT_FOUND)
 def delete_skill(skill_id: str, session: DbSession, author: AuthorUser) -> Response:
     """Delete a skill with its prerequisite edges and learners' progress on it; the skills that
     needed it keep their other dependencies."""
@@ -225,7 +228,7 @@ def delete_skill(skill_id: str, session: DbSession, author: AuthorUser) -> Respo
     return Response(status_code=204)
 
 
-@router.put("/skills/{skill_id}/dependencies", responses=_WRITE | _SKILL_NOT_FOUND | _CYCLE)
+@router.put("/skills/{skill_id}/dependencies", responses=_INVALID | _SKILL_NOT_FOUND | _CYCLE)
 def set_dependencies(
     skill_id: str, body: DependencyList, session: DbSession, author: AuthorUser
 ) -> SkillDetail:

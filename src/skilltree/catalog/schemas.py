@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from skilltree.catalog.keys import KEY_PATTERN
 from skilltree.models.catalog import SLUG_PATTERN
@@ -16,7 +16,7 @@ from skilltree.models.enums import (
     SkillType,
     TreeProgressStatus,
 )
-from skilltree.schemas import CamelModel, TreeRef
+from skilltree.schemas import CamelModel, NotNull, TreeRef, exactly_one_of, refuse_null
 from skilltree.storable import check_text
 
 
@@ -212,16 +212,12 @@ class AuthoringInput(CamelModel):
         return value
 
 
-def _refuse_null(value: object) -> object:
-    if value is None:
-        raise ValueError("may not be null; leave the field out to keep its value")
-    return value
-
-
 class TreeCreate(AuthoringInput):
     """A new tree; its category by slug or by id (exactly one). JSON configs are checked against
     their documents (`layoutConfig`: theme, nodeSpacing, levelHeight, direction; `themeConfig`:
     colours #RRGGBB and fontFamily)."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("categorySlug", "categoryId"))
 
     category_slug: Slug | None = None
     category_id: Id | None = None
@@ -250,21 +246,25 @@ class TreeUpdate(AuthoringInput):
     """The fields of a tree to change; the others keep their values. `null` clears a field that
     may be empty (description, shortDescription, estimatedHours) and is refused elsewhere."""
 
-    category_slug: Slug | None = None
-    category_id: Id | None = None
-    slug: Slug | None = None
-    name: Name | None = None
+    model_config = ConfigDict(
+        json_schema_extra={"not": {"required": ["categorySlug", "categoryId"]}}
+    )
+
+    category_slug: Slug | NotNull = None
+    category_id: Id | NotNull = None
+    slug: Slug | NotNull = None
+    name: Name | NotNull = None
     description: LongText | None = None
     short_description: ShortDescription | None = None
-    difficulty: DifficultyLevel | None = None
+    difficulty: DifficultyLevel | NotNull = None
     estimated_hours: Hours | None = None
-    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
-    version: Version | None = None
-    layout_config: dict[str, Any] | None = None
-    theme_config: dict[str, Any] | None = None
-    is_published: bool | None = None
-    is_featured: bool | None = None
-    is_ai_generated: bool | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | NotNull = None
+    version: Version | NotNull = None
+    layout_config: dict[str, Any] | NotNull = None
+    theme_config: dict[str, Any] | NotNull = None
+    is_published: bool | NotNull = None
+    is_featured: bool | NotNull = None
+    is_ai_generated: bool | NotNull = None
 
     _not_null = field_validator(
         "category_slug",
@@ -279,7 +279,7 @@ class TreeUpdate(AuthoringInput):
         "is_published",
         "is_featured",
         "is_ai_generated",
-    )(_refuse_null)
+    )(refuse_null)
 
     @model_validator(mode="after")
     def _one_category(self) -> TreeUpdate:
@@ -323,24 +323,24 @@ class SkillUpdate(AuthoringInput):
     may be empty and is refused elsewhere. A skill stays in its tree; its dependencies are
     replaced with PUT /skills/{id}/dependencies."""
 
-    key: SkillKey | None = None
-    name: Name | None = None
+    key: SkillKey | NotNull = None
+    name: Name | NotNull = None
     short_name: ShortName | None = None
     description: LongText | None = None
-    learning_objectives: Annotated[list[Line], Field(max_length=100)] | None = None
-    skill_type: SkillType | None = None
-    difficulty: DifficultyLevel | None = None
+    learning_objectives: Annotated[list[Line], Field(max_length=100)] | NotNull = None
+    skill_type: SkillType | NotNull = None
+    difficulty: DifficultyLevel | NotNull = None
     estimated_minutes: Minutes | None = None
-    xp_value: Xp | None = None
-    position_x: Coordinate | None = None
-    position_y: Coordinate | None = None
-    node_size: NodeSize | None = None
+    xp_value: Xp | NotNull = None
+    position_x: Coordinate | NotNull = None
+    position_y: Coordinate | NotNull = None
+    node_size: NodeSize | NotNull = None
     content: dict[str, Any] | None = None
     resources: list[Any] | None = None
     assessments: list[Any] | None = None
-    is_active: bool | None = None
-    is_optional: bool | None = None
-    is_milestone: bool | None = None
+    is_active: bool | NotNull = None
+    is_optional: bool | NotNull = None
+    is_milestone: bool | NotNull = None
     parent_skill_id: Id | None = None
 
     _not_null = field_validator(
@@ -356,7 +356,7 @@ class SkillUpdate(AuthoringInput):
         "is_active",
         "is_optional",
         "is_milestone",
-    )(_refuse_null)
+    )(refuse_null)
 
 
 class DependencyList(CamelModel):

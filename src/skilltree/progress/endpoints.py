@@ -13,8 +13,9 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from skilltree.dependencies import CurrentUser, DbSession
-from skilltree.idempotency import fingerprint, run_once
+from skilltree.idempotency import KEY_PATTERN, fingerprint, run_once
 from skilltree.models import User
+from skilltree.openapi import Answers
 from skilltree.progress import paths, service
 from skilltree.progress.schemas import (
     ActivityRequest,
@@ -27,11 +28,21 @@ from skilltree.progress.schemas import (
 
 router = APIRouter(tags=["progress"])
 
+_EVENT: Answers = {
+    409: {
+        "description": "The skill's state does not allow it (`SkillLocked` with the `missing` "
+        "prerequisites, `InvalidTransition`), the tree kept changing meanwhile (`Conflict`), or "
+        "the `Idempotency-Key` was used for another request (`IdempotencyKeyReused`)."
+    }
+}
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        description="A unique string (up to 200 characters): a retry with it gets the first answer",
+        pattern=KEY_PATTERN,
+        description="A unique string of 1 to 200 visible ASCII characters: a retry with it "
+        "gets the first answer.",
     ),
 ]
 
@@ -48,7 +59,7 @@ def _once(
     return run_once(session, user.id, key, request_print, ProgressOutcome, work)
 
 
-@router.post("/trees/{slug}/enroll", response_model=ProgressOutcome)
+@router.post("/trees/{slug}/enroll", response_model=ProgressOutcome, responses=_EVENT)
 def enroll(
     slug: str, request: Request, session: DbSession, user: CurrentUser, key: IdempotencyKey = None
 ) -> ProgressOutcome:
@@ -56,7 +67,7 @@ def enroll(
     return _once(session, user, request, key, None, lambda: service.enrol(session, user, slug))
 
 
-@router.post("/skills/{skill_id}/start", response_model=ProgressOutcome)
+@router.post("/skills/{skill_id}/start", response_model=ProgressOutcome, responses=_EVENT)
 def start(
     skill_id: str,
     request: Request,
@@ -68,7 +79,17 @@ def start(
     return _once(session, user, request, key, None, lambda: service.start(session, user, skill_id))
 
 
-@router.post("/skills/{skill_id}/complete", response_model=ProgressOutcome)
+@router.post(
+    "/skills/{skill_id}/complete",
+    response_model=ProgressOutcome,
+    responses=_EVENT
+    | {
+        400: {
+            "description": "The score does not pass the skill's mark, or the assessment or "
+            "evidence is not valid (`InvalidInput`); `errors` names the field."
+        }
+    },
+)
 def complete(
     skill_id: str,
     body: CompleteRequest,
@@ -83,7 +104,7 @@ def complete(
     )
 
 
-@router.post("/skills/{skill_id}/skip", response_model=ProgressOutcome)
+@router.post("/skills/{skill_id}/skip", response_model=ProgressOutcome, responses=_EVENT)
 def skip(
     skill_id: str,
     request: Request,
@@ -95,7 +116,7 @@ def skip(
     return _once(session, user, request, key, None, lambda: service.skip(session, user, skill_id))
 
 
-@router.post("/skills/{skill_id}/activity", response_model=ProgressOutcome)
+@router.post("/skills/{skill_id}/activity", response_model=ProgressOutcome, responses=_EVENT)
 def activity(
     skill_id: str,
     body: ActivityRequest,

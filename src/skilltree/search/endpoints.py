@@ -3,16 +3,18 @@ Everyone sees published trees and their skills; authors also their own drafts, a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator
 
 from skilltree.dependencies import DbSession, OptionalAuthentication, finish_early
 from skilltree.models import DifficultyLevel
+from skilltree.openapi import Answers
 from skilltree.search import service
 from skilltree.search.schemas import (
     MAX_QUERY_CHARS,
+    QUERY_PATTERN,
     ItemType,
     SearchPage,
     SuggestionList,
@@ -25,16 +27,17 @@ QueryParameter = Annotated[
     str,
     Query(
         max_length=MAX_QUERY_CHARS,
+        # The rules `checked_query` applies (with its messages), as the document says them.
+        json_schema_extra={"minLength": 1, "pattern": QUERY_PATTERN},
         description="What to look for, 1 to 200 characters without control characters. Web "
         'search syntax: `"exact phrase"`, `-word` to exclude, `or` between alternatives.',
     ),
     AfterValidator(checked_query),
 ]
-_INVALID: dict[int | str, dict[str, Any]] = {
+_INVALID: Answers = {
     422: {
         "description": "A parameter is not valid (`q` empty, over 200 characters or holding "
-        "control characters); `errors` names it.",
-        "content": {"application/problem+json": {}},
+        "control characters); `errors` names it."
     }
 }
 

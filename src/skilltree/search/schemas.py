@@ -7,12 +7,17 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from skilltree.schemas import CamelModel
+from skilltree.schemas import WHITE_SPACE, CamelModel
 
 MAX_QUERY_CHARS = 200
 """Longer query texts are refused (a search box never needs more)."""
 
 ItemType = Literal["skill", "tree"]
+
+_CONTROL = r"\x00-\x1f\x7f-\x9f"  # Unicode's control characters (Cc)
+QUERY_PATTERN = rf"^[^{_CONTROL}]*[^{_CONTROL}{WHITE_SPACE}][^{_CONTROL}]*$"
+"""What `checked_query` takes, for the OpenAPI document: no control character, something other
+than white space (a test proves both agree on every character)."""
 
 
 def checked_query(text: str) -> str:

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.requests import ClientDisconnect
 
 from skilltree.dependencies import AuthorUser, DbSession, OptionalUser
+from skilltree.openapi import Answers
 from skilltree.treefile import service
 from skilltree.treefile.schemas import MAX_TREE_FILE_BYTES, ImportSummary, TreeFile
 
@@ -23,16 +24,16 @@ _IMPORT_BODY: dict[str, Any] = {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TreeFile"}}},
     }
 }
-_IMPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
+_IMPORT_ANSWERS: Answers = {
     201: {"description": "A new tree was created.", "model": ImportSummary},
     400: {"description": "The file breaks a rule; `errors` lists every problem and its place."},
     401: {"description": "No valid session token."},
     403: {"description": "Not an author, or the published tree belongs to another author."},
     404: {"description": "The slug is another author's draft (answered as GET and PATCH do)."},
     413: {"description": f"The file is larger than {MAX_TREE_FILE_BYTES} bytes."},
-    422: {"description": "The body is not JSON."},
+    422: {"description": "The body is not a tree file's JSON; `errors` gives each problem."},
 }
-_EXPORT_ANSWERS: dict[int | str, dict[str, Any]] = {
+_EXPORT_ANSWERS: Answers = {
     404: {"description": "No tree with this slug that you may export (drafts: author or admin)."}
 }
 
