@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, event
 from sqlalchemy.orm import Session
 
 from skilltree.models import SkillCategory, SkillTree, User
@@ -20,18 +20,21 @@ from skilltree.models import SkillCategory, SkillTree, User
 def committed_rows(engine: Engine) -> Iterator[Session]:
     """A session whose users, trees and categories are deleted when the block ends (commit what
     is built in it: the deletion runs on a connection of its own)."""
+    made: dict[type, list[str]] = {User: [], SkillTree: [], SkillCategory: []}
+
+    def keep(_: Session, instance: object) -> None:
+        # Recorded as they are written: the session's identity map holds its objects weakly,
+        # so one the test kept no reference to would be gone from it by the end.
+        if type(instance) in made:
+            made[type(instance)].append(instance.id)  # type: ignore[attr-defined]
+
     with Session(engine, expire_on_commit=False) as session:
+        event.listen(session, "pending_to_persistent", keep)
         try:
             yield session
         finally:
             session.rollback()
-            # Identity keys, not the objects: reading an object's id could reload a deleted row.
-            keys = list(session.identity_map.keys())
-            ids = {
-                kind: [key[1][0] for key in keys if key[0] is kind]
-                for kind in (User, SkillTree, SkillCategory)
-            }
             with Session(engine) as cleaner:
                 for kind in (User, SkillTree, SkillCategory):  # trees before their categories
-                    cleaner.execute(delete(kind).where(kind.id.in_(ids[kind])))
+                    cleaner.execute(delete(kind).where(kind.id.in_(made[kind])))
                 cleaner.commit()
