@@ -67,7 +67,8 @@ def test_transitive_prerequisites_are_exact(
         level = {p for s in level for p in needs[s]} - set(expected)
         depth += 1
     assert found == expected
-    dependents = dag.transitive_dependents(needs, skill)
+    # Dependents at any depth, as graph.service finds them: prerequisites in the reverse graph.
+    dependents = dag.transitive_prerequisites(dag.dependents_of(needs), skill)
     assert all(skill in dag.transitive_prerequisites(needs, d) for d in dependents)
 
 

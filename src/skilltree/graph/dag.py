@@ -141,12 +141,6 @@ def transitive_prerequisites(needs: Needs, skill: str) -> dict[str, int]:
     return distance
 
 
-def transitive_dependents(needs: Needs, skill: str) -> dict[str, int]:
-    """Every skill that needs `skill`, at any depth, with its distance (1 = directly)."""
-    reverse = dependents_of(needs)
-    return transitive_prerequisites(reverse, skill) if skill in reverse else {}
-
-
 def _longest_from_roots(needs: Needs, weight: Callable[[str], int]) -> dict[str, int]:
     total: dict[str, int] = {}
     for skill in learning_order(needs):
