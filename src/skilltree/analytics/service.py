@@ -40,6 +40,7 @@ from skilltree.catalog import repository as catalog_repository
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
 from skilltree.models import SkillTree, User, UserRole
+from skilltree.schemas import PageParams
 
 LearnerSort = Literal["progress", "activity", "enrolled"]
 MAX_RANGE_DAYS = 366
@@ -143,19 +144,19 @@ def learners(
     session: Session,
     slug: str,
     user: User,
-    *,
-    page: int = 1,
-    page_size: int = 50,
+    paging: PageParams,
     sort: LearnerSort = "progress",
 ) -> LearnerPage:
     """One page of tree `slug`'s learners with their percent, for its author or an admin."""
     tree = analysable_tree(session, slug, user)
-    rows = repository.learners(session, tree.id, sort, page_size, (page - 1) * page_size, _now())
+    rows = repository.learners(session, tree.id, sort, paging.page_size, paging.offset, _now())
     total = int(rows[0]["total"]) if rows else repository.enrolment_count(session, tree.id)
     items = [
         LearnerRow.model_validate({k: v for k, v in row.items() if k != "total"}) for row in rows
     ]
-    return LearnerPage(items=items, total=total, page=page, page_size=page_size, sort=sort)
+    return LearnerPage(
+        items=items, total=total, page=paging.page, page_size=paging.page_size, sort=sort
+    )
 
 
 def stalls(

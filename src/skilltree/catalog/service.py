@@ -22,6 +22,7 @@ from skilltree.graph import service as graph_service
 from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import DifficultyLevel, Skill, SkillProgressStatus, User
 from skilltree.progress import states as progress_states
+from skilltree.schemas import PageParams
 
 
 def list_categories(session: Session) -> list[Category]:
@@ -31,6 +32,7 @@ def list_categories(session: Session) -> list[Category]:
 
 def browse_trees(
     session: Session,
+    paging: PageParams,
     *,
     category_slug: str | None = None,
     difficulty: DifficultyLevel | None = None,
@@ -38,8 +40,6 @@ def browse_trees(
     viewer: User | None = None,
     mine: bool = False,
     include_unpublished: bool = False,
-    page: int = 1,
-    page_size: int = 20,
 ) -> TreePage:
     """One page of the trees that match the filters, featured trees first: published ones, or
     with `mine` only the viewer's own trees, drafts included; `include_unpublished` adds the
@@ -55,7 +55,7 @@ def browse_trees(
         include_unpublished=include_unpublished,
     )
     total = repository.count_trees(session, filters)
-    rows = repository.list_trees(session, filters, offset=(page - 1) * page_size, limit=page_size)
+    rows = repository.list_trees(session, filters, offset=paging.offset, limit=paging.page_size)
     items = [
         TreeSummary(
             id=tree.id,
@@ -74,7 +74,7 @@ def browse_trees(
         )
         for tree, category, skill_count in rows
     ]
-    return TreePage(items=items, total=total, page=page, page_size=page_size)
+    return TreePage(items=items, total=total, page=paging.page, page_size=paging.page_size)
 
 
 DOCUMENTS = new_document_cache(DEFAULT_CACHE_MB * MB // 2)
