@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -179,19 +179,22 @@ PROFILE_FIELDS = (
 
 
 @dataclass(frozen=True)
-class Measures:
-    """The learner-wide numbers achievement criteria are measured against (from the database)."""
+class LearnerMeasures:
+    """The learner-wide numbers achievement criteria are measured against (`gamification.rules`);
+    the engine measures the same in SQL (`achievement_measure`)."""
 
-    skills_completed: int
-    trees_completed: int
-    trees_started: int
-    milestones_reached: int
-    skills_by_category: dict[str, int]
+    skills_completed: int = 0
+    total_xp: int = 0
+    best_streak: int = 0
+    trees_completed: int = 0
+    milestones_reached: int = 0
+    skills_by_category: dict[str, int] = field(default_factory=dict)
 
 
-def measures(session: Session, user_id: str) -> Measures:
+def measures(session: Session, user_id: str) -> LearnerMeasures:
     """The learner's completed active skills (by category), trees and milestones, exactly: from
-    their enrolments, which the engine keeps (as it measures achievements, migration 0018)."""
+    their enrolments, which the engine keeps (as it measures achievements, migration 0018); XP
+    and best streak from their profile (zeros without one)."""
     by_category: dict[str, int] = {
         slug: int(count)
         for slug, count in session.execute(
@@ -204,18 +207,22 @@ def measures(session: Session, user_id: str) -> Measures:
         ).tuples()
         if count
     }
-    trees = session.execute(
+    trees_completed, milestones_reached = session.execute(
         select(
             func.count().filter(UserSkillTreeProgress.status == TreeProgressStatus.COMPLETED),
-            func.count().filter(UserSkillTreeProgress.status != TreeProgressStatus.NOT_STARTED),
             func.coalesce(func.sum(func.cardinality(UserSkillTreeProgress.milestones_reached)), 0),
         ).where(UserSkillTreeProgress.user_id == user_id)
     ).one()
-    return Measures(
+    profile = session.execute(
+        select(UserProfile.total_xp, UserProfile.max_streak).where(UserProfile.user_id == user_id)
+    ).one_or_none()
+    total_xp, best_streak = profile if profile else (0, 0)
+    return LearnerMeasures(
         skills_completed=sum(by_category.values()),
-        trees_completed=int(trees[0]),
-        trees_started=int(trees[1]),
-        milestones_reached=int(trees[2]),
+        total_xp=total_xp,
+        best_streak=best_streak,
+        trees_completed=int(trees_completed),
+        milestones_reached=int(milestones_reached),
         skills_by_category=by_category,
     )
 

@@ -37,6 +37,7 @@ from skilltree.errors import (
 )
 from skilltree.models import ProgressEventKind, SkillTree, User
 from skilltree.progress import repository
+from skilltree.progress.repository import LearnerMeasures as LearnerMeasures
 from skilltree.progress.schemas import (
     CompleteRequest,
     EnrolledTree,
@@ -218,3 +219,8 @@ def my_progress(session: Session, user: User) -> MyProgress:
             for e, tree in repository.enrolments(session, user.id)
         ],
     )
+
+
+def learner_measures(session: Session, user_id: str) -> LearnerMeasures:
+    """What the learner's achievement criteria are measured against, exactly as of now."""
+    return repository.measures(session, user_id)
