@@ -14,8 +14,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from skilltree.db.atomic import rerun_on_conflict
-from skilltree.graph import service as graph_service
-from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import (
     CompletionMethod,
     ProgressEventKind,
@@ -29,28 +27,14 @@ from skilltree.models import (
 )
 
 
-@dataclass(frozen=True)
-class LearnerTree:
-    """One tree as a learner sees it: its graph of active skills and the learner's statuses."""
-
-    tree: SkillTree
-    graph: TreeGraph
-    """The tree's active skills and prerequisites (shared between requests: never change it)."""
-    statuses: dict[str, SkillProgressStatus]
-    """The status of each of the tree's skills the learner has a row for."""
-
-
-def learner_tree(session: Session, user_id: str, tree: SkillTree) -> LearnerTree:
-    """What the progress rules read of `tree`: its graph (the cached copy while the tree's version
-    is unchanged: reads never write trees) and the learner's statuses, as plain tuples."""
-    graph = graph_service.tree_graph(session, tree.id, tree.structure_version, from_cache=True)
+def skill_statuses(session: Session, user_id: str, tree_id: str) -> dict[str, SkillProgressStatus]:
+    """The status of each skill of tree `tree_id` the learner has a row for."""
     rows = session.execute(
         select(UserSkillProgress.skill_id, UserSkillProgress.status).where(
-            UserSkillProgress.user_id == user_id, UserSkillProgress.skill_tree_id == tree.id
+            UserSkillProgress.user_id == user_id, UserSkillProgress.skill_tree_id == tree_id
         )
     ).tuples()
-    statuses = {skill_id: status for skill_id, status in rows}
-    return LearnerTree(tree, graph, statuses)
+    return {skill_id: status for skill_id, status in rows}
 
 
 # The event functions answer JSON as text, parsed by orjson: psycopg's jsonb loader (the json
