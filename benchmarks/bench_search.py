@@ -54,6 +54,7 @@ from skilltree.db import migrate
 from skilltree.db.base import new_ids
 from skilltree.db.rls import begin_as_learner
 from skilltree.db.session import create_db_engine, session_factory
+from skilltree.listeners import register_listeners
 from skilltree.schemas import PageParams
 from skilltree.search import service
 from skilltree.search.repository import (
@@ -517,6 +518,7 @@ def report(url: str, timings: dict[str, dict[str, list[float]]]) -> str:
 
 def main() -> None:
     """Build (or reuse) the corpus, time every path, refresh RESULTS.md."""
+    register_listeners()
     url = bench_database(fresh="--fresh" in sys.argv)
     timings = measure(url)
     markdown = report(url, timings)
