@@ -242,9 +242,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def find_user(session: Session, email: str) -> User | None:
+    """The user with `email` (any case), or None."""
+    return repository.find_user_by_email(session, normalise_email(email))
+
+
 def set_role(session: Session, email: str, role: UserRole) -> User:
     """Give the user with `email` the `role`; NotFound if there is no such user."""
-    user = repository.find_user_by_email(session, normalise_email(email))
+    user = find_user(session, email)
     if user is None:
         raise NotFound(f"No user has the email {normalise_email(email)}.")
     user.role = role

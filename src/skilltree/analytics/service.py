@@ -36,8 +36,7 @@ from skilltree.analytics.schemas import (
     StalledSkill,
     TimeToComplete,
 )
-from skilltree.catalog import repository as catalog_repository
-from skilltree.catalog.visibility import may_view_tree
+from skilltree.catalog import service as catalog
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
 from skilltree.models import SkillTree, User, UserRole
 from skilltree.schemas import PageParams
@@ -58,11 +57,7 @@ def _now() -> datetime:
 def analysable_tree(session: Session, slug: str, user: User) -> SkillTree:
     """Tree `slug` if `user` may analyse it (its author, or an admin); NotFound when they may
     not even see it, Forbidden when it is someone else's published tree."""
-    tree = catalog_repository.find_tree(session, slug)
-    if tree is None or not may_view_tree(
-        is_published=tree.is_published, created_by=tree.created_by, viewer=user
-    ):
-        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    tree = catalog.visible_tree(session, slug, user)
     if not (
         user.role is UserRole.ADMIN or (user.role is UserRole.AUTHOR and tree.created_by == user.id)
     ):
@@ -224,11 +219,7 @@ def calendar(
 def pace(session: Session, user: User, slug: str, now: datetime | None = None) -> Pace:
     """The learner's pace in tree `slug` (skills a day since they started) against the tree's
     median; NotFound when they are not enrolled in it."""
-    tree = catalog_repository.find_tree(session, slug)
-    if tree is None or not may_view_tree(
-        is_published=tree.is_published, created_by=tree.created_by, viewer=user
-    ):
-        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    tree = catalog.visible_tree(session, slug, user)
     row = repository.pace(session, user.id, tree.id, now or _now())
     if row is None:
         raise NotFound(f"You are not enrolled in {slug!r}.")

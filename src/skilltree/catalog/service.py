@@ -20,7 +20,7 @@ from skilltree.config import DEFAULT_CACHE_MB
 from skilltree.errors import NotAuthenticated, NotFound
 from skilltree.graph import service as graph_service
 from skilltree.graph.tree_graphs import TreeGraph
-from skilltree.models import DifficultyLevel, Skill, SkillProgressStatus, User
+from skilltree.models import DifficultyLevel, Skill, SkillProgressStatus, SkillTree, User
 from skilltree.progress import states as progress_states
 from skilltree.schemas import PageParams
 
@@ -28,6 +28,17 @@ from skilltree.schemas import PageParams
 def list_categories(session: Session) -> list[Category]:
     """Every active category, in display order."""
     return [Category.model_validate(c) for c in repository.active_categories(session)]
+
+
+def visible_tree(session: Session, slug: str, viewer: User | None) -> SkillTree:
+    """Tree `slug` as stored now, if `viewer` may see it (drafts: their author and admins);
+    else NotFound."""
+    tree = repository.find_tree(session, slug)
+    if tree is None or not may_view_tree(
+        is_published=tree.is_published, created_by=tree.created_by, viewer=viewer
+    ):
+        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    return tree
 
 
 def browse_trees(

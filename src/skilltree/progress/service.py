@@ -17,7 +17,7 @@ as the safety net.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -245,3 +245,15 @@ def my_progress(session: Session, user: User) -> MyProgress:
 def learner_measures(session: Session, user_id: str) -> LearnerMeasures:
     """What the learner's achievement criteria are measured against, exactly as of now."""
     return repository.measures(session, user_id)
+
+
+def hold_learners(session: Session, tree_id: str) -> list[str] | None:
+    """Before a change of tree `tree_id`: hold it and its learners until the transaction ends;
+    the learners to recount afterwards, None without such a tree (`repository.hold_learners`)."""
+    return repository.hold_learners(session, tree_id)
+
+
+def recount_learners(session: Session, tree_id: str, learners: Sequence[str]) -> None:
+    """After a change of tree `tree_id`: unlock what it frees for the `learners` held and
+    recount their progress (`repository.recount_learners`)."""
+    repository.recount_learners(session, tree_id, learners)
