@@ -166,3 +166,24 @@ def _shown(path: Path) -> str:
         if path.resolve().is_relative_to(Path.cwd())
         else str(path)
     )
+
+
+@db_app.command("new-migration")
+def new_migration(
+    message: Annotated[str, typer.Argument(help="What the migration does, in one line.")],
+    functions: Annotated[
+        list[str] | None,
+        typer.Option("--function", help="A function to redefine (every overload of the name)."),
+    ] = None,
+    views: Annotated[list[str] | None, typer.Option("--view", help="A view to redefine.")] = None,
+) -> None:
+    """Write the next migration, redefining the named functions and views: its upgrade and its
+    frozen downgrade both start as their whole live definitions (src/skilltree/db/schema/);
+    edit the upgrade, then `skilltree db upgrade` and `make schema` (docs/development.md)."""
+    from skilltree.db.new_migration import CannotWriteMigration, write_migration
+
+    try:
+        path = write_migration(message, functions or [], views or [])
+    except CannotWriteMigration as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"{_shown(path)}: edit UPGRADE, then `skilltree db upgrade` and `make schema`")

@@ -1,7 +1,8 @@
 """The live schema: every database object SkillTree installs, read from the catalog into the SQL
 files under `db/schema/` (one per domain), and read back from them.
 
-`skilltree db dump-schema` (`make schema`) writes the files from a database migrated to head;
+`skilltree db dump-schema` (`make schema`) writes the files from a database migrated to head
+(and REVISION, that head's id: `skilltree db new-migration` copies from files of the head only);
 tests/schema/test_live_schema.py proves the migrations build exactly what they say. The files
 are generated, never edited: a rule changes through a migration (docs/development.md).
 
@@ -108,6 +109,7 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 SECURITY = "security"
+REVISION = "REVISION"  # the file that says which revision the files describe
 SECURITY_ABOUT = "what the API's role may do: grants, row-level security, policies"
 
 HEADER = """\
@@ -717,8 +719,16 @@ def parse(text_of_file: str) -> list[Entry]:
 
 
 def dump(connection: Connection) -> dict[str, str]:
-    """The live schema's files (name: text) of the database on `connection`."""
-    files = {}
+    """The live schema's files (name: text) of the database on `connection`, and REVISION: the
+    revision it is at."""
+    revision = connection.execute(
+        text(
+            "SELECT string_agg(version_num, ' ') FROM alembic_version"
+            if connection.execute(text("SELECT to_regclass('alembic_version')")).scalar()
+            else "SELECT ''"
+        )
+    ).scalar()
+    files = {REVISION: f"{revision or 'base'}\n"}
     for domain, entries in sorted(read_catalog(connection).items()):
         rendered = render(domain, entries)
         if parse(rendered) != entries:
@@ -758,8 +768,8 @@ def write(files: Mapping[str, str], directory: Path = SCHEMA_DIR) -> list[str]:
     """Write `files` into `directory`, removing other .sql files there; the names changed."""
     directory.mkdir(parents=True, exist_ok=True)
     changed = []
-    for stale in sorted(directory.glob("*.sql")):
-        if stale.name not in files:
+    for stale in sorted([*directory.glob("*.sql"), directory / REVISION]):
+        if stale.exists() and stale.name not in files:
             stale.unlink()
             changed.append(stale.name)
     for name, content in files.items():
@@ -772,7 +782,13 @@ def write(files: Mapping[str, str], directory: Path = SCHEMA_DIR) -> list[str]:
 
 def committed(directory: Path = SCHEMA_DIR) -> dict[str, str]:
     """The live schema's files as committed (name: text)."""
-    return {path.name: path.read_text() for path in sorted(directory.glob("*.sql"))}
+    paths = sorted([*directory.glob("*.sql"), directory / REVISION])
+    return {path.name: path.read_text() for path in paths if path.exists()}
+
+
+def revision_of(files: Mapping[str, str]) -> str | None:
+    """The revision `files` describe (None for files that do not say)."""
+    return files[REVISION].strip() if REVISION in files else None
 
 
 def differences(found: Mapping[str, str], expected: Mapping[str, str]) -> list[str]:
@@ -786,6 +802,12 @@ def differences(found: Mapping[str, str], expected: Mapping[str, str]) -> list[s
             lines.append(f"{name}: committed, but the database has nothing for it")
             continue
         if found[name] == expected[name]:
+            continue
+        if name == REVISION:
+            lines.append(
+                f"{name}: the files are of revision {revision_of(expected)}, the database is at "
+                f"{revision_of(found)}"
+            )
             continue
         have = {(e.kind, e.name): e.sql for e in parse(found[name])}
         want = {(e.kind, e.name): e.sql for e in parse(expected[name])}
