@@ -508,8 +508,8 @@ BEGIN
     -- recursive query. The distance is an interval of n days minus n*24 hours, which PostgreSQL
     -- compares (and hashes) as equal whatever n: UNION keeps each skill once, from the first,
     -- nearest level it is met at, while the day part still counts the level (the trick of
-    -- skill_dependency_chain, migration 0012). The loop this replaces compared every new skill
-    -- with every skill seen before it: quadratic in the prerequisites.
+    -- skill_dependency_chain, in src/skilltree/db/schema/graph.sql). The loop this replaces
+    -- compared every new skill with every skill seen before it: quadratic in the prerequisites.
     RETURN coalesce((
         WITH RECURSIVE reached(id, level) AS (
             SELECT p_skill, interval '0'
