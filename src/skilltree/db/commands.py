@@ -1,4 +1,5 @@
-"""`skilltree db ...`: migrate, inspect, reset and seed the database."""
+"""`skilltree db ...`: migrate, inspect, reset and seed the database; write its live schema and
+new migrations."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError
 
 from skilltree.config import Settings, get_settings
-from skilltree.db.live_schema import SCHEMA_DIR
+from skilltree.db import live_schema
 from skilltree.terminal import connect, fail
 
 db_app = typer.Typer(help="Migrate, inspect, reset and seed the database.", no_args_is_help=True)
@@ -130,12 +132,10 @@ def dump_schema(
     ] = False,
     directory: Annotated[
         Path, typer.Option(help="Where the files go.", file_okay=False)
-    ] = SCHEMA_DIR,
+    ] = live_schema.SCHEMA_DIR,
 ) -> None:
     """Write the live schema's SQL files (src/skilltree/db/schema/, one per domain) from a
     scratch database migrated to head: run it after adding a migration (`make schema`)."""
-    from skilltree.db import live_schema
-
     default = Settings.model_fields["text_search_config"].default
     if get_settings().text_search_config != default:
         raise fail(
@@ -146,6 +146,9 @@ def dump_schema(
         files = live_schema.dump_migrated(connect())
     except live_schema.LiveSchemaError as exc:
         raise fail(str(exc)) from None
+    except DBAPIError as exc:  # no CREATEDB, say
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise fail(f"cannot build the scratch database at head: {reason}") from None
     if check:
         differences = live_schema.differences(files, live_schema.committed(directory))
         for line in differences:
