@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test lint typecheck pytest bench schema clean
 
 install: $(STAMP)
 
@@ -34,6 +34,11 @@ pytest: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# The live schema (src/skilltree/db/schema/*.sql) from a scratch database migrated to head:
+# run it after adding a migration, and commit what it changes (docs/development.md).
+schema: install
+	$(BIN)/skilltree db dump-schema
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -97,6 +97,13 @@ CATALOG = {
     "column grants": "SELECT table_name, column_name, grantee, privilege_type"
     " FROM information_schema.column_privileges WHERE table_schema = 'public'"
     " AND grantee NOT IN ('postgres', 'PUBLIC') AND grantee <> current_user",
+    # Objects made after initdb have OIDs from FirstNormalObjectId (16384) up.
+    "comments": "SELECT pg_describe_object(classoid, objoid, objsubid), description"
+    " FROM pg_description WHERE objoid >= 16384",
+    "enum values": "SELECT enumtypid::regtype::text, enumlabel, enumsortorder FROM pg_enum",
+    "sequences": "SELECT sequencename, data_type::text, increment_by, min_value, max_value"
+    " FROM pg_sequences WHERE schemaname = 'public'",
+    "extensions": "SELECT extname FROM pg_extension",
 }
 
 

@@ -1,8 +1,8 @@
 """Passwords: hashing with argon2id (argon2-cffi's defaults follow RFC 9106), and the rules a new
 password must pass to be hard to guess.
 
-A stored hash never comes back from the database to the API (migration 0024): sign-in reads the
-hash's settings (algorithm, parameters, salt, length), hashes the password it was given the same
+A stored hash never comes back from the database to the API (db/schema/security.sql): sign-in reads
+the hash's settings (algorithm, parameters, salt, length), hashes the password it was given the same
 way (`hash_like`), and lets the database compare the two.
 """
 

@@ -1,6 +1,6 @@
 """Accounts queries: a login's password checked and a token's session found through the
-database's account functions (migration 0024: the API's role reads no hash and no email), and
-users with their profile."""
+database's account functions (db/schema/accounts.sql; the API's role reads no hash and no email:
+security.sql), and users with their profile."""
 
 from __future__ import annotations
 

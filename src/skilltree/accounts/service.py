@@ -133,8 +133,8 @@ def login(
     TooManyAttempts (before any password is checked) while `throttle` holds the account or the
     client's address back.
 
-    The stored hash never leaves the database (migration 0024): the password is hashed with the
-    account's settings here, and the database compares; a match makes the account the
+    The stored hash never leaves the database (db/schema/accounts.sql): the password is hashed
+    with the account's settings here, and the database compares; a match makes the account the
     transaction's learner."""
     address = address_key(client.ip_address)
     throttle.check(address=address)  # first: a held-back address costs no query

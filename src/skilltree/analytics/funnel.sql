@@ -4,7 +4,7 @@
 -- Each stage counts the learners with that event (UNLOCK, START, COMPLETE, SKIP) on the skill;
 -- the progress engine records each at most once per learner and skill. Exact at any moment:
 -- analytics_skill_counts holds every event up to analytics_fold_state.folded_through
--- (analytics_fold(), migration 0016), and the events after it, the tail, are counted here
+-- (analytics_fold(), db/schema/analytics.sql), and the events after it, the tail, are counted here
 -- through the primary key's range. Read through row-level-security-checked relations: an author
 -- sees nothing of another author's tree (analytics_trees).
 WITH tail AS (

@@ -1,7 +1,7 @@
 """Analytics queries: the named .sql files of this package, run with bound parameters only.
 
-Authors' and admins' queries read across learners through the views of migration 0016, which
-let through only the trees (or the platform) the caller may analyse; a learner's own queries
+Authors' and admins' queries read across learners through the views in db/schema/analytics.sql,
+which let through only the trees (or the platform) the caller may analyse; a learner's own queries
 read their rows under row-level security. Each returns plain rows (mappings).
 """
 

@@ -3,7 +3,7 @@
 Authors analyse their own trees and admins every tree (a draft of someone else looks missing, a
 published tree of someone else is Forbidden, as for authoring); only admins see the platform;
 every signed-in learner sees their own calendar and pace. PostgreSQL checks the same rights
-again (the views of migration 0016), so a query cannot read more than its caller may.
+again (the views in db/schema/analytics.sql), so a query cannot read more than its caller may.
 """
 
 from __future__ import annotations

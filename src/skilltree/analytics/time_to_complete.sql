@@ -1,8 +1,8 @@
--- time_to_complete: tree `tree_id`'s snapshot of the time to complete its skills (migration
--- 0017, analytics_refresh_skill_times()): for every active skill, ordered by position, the
--- learners who completed it and the 50th and 95th percentiles of the time from starting it to
--- completing it (minutes; a skill completed without being started counts 0) and of the time
--- they logged on it (time_spent_minutes), with the skill's estimated_minutes.
+-- time_to_complete: tree `tree_id`'s snapshot of the time to complete its skills
+-- (analytics_refresh_skill_times(), db/schema/analytics.sql): for every active skill, ordered by
+-- position, the learners who completed it and the 50th and 95th percentiles of the time from
+-- starting it to completing it (minutes; a skill completed without being started counts 0) and of
+-- the time they logged on it (time_spent_minutes), with the skill's estimated_minutes.
 --
 -- One statement, so the snapshot's freshness and its figures are read together. No row when the
 -- tree has no snapshot yet; one row with no skill when it has no active skill. `changed`: a

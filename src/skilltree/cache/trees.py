@@ -1,11 +1,11 @@
 """Tree documents in Redis, shared by every API process: cache-aside, addressed by version.
 
-A document is kept in the hash `<prefix>tree:<tree id>` under the field `<structure_version>`, so
-a reader asks for exactly the version the database has just told it (the version is bumped by
-triggers on any change to the tree, by any writer: migration 0011). A copy of an older version is
-never asked for again, whatever was or was not deleted: freshness does not depend on
-invalidation. Authoring writes still delete their tree's hash once their transaction has
-committed (`forget_after_commit`), so old versions do not linger until the hash expires.
+A document is kept in the hash `<prefix>tree:<tree id>` under the field `<structure_version>`, so a
+reader asks for exactly the version the database has just told it (the version is bumped by triggers
+on any change to the tree, by any writer: db/schema/graph.sql). A copy of an older version is never
+asked for again, whatever was or was not deleted: freshness does not depend on invalidation.
+Authoring writes still delete their tree's hash once their transaction has committed
+(`forget_after_commit`), so old versions do not linger until the hash expires.
 
 Only committed documents are stored (made by read-only requests), so a version always names one
 content. Redis is an accelerator, never a dependency: any failure or timeout (50 ms by default)

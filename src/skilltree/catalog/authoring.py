@@ -1,14 +1,14 @@
 """Authoring: authors and admins write trees, skills and prerequisites.
 
 An author changes only the trees they created, an admin any tree; a draft of someone else looks
-missing (NotFound), a published tree of someone else is Forbidden. Every function here is
-`atomic`: it writes all or nothing and is rerun after a deadlock. A write that changes what
-learners' progress counts (skills, their activity, optionality and prerequisites, deleting a
-tree) is a `tree_writer`: it holds the tree and its learners before writing and recounts them
-after (catalog.tree_writes). The database keeps both
-prerequisite graphs acyclic (migration 0002); a cycle it refuses comes back as DependencyCycle
-naming the skills (or trees) along it. Every write to a tree deletes its documents from Redis once
-the transaction commits (cache.trees: freshness comes from the tree's version; this frees memory).
+missing (NotFound), a published tree of someone else is Forbidden. Every function here is `atomic`:
+it writes all or nothing and is rerun after a deadlock. A write that changes what learners' progress
+counts (skills, their activity, optionality and prerequisites, deleting a tree) is a `tree_writer`:
+it holds the tree and its learners before writing and recounts them after (catalog.tree_writes). The
+database keeps both prerequisite graphs acyclic (triggers in db/schema/graph.sql); a cycle it
+refuses comes back as DependencyCycle naming the skills (or trees) along it. Every write to a tree
+deletes its documents from Redis once the transaction commits (cache.trees: freshness comes from the
+tree's version; this frees memory).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """An in-process copy of recent tree documents, each valid while its tree's version is unchanged.
 
 The database bumps `skill_trees.structure_version` on every change to what a document shows
-(migration 0011), and the one statement that serves a tree reads the version before anything is
-used: a stale copy is never served, from any writer. Only committed data is cached: copies are
-made by read-only requests, which see nothing uncommitted.
+(triggers in db/schema/graph.sql), and the one statement that serves a tree reads the version before
+anything is used: a stale copy is never served, from any writer. Only committed data is cached:
+copies are made by read-only requests, which see nothing uncommitted.
 
 A copy keeps the bytes to send, not a parsed document: the graph that skill states and the
 learning plan come from is the tree's one `TreeGraph` (graph.tree_graphs), per version, kept in the

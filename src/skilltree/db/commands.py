@@ -1,13 +1,17 @@
-"""`skilltree db ...`: migrate, inspect, reset and seed the database."""
+"""`skilltree db ...`: migrate, inspect, reset and seed the database; write its live schema and
+new migrations."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError
 
-from skilltree.config import get_settings
+from skilltree.config import Settings, get_settings
+from skilltree.db import live_schema
 from skilltree.terminal import connect, fail
 
 db_app = typer.Typer(help="Migrate, inspect, reset and seed the database.", no_args_is_help=True)
@@ -119,3 +123,70 @@ def housekeeping(
         folded, dropped = compact_xp_histogram(session)
     typer.echo(f"idempotency keys older than {keep_days} days deleted: {forgotten:,}")
     typer.echo(f"XP histogram: {folded:,} pending changes folded, {dropped:,} empty rows dropped")
+
+
+@db_app.command("dump-schema")
+def dump_schema(
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 naming what differs.")
+    ] = False,
+    directory: Annotated[
+        Path, typer.Option(help="Where the files go.", file_okay=False)
+    ] = live_schema.SCHEMA_DIR,
+) -> None:
+    """Write the live schema's SQL files (src/skilltree/db/schema/, one per domain) from a
+    scratch database migrated to head: run it after adding a migration (`make schema`)."""
+    default = Settings.model_fields["text_search_config"].default
+    if get_settings().text_search_config != default:
+        raise fail(
+            f"the live schema is the one migrations install with TEXT_SEARCH_CONFIG={default} "
+            "(its search triggers name it): unset TEXT_SEARCH_CONFIG and run this again"
+        )
+    try:
+        files = live_schema.dump_migrated(connect())
+    except live_schema.LiveSchemaError as exc:
+        raise fail(str(exc)) from None
+    except DBAPIError as exc:  # no CREATEDB, say
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise fail(f"cannot build the scratch database at head: {reason}") from None
+    if check:
+        differences = live_schema.differences(files, live_schema.committed(directory))
+        for line in differences:
+            typer.echo(line)
+        if differences:
+            raise fail("the live schema's files differ from the migrations: run `make schema`")
+        typer.echo(f"{_shown(directory)}: up to date")
+        return
+    changed = live_schema.write(files, directory)
+    typer.echo(
+        f"{_shown(directory)}: " + (", ".join(changed) + " rewritten" if changed else "up to date")
+    )
+
+
+def _shown(path: Path) -> str:
+    return (
+        str(path.resolve().relative_to(Path.cwd()))
+        if path.resolve().is_relative_to(Path.cwd())
+        else str(path)
+    )
+
+
+@db_app.command("new-migration")
+def new_migration(
+    message: Annotated[str, typer.Argument(help="What the migration does, in one line.")],
+    functions: Annotated[
+        list[str] | None,
+        typer.Option("--function", help="A function to redefine (every overload of the name)."),
+    ] = None,
+    views: Annotated[list[str] | None, typer.Option("--view", help="A view to redefine.")] = None,
+) -> None:
+    """Write the next migration, redefining the named functions and views: its upgrade and its
+    frozen downgrade both start as their whole live definitions (src/skilltree/db/schema/);
+    edit the upgrade, then `skilltree db upgrade` and `make schema` (docs/development.md)."""
+    from skilltree.db.new_migration import CannotWriteMigration, write_migration
+
+    try:
+        path = write_migration(message, functions or [], views or [])
+    except CannotWriteMigration as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"{_shown(path)}: edit UPGRADE, then `skilltree db upgrade` and `make schema`")

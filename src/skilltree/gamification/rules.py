@@ -1,8 +1,8 @@
 """The level curve and achievement measures in Python, for code that has no database at hand
 (`GET /me/achievements` shows progress toward badges with `measure`).
 
-The progress engine applies these rules in PostgreSQL (migration 0014: `level_for_xp`,
-`achievement_measure`; streaks only there); tests/gamification/test_rules.py checks that both
+The progress engine applies these rules in PostgreSQL (`level_for_xp`, `achievement_measure` in
+db/schema/gamification.sql; streaks only there); tests/gamification/test_rules.py checks that both
 copies agree.
 """
 

@@ -1,10 +1,10 @@
 """An in-process copy of recent trees' graphs, each valid while its tree's version is unchanged.
 
 The database bumps `skill_trees.structure_version` on every change to a tree's skills and edges,
-whatever the writer (migration 0011). Every graph request reads the version with the facts it
-needs anyway (one cheap query) and uses a copy only at that version, so a stale copy is never
-served; on a change, one statement reads the whole graph again with the version it matches. Only
-requests that wrote nothing keep copies: an uncommitted version could be rolled back and later
+whatever the writer (triggers in db/schema/graph.sql). Every graph request reads the version with
+the facts it needs anyway (one cheap query) and uses a copy only at that version, so a stale copy is
+never served; on a change, one statement reads the whole graph again with the version it matches.
+Only requests that wrote nothing keep copies: an uncommitted version could be rolled back and later
 reused by a different change.
 """
 

@@ -32,8 +32,8 @@ class User(IdMixin, AuditMixin, Base):
 
     __tablename__ = "users"
 
-    # Deferred: the API's role may not read these two (migration 0024), so a query for users
-    # leaves them out; the owner (CLI, tests) loads them when they are used.
+    # Deferred: the API's role may not read these two (db/schema/security.sql), so a query for
+    # users leaves them out; the owner (CLI, tests) loads them when they are used.
     email: Mapped[str] = mapped_column(Text, unique=True, deferred=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)
     password_hash: Mapped[str] = mapped_column(Text, deferred=True)
@@ -51,7 +51,7 @@ class User(IdMixin, AuditMixin, Base):
         Index("idx_user_email", "email"),
         Index("idx_user_username", "username"),
         Index("idx_user_activity", "is_active", "last_login_at"),
-        # One name whatever its case: Maya_Chen and maya_chen cannot both exist (migration 0027).
+        # One name whatever its case: Maya_Chen and maya_chen cannot both exist.
         Index("users_username_lower_key", func.lower(literal_column("username")), unique=True),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
     )
@@ -111,8 +111,8 @@ class UserSession(IdMixin, Base):
     user_id: Mapped[str] = mapped_column(
         Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
     )
-    # Deferred: the API's role may not read it (migration 0024); it finds a session through
-    # `account_session(token_hash)`.
+    # Deferred: the API's role may not read it (db/schema/security.sql); it finds a session
+    # through `account_session(token_hash)`.
     token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True, deferred=True)
     device_info: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     ip_address: Mapped[str | None] = mapped_column(INET)

@@ -1,9 +1,9 @@
-"""Aggregates of the audit trail for analytics, folded up to a watermark (migration 0015).
+"""Aggregates of the audit trail for analytics, folded up to a watermark (`analytics_fold`).
 
 No learner's id is stored here: only counts per skill, per tree and day, per platform period.
 No foreign keys either (the history outlives deleted skills and trees, as progress_events
 does); a fold drops what belonged to a deleted skill or tree. The views and
-functions that read across learners for authors and admins live in the same migration.
+functions that read across learners for authors and admins are in db/schema/analytics.sql.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class AnalyticsPlatformPeriod(Base):
 
 
 class AnalyticsSkillTimes(Base):
-    """Time to complete one skill (p50/p95 minutes) as of its tree's snapshot (migration 0017):
+    """Time to complete one skill (p50/p95 minutes) as of its tree's snapshot:
     percentiles do not fold into counters, so they are recomputed per tree when it changed."""
 
     __tablename__ = "analytics_skill_times"
@@ -98,7 +98,7 @@ class AnalyticsSkillTimes(Base):
 
 
 class AnalyticsTimeSnapshot(Base):
-    """How current one tree's analytics_skill_times are (migration 0017)."""
+    """How current one tree's analytics_skill_times are (`analytics_refresh_skill_times`)."""
 
     __tablename__ = "analytics_time_snapshots"
 

@@ -94,7 +94,7 @@ class SkillTree(IdMixin, AuditMixin, Base):
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
-        # Type-ahead's "starts with" as a B-tree range (migration 0019).
+        # Type-ahead's "starts with" as a B-tree range.
         Index(
             "idx_tree_name_prefix",
             func.lower(literal_column("name")).label("lower_name"),
@@ -181,7 +181,7 @@ class Skill(IdMixin, AuditMixin, Base):
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
-        # Type-ahead's "starts with" as a B-tree range, carrying what it reads (migration 0019).
+        # Type-ahead's "starts with" as a B-tree range, carrying what it reads.
         Index(
             "idx_skill_name_prefix",
             func.lower(literal_column("name")).label("lower_name"),

@@ -82,8 +82,8 @@ class UserAchievement(IdMixin, Base):
 
 class XpHistogram(Base):
     """How many learners hold each XP total, with the pending rows of XpHistogramPending
-    (migration 0013: kept by triggers on user_profiles, never written by the application); a
-    rank sums the rows above a learner's XP."""
+    (kept by triggers on user_profiles, db/schema/gamification.sql, never written by the
+    application); a rank sums the rows above a learner's XP."""
 
     __tablename__ = "xp_histogram"
 
@@ -92,8 +92,8 @@ class XpHistogram(Base):
 
 
 class XpHistogramPending(Base):
-    """XP-histogram changes left for a value's row while another transaction held it (migration
-    0013); the next change of that value that gets the row folds them in."""
+    """XP-histogram changes left for a value's row while another transaction held it
+    (db/schema/gamification.sql); the next change of that value that gets the row folds them in."""
 
     __tablename__ = "xp_histogram_pending"
 

@@ -97,7 +97,7 @@ def skill_event(
     evidence: dict[str, Any] | None = None,
     minutes: int = 0,
 ) -> dict[str, Any]:
-    """Run one skill event (`progress_skill_event`, migration 0014): its outcome as JSON, or
+    """Run one skill event (`progress_skill_event`, db/schema/progress.sql): its outcome as JSON, or
     `{"refused": <why>, ...}` having written nothing."""
     return _call(
         session,
@@ -120,7 +120,8 @@ def skill_event(
 def enrol(
     session: Session, user_id: str, slug: str, now: datetime, *, unpublished_ok: bool
 ) -> dict[str, Any]:
-    """Enrol the learner in tree `slug` (`progress_enrol`, migration 0014): as `skill_event`."""
+    """Enrol the learner in tree `slug` (`progress_enrol`, db/schema/progress.sql): as
+    `skill_event`."""
     return _call(session, ENROL, (user_id, slug, now, unpublished_ok))
 
 
@@ -177,8 +178,8 @@ class LearnerMeasures:
 
 def measures(session: Session, user_id: str) -> LearnerMeasures:
     """The learner's completed active skills (by category), trees and milestones, exactly: from
-    their enrolments, which the engine keeps (as it measures achievements, migration 0018); XP
-    and best streak from their profile (zeros without one)."""
+    their enrolments, which the engine keeps (as it measures achievements:
+    db/schema/progress.sql); XP and best streak from their profile (zeros without one)."""
     by_category: dict[str, int] = {
         slug: int(count)
         for slug, count in session.execute(
@@ -234,7 +235,7 @@ def hold_learners(session: Session, tree_id: str) -> list[str] | None:
     transaction ends; the learners, to recount afterwards (`recount_learners`); None: no such
     tree. Through `skilltree.catalog.tree_writes`, which every change of a tree goes through.
 
-    Runs as `hold_tree_learners()` (migration 0025), a SECURITY DEFINER function: under
+    Runs as `hold_tree_learners()` (db/schema/progress.sql), a SECURITY DEFINER function: under
     row-level security the author's request may not see the learners' rows.
     """
     held = session.scalar(text("SELECT hold_tree_learners(:tree)"), {"tree": tree_id})
@@ -244,7 +245,7 @@ def hold_learners(session: Session, tree_id: str) -> list[str] | None:
 def recount_learners(session: Session, tree_id: str, learners: Sequence[str]) -> None:
     """After a change of tree `tree_id` (deleted or not), whose learners `hold_learners` held:
     unlock what the tree now frees for them, recount their enrolments in it and their profiles'
-    counters (`refresh_tree_enrolments()`, migration 0025, SECURITY DEFINER as above)."""
+    counters (`refresh_tree_enrolments()`, db/schema/progress.sql, SECURITY DEFINER as above)."""
     session.flush()
     session.execute(
         text("SELECT refresh_tree_enrolments(:tree, :learners)"),

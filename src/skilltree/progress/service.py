@@ -1,18 +1,18 @@
 """The progress engine: every learner event is one call of one PostgreSQL function.
 
-`progress_skill_event` and `progress_enrol` (migration 0014) apply all of an event's rules in the
-caller's transaction, in one round trip: they lock the learner (one event per learner at a time),
-refuse what the rules refuse before writing anything, then write the skill's row, unlocked
+`progress_skill_event` and `progress_enrol` (db/schema/progress.sql) apply all of an event's rules
+in the caller's transaction, in one round trip: they lock the learner (one event per learner at a
+time), refuse what the rules refuse before writing anything, then write the skill's row, unlocked
 dependents, the tree's progress, the profile's statistics, streak and level, achievements (until
 nothing new is earned), the learner-difficulty fields and the audit trail, and answer the outcome.
 This module checks the request (evidence, visibility of drafts), calls them, and turns their
 refusals into domain errors. docs/progress.md says why the rules live in SQL. The caller commits.
 
-Events and authors' changes of trees lock in one order (migration 0025, catalog.tree_writes): an
-event locks its learner, then reads the skill or tree, so a skill or tree deleted under it is a
-NotFound and never a half-written event. An event still runs in a savepoint and again after a
-deadlock or a serialization failure (progress.repository, with `skilltree.db.atomic`'s policy),
-as the safety net.
+Events and authors' changes of trees lock in one order (catalog.tree_writes, and
+`hold_tree_learners` in db/schema/progress.sql): an event locks its learner, then reads the skill or
+tree, so a skill or tree deleted under it is a NotFound and never a half-written event. An event
+still runs in a savepoint and again after a deadlock or a serialization failure
+(progress.repository, with `skilltree.db.atomic`'s policy), as the safety net.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ LOCKED. IN_PROGRESS, COMPLETED and SKIPPED are what the row says.
 
 Pure functions (no database), for the read side (tree documents, learning paths), which derives
 every skill's state from the cached graph. Progress events apply the same rule in SQL
-(`progress_skill_state`, migration 0014); tests/progress/test_sql_engine.py checks they agree.
+(`progress_skill_state`, db/schema/progress.sql); tests/progress/test_sql_engine.py checks they
+agree.
 """
 
 from __future__ import annotations

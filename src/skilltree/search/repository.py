@@ -173,9 +173,9 @@ _TIMESTAMP_TRIGGERS = (
 
 
 def rebuild_documents(session: Session, config: str) -> tuple[int, int]:
-    """Make `config` the configuration of queries and triggers (search_use_config, migration
-    0015), then rebuild every document with it (the triggers recompute a document whenever its
-    row is written); returns how many skills and trees were rebuilt."""
+    """Make `config` the configuration of queries and triggers (`search_use_config`,
+    db/schema/search.sql), then rebuild every document with it (the triggers recompute a
+    document whenever its row is written); returns how many skills and trees were rebuilt."""
     session.execute(
         text("SELECT search_use_config(CAST(:config AS regconfig))"), {"config": config}
     )

@@ -3,9 +3,9 @@
 -- it literal (%(start)s: the text with LIKE's wildcards escaped, then '%%'); names starting with
 -- it first, then shorter names.
 --
--- Names starting with it come from a range of the lower-cased names' B-trees (migration 0019;
--- the skills' carries what is needed, so no skill row is visited). Only when fewer than
--- %(limit)s do, the names with a later word starting with it are looked for (the trigram
+-- Names starting with it come from a range of the lower-cased names' B-trees (idx_*_name_prefix in
+-- db/schema/catalog.sql; the skills' carries what is needed, so no skill row is visited). Only when
+-- fewer than %(limit)s do, the names with a later word starting with it are looked for (the trigram
 -- indexes), since the others would rank below every name that starts with it.
 WITH {visible_trees},
 starting AS (

@@ -292,8 +292,9 @@ def row_estimates(session: Session) -> tuple[float, float]:
 
 def analyze_catalog_after_commit(session: Session) -> None:
     """Once `session`'s transaction commits, refresh the planner's statistics of `skills` and
-    `skill_dependencies` in a short transaction of its own (migration 0020; nothing if it rolls
-    back). A failure there is logged: the import has committed, and autovacuum will analyse."""
+    `skill_dependencies` in a short transaction of its own (`analyze_catalog()`,
+    db/schema/catalog.sql; nothing if it rolls back). A failure there is logged: the import has
+    committed, and autovacuum will analyse."""
     require_listener("after_commit", analyze_committed)
     session.info[_ANALYZE_AFTER_COMMIT] = True
 

@@ -17,9 +17,7 @@ and `progress_lock_learner` refuses to act for anyone else (docs/security.md).
 `refresh_tree_enrolments` (0010) now runs the same tree-progress rule, `refresh_enrolments`.
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 from alembic import op
 
@@ -748,6 +746,66 @@ END
 $$;
 """
 
+# The downgrade's: refresh_tree_enrolments as 0010 installed it, with its grants (a frozen copy).
+REFRESH_0010 = r"""
+CREATE FUNCTION refresh_tree_enrolments(p_tree text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    users text[];
+BEGIN
+    WITH active AS (
+        SELECT id, is_optional, is_milestone FROM skills
+        WHERE skill_tree_id = p_tree AND is_active
+    ), totals AS (
+        SELECT count(*) AS total, count(*) FILTER (WHERE NOT is_optional) AS required FROM active
+    ), learner AS (
+        SELECT e.id,
+               count(a.id) FILTER (WHERE p.status = 'COMPLETED') AS completed,
+               count(a.id) FILTER (WHERE NOT a.is_optional AND p.status IN ('COMPLETED', 'SKIPPED'))
+                   AS required_done,
+               coalesce(
+                   array_agg(a.id ORDER BY a.id)
+                       FILTER (WHERE a.is_milestone AND p.status = 'COMPLETED'),
+                   '{}') AS milestones
+        FROM user_skill_tree_progress e
+        LEFT JOIN user_skill_progress p
+               ON p.user_id = e.user_id AND p.skill_tree_id = e.skill_tree_id
+        LEFT JOIN active a ON a.id = p.skill_id
+        WHERE e.skill_tree_id = p_tree
+        GROUP BY e.id
+    ), refreshed AS (
+        UPDATE user_skill_tree_progress e
+        SET total_skills = totals.total,
+            skills_completed = learner.completed,
+            progress_percent = CASE WHEN totals.total = 0 THEN 0
+                                    ELSE 100.0 * learner.completed / totals.total END,
+            milestones_reached = learner.milestones,
+            status = CASE
+                WHEN learner.completed > 0 AND learner.required_done = totals.required
+                    THEN 'COMPLETED'::"TreeProgressStatus"
+                WHEN e.status = 'COMPLETED' THEN 'IN_PROGRESS'::"TreeProgressStatus"
+                ELSE e.status END,
+            completed_at = CASE
+                WHEN learner.completed > 0 AND learner.required_done = totals.required
+                    THEN coalesce(e.completed_at, now()) END
+        FROM learner, totals
+        WHERE e.id = learner.id
+        RETURNING e.user_id
+    )
+    SELECT array_agg(user_id) INTO users FROM refreshed;
+
+    UPDATE user_profiles u
+    SET trees_completed = (
+        SELECT count(*) FROM user_skill_tree_progress t
+        WHERE t.user_id = u.user_id AND t.status = 'COMPLETED'
+    )
+    WHERE u.user_id = ANY (users);
+END
+$$;
+REVOKE ALL ON FUNCTION refresh_tree_enrolments(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION refresh_tree_enrolments(text) TO skilltree_app;
+"""
+
 FUNCTIONS = (
     'progress_skill_event("ProgressEventKind", text, text, timestamptz, boolean,'
     ' "CompletionMethod", double precision, text, jsonb, integer)',
@@ -782,13 +840,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Back to 0010's own refresh_tree_enrolments before what it now calls goes.
-    path = Path(__file__).with_name("0010_refresh_tree_enrolments.py")
-    spec = importlib.util.spec_from_file_location("revision_0010", path)
-    assert spec is not None
-    assert spec.loader is not None
-    revision_0010 = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision_0010)
     op.execute("DROP FUNCTION refresh_tree_enrolments(text)")
-    op.execute(revision_0010.REFRESH)
+    op.execute(REFRESH_0010)
     for function in FUNCTIONS:
         op.execute(f"DROP FUNCTION {function}")
