@@ -35,6 +35,7 @@ from benchmarks.common import libpq_dsn, machine, throwaway_database, today
 from skilltree.db import migrate
 from skilltree.db.base import new_id, new_ids
 from skilltree.db.session import create_db_engine, unit_of_work
+from skilltree.listeners import register_listeners
 from skilltree.treefile import service
 
 SIZES = (10_000, 100_000)
@@ -251,6 +252,7 @@ def measure(size: int, url: str, scratch: Path) -> dict[str, Any]:
 
 def main(sizes: tuple[int, ...] = SIZES) -> None:
     """Measure every size on a throwaway database; print the markdown table."""
+    register_listeners()
     with throwaway_database("import") as url, tempfile.TemporaryDirectory() as scratch:
         engine = create_db_engine(url)
         migrate.upgrade(engine)

@@ -54,6 +54,7 @@ from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine, unit_of_work
 from skilltree.graph import dag
 from skilltree.graph.service import GRAPHS
+from skilltree.listeners import register_listeners
 from skilltree.treefile import service as treefile
 
 SIZES = (1_000, 10_000, 100_000)
@@ -365,6 +366,7 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
 
 def main(sizes: tuple[int, ...] = SIZES) -> None:
     """Run every size and shape; print and record the table."""
+    register_listeners()
     results = []
     with throwaway_database("learner_paths") as url:
         engine = create_db_engine(url)

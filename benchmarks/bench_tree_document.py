@@ -43,6 +43,7 @@ from skilltree.db import migrate
 from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine
 from skilltree.graph import service as graph_service
+from skilltree.listeners import register_listeners
 from skilltree.models import (
     DifficultyLevel,
     Skill,
@@ -359,6 +360,7 @@ sign-in and sending {size_kb:,.0f} KiB). Issue 5: {redis_line}; with no copy any
 
 def main() -> None:
     """Build the data, time every path, print the table and refresh RESULTS.md."""
+    register_listeners()
     with throwaway_database("tree_document") as url:
         engine = create_db_engine(url)
         try:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
+from skilltree.listeners import register_listeners
 from skilltree.models import UserRole
 from tests.api import api_client
 from tests.databases import create_database, drop_database, test_database_name
@@ -20,6 +21,11 @@ from tests.factories import Person, make_person
 # Machines with two busy cores are slow to generate examples: time is not what these tests check.
 settings.register_profile("skilltree", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("skilltree")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests are an entry point: they register the process-wide session events at start."""
+    register_listeners()
 
 
 @pytest.fixture(scope="session")

@@ -75,7 +75,8 @@ def _json_number(value: float) -> int | float:
 Text = Annotated[str, StringConstraints(max_length=10_000)]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2_000)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+MAX_NAME_CHARS = 100
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)]
 Slug = Annotated[str, StringConstraints(max_length=100, pattern=SLUG_PATTERN)]
 HexColour = Annotated[str, StringConstraints(pattern=HEX_COLOUR_PATTERN)]
 WebUrl = Annotated[str, StringConstraints(max_length=2_048), AfterValidator(_check_http_url)]
@@ -273,12 +274,13 @@ class Preferences(Document):
 
 
 class DeviceInfo(Document):
-    """`user_sessions.device_info`: what the session was started from (from its User-Agent)."""
+    """`user_sessions.device_info`: what the session was started from (from its User-Agent, by
+    ua-parser: `accounts.service.device_info`)."""
 
     userAgent: Annotated[str, StringConstraints(max_length=512)] | None = None
     browser: Name | None = None
     os: Name | None = None
-    deviceType: Literal["desktop", "mobile", "tablet", "bot", "unknown"] | None = None
+    device: Name | None = None
 
 
 def validate_document(

@@ -16,7 +16,7 @@ from skilltree.models.enums import (
     SkillType,
     TreeProgressStatus,
 )
-from skilltree.schemas import CamelModel, NotNull, TreeRef, exactly_one_of, refuse_null
+from skilltree.schemas import CamelModel, NotNull, Page, TreeRef, exactly_one_of, refuse_null
 from skilltree.storable import check_text
 
 
@@ -60,13 +60,8 @@ class TreeSummary(CamelModel):
     """How many active skills the tree has."""
 
 
-class TreePage(CamelModel):
+class TreePage(Page[TreeSummary]):
     """One page of published trees, and how many match in all."""
-
-    items: list[TreeSummary]
-    total: int
-    page: int
-    page_size: int
 
 
 class SkillProgressOut(CamelModel):

@@ -17,7 +17,8 @@ still runs in a savepoint and again after a deadlock or a serialization failure
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,8 +36,11 @@ from skilltree.errors import (
     NotFound,
     SkillLocked,
 )
-from skilltree.models import ProgressEventKind, SkillTree, User
+from skilltree.graph import service as graph_service
+from skilltree.graph.tree_graphs import TreeGraph
+from skilltree.models import ProgressEventKind, SkillProgressStatus, SkillTree, User
 from skilltree.progress import repository
+from skilltree.progress.repository import LearnerMeasures as LearnerMeasures
 from skilltree.progress.schemas import (
     CompleteRequest,
     EnrolledTree,
@@ -81,6 +85,24 @@ _CATALOG_REFERENCES = frozenset(
         "user_skill_tree_progress_skill_tree_id_fkey",
     }
 )
+
+
+@dataclass(frozen=True)
+class LearnerTree:
+    """One tree as a learner sees it: its graph of active skills and the learner's statuses."""
+
+    tree: SkillTree
+    graph: TreeGraph
+    """The tree's active skills and prerequisites (shared between requests: never change it)."""
+    statuses: dict[str, SkillProgressStatus]
+    """The status of each of the tree's skills the learner has a row for."""
+
+
+def learner_tree(session: Session, user_id: str, tree: SkillTree) -> LearnerTree:
+    """What the progress rules read of `tree`: its graph (the cached copy while the tree's version
+    is unchanged: reads never write trees) and the learner's statuses, as plain tuples."""
+    graph = graph_service.tree_graph(session, tree.id, tree.structure_version, from_cache=True)
+    return LearnerTree(tree, graph, repository.skill_statuses(session, user_id, tree.id))
 
 
 def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] | None:
@@ -218,3 +240,20 @@ def my_progress(session: Session, user: User) -> MyProgress:
             for e, tree in repository.enrolments(session, user.id)
         ],
     )
+
+
+def learner_measures(session: Session, user_id: str) -> LearnerMeasures:
+    """What the learner's achievement criteria are measured against, exactly as of now."""
+    return repository.measures(session, user_id)
+
+
+def hold_learners(session: Session, tree_id: str) -> list[str] | None:
+    """Before a change of tree `tree_id`: hold it and its learners until the transaction ends;
+    the learners to recount afterwards, None without such a tree (`repository.hold_learners`)."""
+    return repository.hold_learners(session, tree_id)
+
+
+def recount_learners(session: Session, tree_id: str, learners: Sequence[str]) -> None:
+    """After a change of tree `tree_id`: unlock what it frees for the `learners` held and
+    recount their progress (`repository.recount_learners`)."""
+    repository.recount_learners(session, tree_id, learners)

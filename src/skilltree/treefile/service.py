@@ -17,8 +17,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
-from skilltree.accounts.repository import find_user_by_email
-from skilltree.accounts.service import normalise_email
+from skilltree.accounts import service as accounts
 from skilltree.cache import trees as trees_cache
 from skilltree.catalog.tree_writes import hold_tree, tree_writer
 from skilltree.db.base import new_ids
@@ -395,7 +394,7 @@ def import_tree(
 
 def user_by_email(session: Session, email: str) -> User:
     """The user with this email (any case), to import as from the command line, or NotFound."""
-    user = find_user_by_email(session, normalise_email(email))
+    user = accounts.find_user(session, email)
     if user is None:
         raise NotFound(f"No user has the email {email!r}.")
     return user
