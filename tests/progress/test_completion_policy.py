@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,19 +21,34 @@ from skilltree.catalog import authoring
 from skilltree.catalog.schemas import SkillUpdate
 from skilltree.db.constraints import error_detail, violated_constraint
 from skilltree.db.rls import act_as_learner
-from skilltree.errors import CompletionMethodNotAllowed
+from skilltree.errors import (
+    CompletionMethodNotAllowed,
+    InvalidInput,
+    NotEnoughTimeLogged,
+    SkillLocked,
+)
 from skilltree.models import (
     Achievement,
+    CompletionMethod,
     ProgressEvent,
     ProgressEventKind,
+    SkillProgressStatus,
     User,
+    UserProfile,
     UserRole,
     UserSkillProgress,
 )
 from skilltree.progress import service
 from skilltree.progress.schemas import CompleteRequest
 from tests.committed import committed_rows
-from tests.factories import Person, make_category, make_skill, make_tree, make_user
+from tests.factories import (
+    Person,
+    add_dependency,
+    make_category,
+    make_skill,
+    make_tree,
+    make_user,
+)
 from tests.locks import Writer, wait_until_blocked
 from tests.progress.conftest import Curriculum
 
@@ -342,3 +359,122 @@ def test_a_policy_changed_while_a_completion_runs_refuses_it(engine: Engine, wor
             select(ProgressEvent.kind).where(ProgressEvent.user_id == world.learner_id)
         ).all()
         assert ProgressEventKind.COMPLETE not in kinds
+
+
+# --- any sequence of completions ---
+
+METHODS = list(CompletionMethod)
+POLICIES = st.builds(
+    lambda methods, score, minutes: {
+        m.value: (
+            {"passingScore": score}
+            if m is CompletionMethod.ASSESSMENT and score is not None
+            else {"minutes": minutes}
+            if m is CompletionMethod.TIME_BASED
+            else {}
+        )
+        for m in methods
+    },
+    st.sets(st.sampled_from(METHODS), min_size=1),
+    st.none() | st.integers(0, 100),
+    st.integers(1, 60),
+)
+COMPLETE = st.tuples(
+    st.just("complete"),
+    st.integers(0, 3),
+    st.sampled_from(METHODS),
+    st.none() | st.integers(0, 100),
+    st.integers(0, 40),
+)
+ACTIONS = st.one_of(
+    COMPLETE,
+    COMPLETE,
+    st.tuples(st.just("activity"), st.integers(0, 3), st.integers(1, 40)),
+    st.tuples(st.just("policy"), st.integers(0, 3), POLICIES),
+)
+REFUSALS = (CompletionMethodNotAllowed, NotEnoughTimeLogged, InvalidInput, SkillLocked)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    policies=st.lists(POLICIES, min_size=4, max_size=4),
+    assessed=st.lists(st.booleans(), min_size=4, max_size=4),
+    actions=st.lists(ACTIONS, min_size=1, max_size=30),
+)
+def test_any_sequence_of_completions_completes_only_by_allowed_methods(
+    session: Session,
+    policies: list[dict[str, Any]],
+    assessed: list[bool],
+    actions: list[tuple[Any, ...]],
+) -> None:
+    """Every COMPLETED row has a method its skill's policy allowed when it completed (and its
+    score and time met that policy); XP is each completed skill's, once."""
+    with session.begin_nested() as example:
+        tree = make_tree(session, make_category(session))
+        skills = [
+            make_skill(
+                session,
+                tree,
+                xp_value=10 ** (i + 1),
+                assessments=QUIZ if assessed[i] else None,
+                completion_policy=policies[i],
+            )
+            for i in range(4)
+        ]
+        add_dependency(session, skills[3], skills[0])
+        user = make_user(session)
+        allowed_when_completed: dict[str, dict[str, Any]] = {}
+        for action in actions:
+            skill = skills[action[1]]
+            if action[0] == "policy":
+                skill.completion_policy = action[2]
+                session.flush()
+                continue
+            try:
+                if action[0] == "activity":
+                    service.record_activity(session, user, skill.id, action[2])
+                    continue
+                _, _, method, score, minutes = action
+                outcome = service.complete(
+                    session,
+                    user,
+                    skill.id,
+                    CompleteRequest(method=method, score=score, minutes_spent=minutes),
+                )
+            except REFUSALS as refusal:
+                event(f"refused: {refusal.code}")
+                continue
+            if outcome.changed:
+                event(f"completed by {method}")
+                allowed_when_completed[skill.id] = dict(skill.completion_policy)
+
+        rows = session.scalars(
+            select(UserSkillProgress).where(
+                UserSkillProgress.user_id == user.id,
+                UserSkillProgress.status == SkillProgressStatus.COMPLETED,
+            )
+        ).all()
+        assert {r.skill_id for r in rows} == set(allowed_when_completed)
+        for row in rows:
+            policy = allowed_when_completed[row.skill_id]
+            assert row.completion_method is not None
+            assert row.completion_method.value in policy
+            if row.completion_method is CompletionMethod.ASSESSMENT:
+                mark = max(
+                    70 if row.skill_id in assessed_ids(skills, assessed) else 0,
+                    policy["ASSESSMENT"].get("passingScore", 0),
+                )
+                assert row.completion_score is not None
+                assert row.completion_score >= mark
+            if row.completion_method is CompletionMethod.TIME_BASED:
+                assert row.time_spent_minutes >= policy["TIME_BASED"]["minutes"]
+        profile = session.get(UserProfile, user.id)
+        earned = sum(s.xp_value for s in skills if s.id in allowed_when_completed)
+        assert (profile.total_xp if profile else 0) == earned
+        example.rollback()
+
+
+def assessed_ids(skills: list[Any], assessed: list[bool]) -> set[str]:
+    return {s.id for s, a in zip(skills, assessed, strict=True) if a}
