@@ -51,7 +51,7 @@ LEVELS = ("BEGINNER", "INTERMEDIATE", "ADVANCED", "EXPERT")
 COLUMNS = (
     "key, name, short_name, description, learning_objectives, skill_type, difficulty, "
     "estimated_minutes, xp_value, position_x, position_y, node_size, content, resources, "
-    "assessments, is_active, is_optional, is_milestone"
+    "assessments, completion_policy, is_active, is_optional, is_milestone"
 )
 """The skill columns an import writes (the generated trees have no parent skills)."""
 
@@ -174,6 +174,7 @@ def floor_rows(document: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[tu
             json.dumps(s["content"]),
             json.dumps(s["resources"]),
             None,
+            '{"MANUAL": {}}',  # the default an import writes for a skill without assessments
             True,
             False,
             s["isMilestone"],

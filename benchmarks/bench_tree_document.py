@@ -166,8 +166,10 @@ def add_learner(
     conn.execute(
         """
         INSERT INTO user_skill_progress
-            (id, user_id, skill_id, skill_tree_id, status, progress_percent, completed_at)
-        SELECT md5(s.id || %(user)s), %(user)s, s.id, s.skill_tree_id, 'COMPLETED', 100, now()
+            (id, user_id, skill_id, skill_tree_id, status, progress_percent, completed_at,
+             completion_method)
+        SELECT md5(s.id || %(user)s), %(user)s, s.id, s.skill_tree_id, 'COMPLETED', 100, now(),
+               'MANUAL'
         FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id
         WHERE t.slug = %(slug)s
         ORDER BY s.position_y, s.position_x LIMIT %(done)s

@@ -17,6 +17,7 @@ still runs in a savepoint and again after a deadlock or a serialization failure
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,13 +27,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from skilltree.catalog.visibility import may_view_tree
-from skilltree.db.constraints import violated_constraint
+from skilltree.db.constraints import error_detail, violated_constraint
 from skilltree.documents import ProgressEvidence, validate_document
 from skilltree.errors import (
+    CompletionMethodNotAllowed,
     Conflict,
     FieldError,
     InvalidInput,
     InvalidTransition,
+    NotEnoughTimeLogged,
     NotFound,
     SkillLocked,
 )
@@ -105,6 +108,12 @@ def learner_tree(session: Session, user_id: str, tree: SkillTree) -> LearnerTree
     return LearnerTree(tree, graph, repository.skill_statuses(session, user_id, tree.id))
 
 
+# Refuses a COMPLETED row whose method its skill's policy leaves out, for any writer (live in
+# db/schema/progress.sql); the engine refuses first, so it fires when the author changed the
+# policy meanwhile.
+METHOD_ALLOWED = "user_skill_progress_method_allowed"
+
+
 def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] | None:
     """`call(unpublished_ok)`'s answer, asked again for a draft the learner may see (its author,
     an admin); None when the thing is missing or hidden from them."""
@@ -115,7 +124,13 @@ def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] |
                 return None
             answer = call(True)
     except IntegrityError as error:
-        if violated_constraint(error) not in _CATALOG_REFERENCES:
+        constraint = violated_constraint(error)
+        if constraint == METHOD_ALLOWED:
+            refusal = json.loads(error_detail(error) or "{}")
+            raise _method_not_allowed(
+                "The skill (whose completion policy changed while this ran)", **refusal
+            ) from None
+        if constraint not in _CATALOG_REFERENCES:
             raise
         raise Conflict("The skill tree changed while this ran; try again.") from None
     if answer.get("refused") == "NotFound":
@@ -143,6 +158,15 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
             raise InvalidTransition(f"{name!r} is not optional: it cannot be skipped.")
         case "AlreadyCompleted":
             raise InvalidTransition(f"{name!r} is already completed.")
+        case "MethodNotAllowed":
+            raise _method_not_allowed(repr(name), answer["method"], answer["allowed"])
+        case "NotEnoughTime":
+            required, logged = answer["required"], answer["logged"]
+            raise NotEnoughTimeLogged(
+                f"{name!r} is completed by time after {required} minutes on it; "
+                f"{logged} are logged.",
+                extra={"requiredMinutes": required, "loggedMinutes": logged},
+            )
         case "ScoreMissing":
             raise InvalidInput(
                 "An assessment completion needs a score.",
@@ -164,6 +188,15 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
                 errors=[FieldError(loc=("score",), msg=f"below the passing score {passing:g}")],
             )
     raise AssertionError(f"unknown refusal {refused!r}")
+
+
+def _method_not_allowed(
+    subject: str, method: str, allowed: list[str]
+) -> CompletionMethodNotAllowed:
+    return CompletionMethodNotAllowed(
+        f"{subject} cannot be completed by {method}, only by {', '.join(allowed)}.",
+        extra={"method": method, "allowedMethods": allowed},
+    )
 
 
 def _skill_event(

@@ -38,12 +38,13 @@ SKILL_COLUMNS = (
     "content",
     "resources",
     "assessments",
+    "completion_policy",
     "is_active",
     "is_optional",
     "is_milestone",
 )
 """The columns of `skills` a tree file sets, in the order of `SkillRow` after `id`."""
-JSON_COLUMNS = frozenset({"content", "resources", "assessments"})
+JSON_COLUMNS = frozenset({"content", "resources", "assessments", "completion_policy"})
 
 SkillRow = tuple[Any, ...]
 """`id`, then the values of SKILL_COLUMNS (JSON columns as Python values), then `is_new`."""
