@@ -1,4 +1,5 @@
-"""Shared fixtures: one migrated database per worker, each test inside a rolled-back transaction."""
+"""Shared fixtures: one migrated database per worker, each test inside a rolled-back transaction;
+the hooks that sum up, or refuse, suites skipped for want of a service (tests/services.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ from skilltree.models import UserRole
 from tests.api import api_client
 from tests.databases import create_database, drop_database, test_database_name
 from tests.factories import Person, make_person
+from tests.services import (  # noqa: F401  (hooks)
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 
 # Machines with two busy cores are slow to generate examples: time is not what these tests check.
 settings.register_profile("skilltree", deadline=None, suppress_health_check=[HealthCheck.too_slow])
