@@ -1,0 +1,127 @@
+"""Question banks and attempts: authors write a skill's bank; learners start an attempt (the
+server draws its questions) and submit it (the server grades it and, when it passes, completes
+the skill by ASSESSMENT through the progress engine, in the same transaction).
+
+The drawing, the limits and the grading run in PostgreSQL (`assessment_start`,
+`assessment_submit`, db/schema/assessments.sql), which alone reads the answer keys; this module
+checks who may do what and shapes the answers. The caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from skilltree.assessments import repository
+from skilltree.assessments.schemas import Attempt, QuestionBank, SubmitRequest, normal_text
+from skilltree.catalog import authoring
+from skilltree.catalog import service as catalog_service
+from skilltree.catalog.visibility import may_view_tree
+from skilltree.errors import AttemptNotAllowedYet, NotFound, SkillLocked
+from skilltree.models import User
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def put_bank(session: Session, skill_id: str, bank: QuestionBank, author: User) -> QuestionBank:
+    """Set the question bank of skill `skill_id` (its tree's author or an admin)."""
+    authoring.authored_skill(session, skill_id, author)
+    repository.save_bank(session, skill_id, *bank.split())
+    return bank
+
+
+def get_bank(session: Session, skill_id: str, author: User) -> QuestionBank:
+    """The skill's question bank with its keys and explanations, for its author or an admin."""
+    authoring.authored_skill(session, skill_id, author)
+    shown = repository.shown_bank(session, skill_id)
+    keys = repository.bank_keys(session, author.id, skill_id)
+    if shown is None or keys is None:
+        raise NotFound(f"The skill {skill_id!r} has no question bank.")
+    return QuestionBank.from_parts(shown[0], shown[1], keys)
+
+
+def delete_bank(session: Session, skill_id: str, author: User) -> None:
+    """Delete the skill's question bank (its attempts go with the skill, not with the bank)."""
+    authoring.authored_skill(session, skill_id, author)
+    if not repository.delete_bank(session, skill_id):
+        raise NotFound(f"The skill {skill_id!r} has no question bank.")
+
+
+def has_bank(session: Session, skill_id: str) -> bool:
+    """Whether the skill has a question bank (then ASSESSMENT goes through attempts only)."""
+    return repository.has_bank(session, skill_id)
+
+
+def start_attempt(session: Session, user: User, skill_id: str) -> Attempt:
+    """A new attempt at the skill's bank (or the one still open): its questions drawn, in
+    order, without keys. Refused inside the cooldown or past the day's limit, with `retryAt`."""
+    catalog_service.visible_skill(session, skill_id, user)
+    answer = repository.start(session, user.id, skill_id, _now())
+    match answer.get("refused"):
+        case None:
+            return Attempt.model_validate(answer)
+        case "NoBank":
+            raise NotFound(f"The skill {skill_id!r} has no question bank.")
+        case "SkillLocked":
+            names = ", ".join(m["name"] for m in answer["missing"])
+            raise SkillLocked(
+                f"Cannot take this assessment yet: first {names}.",
+                extra={"missing": answer["missing"]},
+            )
+        case "AttemptLimit":
+            raise AttemptNotAllowedYet(
+                f"{answer['limit']} attempts a day are allowed; the next at {answer['retryAt']}.",
+                extra={"retryAt": answer["retryAt"], "reason": "AttemptLimit"},
+            )
+        case "Cooldown":
+            raise AttemptNotAllowedYet(
+                f"The next attempt is allowed at {answer['retryAt']}.",
+                extra={"retryAt": answer["retryAt"], "reason": "Cooldown"},
+            )
+    raise AssertionError(f"unknown refusal {answer!r}")
+
+
+def get_attempt(session: Session, user: User, attempt_id: str) -> Attempt:
+    """The learner's own attempt (results and explanations once submitted)."""
+    answer = repository.attempt(session, user.id, attempt_id)
+    if answer is None:
+        raise NotFound(f"No attempt has the id {attempt_id!r}.")
+    return Attempt.model_validate(answer)
+
+
+def submit_attempt(
+    session: Session, user: User, attempt_id: str, request: SubmitRequest
+) -> Attempt:
+    """Grade the attempt once (a second submit answers the first grade); a pass completes the
+    skill by ASSESSMENT with every consequence, its evidence naming the attempt."""
+    attempt = repository.attempt(session, user.id, attempt_id)
+    if attempt is None:
+        raise NotFound(f"No attempt has the id {attempt_id!r}.")
+    answers = _prepared(attempt["questions"], request.answers)
+    _, tree = catalog_service.visible_skill(session, attempt["skillId"], user)
+    unpublished_ok = not tree.is_published and may_view_tree(
+        is_published=False, created_by=tree.created_by, viewer=user
+    )
+    answer = repository.submit(
+        session, user.id, attempt_id, answers, _now(), unpublished_ok=unpublished_ok
+    )
+    if answer.get("refused") == "NotFound":
+        raise NotFound(f"No attempt has the id {attempt_id!r}.")
+    return Attempt.model_validate(answer)
+
+
+def _prepared(questions: list[Any], answers: dict[str, Any]) -> dict[str, Any]:
+    # Short answers go to the grading normalised as the keys were (Python's casefold, which
+    # PostgreSQL's lower() does not match under every locale).
+    kinds = {q["id"]: q["kind"] for q in questions}
+    return {
+        question: normal_text(value)
+        if kinds.get(question) == "SHORT_TEXT" and isinstance(value, str)
+        else value
+        for question, value in answers.items()
+        if question in kinds
+    }
