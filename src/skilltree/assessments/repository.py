@@ -66,6 +66,38 @@ def bank_keys(session: Session, user_id: str, skill_id: str) -> dict[str, Any] |
     return keys
 
 
+def tree_banks(session: Session, tree_id: str) -> list[tuple[str, str, Any, Any]]:
+    """(skill id, skill key, settings, questions) of every bank of the tree's skills."""
+    rows = session.execute(
+        text(
+            "SELECT s.id, s.key, b.settings, b.questions FROM question_banks b"
+            " JOIN skills s ON s.id = b.skill_id WHERE s.skill_tree_id = :tree"
+        ),
+        {"tree": tree_id},
+    ).tuples()
+    return list(rows)
+
+
+def stored_keys(session: Session, skill_id: str) -> dict[str, Any]:
+    """The bank's keys read straight from the table: only the owner may (the command line)."""
+    keys: dict[str, Any] = session.execute(
+        text("SELECT answer_keys FROM question_banks WHERE skill_id = :skill"),
+        {"skill": skill_id},
+    ).scalar_one()
+    return keys
+
+
+def delete_tree_banks(session: Session, tree_id: str) -> None:
+    """Delete the banks of every skill of the tree."""
+    session.execute(
+        text(
+            "DELETE FROM question_banks WHERE skill_id IN"
+            " (SELECT id FROM skills WHERE skill_tree_id = :tree)"
+        ),
+        {"tree": tree_id},
+    )
+
+
 def has_bank(session: Session, skill_id: str) -> bool:
     """Whether the skill has a question bank."""
     return bool(

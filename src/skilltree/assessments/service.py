@@ -51,6 +51,34 @@ def delete_bank(session: Session, skill_id: str, author: User) -> None:
         raise NotFound(f"The skill {skill_id!r} has no question bank.")
 
 
+def tree_banks(
+    session: Session, tree_id: str, viewer: User | None, *, operator: bool = False
+) -> dict[str, QuestionBank]:
+    """The banks of the tree's skills by skill key, with their keys, for a tree file: for the
+    tree's author, an admin, or the `operator` (the command line, as the tables' owner); none
+    for anyone else (a learner's export holds no bank at all)."""
+    banks: dict[str, QuestionBank] = {}
+    for skill_id, key, settings, questions in repository.tree_banks(session, tree_id):
+        if operator:
+            keys: dict[str, Any] | None = repository.stored_keys(session, skill_id)
+        elif viewer is not None:
+            keys = repository.bank_keys(session, viewer.id, skill_id)
+        else:
+            keys = None
+        if keys is None:
+            return {}
+        banks[key] = QuestionBank.from_parts(settings, questions, keys)
+    return banks
+
+
+def replace_tree_banks(session: Session, tree_id: str, banks: dict[str, QuestionBank]) -> None:
+    """Make the banks of the tree's skills these (by skill id), and no others: a tree file says
+    every bank of its tree. The caller has checked who may change the tree."""
+    repository.delete_tree_banks(session, tree_id)
+    for skill_id, bank in banks.items():
+        repository.save_bank(session, skill_id, *bank.split())
+
+
 def has_bank(session: Session, skill_id: str) -> bool:
     """Whether the skill has a question bank (then ASSESSMENT goes through attempts only)."""
     return repository.has_bank(session, skill_id)
