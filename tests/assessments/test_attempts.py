@@ -58,11 +58,18 @@ def test_a_bad_bank_is_refused_naming_the_field(client: TestClient, quiz: Quiz) 
     wrong = bank()
     wrong["questions"][0]["correct"] = "nope"
     refused = quiz.put_bank(client, wrong)
-    assert refused.status_code == 422
+    assert refused.status_code == 400
     assert refused.headers["content-type"] == PROBLEM
-    assert "correct" in refused.text
+    assert refused.json()["errors"][0]["loc"][:2] == ["questions", 0]
     too_many = quiz.put_bank(client, bank(questionsPerAttempt=6))
-    assert too_many.status_code == 422
+    assert too_many.status_code == 400
+    assert quiz.put_bank(client, {"questions": "none"}).status_code == 400
+    assert (
+        client.put(
+            f"/api/v1/skills/{quiz.skill.id}/question-bank", json=[], headers=quiz.author.headers
+        ).status_code
+        == 422
+    )  # not even an object
 
 
 def test_an_attempt_shows_questions_without_keys_or_explanations(

@@ -3,7 +3,9 @@ without keys) and submit them (graded by the server, once)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Response
 
 from skilltree.assessments import service
 from skilltree.assessments.schemas import Attempt, QuestionBank, SubmitRequest
@@ -12,7 +14,20 @@ from skilltree.openapi import Answers
 
 router = APIRouter(tags=["assessments"])
 
+_BANK_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "A `QuestionBank`: its settings, and its questions with keys and "
+        "explanations.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QuestionBank"}}},
+    }
+}
 _BANK: Answers = {
+    400: {
+        "description": "The bank cannot be graded as written (`InvalidInput`: a `correct` that "
+        "is no option, ids not distinct, a pattern that does not compile, `questionsPerAttempt` "
+        "above the questions, ...); `errors` names each field."
+    },
     403: {"description": "Only the tree's author or an admin writes or reads its banks."},
     404: {"description": "No skill has this id that you may see, or it has no question bank."},
 }
@@ -26,11 +41,20 @@ _START: Answers = {
 _ATTEMPT: Answers = {404: {"description": "You have no attempt with this id."}}
 
 
-@router.put("/skills/{skill_id}/question-bank", response_model=QuestionBank, responses=_BANK)
+@router.put(
+    "/skills/{skill_id}/question-bank",
+    response_model=QuestionBank,
+    responses=_BANK,
+    openapi_extra=_BANK_BODY,
+)
 def put_bank(
-    skill_id: str, body: QuestionBank, session: DbSession, author: AuthorUser
+    skill_id: str,
+    body: Annotated[dict[str, Any], Body(include_in_schema=False)],
+    session: DbSession,
+    author: AuthorUser,
 ) -> QuestionBank:
-    """Set the skill's question bank: its settings and questions with keys and explanations."""
+    """Set the skill's question bank: its settings and questions with keys and explanations.
+    (Checked by the service: a bank that breaks a rule is a 400 naming each field.)"""
     return service.put_bank(session, skill_id, body, author)
 
 

@@ -108,11 +108,13 @@ def has_bank(session: Session, skill_id: str) -> bool:
     )
 
 
-def start(session: Session, user_id: str, skill_id: str, now: datetime) -> dict[str, Any]:
+def start(
+    session: Session, user_id: str, skill_id: str, now: datetime, *, unpublished_ok: bool
+) -> dict[str, Any]:
     """`assessment_start`: the new (or still open) attempt, or `{"refused": ...}`."""
     answer = session.execute(
-        text("SELECT assessment_start(:user, :skill, :now)::text"),
-        {"user": user_id, "skill": skill_id, "now": now},
+        text("SELECT assessment_start(:user, :skill, :now, :ok)::text"),
+        {"user": user_id, "skill": skill_id, "now": now, "ok": unpublished_ok},
     ).scalar_one()
     result: dict[str, Any] = orjson.loads(answer)
     return result
@@ -135,20 +137,25 @@ def submit(
     user_id: str,
     attempt_id: str,
     answers: dict[str, Any],
+    folded: dict[str, str],
     now: datetime,
     *,
     unpublished_ok: bool,
 ) -> dict[str, Any]:
     """`assessment_submit`: the graded attempt (the first grade again for a second submit), or
-    `{"refused": "NotFound"}`."""
+    `{"refused": ...}`."""
     answer = session.execute(
-        text("SELECT assessment_submit(:user, :attempt, CAST(:answers AS jsonb), :now, :ok)::text"),
+        text(
+            "SELECT assessment_submit(:user, :attempt, CAST(:answers AS jsonb), :now, :ok,"
+            " CAST(:folded AS jsonb))::text"
+        ),
         {
             "user": user_id,
             "attempt": attempt_id,
             "answers": _json(answers),
             "now": now,
             "ok": unpublished_ok,
+            "folded": _json(folded),
         },
     ).scalar_one()
     result: dict[str, Any] = orjson.loads(answer)

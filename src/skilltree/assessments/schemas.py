@@ -276,9 +276,8 @@ class SubmitRequest(CamelModel):
     choice), item ids in order (ordering), a number or a string such as "1,5" (numeric), a string
     (short text). A question left out is answered with nothing."""
 
-    answers: Annotated[
-        dict[QuestionId, Answer], Field(max_length=MAX_QUESTIONS, default_factory=dict)
-    ]
+    answers: Annotated[dict[str, Answer], Field(max_length=MAX_QUESTIONS, default_factory=dict)]
+    """(Keys that name no question of the attempt are left out of the grade.)"""
 
     @field_validator("answers")
     @classmethod

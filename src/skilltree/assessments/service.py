@@ -9,6 +9,7 @@ checks who may do what and shapes the answers. The caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,8 +18,8 @@ from sqlalchemy.orm import Session
 from skilltree.assessments import repository
 from skilltree.assessments.schemas import Attempt, QuestionBank, SubmitRequest, normal_text
 from skilltree.catalog import authoring
-from skilltree.catalog import service as catalog_service
 from skilltree.catalog.visibility import may_view_tree
+from skilltree.documents import validate_document
 from skilltree.errors import AttemptNotAllowedYet, NotFound, SkillLocked
 from skilltree.models import User
 
@@ -27,9 +28,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def put_bank(session: Session, skill_id: str, bank: QuestionBank, author: User) -> QuestionBank:
-    """Set the question bank of skill `skill_id` (its tree's author or an admin)."""
+def put_bank(
+    session: Session, skill_id: str, bank: QuestionBank | dict[str, Any], author: User
+) -> QuestionBank:
+    """Set the question bank of skill `skill_id` (its tree's author or an admin); a bank given
+    as JSON is checked first (InvalidInput naming each field)."""
     authoring.authored_skill(session, skill_id, author)
+    if not isinstance(bank, QuestionBank):
+        bank = QuestionBank.model_validate(validate_document(QuestionBank, bank))
     repository.save_bank(session, skill_id, *bank.split())
     return bank
 
@@ -87,11 +93,14 @@ def has_bank(session: Session, skill_id: str) -> bool:
 def start_attempt(session: Session, user: User, skill_id: str) -> Attempt:
     """A new attempt at the skill's bank (or the one still open): its questions drawn, in
     order, without keys. Refused inside the cooldown or past the day's limit, with `retryAt`."""
-    catalog_service.visible_skill(session, skill_id, user)
-    answer = repository.start(session, user.id, skill_id, _now())
+    answer = _visible(
+        user, lambda ok: repository.start(session, user.id, skill_id, _now(), unpublished_ok=ok)
+    )
     match answer.get("refused"):
         case None:
             return Attempt.model_validate(answer)
+        case "NotFound":
+            raise NotFound(f"No skill has the id {skill_id!r}.")
         case "NoBank":
             raise NotFound(f"The skill {skill_id!r} has no question bank.")
         case "SkillLocked":
@@ -113,6 +122,17 @@ def start_attempt(session: Session, user: User, skill_id: str) -> Attempt:
     raise AssertionError(f"unknown refusal {answer!r}")
 
 
+def _visible(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any]:
+    # `call(unpublished_ok)`, asked again for a draft the learner may see (its author, an
+    # admin); a draft hidden from them is a NotFound.
+    answer = call(False)
+    if answer.get("refused") == "Unpublished":
+        if not may_view_tree(is_published=False, created_by=answer["createdBy"], viewer=user):
+            return {"refused": "NotFound"}
+        answer = call(True)
+    return answer
+
+
 def get_attempt(session: Session, user: User, attempt_id: str) -> Attempt:
     """The learner's own attempt (results and explanations once submitted)."""
     answer = repository.attempt(session, user.id, attempt_id)
@@ -126,30 +146,16 @@ def submit_attempt(
 ) -> Attempt:
     """Grade the attempt once (a second submit answers the first grade); a pass completes the
     skill by ASSESSMENT with every consequence, its evidence naming the attempt."""
-    attempt = repository.attempt(session, user.id, attempt_id)
-    if attempt is None:
-        raise NotFound(f"No attempt has the id {attempt_id!r}.")
-    answers = _prepared(attempt["questions"], request.answers)
-    _, tree = catalog_service.visible_skill(session, attempt["skillId"], user)
-    unpublished_ok = not tree.is_published and may_view_tree(
-        is_published=False, created_by=tree.created_by, viewer=user
-    )
-    answer = repository.submit(
-        session, user.id, attempt_id, answers, _now(), unpublished_ok=unpublished_ok
+    # Short answers are graded as the API normalises them (Python's casefold(), which
+    # PostgreSQL's lower() does not match under every locale): every string answer goes folded
+    # too, and the grading takes the folded one for short-text questions.
+    folded = {q: normal_text(v) for q, v in request.answers.items() if isinstance(v, str)}
+    answer = _visible(
+        user,
+        lambda ok: repository.submit(
+            session, user.id, attempt_id, request.answers, folded, _now(), unpublished_ok=ok
+        ),
     )
     if answer.get("refused") == "NotFound":
         raise NotFound(f"No attempt has the id {attempt_id!r}.")
     return Attempt.model_validate(answer)
-
-
-def _prepared(questions: list[Any], answers: dict[str, Any]) -> dict[str, Any]:
-    # Short answers go to the grading normalised as the keys were (Python's casefold, which
-    # PostgreSQL's lower() does not match under every locale).
-    kinds = {q["id"]: q["kind"] for q in questions}
-    return {
-        question: normal_text(value)
-        if kinds.get(question) == "SHORT_TEXT" and isinstance(value, str)
-        else value
-        for question, value in answers.items()
-        if question in kinds
-    }

@@ -254,19 +254,14 @@ def skill_states(graph: TreeGraph, learner_rows: str | None) -> bytes:
     return orjson.dumps(states)
 
 
-def visible_skill(session: Session, skill_id: str, viewer: User | None) -> tuple[Skill, SkillTree]:
-    """The skill `skill_id` and its tree, if `viewer` may see the tree; else NotFound."""
+def skill_detail(session: Session, skill_id: str, viewer: User | None = None) -> SkillDetail:
+    """The skill `skill_id` with every prerequisite edge, if `viewer` may see its tree."""
     found = repository.find_skill(session, skill_id)
     if found is None or not may_view_tree(
         is_published=found[1].is_published, created_by=found[1].created_by, viewer=viewer
     ):
         raise NotFound(f"No skill has the id {skill_id!r}.")
-    return found
-
-
-def skill_detail(session: Session, skill_id: str, viewer: User | None = None) -> SkillDetail:
-    """The skill `skill_id` with every prerequisite edge, if `viewer` may see its tree."""
-    return describe_skill(session, visible_skill(session, skill_id, viewer)[0])
+    return describe_skill(session, found[0])
 
 
 def describe_skill(session: Session, skill: Skill) -> SkillDetail:

@@ -186,14 +186,15 @@ BEGIN
 END
 $function$;
 
--- function: assessment_start(text,text,timestamp with time zone)
-CREATE OR REPLACE FUNCTION public.assessment_start(p_user text, p_skill text, p_now timestamp with time zone)
+-- function: assessment_start(text,text,timestamp with time zone,boolean)
+CREATE OR REPLACE FUNCTION public.assessment_start(p_user text, p_skill text, p_now timestamp with time zone, p_unpublished_ok boolean DEFAULT false)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'public', 'pg_temp'
 AS $function$
 DECLARE
+    skill record;
     bank record;
     open assessment_attempts;
     last_at timestamptz;
@@ -207,6 +208,14 @@ BEGIN
     -- One learner's starts and submits one at a time (the engine's lock): two starts at once
     -- cannot both pass the day's limit.
     PERFORM progress_lock_profile(p_user);
+    -- A skill of a draft only for whom the caller says may see it (as the engine's events).
+    SELECT t.is_published, t.created_by INTO skill
+    FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id WHERE s.id = p_skill;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('refused', 'NotFound');
+    ELSIF NOT skill.is_published AND NOT p_unpublished_ok THEN
+        RETURN jsonb_build_object('refused', 'Unpublished', 'createdBy', skill.created_by);
+    END IF;
     SELECT b.settings, b.questions INTO bank FROM question_banks b WHERE b.skill_id = p_skill;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('refused', 'NoBank');
@@ -268,15 +277,18 @@ BEGIN
 END
 $function$;
 
--- function: assessment_submit(text,text,jsonb,timestamp with time zone,boolean)
-CREATE OR REPLACE FUNCTION public.assessment_submit(p_user text, p_attempt text, p_answers jsonb, p_now timestamp with time zone, p_unpublished_ok boolean DEFAULT false)
+-- function: assessment_submit(text,text,jsonb,timestamp with time zone,boolean,jsonb)
+CREATE OR REPLACE FUNCTION public.assessment_submit(p_user text, p_attempt text, p_answers jsonb, p_now timestamp with time zone, p_unpublished_ok boolean DEFAULT false, p_folded jsonb DEFAULT NULL::jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'public', 'pg_temp'
 AS $function$
+-- p_folded: the string answers as the API normalised them (NFKC, Python's casefold(), white
+-- space collapsed), by question id: short answers are graded on those when given.
 DECLARE
     attempt assessment_attempts;
+    skill record;
     bank record;
     question jsonb;
     key jsonb;
@@ -299,13 +311,21 @@ BEGIN
     ELSIF attempt.submitted_at IS NOT NULL THEN
         RETURN assessment_attempt_view(attempt, true);
     END IF;
+    SELECT t.is_published, t.created_by INTO skill
+    FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id WHERE s.id = attempt.skill_id;
+    IF NOT skill.is_published AND NOT p_unpublished_ok THEN
+        RETURN jsonb_build_object('refused', 'Unpublished', 'createdBy', skill.created_by);
+    END IF;
     SELECT b.settings, b.answer_keys INTO bank FROM question_banks b
     WHERE b.skill_id = attempt.skill_id;
     -- After the time limit every answer counts as none: graded, expired, not passed.
     late := attempt.expires_at IS NOT NULL AND p_now > attempt.expires_at;
     FOR question IN SELECT q FROM jsonb_array_elements(attempt.questions) q LOOP
         key := bank.answer_keys->(question->>'id');  -- a question deleted since: no key
-        given := CASE WHEN late THEN NULL ELSE p_answers->(question->>'id') END;
+        given := CASE WHEN late THEN NULL
+                      WHEN question->>'kind' = 'SHORT_TEXT'
+                      THEN coalesce(p_folded->(question->>'id'), p_answers->(question->>'id'))
+                      ELSE p_answers->(question->>'id') END;
         right_answer := assessment_answer_correct(question->>'kind', key, given);
         points := (question->>'points')::numeric;
         total := total + points;

@@ -236,13 +236,13 @@ GRANT EXECUTE ON FUNCTION assessment_normal_text(text) TO skilltree_app;
 -- function: assessment_number(jsonb)
 GRANT EXECUTE ON FUNCTION assessment_number(jsonb) TO skilltree_app;
 
--- function: assessment_start(text,text,timestamp with time zone)
-REVOKE ALL ON FUNCTION assessment_start(text,text,timestamp with time zone) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION assessment_start(text,text,timestamp with time zone) TO skilltree_app;
+-- function: assessment_start(text,text,timestamp with time zone,boolean)
+REVOKE ALL ON FUNCTION assessment_start(text,text,timestamp with time zone,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION assessment_start(text,text,timestamp with time zone,boolean) TO skilltree_app;
 
--- function: assessment_submit(text,text,jsonb,timestamp with time zone,boolean)
-REVOKE ALL ON FUNCTION assessment_submit(text,text,jsonb,timestamp with time zone,boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION assessment_submit(text,text,jsonb,timestamp with time zone,boolean) TO skilltree_app;
+-- function: assessment_submit(text,text,jsonb,timestamp with time zone,boolean,jsonb)
+REVOKE ALL ON FUNCTION assessment_submit(text,text,jsonb,timestamp with time zone,boolean,jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION assessment_submit(text,text,jsonb,timestamp with time zone,boolean,jsonb) TO skilltree_app;
 
 -- function: completion_policy_is_valid(jsonb)
 GRANT EXECUTE ON FUNCTION completion_policy_is_valid(jsonb) TO skilltree_app;

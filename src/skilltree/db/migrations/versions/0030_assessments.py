@@ -15,12 +15,14 @@ Issue 14, part 2. Until now an ASSESSMENT completion took the client's word for 
   API's role read its learner's rows and write none): the questions drawn for an attempt, in
   their order, options in theirs; once submitted its answers, per-question results with
   explanations, score, passed, expired, and what the completion did.
-- `assessment_start(learner, skill, now)`: refuses a skill without a bank or still locked,
+- `assessment_start(learner, skill, now, unpublished_ok)`: refuses a skill of a draft unless
+  the caller says the learner may see it (`Unpublished`, as the engine), a skill without a bank
+  or still locked,
   answers an attempt still open, refuses past the bank's attemptsPerDay (in any 24 hours) or
   inside its cooldownMinutes (from the end of the last attempt) with `retryAt`; else draws
   questionsPerAttempt questions in a random order, shuffles options as the bank says (an
   ordering question's always), and stores the attempt.
-- `assessment_submit(learner, attempt, answers, now, unpublished_ok)`: locks the learner (the
+- `assessment_submit(learner, attempt, answers, now, unpublished_ok, folded)`: locks the learner (the
   engine's lock) and the attempt; a graded attempt answers its first grade; else grades every
   question (`assessment_answer_correct`; after the time limit every answer counts as none, and
   the attempt is expired), stores the grade, and on a pass completes the skill through
@@ -205,9 +207,11 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION assessment_start(p_user text, p_skill text, p_now timestamp with time zone)
+CREATE FUNCTION assessment_start(p_user text, p_skill text, p_now timestamp with time zone,
+                                 p_unpublished_ok boolean DEFAULT false)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path TO 'public', 'pg_temp' AS $$
 DECLARE
+    skill record;
     bank record;
     open assessment_attempts;
     last_at timestamptz;
@@ -221,6 +225,14 @@ BEGIN
     -- One learner's starts and submits one at a time (the engine's lock): two starts at once
     -- cannot both pass the day's limit.
     PERFORM progress_lock_profile(p_user);
+    -- A skill of a draft only for whom the caller says may see it (as the engine's events).
+    SELECT t.is_published, t.created_by INTO skill
+    FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id WHERE s.id = p_skill;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('refused', 'NotFound');
+    ELSIF NOT skill.is_published AND NOT p_unpublished_ok THEN
+        RETURN jsonb_build_object('refused', 'Unpublished', 'createdBy', skill.created_by);
+    END IF;
     SELECT b.settings, b.questions INTO bank FROM question_banks b WHERE b.skill_id = p_skill;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('refused', 'NoBank');
@@ -284,10 +296,14 @@ $$;
 
 CREATE FUNCTION assessment_submit(p_user text, p_attempt text, p_answers jsonb,
                                   p_now timestamp with time zone,
-                                  p_unpublished_ok boolean DEFAULT false)
+                                  p_unpublished_ok boolean DEFAULT false,
+                                  p_folded jsonb DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path TO 'public', 'pg_temp' AS $$
+-- p_folded: the string answers as the API normalised them (NFKC, Python's casefold(), white
+-- space collapsed), by question id: short answers are graded on those when given.
 DECLARE
     attempt assessment_attempts;
+    skill record;
     bank record;
     question jsonb;
     key jsonb;
@@ -310,13 +326,21 @@ BEGIN
     ELSIF attempt.submitted_at IS NOT NULL THEN
         RETURN assessment_attempt_view(attempt, true);
     END IF;
+    SELECT t.is_published, t.created_by INTO skill
+    FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id WHERE s.id = attempt.skill_id;
+    IF NOT skill.is_published AND NOT p_unpublished_ok THEN
+        RETURN jsonb_build_object('refused', 'Unpublished', 'createdBy', skill.created_by);
+    END IF;
     SELECT b.settings, b.answer_keys INTO bank FROM question_banks b
     WHERE b.skill_id = attempt.skill_id;
     -- After the time limit every answer counts as none: graded, expired, not passed.
     late := attempt.expires_at IS NOT NULL AND p_now > attempt.expires_at;
     FOR question IN SELECT q FROM jsonb_array_elements(attempt.questions) q LOOP
         key := bank.answer_keys->(question->>'id');  -- a question deleted since: no key
-        given := CASE WHEN late THEN NULL ELSE p_answers->(question->>'id') END;
+        given := CASE WHEN late THEN NULL
+                      WHEN question->>'kind' = 'SHORT_TEXT'
+                      THEN coalesce(p_folded->(question->>'id'), p_answers->(question->>'id'))
+                      ELSE p_answers->(question->>'id') END;
         right_answer := assessment_answer_correct(question->>'kind', key, given);
         points := (question->>'points')::numeric;
         total := total + points;
@@ -367,18 +391,18 @@ BEGIN
               AND (u.role = 'ADMIN' OR (u.role = 'AUTHOR' AND t.created_by = p_user)));
 END
 $$;
-REVOKE ALL ON FUNCTION assessment_start(text, text, timestamp with time zone) FROM PUBLIC;
-REVOKE ALL ON FUNCTION assessment_submit(text, text, jsonb, timestamp with time zone, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION assessment_start(text, text, timestamp with time zone, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION assessment_submit(text, text, jsonb, timestamp with time zone, boolean, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION assessment_bank_keys(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION assessment_start(text, text, timestamp with time zone) TO skilltree_app;
-GRANT EXECUTE ON FUNCTION assessment_submit(text, text, jsonb, timestamp with time zone, boolean) TO skilltree_app;
+GRANT EXECUTE ON FUNCTION assessment_start(text, text, timestamp with time zone, boolean) TO skilltree_app;
+GRANT EXECUTE ON FUNCTION assessment_submit(text, text, jsonb, timestamp with time zone, boolean, jsonb) TO skilltree_app;
 GRANT EXECUTE ON FUNCTION assessment_bank_keys(text, text) TO skilltree_app;
 """
 
 DROP_OBJECTS = """
 DROP FUNCTION assessment_bank_keys(text, text);
-DROP FUNCTION assessment_submit(text, text, jsonb, timestamp with time zone, boolean);
-DROP FUNCTION assessment_start(text, text, timestamp with time zone);
+DROP FUNCTION assessment_submit(text, text, jsonb, timestamp with time zone, boolean, jsonb);
+DROP FUNCTION assessment_start(text, text, timestamp with time zone, boolean);
 DROP FUNCTION assessment_attempt_view(assessment_attempts, boolean);
 DROP FUNCTION assessment_acting_learner(text);
 DROP FUNCTION assessment_answer_correct(text, jsonb, jsonb);
