@@ -151,12 +151,14 @@ class RawPost:
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def post(self, path: str, body: object, headers: Mapping[str, str]) -> tuple[int, Any]:
-        """Status and parsed JSON of POST `path` with `body`."""
-        data = json.dumps(body).encode()
+    def post(
+        self, path: str, body: object, headers: Mapping[str, str], method: str = "POST"
+    ) -> tuple[int, Any]:
+        """Status and parsed JSON of POST (or `method`) `path` with `body`."""
+        data = json.dumps(body).encode() if method == "POST" else b""
         extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.sock.sendall(
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(data)}\r\n{extra}\r\n".encode()
             + data
         )
@@ -187,7 +189,7 @@ def timed(call: Any) -> tuple[float, Any]:
 def measure(url: str, skill_id: str, learners: list[tuple[str, str]]) -> dict[str, list[float]]:
     """Each learner's start and submit, by HTTP or by the floor's SQL, taking turns."""
     samples: dict[str, list[float]] = {
-        "HTTP start": [], "HTTP submit": [], "SQL start": [], "SQL submit": []
+        "HTTP start": [], "HTTP submit": [], "SQL start": [], "SQL submit": [], "HTTP me": []
     }  # fmt: skip
     port = free_port()
     with terminating(start_server(url, port)), psycopg.connect(libpq_dsn(url)) as db:
@@ -244,6 +246,13 @@ def measure(url: str, skill_id: str, learners: list[tuple[str, str]]) -> dict[st
             if n >= 2 * WARMUP:
                 samples[f"{kind} start"].append(start_ms)
                 samples[f"{kind} submit"].append(submit_ms)
+                if kind == "HTTP":
+                    me = {"Authorization": f"Bearer {token}"}
+                    me_ms, (status, _) = timed(
+                        lambda me=me: http.post("/api/v1/me", None, me, "GET")
+                    )
+                    assert status == 200
+                    samples["HTTP me"].append(me_ms)
     return samples
 
 
@@ -272,6 +281,10 @@ function called straight from psycopg as the learner, one transaction each; taki
 | path | HTTP p50 ms | HTTP p95 ms | floor (SQL) p50 ms | HTTP / floor | target p50 ms | |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
 {chr(10).join(rows)}
+
+What any signed-in request costs here, for scale: `GET /me` (the bearer token checked, the
+account read), timed in the same turns, p50 {p50["HTTP me"]:.2f} ms. The load average at the
+start (above) is the machine's share: the targets are the issue's, for an idle machine.
 """
 
 
