@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from skilltree.models import UserProfile, UserSkillProgress
+from skilltree.models import CompletionMethod, UserProfile, UserSkillProgress
 from tests.assessments.conftest import EXPLAIN_MARK, KEY_MARK, RIGHT, Quiz, bank
 from tests.factories import Person
 
@@ -114,7 +114,7 @@ def test_a_pass_completes_the_skill_by_assessment_once(
             UserSkillProgress.user_id == learner.id, UserSkillProgress.skill_id == quiz.skill.id
         )
     ).scalar_one()
-    assert row.completion_method.value == "ASSESSMENT"
+    assert row.completion_method is CompletionMethod.ASSESSMENT
     assert row.completion_score == 100
     assert row.evidence_data == {
         "type": "assessment_score",

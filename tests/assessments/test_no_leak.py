@@ -43,7 +43,7 @@ def test_no_response_a_learner_can_get_holds_a_key_or_an_explanation(
     for route in iter_route_contexts(app.routes):  # type: ignore[attr-defined]
         if isinstance(route.original_route, Mount) or "GET" not in (route.methods or set()):
             continue
-        path = re.sub(r"{(\w+)(:\w+)?}", lambda m: known.get(m.group(1), "x"), route.path)
+        path = re.sub(r"{(\w+)(:\w+)?}", lambda m: known.get(m.group(1), "x"), route.path or "")
         for who in (learner.headers, {}):
             got = client.get(path, headers=who)
             scanned[f"GET {path} {bool(who)}"] = got.text

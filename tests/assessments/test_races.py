@@ -1,9 +1,11 @@
-"""Two submits of one attempt at once, on real connections: one grade, XP once."""
+"""Two submits of one attempt at once, on real connections: one grade, XP once; two starts at
+once under a limit of one attempt a day: one attempt."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -12,7 +14,15 @@ from sqlalchemy.orm import Session
 from skilltree.assessments import service
 from skilltree.assessments.schemas import Attempt, QuestionBank, SubmitRequest
 from skilltree.db.rls import act_as_learner
-from skilltree.models import ProgressEvent, ProgressEventKind, User, UserProfile, UserRole
+from skilltree.errors import AttemptNotAllowedYet
+from skilltree.models import (
+    AssessmentAttempt,
+    ProgressEvent,
+    ProgressEventKind,
+    User,
+    UserProfile,
+    UserRole,
+)
 from skilltree.progress import service as progress_service
 from skilltree.progress.schemas import CompleteRequest
 from tests.assessments.conftest import RIGHT, bank
@@ -31,6 +41,10 @@ class Race:
 @pytest.fixture
 def race(engine: Engine) -> Iterator[Race]:
     """Committed rows: an author's skill with a bank, a learner with an attempt open."""
+    yield from committed_race(engine, bank(), open_attempt=True)
+
+
+def committed_race(engine: Engine, body: dict[str, Any], *, open_attempt: bool) -> Iterator[Race]:
     with committed_rows(engine) as session:
         author = make_user(session, UserRole.AUTHOR)
         learner = make_user(session)
@@ -38,12 +52,12 @@ def race(engine: Engine) -> Iterator[Race]:
         intro = make_skill(session, tree, xp_value=10)
         skill = make_skill(session, tree, xp_value=40, completion_policy={"ASSESSMENT": {}})
         add_dependency(session, skill, intro)
-        service.put_bank(session, skill.id, QuestionBank.model_validate(bank()), author)
+        service.put_bank(session, skill.id, QuestionBank.model_validate(body), author)
         act_as_learner(session, learner.id)
         progress_service.complete(session, learner, intro.id, CompleteRequest())
-        attempt = service.start_attempt(session, learner, skill.id)
+        attempt = service.start_attempt(session, learner, skill.id) if open_attempt else None
         session.commit()
-        yield Race(learner.id, skill.id, attempt.id)
+        yield Race(learner.id, skill.id, attempt.id if attempt else "")
 
 
 def submit(race: Race) -> Callable[[Session], Attempt]:
@@ -90,3 +104,34 @@ def test_a_second_submit_racing_the_first_answers_the_first_grade(
         ).scalar_one()
     assert xp == 50
     assert completions == 1
+
+
+def start(race: Race) -> Callable[[Session], Attempt]:
+    def work(session: Session) -> Attempt:
+        act_as_learner(session, race.learner_id)
+        learner = session.get(User, race.learner_id)
+        assert learner is not None
+        started = service.start_attempt(session, learner, race.skill_id)
+        # Submitted at once: the other start must find a finished attempt, not an open one.
+        return service.submit_attempt(session, learner, started.id, SubmitRequest())
+
+    return work
+
+
+def test_two_starts_at_once_cannot_both_pass_the_days_limit(engine: Engine) -> None:
+    for race in committed_race(engine, bank(attemptsPerDay=1), open_attempt=False):
+        first = Writer(engine, start(race), hold=True).start()
+        assert first.worked.wait(20)
+        second = Writer(engine, start(race)).start()
+        wait_until_blocked(engine, second.pid)  # on the learner the first one holds
+        first.finish()
+        second.finish()
+        assert first.error is None
+        assert isinstance(second.error, AttemptNotAllowedYet)
+        with Session(engine) as session:
+            attempts = session.execute(
+                select(func.count())
+                .select_from(AssessmentAttempt)
+                .where(AssessmentAttempt.user_id == race.learner_id)
+            ).scalar_one()
+        assert attempts == 1
