@@ -111,3 +111,12 @@ class IdempotencyKeyReused(Conflict):
 
 class InvalidSettings(SkillTreeError):
     """A setting (an environment variable) is not valid."""
+
+
+class AttemptNotAllowedYet(Conflict):
+    """No new attempt is allowed yet (the day's limit or the cooldown): `retryAt` says when."""
+
+
+class AssessmentAttemptRequired(Conflict):
+    """This skill has a question bank: it is completed by ASSESSMENT only through an attempt
+    the server grades (`POST /skills/{id}/attempts`, then `POST /attempts/{id}/submit`)."""

@@ -142,6 +142,10 @@ SPEC_FOREIGN_KEYS = {
     # Tables of ours: the audit trail and idempotency keys go with their user.
     ("progress_events", ("user_id",), "users", "c"),
     ("idempotency_keys", ("user_id",), "users", "c"),
+    # Assessments (issue 14): banks go with their skill, attempts with their learner and skill.
+    ("question_banks", ("skill_id",), "skills", "c"),
+    ("assessment_attempts", ("user_id",), "users", "c"),
+    ("assessment_attempts", ("skill_id",), "skills", "c"),
 }
 
 SPEC_TYPES = {

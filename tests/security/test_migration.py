@@ -140,6 +140,9 @@ def test_every_learner_table_is_protected(own_database: Engine) -> None:
     # A new table with a user_id column must be listed here and get a policy. user_profiles'
     # policies (migration 0024) keep writes to the learner's own row and let every row be read.
     written_by_its_learner = {"user_profiles"}
+    # Attempts are read by their learner only and written only by the assessment functions
+    # (migration 0030; tests/assessments/test_security.py).
+    read_by_its_learner = {"assessment_attempts"}
     migrate.upgrade(own_database)
     with own_database.connect() as connection:
         rows = connection.execute(
@@ -151,7 +154,9 @@ def test_every_learner_table_is_protected(own_database: Engine) -> None:
             )
         )
         tables = {name: protected for name, protected in rows}
-    assert tables == dict.fromkeys({*PROTECTED_TABLES, *written_by_its_learner}, True)
+    assert tables == dict.fromkeys(
+        {*PROTECTED_TABLES, *written_by_its_learner, *read_by_its_learner}, True
+    )
 
 
 ACCOUNT_PRIVILEGES = """

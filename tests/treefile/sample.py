@@ -59,6 +59,7 @@ def full_skill(key: str, dependencies: list[str], x: float, y: float, **fields: 
             }
         ],
         "completionPolicy": {"ASSESSMENT": {}},
+        "questionBank": None,
         "isActive": True,
         "isOptional": False,
         "isMilestone": False,

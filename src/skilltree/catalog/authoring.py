@@ -248,6 +248,12 @@ def set_dependencies(
     return skill
 
 
+def authored_skill(session: Session, skill_id: str, actor: User) -> tuple[Skill, SkillTree]:
+    """The skill `skill_id` and its tree, if `actor` may change it (its tree's author, an
+    admin): NotFound or Forbidden as for any change of the skill."""
+    return _skill_to_change(session, skill_id, actor)
+
+
 # --- rules shared by the writes above ---
 
 

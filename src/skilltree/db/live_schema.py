@@ -102,6 +102,10 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
             "xp_histogram*",
         ),
     ),
+    "assessments": (
+        "question banks, learners' attempts, grading on the server",
+        ("question_banks", "assessment_*"),
+    ),
     "search": (
         "search documents, their configuration, trigrams",
         ("pg_trgm", "search_*", "skill_search_document", "tree_search_document", "*_search_vector"),

@@ -10,6 +10,7 @@ from skilltree.models.analytics import (
     AnalyticsTimeSnapshot,
     AnalyticsTreeDay,
 )
+from skilltree.models.assessments import AssessmentAttempt, QuestionBank
 from skilltree.models.catalog import (
     Skill,
     SkillCategory,
@@ -48,12 +49,14 @@ __all__ = [
     "AnalyticsSkillTimes",
     "AnalyticsTimeSnapshot",
     "AnalyticsTreeDay",
+    "AssessmentAttempt",
     "Base",
     "CompletionMethod",
     "DifficultyLevel",
     "IdempotencyRecord",
     "ProgressEvent",
     "ProgressEventKind",
+    "QuestionBank",
     "SearchConfiguration",
     "Skill",
     "SkillCategory",

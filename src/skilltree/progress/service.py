@@ -30,6 +30,7 @@ from skilltree.catalog.visibility import may_view_tree
 from skilltree.db.constraints import error_detail, violated_constraint
 from skilltree.documents import ProgressEvidence, validate_document
 from skilltree.errors import (
+    AssessmentAttemptRequired,
     CompletionMethodNotAllowed,
     Conflict,
     FieldError,
@@ -180,6 +181,12 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
                 errors=[
                     FieldError(loc=("assessmentId",), msg="unknown assessment", type="not_found")
                 ],
+            )
+        case "AttemptRequired":
+            raise AssessmentAttemptRequired(
+                f"{name!r} has a question bank: it is completed by ASSESSMENT only through an "
+                "attempt the server grades.",
+                extra={"attemptsUrl": f"/api/v1/skills/{answer['skillId']}/attempts"},
             )
         case "ScoreTooLow":
             passing, score = float(answer["passing"]), float(answer["score"])

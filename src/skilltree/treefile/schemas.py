@@ -99,6 +99,9 @@ class SkillEntry(FileModel):
     completionPolicy: CompletionPolicy | None = None
     """The methods that complete the skill, with their parameters; left out or null: ASSESSMENT
     when the skill has assessments, else MANUAL (`documents.default_completion_policy`)."""
+    questionBank: dict[str, Any] | None = None
+    """A `skilltree.assessments.schemas.QuestionBank`, keys and explanations included (exported
+    only for the tree's author, admins and the command line); left out or null: no bank."""
     isActive: bool = True
     isOptional: bool = False
     isMilestone: bool = False

@@ -18,6 +18,8 @@ from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
 from skilltree.accounts import service as accounts
+from skilltree.assessments import service as assessments
+from skilltree.assessments.schemas import QuestionBank
 from skilltree.cache import trees as trees_cache
 from skilltree.catalog.tree_writes import hold_tree, tree_writer
 from skilltree.db.base import new_ids
@@ -58,6 +60,7 @@ _SKILL_DOCUMENTS: tuple[tuple[str, type[BaseModel], type], ...] = (
     ("content", SkillContent, dict),
     ("resources", SkillResources, list),
     ("assessments", SkillAssessments, list),
+    ("questionBank", QuestionBank, dict),
 )
 
 
@@ -375,6 +378,15 @@ def import_tree(
     repository.delete_edges(session, stale)  # those of removed skills went with them already
     repository.insert_edges(session, tree.id, missing)
     repository.write_tree_prerequisites(session, tree.id, valid.prerequisite_ids)
+    assessments.replace_tree_banks(
+        session,
+        tree.id,
+        {
+            ids[s.key]: QuestionBank.model_validate(s.questionBank)
+            for s in valid.skills
+            if s.questionBank is not None
+        },
+    )
     session.flush()
     if _worth_analysing(created + len(changed) + removed, estimated_skills) or _worth_analysing(
         len(stale) + len(missing), estimated_edges
@@ -474,8 +486,10 @@ def export_tree(
     def tie_break(key: str) -> tuple[float, float, str]:
         return (skills[key]["position_y"], skills[key]["position_x"], key)
 
+    banks = assessments.tree_banks(session, tree.id, viewer, operator=operator)
     entries = [
-        _skill_entry(skills[key], sorted(needs[key])) for key in learning_order(needs, tie_break)
+        _skill_entry(skills[key], sorted(needs[key]), banks.get(key))
+        for key in learning_order(needs, tie_break)
     ]
     return TreeFile(
         tree=TreeEntry(
@@ -502,7 +516,7 @@ def _may_read(tree: SkillTree, viewer: User | None) -> bool:
     return tree.is_published or (viewer is not None and _may_change(tree, viewer))
 
 
-def _skill_entry(row: RowMapping, dependencies: list[str]) -> SkillEntry:
+def _skill_entry(row: RowMapping, dependencies: list[str], bank: QuestionBank | None) -> SkillEntry:
     return SkillEntry(
         key=row["key"],
         name=row["name"],
@@ -521,6 +535,9 @@ def _skill_entry(row: RowMapping, dependencies: list[str]) -> SkillEntry:
         resources=row["resources"],
         assessments=row["assessments"],
         completionPolicy=CompletionPolicy.model_validate(row["completion_policy"]),
+        questionBank=bank.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if bank is not None
+        else None,
         isActive=row["is_active"],
         isOptional=row["is_optional"],
         isMilestone=row["is_milestone"],

@@ -597,6 +597,17 @@ BEGIN
                         FROM unnest(enum_range(NULL::"CompletionMethod")) m
                         WHERE skill.policy ? m::text));
     END IF;
+    -- A skill with a question bank (0030) is completed by ASSESSMENT only through an attempt
+    -- the server graded: the evidence names a passed attempt of this learner at this skill
+    -- (assessment_submit's completion); a score sent by a client completes nothing.
+    IF p_kind = 'COMPLETE' AND p_method = 'ASSESSMENT'
+       AND EXISTS (SELECT FROM question_banks WHERE skill_id = p_skill)
+       AND NOT EXISTS (SELECT FROM assessment_attempts a
+                       WHERE a.user_id = p_user AND a.id = p_evidence->'metadata'->>'attemptId'
+                         AND a.skill_id = p_skill AND a.passed) THEN
+        RETURN jsonb_build_object('refused', 'AttemptRequired', 'name', skill.name,
+                                  'skillId', p_skill);
+    END IF;
     -- A score, whatever the method, must pass the skill's mark (before 0026 only an ASSESSMENT
     -- completion was checked: {"score": 10} completed a skill whose assessment needs 80).
     IF p_kind = 'COMPLETE' AND (p_method = 'ASSESSMENT' OR p_score IS NOT NULL) THEN

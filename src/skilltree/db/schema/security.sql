@@ -43,6 +43,12 @@ CREATE POLICY analytics_tree_days_policy ON analytics_tree_days AS PERMISSIVE FO
    FROM analytics_trees)));
 GRANT SELECT ON TABLE analytics_tree_days TO skilltree_app;
 
+-- table: assessment_attempts
+ALTER TABLE assessment_attempts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY assessment_attempts_policy ON assessment_attempts AS PERMISSIVE FOR SELECT TO skilltree_app
+    USING ((user_id = current_setting('app.current_user_id'::text, true)));
+GRANT SELECT ON TABLE assessment_attempts TO skilltree_app;
+
 -- table: idempotency_keys
 ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
 CREATE POLICY idempotency_keys_policy ON idempotency_keys AS PERMISSIVE FOR ALL TO skilltree_app
@@ -56,6 +62,10 @@ CREATE POLICY progress_events_policy ON progress_events AS PERMISSIVE FOR ALL TO
     USING ((user_id = current_setting('app.current_user_id'::text, true)))
     WITH CHECK ((user_id = current_setting('app.current_user_id'::text, true)));
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE progress_events TO skilltree_app;
+
+-- table: question_banks
+GRANT INSERT, UPDATE, DELETE ON TABLE question_banks TO skilltree_app;
+GRANT SELECT (skill_id, settings, questions, updated_at) ON TABLE question_banks TO skilltree_app;
 
 -- table: search_configuration
 GRANT SELECT ON TABLE search_configuration TO skilltree_app;
@@ -206,6 +216,33 @@ GRANT EXECUTE ON FUNCTION analytics_zone(text) TO skilltree_app;
 -- function: analyze_catalog()
 REVOKE ALL ON FUNCTION analyze_catalog() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION analyze_catalog() TO skilltree_app;
+
+-- function: assessment_acting_learner(text)
+GRANT EXECUTE ON FUNCTION assessment_acting_learner(text) TO skilltree_app;
+
+-- function: assessment_answer_correct(text,jsonb,jsonb)
+GRANT EXECUTE ON FUNCTION assessment_answer_correct(text,jsonb,jsonb) TO skilltree_app;
+
+-- function: assessment_attempt_view(assessment_attempts,boolean)
+GRANT EXECUTE ON FUNCTION assessment_attempt_view(assessment_attempts,boolean) TO skilltree_app;
+
+-- function: assessment_bank_keys(text,text)
+REVOKE ALL ON FUNCTION assessment_bank_keys(text,text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION assessment_bank_keys(text,text) TO skilltree_app;
+
+-- function: assessment_normal_text(text)
+GRANT EXECUTE ON FUNCTION assessment_normal_text(text) TO skilltree_app;
+
+-- function: assessment_number(jsonb)
+GRANT EXECUTE ON FUNCTION assessment_number(jsonb) TO skilltree_app;
+
+-- function: assessment_start(text,text,timestamp with time zone,boolean)
+REVOKE ALL ON FUNCTION assessment_start(text,text,timestamp with time zone,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION assessment_start(text,text,timestamp with time zone,boolean) TO skilltree_app;
+
+-- function: assessment_submit(text,text,jsonb,timestamp with time zone,boolean,jsonb)
+REVOKE ALL ON FUNCTION assessment_submit(text,text,jsonb,timestamp with time zone,boolean,jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION assessment_submit(text,text,jsonb,timestamp with time zone,boolean,jsonb) TO skilltree_app;
 
 -- function: completion_policy_is_valid(jsonb)
 GRANT EXECUTE ON FUNCTION completion_policy_is_valid(jsonb) TO skilltree_app;

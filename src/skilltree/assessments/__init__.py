@@ -1,0 +1,1 @@
+"""Assessments graded by the server: authors' question banks per skill, learners' attempts."""
