@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 
 import psycopg
+import pytest
 from psycopg import sql
 from sqlalchemy import make_url
 
 from skilltree.config import get_settings
+from skilltree.db.pgbouncer import PgBouncer, pgbouncer_binary
 from skilltree.db.session import get_engine, sqlalchemy_url
 
 
@@ -50,6 +52,19 @@ def drop_database(name: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+PGBOUNCER_MISSING = "pgbouncer not installed (Debian: apt-get install pgbouncer)"
+"""Why the tests behind PgBouncer skip: the start of the message is what CI looks for."""
+
+
+def pgbouncer(pool_size: int) -> PgBouncer:
+    """A PgBouncer of the tests' own in transaction mode in front of the server under test, with
+    `pool_size` server connections per database (not started: `with pgbouncer(n) as bouncer`);
+    skips the test when pgbouncer is not installed."""
+    if pgbouncer_binary() is None:
+        pytest.skip(PGBOUNCER_MISSING)
+    return PgBouncer(SERVER_URL, pool_size=pool_size)
 
 
 def forget_engine() -> None:
