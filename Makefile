@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest bench schema clean
+.PHONY: install run test lint typecheck pytest pytest-pgbouncer bench schema clean
 
 install: $(STAMP)
 
@@ -31,6 +31,16 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest
+
+# The progress, security, concurrency and deadline tests again, their database reached through
+# a PgBouncer of their own in transaction mode (needs Debian's pgbouncer; docs/operations.md).
+POOLED_TESTS := tests/progress tests/security tests/catalog/test_concurrency.py \
+	tests/catalog/test_author_races.py tests/analytics/test_fold_concurrency.py \
+	tests/analytics/test_skill_times_concurrency.py tests/search/test_request_path.py \
+	tests/test_deadlines.py tests/pooling
+
+pytest-pgbouncer: install
+	$(BIN)/pytest --pgbouncer $(POOLED_TESTS)
 
 bench: install
 	$(BIN)/python -m benchmarks
