@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.app import create_app
 from skilltree.config import Pooler
-from skilltree.db.pgbouncer import PgBouncer
+from skilltree.db.pgbouncer import PgBouncer, pgbouncer_ini
 from skilltree.db.rls import APP_ROLE
 from skilltree.db.session import connect_options, create_db_engine, get_engine
 from skilltree.dependencies import DbSession
@@ -309,3 +310,14 @@ def test_learners_flows_in_parallel_through_pgbouncer_never_fail(
     for progress in answers.values():
         assert progress["profile"]["totalXp"] == sum(chain.xp.values())
         assert progress["profile"]["skillsCompleted"] == len(chain.xp)
+
+
+def test_the_operations_guide_shows_the_pgbouncer_ini_the_tests_run() -> None:
+    guide = (Path(__file__).parents[2] / "docs" / "operations.md").read_text("utf-8")
+    shown = pgbouncer_ini(
+        server_host="127.0.0.1",
+        server_port=5432,
+        listen_port=6432,
+        auth_file="/etc/pgbouncer/userlist.txt",
+    )
+    assert f"```ini\n{shown}```" in guide

@@ -111,6 +111,11 @@ class PgBouncer:
             query={k: v for k, v in parsed.query.items() if k != "host"},
         ).render_as_string(hide_password=False)
 
+    @property
+    def pid(self) -> int | None:
+        """The process id while it runs (its CPU time is in /proc/<pid>/stat)."""
+        return self._process.pid if self._process is not None else None
+
     def start(self) -> PgBouncer:
         """Write its ini, start it, and return once it accepts connections."""
         binary = pgbouncer_binary()
