@@ -5,17 +5,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
 
-.PHONY: install run test lint typecheck pytest pytest-pgbouncer bench schema clean
+.PHONY: install run test lint typecheck pytest pytest-pgbouncer bench schema lock clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exactly the locked set, checked against the lock's hashes: a fresh virtualenv (nothing left
+# from an older lock), every runtime and dev dependency and the build backend from $(LOCK), then
+# the project itself without resolving anything.
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit("SkillTree needs Python 3.11 or newer (found " + sys.version.split()[0] + ")") if sys.version_info < (3, 11) else None'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --only-binary :all: -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
+
+# Pin every runtime and dev dependency, and the build backend, with the hashes of all their files:
+# one lock for Linux, macOS and Windows and Python 3.11 and newer (uv's universal resolution).
+lock:
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	$(PYTHON) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' \
+	  | $(VENV)-lock/bin/uv pip compile - pyproject.toml --extra dev --universal --python-version 3.11 \
+	      --generate-hashes --custom-compile-command "make lock" --quiet -o $(LOCK)
 
 run: install
 	$(BIN)/skilltree run
@@ -51,4 +66,4 @@ schema: install
 	$(BIN)/skilltree db dump-schema
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-lock .pytest_cache .mypy_cache .ruff_cache

@@ -117,7 +117,7 @@ FROM learner l CROSS JOIN bench_skill s
 PROGRESS_SQL = """
 INSERT INTO user_skill_progress
     (id, user_id, skill_id, skill_tree_id, status, progress_percent, time_spent_minutes,
-     attempts_count, unlocked_at, started_at, last_activity_at, completed_at)
+     attempts_count, unlocked_at, started_at, last_activity_at, completed_at, completion_method)
 SELECT md5(user_id || skill_id), user_id, skill_id, %(tree)s, status::"SkillProgressStatus",
        CASE status WHEN 'COMPLETED' THEN 100 WHEN 'IN_PROGRESS' THEN 40 ELSE 0 END,
        CASE WHEN status IN ('COMPLETED', 'IN_PROGRESS') THEN minutes ELSE 0 END,
@@ -126,7 +126,8 @@ SELECT md5(user_id || skill_id), user_id, skill_id, %(tree)s, status::"SkillProg
        CASE WHEN status IN ('COMPLETED', 'IN_PROGRESS')
             THEN at - make_interval(mins => minutes) END,
        CASE WHEN status IN ('COMPLETED', 'IN_PROGRESS', 'SKIPPED') THEN at END,
-       CASE WHEN status = 'COMPLETED' THEN at END
+       CASE WHEN status = 'COMPLETED' THEN at END,
+       CASE WHEN status = 'COMPLETED' THEN 'MANUAL'::"CompletionMethod" END
 FROM row_plan
 """
 

@@ -50,6 +50,7 @@ from skilltree.accounts.service import token_digest
 from skilltree.analytics import repository
 from skilltree.app import create_app
 from skilltree.db.session import create_db_engine
+from skilltree.listeners import register_listeners
 
 TAIL_EVENTS = 5_000
 LEARNER_ID = "bl00042"
@@ -411,6 +412,7 @@ and a check with nothing new {facts["quiet_check_seconds"] * 1000:,.0f} ms.
 
 def main() -> None:
     """Build or reuse the data, time every path, print the table and refresh RESULTS.md."""
+    register_listeners()
     url = ensure_dataset()
     timings, facts = measure(url)
     section = report(timings, facts, machine(url))

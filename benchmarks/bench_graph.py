@@ -40,6 +40,7 @@ from skilltree.db.session import create_db_engine, session_factory
 from skilltree.graph import dag, repository, service
 from skilltree.graph.schemas import RelatedSkillJson
 from skilltree.graph.tree_graphs import TreeGraph
+from skilltree.listeners import register_listeners
 from skilltree.models import SkillDependency
 
 CHAIN = 5_000
@@ -913,6 +914,7 @@ missing.
 
 def main() -> None:
     """Build the graph, time every path, print the tables and refresh RESULTS.md."""
+    register_listeners()
     with throwaway_database("graph") as url:
         engine = create_db_engine(url)
         try:

@@ -35,6 +35,7 @@ from benchmarks.common import libpq_dsn, machine, throwaway_database, today
 from skilltree.db import migrate
 from skilltree.db.base import new_id, new_ids
 from skilltree.db.session import create_db_engine, unit_of_work
+from skilltree.listeners import register_listeners
 from skilltree.treefile import service
 
 SIZES = (10_000, 100_000)
@@ -50,7 +51,7 @@ LEVELS = ("BEGINNER", "INTERMEDIATE", "ADVANCED", "EXPERT")
 COLUMNS = (
     "key, name, short_name, description, learning_objectives, skill_type, difficulty, "
     "estimated_minutes, xp_value, position_x, position_y, node_size, content, resources, "
-    "assessments, is_active, is_optional, is_milestone"
+    "assessments, completion_policy, is_active, is_optional, is_milestone"
 )
 """The skill columns an import writes (the generated trees have no parent skills)."""
 
@@ -173,6 +174,7 @@ def floor_rows(document: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[tu
             json.dumps(s["content"]),
             json.dumps(s["resources"]),
             None,
+            '{"MANUAL": {}}',  # the default an import writes for a skill without assessments
             True,
             False,
             s["isMilestone"],
@@ -251,6 +253,7 @@ def measure(size: int, url: str, scratch: Path) -> dict[str, Any]:
 
 def main(sizes: tuple[int, ...] = SIZES) -> None:
     """Measure every size on a throwaway database; print the markdown table."""
+    register_listeners()
     with throwaway_database("import") as url, tempfile.TemporaryDirectory() as scratch:
         engine = create_db_engine(url)
         migrate.upgrade(engine)

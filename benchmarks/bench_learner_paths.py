@@ -54,6 +54,7 @@ from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine, unit_of_work
 from skilltree.graph import dag
 from skilltree.graph.service import GRAPHS
+from skilltree.listeners import register_listeners
 from skilltree.treefile import service as treefile
 
 SIZES = (1_000, 10_000, 100_000)
@@ -204,11 +205,12 @@ def prepare(url: str, engine: Engine, shape: str, size: int) -> Tree:
         conn.execute("SELECT progress_enrol(%s, %s, now())", (reader, slug))
         conn.execute(
             "INSERT INTO user_skill_progress"
-            " (id, user_id, skill_id, skill_tree_id, status, progress_percent, completed_at)"
-            " SELECT md5(%(user)s || id), %(user)s, id, %(tree)s, 'COMPLETED', 100, now()"
-            " FROM unnest(%(done)s::text[]) AS id"
+            " (id, user_id, skill_id, skill_tree_id, status, progress_percent, completed_at,"
+            " completion_method)"
+            " SELECT md5(%(user)s || id), %(user)s, id, %(tree)s, 'COMPLETED', 100, now(),"
+            " 'MANUAL' FROM unnest(%(done)s::text[]) AS id"
             " ON CONFLICT (user_id, skill_id) DO UPDATE SET status = 'COMPLETED',"
-            " progress_percent = 100, completed_at = now()",
+            " progress_percent = 100, completed_at = now(), completion_method = 'MANUAL'",
             {"user": reader, "tree": tree_id, "done": order[: size // 10]},
         )
         enrolled, fresh = others[: api_runs + runs], others[api_runs + runs :]
@@ -365,6 +367,7 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
 
 def main(sizes: tuple[int, ...] = SIZES) -> None:
     """Run every size and shape; print and record the table."""
+    register_listeners()
     results = []
     with throwaway_database("learner_paths") as url:
         engine = create_db_engine(url)

@@ -46,6 +46,7 @@ from skilltree.config import Settings
 from skilltree.db import migrate
 from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine
+from skilltree.listeners import register_listeners
 from skilltree.models import SkillCategory, SkillTree
 
 LOGINS = 32
@@ -278,6 +279,7 @@ bogus sign-ins run, bounded and without the throttle's help: {verdict}.
 
 def main() -> None:
     """Time every configuration, print the table and refresh RESULTS.md."""
+    register_listeners()
     with throwaway_database("logins") as url:
         engine = create_db_engine(url)
         try:

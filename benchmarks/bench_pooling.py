@@ -58,6 +58,7 @@ from skilltree.config import Pooler
 from skilltree.db import migrate
 from skilltree.db.pgbouncer import PgBouncer, pgbouncer_binary, pgbouncer_version
 from skilltree.db.session import create_db_engine, session_factory
+from skilltree.listeners import register_listeners
 
 CLIENTS = (8, 64)
 WORKERS = 8
@@ -298,6 +299,7 @@ def main() -> None:
     if binary is None:  # `make bench` goes on with the others
         print("bench_pooling skipped: pgbouncer not installed (Debian: apt-get install pgbouncer)")
         return
+    register_listeners()
     with throwaway_database("pooling") as url:
         engine = create_db_engine(url, "none")
         try:

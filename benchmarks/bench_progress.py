@@ -48,6 +48,7 @@ from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine, session_factory
 from skilltree.gamification import repository as gamification_repository
 from skilltree.gamification import service as gamification_service
+from skilltree.listeners import register_listeners
 from skilltree.models import Achievement, User
 from skilltree.progress import service as progress_service
 from skilltree.progress.schemas import CompleteRequest
@@ -1196,6 +1197,7 @@ def seed_achievements(engine: Engine) -> None:
 
 def main() -> None:
     """Build the data, run the three parts, print the table and refresh RESULTS.md."""
+    register_listeners()
     with throwaway_database("progress") as url:
         engine = create_db_engine(url)
         try:

@@ -54,6 +54,8 @@ from skilltree.db import migrate
 from skilltree.db.base import new_ids
 from skilltree.db.rls import begin_as_learner
 from skilltree.db.session import create_db_engine, session_factory
+from skilltree.listeners import register_listeners
+from skilltree.schemas import PageParams
 from skilltree.search import service
 from skilltree.search.repository import (
     FULLTEXT_SQL,
@@ -339,7 +341,7 @@ def service_search(engine: Engine, q: str, filters: dict[str, str]) -> None:
     with session_factory(engine)() as session:
         begin_as_learner(session, None)
         service.search(
-            session, q, service.scope_for(None, **_filters(filters)), page=page, page_size=20
+            session, q, service.scope_for(None, **_filters(filters)), PageParams(page, 20)
         )
         session.commit()
 
@@ -516,6 +518,7 @@ def report(url: str, timings: dict[str, dict[str, list[float]]]) -> str:
 
 def main() -> None:
     """Build (or reuse) the corpus, time every path, refresh RESULTS.md."""
+    register_listeners()
     url = bench_database(fresh="--fresh" in sys.argv)
     timings = measure(url)
     markdown = report(url, timings)

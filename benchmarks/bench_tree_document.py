@@ -43,6 +43,7 @@ from skilltree.db import migrate
 from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine
 from skilltree.graph import service as graph_service
+from skilltree.listeners import register_listeners
 from skilltree.models import (
     DifficultyLevel,
     Skill,
@@ -165,8 +166,10 @@ def add_learner(
     conn.execute(
         """
         INSERT INTO user_skill_progress
-            (id, user_id, skill_id, skill_tree_id, status, progress_percent, completed_at)
-        SELECT md5(s.id || %(user)s), %(user)s, s.id, s.skill_tree_id, 'COMPLETED', 100, now()
+            (id, user_id, skill_id, skill_tree_id, status, progress_percent, completed_at,
+             completion_method)
+        SELECT md5(s.id || %(user)s), %(user)s, s.id, s.skill_tree_id, 'COMPLETED', 100, now(),
+               'MANUAL'
         FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id
         WHERE t.slug = %(slug)s
         ORDER BY s.position_y, s.position_x LIMIT %(done)s
@@ -359,6 +362,7 @@ sign-in and sending {size_kb:,.0f} KiB). Issue 5: {redis_line}; with no copy any
 
 def main() -> None:
     """Build the data, time every path, print the table and refresh RESULTS.md."""
+    register_listeners()
     with throwaway_database("tree_document") as url:
         engine = create_db_engine(url)
         try:

@@ -1,4 +1,5 @@
-"""Shared fixtures: one migrated database per worker, each test inside a rolled-back transaction."""
+"""Shared fixtures: one migrated database per worker, each test inside a rolled-back transaction;
+the hooks that sum up, or refuse, suites skipped for want of a service (tests/services.py)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,25 @@ from sqlalchemy.orm import Session
 from skilltree.config import Pooler, get_settings
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
+from skilltree.listeners import register_listeners
 from skilltree.models import UserRole
 from tests.api import api_client
 from tests.databases import create_database, drop_database, pgbouncer, test_database_name
 from tests.factories import Person, make_person
+from tests.services import (  # noqa: F401  (hooks)
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 
 # Machines with two busy cores are slow to generate examples: time is not what these tests check.
 settings.register_profile("skilltree", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("skilltree")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests are an entry point: they register the process-wide session events at start."""
+    register_listeners()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 
 import psycopg
-import pytest
 from psycopg import sql
 from sqlalchemy import make_url
 
 from skilltree.config import get_settings
 from skilltree.db.pgbouncer import PgBouncer, pgbouncer_binary
 from skilltree.db.session import get_engine, sqlalchemy_url
+from tests.services import service_missing
 
 
 def _server_url() -> str:
@@ -54,16 +54,12 @@ def drop_database(name: str) -> None:
         )
 
 
-PGBOUNCER_MISSING = "pgbouncer not installed (Debian: apt-get install pgbouncer)"
-"""Why the tests behind PgBouncer skip: the start of the message is what CI looks for."""
-
-
 def pgbouncer(pool_size: int) -> PgBouncer:
     """A PgBouncer of the tests' own in transaction mode in front of the server under test, with
     `pool_size` server connections per database (not started: `with pgbouncer(n) as bouncer`);
-    skips the test when pgbouncer is not installed."""
+    without pgbouncer the test is skipped (failed under SKILLTREE_REQUIRE_SERVICES=1)."""
     if pgbouncer_binary() is None:
-        pytest.skip(PGBOUNCER_MISSING)
+        service_missing("PgBouncer", "pgbouncer not installed (Debian: apt-get install pgbouncer)")
     return PgBouncer(SERVER_URL, pool_size=pool_size)
 
 

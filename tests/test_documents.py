@@ -372,8 +372,9 @@ def test_preference_fields_are_checked(preferences: dict[str, Any], field: str) 
 
 def test_device_info_validates() -> None:
     device = {"userAgent": "Mozilla/5.0", "browser": "Firefox", "os": "Linux"}
-    assert validate_document(DeviceInfo, {**device, "deviceType": None}) == device
-    assert error_of(DeviceInfo, {"deviceType": "fridge"})["loc"] == ["deviceType"]
+    assert validate_document(DeviceInfo, {**device, "device": None}) == device
+    assert validate_document(DeviceInfo, {**device, "device": "Mac"}) == {**device, "device": "Mac"}
+    assert error_of(DeviceInfo, {"device": ""})["loc"] == ["device"]
 
 
 # --- rules for every document ---

@@ -1,8 +1,14 @@
-"""Row ids have cuid2's shape: a lower-case letter then 23 base-36 digits, all distinct."""
+"""Row ids have cuid2's shape: a lower-case letter then 23 base-36 digits, all distinct, from
+random bits. Python's `new_ids` and SQL's `new_row_id()` (which the progress engine uses for the
+rows it inserts) make the same ids."""
 
 from __future__ import annotations
 
 import re
+import string
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from skilltree.db.base import new_id, new_ids
 
@@ -13,3 +19,32 @@ def test_ids_are_cuid2_shaped_and_distinct() -> None:
     ids = [*new_ids(10_000), new_id()]
     assert all(CUID2_SHAPE.match(i) for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+def sql_ids(session: Session, count: int) -> list[str]:
+    """`count` ids made by new_row_id() in one statement, in the order it made them."""
+    return list(
+        session.scalars(
+            text("SELECT new_row_id() FROM generate_series(1, :n) AS n ORDER BY n"), {"n": count}
+        )
+    )
+
+
+def test_sql_ids_are_cuid2_shaped_and_distinct_row_by_row(session: Session) -> None:
+    ids = sql_ids(session, 20_000)  # one statement: a new id for each row, not one per statement
+    assert all(CUID2_SHAPE.match(i) for i in ids)
+    assert len(set(ids)) == len(ids)
+    again = sql_ids(session, 1)[0]  # and in the next statement of the same transaction
+    assert again not in ids
+
+
+def test_sql_ids_are_random_in_every_character_not_ordered(session: Session) -> None:
+    """Random bits, as unguessable as a UUIDv4 (like new_ids): every character takes every value
+    it can (a timestamp or counter in part of the id would not), and the order in which ids were
+    made says nothing about their order. (2,000 ids: a value missing from a position by chance
+    has odds below 1e-20.)"""
+    ids = sql_ids(session, 2_000)
+    assert {i[0] for i in ids} == set(string.ascii_lowercase)
+    digits = set(string.digits + string.ascii_lowercase)
+    assert [p for p in range(1, 24) if {i[p] for i in ids} != digits] == []
+    assert ids != sorted(ids)

@@ -175,3 +175,34 @@ def test_not_blank_is_what_strip_leaves_something_of() -> None:
     for char in _code_points():
         for text in (char, f"{char}a{char}"):
             assert bool(pattern.search(text)) == bool(text.strip()), repr(text)
+
+
+@pytest.mark.parametrize(
+    ("path", "answer", "last_page", "default_size", "max_size"),
+    [
+        ("/trees", "TreePage", 100_000, 20, 100),
+        ("/search", "SearchPage", 10_000, 20, 100),
+        ("/analytics/trees/{slug}/learners", "LearnerPage", 100_000, 50, 200),
+    ],
+)
+def test_lists_answer_the_one_page_envelope(
+    path: str, answer: str, last_page: int, default_size: int, max_size: int
+) -> None:
+    members = list(schema(answer)["properties"])
+    assert members[:4] == ["items", "total", "page", "pageSize"]
+    assert set(members) <= set(schema(answer)["required"])
+    parameters = {p["name"]: p["schema"] for p in operation("GET", path)["parameters"]}
+    assert parameters["page"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": last_page,
+        "default": 1,
+        "title": "Page",
+    }
+    assert parameters["pageSize"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": max_size,
+        "default": default_size,
+        "title": "Pagesize",
+    }

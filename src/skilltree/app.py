@@ -24,6 +24,7 @@ from skilltree.cache.memory import MB
 from skilltree.cache.trees import tree_store
 from skilltree.config import Settings, get_settings
 from skilltree.db.session import get_engine, session_factory
+from skilltree.listeners import register_listeners
 
 logger = logging.getLogger("skilltree")
 
@@ -296,6 +297,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from skilltree.web.router import install_web
 
     settings = get_settings()
+    register_listeners()
     app = FastAPI(
         title="SkillTree API",
         version=__version__,

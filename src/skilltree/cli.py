@@ -12,6 +12,7 @@ from skilltree.analytics.commands import analytics_app
 from skilltree.config import get_settings
 from skilltree.db.commands import db_app
 from skilltree.errors import DatabaseUnavailable, InvalidSettings
+from skilltree.listeners import register_listeners
 from skilltree.search.commands import search_app
 from skilltree.terminal import connect, fail
 from skilltree.treefile.commands import tree_app
@@ -27,6 +28,7 @@ def _settings_first() -> None:
         get_settings()
     except InvalidSettings as exc:
         raise fail(exc.message, 2) from None
+    register_listeners()
 
 
 @app.command()

@@ -8,11 +8,11 @@ switch's round trip (the role may not read token hashes): it makes the token's u
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from anyio import CancelScope, CapacityLimiter, to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,6 +22,7 @@ from skilltree.accounts import service as accounts
 from skilltree.db.rls import act_as_learner, begin_as_learner
 from skilltree.errors import Forbidden, NotAuthenticated
 from skilltree.models import User, UserRole
+from skilltree.schemas import PageParams
 from skilltree.storable import text_problem, unstorable
 
 
@@ -207,3 +208,24 @@ async def get_author(user: CurrentUser) -> User:
 
 
 AuthorUser = Annotated[User, Depends(get_author)]
+
+
+def paging(
+    *, last_page: int = 100_000, default_size: int = 20, max_size: int = 100
+) -> Callable[..., Awaitable[PageParams]]:
+    """A dependency reading which page of a list to return from the query (`page`, `pageSize`)
+    within these bounds: `Annotated[PageParams, Depends(paging(...))]`, or `Paging`."""
+
+    # The bounds are given as defaults, not in `Annotated`: this module's annotations are text,
+    # which FastAPI evaluates in the module's globals, where the bounds are not.
+    async def get_paging(
+        page: int = Query(1, ge=1, le=last_page),
+        page_size: int = Query(default_size, alias="pageSize", ge=1, le=max_size),
+    ) -> PageParams:
+        return PageParams(page, page_size)
+
+    return get_paging
+
+
+Paging = Annotated[PageParams, Depends(paging())]
+"""Which page to return: `page` (1 to 100,000) and `pageSize` (1 to 100, default 20)."""

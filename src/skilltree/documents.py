@@ -29,16 +29,19 @@ from pydantic import (
     HttpUrl,
     PlainSerializer,
     RootModel,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from skilltree.errors import FieldError, InvalidInput
 from skilltree.models.catalog import HEX_COLOUR_PATTERN, SLUG_PATTERN
+from skilltree.models.enums import CompletionMethod
 from skilltree.storable import unstorable
 
 MAX_DOCUMENT_BYTES = 256 * 1024
@@ -75,7 +78,8 @@ def _json_number(value: float) -> int | float:
 Text = Annotated[str, StringConstraints(max_length=10_000)]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2_000)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+MAX_NAME_CHARS = 100
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)]
 Slug = Annotated[str, StringConstraints(max_length=100, pattern=SLUG_PATTERN)]
 HexColour = Annotated[str, StringConstraints(pattern=HEX_COLOUR_PATTERN)]
 WebUrl = Annotated[str, StringConstraints(max_length=2_048), AfterValidator(_check_http_url)]
@@ -172,6 +176,78 @@ class SkillAssessments(RootModel[Annotated[list[Assessment], Field(max_length=20
         if len(ids) != len(set(ids)):
             raise ValueError("assessment ids must be unique")
         return self
+
+
+# --- skills.completion_policy (not in the spec; docs/spec-deviations.md) ---
+
+MAX_POLICY_MINUTES = 100_000
+"""The most minutes a TIME_BASED policy may ask for (the database's check says the same)."""
+
+
+class PolicyPart(Document):
+    """Part of a completion policy: written without its absent (None) members, so a policy is
+    stored and answered as `{"MANUAL": {}}`, never with nulls for what it leaves out."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        return {key: value for key, value in dumped.items() if value is not None}
+
+
+class NoParameters(PolicyPart):
+    """A method without parameters (MANUAL, PROJECT and EXTERNAL, for now)."""
+
+
+class AssessmentParameters(PolicyPart):
+    """ASSESSMENT: a score that passes the assessment's own `passingScore` and, when given, this
+    one (which may only raise the mark)."""
+
+    passingScore: Annotated[Number, Field(ge=0, le=100)] | None = None
+
+
+class TimeBasedParameters(PolicyPart):
+    """TIME_BASED: at least `minutes` of time logged on the skill (activity and the completion's
+    own `minutesSpent`)."""
+
+    minutes: Annotated[int, Field(ge=1, le=MAX_POLICY_MINUTES)]
+
+
+class CompletionPolicy(PolicyPart):
+    """`skills.completion_policy`: the methods that may complete the skill, each with its
+    parameters; at least one (a method given as null is left out)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [m.value], "properties": {m.value: {"not": {"type": "null"}}}}
+                for m in CompletionMethod
+            ]
+        }
+    )
+
+    MANUAL: NoParameters | None = None
+    ASSESSMENT: AssessmentParameters | None = None
+    PROJECT: NoParameters | None = None
+    TIME_BASED: TimeBasedParameters | None = None
+    EXTERNAL: NoParameters | None = None
+
+    @model_validator(mode="after")
+    def _some_method(self) -> CompletionPolicy:
+        if not self.allowed_methods():
+            raise ValueError("must allow at least one method: " + ", ".join(CompletionMethod))
+        return self
+
+    def allowed_methods(self) -> list[CompletionMethod]:
+        """The methods the policy allows, in the enum's order."""
+        return [method for method in CompletionMethod if getattr(self, method.value) is not None]
+
+
+def default_completion_policy(assessments: object) -> dict[str, Any]:
+    """The policy of a skill written without one: ASSESSMENT when it has assessments (a passing
+    score is then the only way through), else MANUAL, the spec's self-report. The database gives
+    the same default to any writer (the trigger `skills_completion_policy_default`, live in
+    db/schema/catalog.sql); tests hold both to agree."""
+    return {"ASSESSMENT": {}} if isinstance(assessments, list) and assessments else {"MANUAL": {}}
 
 
 # --- skill_trees.layout_config / theme_config ---
@@ -273,12 +349,13 @@ class Preferences(Document):
 
 
 class DeviceInfo(Document):
-    """`user_sessions.device_info`: what the session was started from (from its User-Agent)."""
+    """`user_sessions.device_info`: what the session was started from (from its User-Agent, by
+    ua-parser: `accounts.service.device_info`)."""
 
     userAgent: Annotated[str, StringConstraints(max_length=512)] | None = None
     browser: Name | None = None
     os: Name | None = None
-    deviceType: Literal["desktop", "mobile", "tablet", "bot", "unknown"] | None = None
+    device: Name | None = None
 
 
 def validate_document(

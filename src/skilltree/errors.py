@@ -97,6 +97,14 @@ class InvalidTransition(Conflict):
     """The skill cannot go from its current state to the one asked for."""
 
 
+class CompletionMethodNotAllowed(Conflict):
+    """This skill cannot be completed by this method: `allowedMethods` lists those that can."""
+
+
+class NotEnoughTimeLogged(Conflict):
+    """Not enough time is logged on this skill yet to complete it by time."""
+
+
 class IdempotencyKeyReused(Conflict):
     """This Idempotency-Key was already used for a different request."""
 

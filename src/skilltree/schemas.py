@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -73,13 +74,28 @@ class TreeRef(CamelModel):
     name: str
 
 
-class PageParams(CamelModel):
-    """Which page of a list to return."""
+@dataclass(frozen=True)
+class PageParams:
+    """Which page of a list to return (`skilltree.dependencies.paging` reads it from the query)."""
 
-    page: int = Field(1, ge=1, le=100_000)
-    page_size: int = Field(20, ge=1, le=100)
+    page: int = 1
+    page_size: int = 20
 
     @property
     def offset(self) -> int:
         """Rows to skip before this page."""
         return (self.page - 1) * self.page_size
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(CamelModel, Generic[ItemT]):
+    """One page of a list, and how many items there are in all. A list's answer subclasses
+    `Page[ItsItem]` under a name of its own (the OpenAPI document's schema name), adding any
+    member of its own after these."""
+
+    items: list[ItemT]
+    total: int
+    page: int
+    page_size: int

@@ -77,7 +77,6 @@ def test_the_session_records_address_device_and_expiry(
         "userAgent": FIREFOX,
         "browser": "Firefox",
         "os": "Linux",
-        "deviceType": "desktop",
     }
     assert login.is_active
     assert login.ended_at is None

@@ -40,7 +40,7 @@ LIMITS = {
 @pytest.fixture
 def redis_settings(redis_client: redis.Redis) -> Iterator[Settings]:
     """Settings for throttling in the test Redis, under a key prefix of this test's own (its keys
-    deleted afterwards); the test is skipped when no Redis answers."""
+    deleted afterwards); without Redis the test is skipped (tests/services.py)."""
     prefix = f"skilltree-test-{os.getpid()}-{secrets.token_hex(4)}:"
     yield Settings(redis_url=REDIS_URL, redis_key_prefix=prefix, redis_timeout_ms=1000, **LIMITS)
     keys = list(redis_client.scan_iter(match=f"{prefix}*"))

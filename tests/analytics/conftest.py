@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from skilltree.models import (
+    CompletionMethod,
     ProgressEvent,
     ProgressEventKind,
     Skill,
@@ -128,6 +129,8 @@ def enrol(
 
 
 def _row(session: Session, user: User, skill: Skill, status: Status, **values: Any) -> None:
+    if status is Status.COMPLETED:
+        values.setdefault("completion_method", CompletionMethod.MANUAL)
     session.add(
         UserSkillProgress(
             user_id=user.id,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from skilltree.models import Skill, SkillTree, User
 from tests.analytics.conftest import drop_committed
 from tests.factories import make_category, make_skill, make_tree, make_user
+from tests.locks import Writer, wait_until_blocked
 
 WRITERS, EVENTS_EACH = 3, 25
 
@@ -111,28 +112,16 @@ def test_a_fold_waits_for_an_event_whose_id_came_before_a_committed_one(
     engine: Engine, committed: tuple[SkillTree, Skill, list[User]]
 ) -> None:
     _, skill, learners = committed
-    outcome: list[BaseException | None] = []
     with engine.connect() as slow, engine.connect() as fast:
-        slow_transaction = slow.begin()
         _insert(slow, learners[0], skill)  # takes id n, not committed yet
         with fast.begin():
             _insert(fast, learners[1], skill)  # id n + 1, committed
-
-        def fold() -> None:
-            try:
-                with engine.begin() as conn:
-                    conn.execute(text("SELECT analytics_fold()"))
-                outcome.append(None)
-            except BaseException as exc:
-                outcome.append(exc)
-
-        folder = threading.Thread(target=fold)
+        folder = Writer(engine, lambda session: session.execute(text("SELECT analytics_fold()")))
         folder.start()
-        folder.join(0.5)
-        assert folder.is_alive(), "the fold should wait for the transaction still writing"
-        slow_transaction.commit()
-        folder.join(10)
-    assert outcome == [None]
+        wait_until_blocked(engine, folder.pid)  # on the table lock the slow writer holds
+        slow.commit()
+        folder.finish()
+    assert folder.error is None
     with engine.connect() as conn:
         folded = conn.execute(
             text("SELECT completed FROM analytics_skill_counts WHERE skill_id = :s"),

@@ -132,10 +132,11 @@ def _complete(session: Session, user: User, skill: Skill, took: int, spent: int,
     session.execute(
         text(
             "INSERT INTO user_skill_progress AS p (id, user_id, skill_id, skill_tree_id, status,"
-            " progress_percent, time_spent_minutes, started_at, completed_at)"
+            " progress_percent, time_spent_minutes, started_at, completed_at, completion_method)"
             " VALUES (md5(:user || :skill), :user, :skill, :tree, 'COMPLETED', 100, :spent,"
-            " :started, :done)"
+            " :started, :done, 'MANUAL')"
             " ON CONFLICT (user_id, skill_id) DO UPDATE SET status = 'COMPLETED',"
+            " completion_method = 'MANUAL',"
             " progress_percent = 100, time_spent_minutes = p.time_spent_minutes + :spent,"
             " started_at = coalesce(p.started_at, :started), completed_at = :done"
         ),

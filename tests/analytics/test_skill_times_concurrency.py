@@ -4,7 +4,6 @@ by it or leaves the snapshot marked stale, never silently counted."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +14,7 @@ from skilltree.models import Skill, SkillTree, User
 from tests.analytics.conftest import drop_committed
 from tests.analytics.test_skill_times import RECOUNT, _complete
 from tests.factories import make_category, make_skill, make_tree, make_user
+from tests.locks import Writer, wait_until_blocked
 
 Committed = tuple[SkillTree, Skill, list[User]]
 
@@ -50,11 +50,6 @@ def _state(conn: Connection, tree: SkillTree) -> tuple[int, bool]:
     return int(row[0]), bool(row[1])
 
 
-def _in_thread(work: threading.Thread) -> None:
-    work.start()
-    work.join(timeout=0.5)  # long enough to reach a lock if it is going to wait for one
-
-
 def test_a_completion_does_not_wait_for_a_refresh(engine: Engine, committed: Committed) -> None:
     tree, skill, learners = committed
     with engine.connect() as refresher:
@@ -74,23 +69,15 @@ def test_a_learner_deleted_during_a_refresh_marks_the_new_snapshot_stale(
     engine: Engine, committed: Committed
 ) -> None:
     tree, _, learners = committed
-    errors: list[BaseException] = []
-
-    def delete() -> None:
-        try:
-            with engine.begin() as conn:
-                conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": learners[0].id})
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-
+    delete = text("DELETE FROM users WHERE id = :id")
     with engine.connect() as refresher:
         refresher.execute(text("SELECT analytics_refresh_skill_times(:t)"), {"t": tree.id})
-        deleter = threading.Thread(target=delete)
-        _in_thread(deleter)
-        assert deleter.is_alive()  # waiting for the refresh's snapshot row
+        deleter = Writer(engine, lambda session: session.execute(delete, {"id": learners[0].id}))
+        deleter.start()
+        wait_until_blocked(engine, deleter.pid)  # on the refresh's snapshot row
         refresher.commit()
-    deleter.join(timeout=10)
-    assert not errors
+        deleter.finish()
+    assert deleter.error is None
     with engine.begin() as conn:
         # The refresh counted the deleted learner, and says so.
         assert _state(conn, tree) == (2, True)
@@ -105,22 +92,14 @@ def test_a_refresh_during_a_deletion_waits_and_sees_it(
     engine: Engine, committed: Committed
 ) -> None:
     tree, _, learners = committed
-    errors: list[BaseException] = []
-
-    def refresh() -> None:
-        try:
-            with engine.begin() as conn:
-                conn.execute(text("SELECT analytics_refresh_skill_times(:t)"), {"t": tree.id})
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-
+    refresh = text("SELECT analytics_refresh_skill_times(:t)")
     with engine.connect() as deleter:
         deleter.execute(text("DELETE FROM users WHERE id = :id"), {"id": learners[0].id})
-        refresher = threading.Thread(target=refresh)
-        _in_thread(refresher)
-        assert refresher.is_alive()  # waiting for the deletion's mark on the snapshot row
+        refresher = Writer(engine, lambda session: session.execute(refresh, {"t": tree.id}))
+        refresher.start()
+        wait_until_blocked(engine, refresher.pid)  # on the deletion's mark on the snapshot row
         deleter.commit()
-    refresher.join(timeout=10)
-    assert not errors
+        refresher.finish()
+    assert refresher.error is None
     with engine.begin() as conn:
         assert _state(conn, tree) == (1, False)

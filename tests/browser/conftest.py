@@ -3,7 +3,8 @@
 One uvicorn server per test session, in a background thread on a free port, on a database of its
 own (its data is committed, not rolled back: tests make their own users and trees with unique
 names). Chromium is never downloaded: Playwright launches /usr/bin/chromium (or
-$SKILLTREE_CHROMIUM); without it, or without Playwright, these tests are skipped with the reason.
+$SKILLTREE_CHROMIUM); without it, or without Playwright, these tests are skipped with the reason
+(failed under SKILLTREE_REQUIRE_SERVICES=1: tests/services.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import Engine
 from tests.browser.data import committed, unique
 from tests.databases import create_database, drop_database, test_database_name
 from tests.factories import make_category, make_token, make_user
+from tests.services import service_missing
 
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
@@ -52,7 +54,7 @@ MISSING = _missing()
 def live_engine() -> Iterator[Engine]:
     """An engine on the live server's own migrated database."""
     if MISSING:
-        pytest.skip(MISSING)
+        service_missing("Chromium", MISSING)
     name = test_database_name("browser")
     engine = create_db_engine(create_database(name))
     migrate.upgrade(engine)

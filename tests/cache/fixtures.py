@@ -14,6 +14,7 @@ import redis
 from skilltree.cache.trees import TreeStore, use_store
 from skilltree.catalog import service as catalog_service
 from skilltree.graph import service as graph_service
+from tests.services import service_missing
 
 REDIS_URL = os.environ.get("SKILLTREE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TEST_TIMEOUT_MS = 1000
@@ -22,15 +23,17 @@ TEST_TIMEOUT_MS = 1000
 
 @pytest.fixture(scope="session")
 def redis_client() -> Iterator[redis.Redis]:
-    """A client of the test Redis; the test is skipped when it does not answer."""
+    """A client of the test Redis; without one the test is skipped (failed under
+    SKILLTREE_REQUIRE_SERVICES=1)."""
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
     try:
         client.ping()
     except (redis.RedisError, OSError) as exc:
         client.close()
-        pytest.skip(
-            f"no Redis answers at {REDIS_URL} ({type(exc).__name__}); the Redis cache tests "
-            "need one (set SKILLTREE_TEST_REDIS_URL to use another)"
+        service_missing(
+            "Redis",
+            f"no Redis answers at {REDIS_URL} ({type(exc).__name__}); set "
+            "SKILLTREE_TEST_REDIS_URL to use another",
         )
     yield client
     client.close()

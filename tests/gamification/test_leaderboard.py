@@ -6,24 +6,30 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from skilltree.models import User, UserProfile
+from skilltree.models import User
 from tests.api import bearer, sign_up
+from tests.factories import make_category, make_skill, make_tree
 
 
 def test_top_learners_and_my_rank(client: TestClient, session: Session) -> None:
+    """Learners earn their XP through the progress engine (levels start at 0, 100, 400 XP)."""
+    tree = make_tree(session, make_category(session))
+    worth = {xp: make_skill(session, tree, xp_value=xp).id for xp in (300, 200, 10)}
     tokens = {}
-    for name, xp in [("ann", 300), ("bob", 500), ("cid", 300), ("dee", 10)]:
-        token, user = sign_up(client, email=f"{name}@example.com", username=name)
+    for name, completed in [("ann", [300]), ("bob", [300, 200]), ("cid", [300]), ("dee", [10])]:
+        token, _ = sign_up(client, email=f"{name}@example.com", username=name)
         tokens[name] = token
-        profile = session.get(UserProfile, user["id"])
-        assert profile is not None
-        profile.total_xp = xp
-        session.commit()
+        assert client.post(f"/api/v1/trees/{tree.slug}/enroll", headers=bearer(token)).is_success
+        for xp in completed:
+            done = client.post(
+                f"/api/v1/skills/{worth[xp]}/complete", json={}, headers=bearer(token)
+            )
+            assert done.json()["xpAwarded"] == xp, done.text
     board = client.get("/api/v1/leaderboard", params={"limit": 3}).json()
     assert board["entries"] == [
-        {"rank": 1, "username": "bob", "currentLevel": 1, "totalXp": 500},
-        {"rank": 2, "username": "ann", "currentLevel": 1, "totalXp": 300},
-        {"rank": 2, "username": "cid", "currentLevel": 1, "totalXp": 300},
+        {"rank": 1, "username": "bob", "currentLevel": 3, "totalXp": 500},
+        {"rank": 2, "username": "ann", "currentLevel": 2, "totalXp": 300},
+        {"rank": 2, "username": "cid", "currentLevel": 2, "totalXp": 300},
     ]
     assert board["me"] is None
     mine = client.get("/api/v1/leaderboard", headers=bearer(tokens["dee"])).json()["me"]

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from skilltree.documents import StrugglingIndicators
 from skilltree.gamification import rules
+from skilltree.progress.service import LearnerMeasures
 
 # These examples only read: sharing the test's connection between them is safe.
 READ_ONLY = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -124,7 +125,7 @@ def test_python_measures_agree_with_sql(
         t=trees,
         m=milestones,
     )
-    learner = rules.LearnerMeasures(
+    learner = LearnerMeasures(
         skills_completed=skills,
         total_xp=xp,
         best_streak=streak,

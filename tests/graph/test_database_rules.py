@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import uuid
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from skilltree.db.session import sqlalchemy_url
+from tests.locks import Writer, wait_until_blocked
 
 
 def make_tree(conn: Connection, skills: int, tree: str | None = None) -> tuple[str, list[str]]:
@@ -180,15 +178,10 @@ def test_random_edges_never_make_a_cycle_and_refusals_are_real(
         example.rollback()
 
 
-def _dsn(engine: Engine) -> str:
-    return sqlalchemy_url(str(engine.url.render_as_string(hide_password=False))).replace(
-        "postgresql+psycopg://", "postgresql://"
-    )
-
-
 @pytest.mark.parametrize("ring", [2, 5])
 def test_racing_transactions_cannot_close_a_cycle_together(engine: Engine, ring: int) -> None:
-    """Each transaction adds one edge of a ring; without the lock all would commit."""
+    """Each transaction adds one edge of a ring: the second waits for the first's lock (without
+    it both would commit) and, once the first has committed, is refused."""
     with engine.begin() as conn:
         tree, s = make_tree(conn, ring)
         add_edges(conn, tree, [(s[i + 1], s[i]) for i in range(ring - 2)])
@@ -197,36 +190,21 @@ def test_racing_transactions_cannot_close_a_cycle_together(engine: Engine, ring:
         if ring > 2
         else [(s[1], s[0]), (s[0], s[1])]
     )
+    insert = text(
+        "INSERT INTO skill_dependencies (skill_id, depends_on_id, skill_tree_id) "
+        "VALUES (:skill, :needs, :tree)"
+    )
+    edges = [{"skill": skill, "needs": needs, "tree": tree} for skill, needs in closing]
     try:
-        first = psycopg.connect(_dsn(engine))
-        second = psycopg.connect(_dsn(engine))
-        insert = (
-            "INSERT INTO skill_dependencies (skill_id, depends_on_id, skill_tree_id) "
-            "VALUES (%s, %s, %s)"
-        )
-        first.execute(insert, (*closing[0], tree))
-        outcome: list[BaseException | None] = []
-
-        def race() -> None:
-            try:
-                second.execute(insert, (*closing[1], tree))  # blocks until `first` commits
-                second.commit()
-                outcome.append(None)
-            except psycopg.Error as exc:
-                second.rollback()
-                outcome.append(exc)
-
-        racer = threading.Thread(target=race)
-        racer.start()
-        racer.join(0.5)
-        assert racer.is_alive(), "the second writer should wait for the first"
-        first.commit()
-        racer.join(10)
-        assert isinstance(outcome[0], psycopg.errors.IntegrityConstraintViolation)
-        assert outcome[0].diag.constraint_name == "skill_dependencies_acyclic"
+        with engine.connect() as first:
+            first.execute(insert, edges[0])
+            racer = Writer(engine, lambda session: session.execute(insert, edges[1])).start()
+            wait_until_blocked(engine, racer.pid)
+            first.commit()
+            racer.finish()
+        assert isinstance(racer.error, IntegrityError)
+        assert racer.error.orig.diag.constraint_name == "skill_dependencies_acyclic"  # type: ignore[union-attr]
     finally:
-        first.close()
-        second.close()
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM skill_trees WHERE id = :t"), {"t": tree})
             conn.execute(text("DELETE FROM skill_categories WHERE id = :t"), {"t": tree})

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from skilltree.db.rls import act_as_learner
 from skilltree.documents import StrugglingIndicators
 from skilltree.graph import dag
-from skilltree.models import SkillProgressStatus, UserSkillProgress
+from skilltree.models import CompletionMethod, SkillProgressStatus, UserSkillProgress
 from skilltree.progress import service as progress_service
 from skilltree.progress import states
 from tests.factories import add_dependency, make_category, make_skill, make_tree, make_user
@@ -57,6 +57,7 @@ def test_sql_states_and_missing_prerequisites_agree_with_the_python_rules(
                 add_dependency(session, skills[i], skills[p])
         user = make_user(session)
         for skill, status in zip(skills, rows, strict=True):
+            completed = status is SkillProgressStatus.COMPLETED
             if status is not None:
                 session.add(
                     UserSkillProgress(
@@ -64,9 +65,8 @@ def test_sql_states_and_missing_prerequisites_agree_with_the_python_rules(
                         skill_id=skill.id,
                         skill_tree_id=tree.id,
                         status=status,
-                        completed_at=func.now()
-                        if status is SkillProgressStatus.COMPLETED
-                        else None,
+                        completed_at=func.now() if completed else None,
+                        completion_method=CompletionMethod.MANUAL if completed else None,
                     )
                 )
         session.flush()

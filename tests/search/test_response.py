@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from skilltree.schemas import PageParams
 from skilltree.search import service
 from tests.search.conftest import Corpus
 
@@ -17,7 +18,7 @@ def test_search_sends_the_services_page_in_camel_case(
         response = client.get("/api/v1/search", params={"q": q, "pageSize": 3})
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/json"
-        page = service.search(session, q, service.scope_for(None), page=1, page_size=3)
+        page = service.search(session, q, service.scope_for(None), PageParams(1, 3))
         assert page.items, q
         assert response.json() == page.model_dump(mode="json", by_alias=True)
         assert {"pageSize", "total", "items"} <= response.json().keys()

@@ -15,6 +15,7 @@ from skilltree.analytics import repository as analytics_repository
 from skilltree.analytics import service as analytics
 from skilltree.documents import (
     AchievementCriteria,
+    CompletionPolicy,
     LayoutConfig,
     Preferences,
     SkillContent,
@@ -203,6 +204,7 @@ def test_every_json_column_is_a_valid_document(demo: Connection) -> None:
     columns = {
         "SELECT content FROM skills": SkillContent,
         "SELECT resources FROM skills WHERE resources IS NOT NULL": SkillResources,
+        "SELECT completion_policy FROM skills": CompletionPolicy,
         "SELECT layout_config FROM skill_trees": LayoutConfig,
         "SELECT theme_config FROM skill_trees": ThemeConfig,
         "SELECT criteria FROM achievements": AchievementCriteria,

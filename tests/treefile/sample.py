@@ -58,6 +58,7 @@ def full_skill(key: str, dependencies: list[str], x: float, y: float, **fields: 
                 "questions": [{"prompt": "Which?", "options": ["a", "b"], "answer": "a"}],
             }
         ],
+        "completionPolicy": {"ASSESSMENT": {}},
         "isActive": True,
         "isOptional": False,
         "isMilestone": False,
@@ -86,11 +87,29 @@ def canonical_file() -> Document:
             "prerequisites": [],
         },
         "skills": [
-            full_skill("html", [], 0, 0, isMilestone=True),
+            full_skill(
+                "html",
+                [],
+                0,
+                0,
+                isMilestone=True,
+                completionPolicy={
+                    "ASSESSMENT": {"passingScore": 90},
+                    "TIME_BASED": {"minutes": 90},
+                },
+            ),
             full_skill("css", ["html"], 0, 200, nodeSize=2),
             full_skill("semantics", ["html"], 0, 200, parent="html", content=None),
             full_skill("js", ["html"], 220.5, 200, skillType="KNOWLEDGE", resources=None),
-            full_skill("react", ["css", "js"], -10, 400, isOptional=True, assessments=None),
+            full_skill(
+                "react",
+                ["css", "js"],
+                -10,
+                400,
+                isOptional=True,
+                assessments=None,
+                completionPolicy={"MANUAL": {}, "PROJECT": {}, "EXTERNAL": {}},
+            ),
             full_skill("legacy", [], 500, 400, isActive=False, estimatedMinutes=None),
         ],
     }

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import ua_parser
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from skilltree.config import get_settings
 from skilltree.db.base import new_id
 from skilltree.db.constraints import violated_constraint
 from skilltree.db.rls import learner_settings, set_current_learner
-from skilltree.documents import DeviceInfo, validate_document
+from skilltree.documents import MAX_NAME_CHARS, DeviceInfo, validate_document
 from skilltree.errors import (
     AlreadyExists,
     FieldError,
@@ -40,25 +40,6 @@ UNIQUE_USER_FIELDS = {
 }
 ACTIVITY_RESOLUTION = timedelta(minutes=1)
 """`last_activity_at` is written at most this often per session, not on every request."""
-
-# First match wins: Edge and Opera also claim Chrome and Safari, Chrome also claims Safari.
-_BROWSERS = (
-    ("Edg/", "Edge"),
-    ("OPR/", "Opera"),
-    ("Firefox/", "Firefox"),
-    ("Chrome/", "Chrome"),
-    ("Safari/", "Safari"),
-)
-_SYSTEMS = (
-    ("Windows", "Windows"),
-    ("iPhone", "iOS"),
-    ("iPad", "iPadOS"),
-    ("Android", "Android"),
-    ("CrOS", "ChromeOS"),
-    ("Mac OS X", "macOS"),
-    ("Linux", "Linux"),
-)
-_BOT = re.compile(r"bot|crawl|spider|curl|wget|python-requests|httpx", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -202,26 +183,31 @@ def logout(session: Session, login: UserSession) -> None:
 
 
 def device_info(user_agent: str | None) -> dict[str, Any] | None:
-    """A `DeviceInfo` document guessed from a User-Agent header (None without one)."""
+    """A `DeviceInfo` document from a User-Agent header (None without one): the header's first
+    512 characters, and the browser, operating system and device that ua-parser recognises in
+    them (its names: "Chrome", "Mac OS X", "iPhone"; "Spider" for a known crawler)."""
     if not user_agent:
         return None
-    if _BOT.search(user_agent):
-        device_type = "bot"
-    elif "iPad" in user_agent or "Tablet" in user_agent:
-        device_type = "tablet"
-    elif "Mobi" in user_agent:
-        device_type = "mobile"
-    else:
-        device_type = "desktop" if any(m in user_agent for m, _ in _SYSTEMS) else "unknown"
+    kept = user_agent.replace("\x00", "")[:MAX_USER_AGENT_CHARS]
+    parsed = ua_parser.parse(kept)
     document = {
-        "userAgent": user_agent.replace("\x00", "")[:512],
-        "browser": next((name for mark, name in _BROWSERS if mark in user_agent), None),
-        "os": next((name for mark, name in _SYSTEMS if mark in user_agent), None),
-        "deviceType": device_type,
+        "userAgent": kept,
+        "browser": _family(parsed.user_agent),
+        "os": _family(parsed.os),
+        "device": _family(parsed.device),
     }
     info = validate_document(DeviceInfo, document, at=("deviceInfo",))
     assert isinstance(info, dict)
     return info
+
+
+MAX_USER_AGENT_CHARS = 512
+"""How much of a User-Agent header a session keeps (and ua-parser reads: its cost stays bounded)."""
+
+
+def _family(part: ua_parser.UserAgent | ua_parser.OS | ua_parser.Device | None) -> str | None:
+    # A family can be a piece of the header itself (a device's model): cut to a `Name`.
+    return part.family[:MAX_NAME_CHARS] if part and part.family else None
 
 
 def _start_session(session: Session, user: User, client: Client) -> str:
@@ -256,9 +242,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def find_user(session: Session, email: str) -> User | None:
+    """The user with `email` (any case), or None."""
+    return repository.find_user_by_email(session, normalise_email(email))
+
+
 def set_role(session: Session, email: str, role: UserRole) -> User:
     """Give the user with `email` the `role`; NotFound if there is no such user."""
-    user = repository.find_user_by_email(session, normalise_email(email))
+    user = find_user(session, email)
     if user is None:
         raise NotFound(f"No user has the email {normalise_email(email)}.")
     user.role = role

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from skilltree.analytics import service
 from skilltree.analytics.schemas import (
@@ -20,8 +20,9 @@ from skilltree.analytics.schemas import (
     StalledSkill,
     TimeToComplete,
 )
-from skilltree.dependencies import CurrentUser, DbSession
+from skilltree.dependencies import CurrentUser, DbSession, paging
 from skilltree.openapi import Answers
+from skilltree.schemas import PageParams
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -82,15 +83,14 @@ def tree_learners(
     slug: str,
     session: DbSession,
     user: CurrentUser,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=200)] = 50,
+    paging: Annotated[PageParams, Depends(paging(default_size=50, max_size=200))],
     sort: Annotated[
         service.LearnerSort,
         Query(description="progress (most first), activity (latest first) or enrolled."),
     ] = "progress",
 ) -> LearnerPage:
     """One page of the tree's learners with their percent complete and pace."""
-    return service.learners(session, slug, user, page=page, page_size=page_size, sort=sort)
+    return service.learners(session, slug, user, paging, sort)
 
 
 @router.get("/trees/{slug}/stalls", responses=_TREE)

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from skilltree.models import TreeProgressStatus
-from skilltree.schemas import CamelModel
+from skilltree.schemas import CamelModel, Page
 
 
 class Freshness(CamelModel):
@@ -83,13 +83,9 @@ class LearnerRow(CamelModel):
     skills_per_day: float | None
 
 
-class LearnerPage(CamelModel):
+class LearnerPage(Page[LearnerRow]):
     """One page of a tree's learners."""
 
-    items: list[LearnerRow]
-    total: int
-    page: int
-    page_size: int
     sort: Literal["progress", "activity", "enrolled"]
 
 

@@ -36,10 +36,10 @@ from skilltree.analytics.schemas import (
     StalledSkill,
     TimeToComplete,
 )
-from skilltree.catalog import repository as catalog_repository
-from skilltree.catalog.visibility import may_view_tree
+from skilltree.catalog import service as catalog
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
 from skilltree.models import SkillTree, User, UserRole
+from skilltree.schemas import PageParams
 
 LearnerSort = Literal["progress", "activity", "enrolled"]
 MAX_RANGE_DAYS = 366
@@ -57,11 +57,7 @@ def _now() -> datetime:
 def analysable_tree(session: Session, slug: str, user: User) -> SkillTree:
     """Tree `slug` if `user` may analyse it (its author, or an admin); NotFound when they may
     not even see it, Forbidden when it is someone else's published tree."""
-    tree = catalog_repository.find_tree(session, slug)
-    if tree is None or not may_view_tree(
-        is_published=tree.is_published, created_by=tree.created_by, viewer=user
-    ):
-        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    tree = catalog.visible_tree(session, slug, user)
     if not (
         user.role is UserRole.ADMIN or (user.role is UserRole.AUTHOR and tree.created_by == user.id)
     ):
@@ -143,19 +139,19 @@ def learners(
     session: Session,
     slug: str,
     user: User,
-    *,
-    page: int = 1,
-    page_size: int = 50,
+    paging: PageParams,
     sort: LearnerSort = "progress",
 ) -> LearnerPage:
     """One page of tree `slug`'s learners with their percent, for its author or an admin."""
     tree = analysable_tree(session, slug, user)
-    rows = repository.learners(session, tree.id, sort, page_size, (page - 1) * page_size, _now())
+    rows = repository.learners(session, tree.id, sort, paging.page_size, paging.offset, _now())
     total = int(rows[0]["total"]) if rows else repository.enrolment_count(session, tree.id)
     items = [
         LearnerRow.model_validate({k: v for k, v in row.items() if k != "total"}) for row in rows
     ]
-    return LearnerPage(items=items, total=total, page=page, page_size=page_size, sort=sort)
+    return LearnerPage(
+        items=items, total=total, page=paging.page, page_size=paging.page_size, sort=sort
+    )
 
 
 def stalls(
@@ -223,11 +219,7 @@ def calendar(
 def pace(session: Session, user: User, slug: str, now: datetime | None = None) -> Pace:
     """The learner's pace in tree `slug` (skills a day since they started) against the tree's
     median; NotFound when they are not enrolled in it."""
-    tree = catalog_repository.find_tree(session, slug)
-    if tree is None or not may_view_tree(
-        is_published=tree.is_published, created_by=tree.created_by, viewer=user
-    ):
-        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    tree = catalog.visible_tree(session, slug, user)
     row = repository.pace(session, user.id, tree.id, now or _now())
     if row is None:
         raise NotFound(f"You are not enrolled in {slug!r}.")

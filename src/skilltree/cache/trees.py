@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterable
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from skilltree.cache.outage import RedisOutage
 from skilltree.config import Settings, get_settings
+from skilltree.db.session import require_listener
 
 logger = logging.getLogger("skilltree.cache")
 
@@ -147,18 +147,19 @@ _PENDING = "skilltree.cache.trees_changed"
 def forget_after_commit(session: Session, tree_id: str) -> None:
     """Delete tree `tree_id`'s stored documents once `session`'s transaction commits (nothing
     if it rolls back)."""
+    require_listener("after_commit", forget_committed)
     pending: set[str] = session.info.setdefault(_PENDING, set())
     pending.add(tree_id)
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_committed(session: Session) -> None:
+def forget_committed(session: Session) -> None:
+    """Every session's `after_commit` (skilltree.listeners): what `forget_after_commit` asked."""
     changed: set[str] | None = session.info.pop(_PENDING, None)
     store = tree_store() if changed else None
     if store is not None and changed:
         store.forget(changed)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
+def drop_pending(session: Session) -> None:
+    """Every session's `after_rollback` (skilltree.listeners): nothing changed, nothing to do."""
     session.info.pop(_PENDING, None)

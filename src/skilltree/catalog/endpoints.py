@@ -21,7 +21,7 @@ from skilltree.catalog.schemas import (
     TreePrerequisites,
     TreeUpdate,
 )
-from skilltree.dependencies import AuthorUser, DbSession, OptionalUser
+from skilltree.dependencies import AuthorUser, DbSession, OptionalUser, Paging
 from skilltree.models import DifficultyLevel, User
 from skilltree.openapi import Answers
 from skilltree.schemas import TreeRef
@@ -88,6 +88,7 @@ def list_categories(session: DbSession) -> list[Category]:
 def list_trees(
     session: DbSession,
     viewer: OptionalUser,
+    paging: Paging,
     category: Annotated[str | None, Query(description="Only trees of this category slug.")] = None,
     difficulty: Annotated[DifficultyLevel | None, Query(description="Only this level.")] = None,
     tag: Annotated[str | None, Query(description="Only trees carrying this tag.")] = None,
@@ -101,21 +102,18 @@ def list_trees(
             description="Drafts too: an admin's sees every draft, an author's their own.",
         ),
     ] = False,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
 ) -> TreePage:
     """Published trees, featured first then by name, filtered and paginated; drafts only on
     request and only for their author and admins."""
     return service.browse_trees(
         session,
+        paging,
         category_slug=category,
         difficulty=difficulty,
         tag=tag,
         viewer=viewer,
         mine=mine,
         include_unpublished=include_unpublished,
-        page=page,
-        page_size=page_size,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from skilltree.catalog.keys import KEY_PATTERN
+from skilltree.documents import CompletionPolicy
 from skilltree.models.catalog import SLUG_PATTERN
 from skilltree.models.enums import (
     DifficultyLevel,
@@ -16,7 +17,7 @@ from skilltree.models.enums import (
     SkillType,
     TreeProgressStatus,
 )
-from skilltree.schemas import CamelModel, NotNull, TreeRef, exactly_one_of, refuse_null
+from skilltree.schemas import CamelModel, NotNull, Page, TreeRef, exactly_one_of, refuse_null
 from skilltree.storable import check_text
 
 
@@ -60,13 +61,8 @@ class TreeSummary(CamelModel):
     """How many active skills the tree has."""
 
 
-class TreePage(CamelModel):
+class TreePage(Page[TreeSummary]):
     """One page of published trees, and how many match in all."""
-
-    items: list[TreeSummary]
-    total: int
-    page: int
-    page_size: int
 
 
 class SkillProgressOut(CamelModel):
@@ -108,6 +104,8 @@ class TreeSkill(CamelModel):
     content: dict[str, Any] | None
     resources: list[Any] | None
     assessments: list[Any] | None
+    completion_policy: CompletionPolicy
+    """The methods that may complete the skill, with their parameters (not in the spec)."""
     is_active: bool
     is_optional: bool
     is_milestone: bool
@@ -292,7 +290,8 @@ class SkillCreate(AuthoringInput):
     """A new skill. Without `key`, one is made from the name. Without a position, the skill is
     placed by its topological layer: y is the layer times levelHeight, x its place in the layer
     times nodeSpacing (from the tree's layoutConfig, else 200 and 220). `dependencies` are ids of
-    skills of the same tree."""
+    skills of the same tree. Without `completionPolicy`, it is completed by ASSESSMENT when it has
+    assessments, else by MANUAL."""
 
     key: SkillKey | None = None
     name: Name
@@ -309,6 +308,8 @@ class SkillCreate(AuthoringInput):
     content: dict[str, Any] | None = None
     resources: list[Any] | None = None
     assessments: list[Any] | None = None
+    completion_policy: CompletionPolicy | None = None
+    """Left out or null: ASSESSMENT when the skill has assessments, else MANUAL."""
     is_active: bool = True
     is_optional: bool = False
     is_milestone: bool = False
@@ -338,6 +339,9 @@ class SkillUpdate(AuthoringInput):
     content: dict[str, Any] | None = None
     resources: list[Any] | None = None
     assessments: list[Any] | None = None
+    completion_policy: CompletionPolicy | None = None
+    """null: back to the default, from the skill's assessments as they are after this change
+    (ASSESSMENT when it has some, else MANUAL). Changing assessments alone keeps the policy."""
     is_active: bool | NotNull = None
     is_optional: bool | NotNull = None
     is_milestone: bool | NotNull = None

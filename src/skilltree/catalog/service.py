@@ -20,8 +20,9 @@ from skilltree.config import DEFAULT_CACHE_MB
 from skilltree.errors import NotAuthenticated, NotFound
 from skilltree.graph import service as graph_service
 from skilltree.graph.tree_graphs import TreeGraph
-from skilltree.models import DifficultyLevel, Skill, SkillProgressStatus, User
+from skilltree.models import DifficultyLevel, Skill, SkillProgressStatus, SkillTree, User
 from skilltree.progress import states as progress_states
+from skilltree.schemas import PageParams
 
 
 def list_categories(session: Session) -> list[Category]:
@@ -29,8 +30,20 @@ def list_categories(session: Session) -> list[Category]:
     return [Category.model_validate(c) for c in repository.active_categories(session)]
 
 
+def visible_tree(session: Session, slug: str, viewer: User | None) -> SkillTree:
+    """Tree `slug` as stored now, if `viewer` may see it (drafts: their author and admins);
+    else NotFound."""
+    tree = repository.find_tree(session, slug)
+    if tree is None or not may_view_tree(
+        is_published=tree.is_published, created_by=tree.created_by, viewer=viewer
+    ):
+        raise NotFound(f"No skill tree has the slug {slug!r}.")
+    return tree
+
+
 def browse_trees(
     session: Session,
+    paging: PageParams,
     *,
     category_slug: str | None = None,
     difficulty: DifficultyLevel | None = None,
@@ -38,8 +51,6 @@ def browse_trees(
     viewer: User | None = None,
     mine: bool = False,
     include_unpublished: bool = False,
-    page: int = 1,
-    page_size: int = 20,
 ) -> TreePage:
     """One page of the trees that match the filters, featured trees first: published ones, or
     with `mine` only the viewer's own trees, drafts included; `include_unpublished` adds the
@@ -55,7 +66,7 @@ def browse_trees(
         include_unpublished=include_unpublished,
     )
     total = repository.count_trees(session, filters)
-    rows = repository.list_trees(session, filters, offset=(page - 1) * page_size, limit=page_size)
+    rows = repository.list_trees(session, filters, offset=paging.offset, limit=paging.page_size)
     items = [
         TreeSummary(
             id=tree.id,
@@ -74,7 +85,7 @@ def browse_trees(
         )
         for tree, category, skill_count in rows
     ]
-    return TreePage(items=items, total=total, page=page, page_size=page_size)
+    return TreePage(items=items, total=total, page=paging.page, page_size=paging.page_size)
 
 
 DOCUMENTS = new_document_cache(DEFAULT_CACHE_MB * MB // 2)

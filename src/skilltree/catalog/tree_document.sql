@@ -23,7 +23,7 @@
 -- (`skill_id = ANY (...)`, so the cost follows this tree's edges, not the whole edge table) and
 -- grouped once: 25-40 percent less backend CPU than two correlated subqueries per skill. Skill
 -- objects are rows of aliased columns turned into JSON by json_agg: about 20 percent cheaper than
--- a 27-pair json_build_object per skill. Timestamps are JSON's ISO 8601 with the session's
+-- a 28-pair json_build_object per skill. Timestamps are JSON's ISO 8601 with the session's
 -- TimeZone offset (rendering them in UTC with to_char costs about 5 percent more).
 WITH tree AS (
     SELECT t.*, c.name AS category_name, c.slug AS category_slug
@@ -102,6 +102,7 @@ SELECT t.id,
                         s.content,
                         s.resources,
                         s.assessments,
+                        s.completion_policy AS "completionPolicy",
                         s.is_active AS "isActive",
                         s.is_optional AS "isOptional",
                         s.is_milestone AS "isMilestone",

@@ -23,7 +23,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
-from skilltree.progress import repository as learners
+from skilltree.progress import service as learners
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -54,6 +54,8 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
             "SkillType",
             "set_updated_at",
             "analyze_catalog",
+            "completion_policy_is_valid",
+            "skills_default_completion_policy",
         ),
     ),
     "graph": (
@@ -84,6 +86,7 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
             "refresh_tree_enrolments",
             "hold_tree_learners",
             "new_row_id",
+            "user_skill_progress_method_allowed",
         ),
     ),
     "gamification": (

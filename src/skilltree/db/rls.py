@@ -7,7 +7,8 @@ of a pooled connection (PgBouncer in transaction mode included).
 
 A request that has sent nothing yet (an anonymous one) does not switch in a trip through the
 thread pool of its own: `begin_as_learner` leaves the settings on the session, and they go out as
-the first statement of its transaction, from the `after_begin` hook below, which runs before any
+the first statement of its transaction, from the `after_begin` hook below (`switch_at_begin`,
+registered by `skilltree.listeners`), which runs before any
 statement of the transaction can; or, when that first statement is run by `fetch_all`, in the
 same round trip as it.
 """
@@ -18,9 +19,11 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
+
+from skilltree.db.session import require_listener
 
 APP_ROLE = "skilltree_app"
 """The role the API's queries run as (NOLOGIN; the login user is a member of it)."""
@@ -49,16 +52,17 @@ def begin_as_learner(
     session: Session, user_id: str | None, limits: Mapping[str, str] | None = None
 ) -> None:
     """`act_as_learner` for a session that has not begun a transaction yet, without a round trip
-    now: its transaction will begin with the switch (see `_switch_at_begin`)."""
+    now: its transaction will begin with the switch (see `switch_at_begin`)."""
     if session.in_transaction():
         raise RuntimeError("begin_as_learner needs a session that has not begun a transaction")
+    require_listener("after_begin", switch_at_begin)
     session.info[_AT_BEGIN] = learner_settings(user_id, limits)
 
 
-@event.listens_for(Session, "after_begin")
-def _switch_at_begin(
+def switch_at_begin(
     session: Session, transaction: SessionTransaction, connection: Connection
 ) -> None:
+    """Every session's `after_begin` (skilltree.listeners): the switch `begin_as_learner` left."""
     # Runs when the session's transaction takes its connection, before the statement that made
     # it do so: nothing of the transaction runs as the owner.
     settings = session.info.pop(_AT_BEGIN, None)

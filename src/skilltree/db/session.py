@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import select
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -121,3 +121,13 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commits when the block succeeds, rolls back when it raises."""
     with session_factory(engine or get_engine()).begin() as session:
         yield session
+
+
+def require_listener(identifier: str, listener: Callable[..., None]) -> None:
+    """RuntimeError unless every session runs `listener` on `identifier`: work scheduled for it
+    would silently never happen (`skilltree.listeners.register_listeners`, at start)."""
+    if not event.contains(Session, identifier, listener):
+        raise RuntimeError(
+            f"{listener.__module__}.{listener.__name__} does not listen to sessions' "
+            f"{identifier}: call skilltree.listeners.register_listeners() at start"
+        )

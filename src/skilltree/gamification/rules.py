@@ -9,8 +9,9 @@ copies agree.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
+
+from skilltree.progress.service import LearnerMeasures
 
 XP_PER_LEVEL_STEP = 100
 
@@ -23,18 +24,6 @@ def level_for_xp(total_xp: int) -> int:
 def xp_for_level(level: int) -> int:
     """The XP at which `level` starts."""
     return XP_PER_LEVEL_STEP * (level - 1) ** 2
-
-
-@dataclass(frozen=True)
-class LearnerMeasures:
-    """What achievement criteria are measured against."""
-
-    skills_completed: int = 0
-    total_xp: int = 0
-    best_streak: int = 0
-    trees_completed: int = 0
-    milestones_reached: int = 0
-    skills_by_category: dict[str, int] = field(default_factory=dict)
 
 
 def measure(criteria: dict[str, Any], learner: LearnerMeasures) -> float:

@@ -12,21 +12,12 @@ from skilltree.gamification.schemas import (
     MyAchievements,
 )
 from skilltree.models import User, UserProfile
-from skilltree.progress import repository as progress_repository
+from skilltree.progress import service as progress_service
 
 
 def my_achievements(session: Session, user: User) -> MyAchievements:
     """The learner's earned achievements, and the visible ones ahead with their progress."""
-    profile = session.get(UserProfile, user.id)
-    counted = progress_repository.measures(session, user.id)
-    learner = rules.LearnerMeasures(
-        skills_completed=counted.skills_completed,
-        total_xp=profile.total_xp if profile else 0,
-        best_streak=profile.max_streak if profile else 0,
-        trees_completed=counted.trees_completed,
-        milestones_reached=counted.milestones_reached,
-        skills_by_category=counted.skills_by_category,
-    )
+    learner = progress_service.learner_measures(session, user.id)
     earned: list[AchievementOut] = []
     available: list[AchievementOut] = []
     for achievement, earning in repository.achievements_with_earning(session, user.id):

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    FetchedValue,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
@@ -158,6 +159,13 @@ class Skill(IdMixin, AuditMixin, Base):
     content: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     resources: Mapped[list[Any] | None] = mapped_column(JSONB)
     assessments: Mapped[list[Any] | None] = mapped_column(JSONB)
+    completion_policy: Mapped[dict[str, Any]] = mapped_column(
+        JSONB(none_as_null=True), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
+    """The methods that may complete the skill, with their parameters (a
+    `skilltree.documents.CompletionPolicy`; not in the spec). Written as None (SQL NULL) or left
+    out, the database sets the default: ASSESSMENT with assessments, else MANUAL (the trigger
+    `skills_completion_policy_default`, live in db/schema/)."""
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     is_optional: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     is_milestone: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
@@ -193,6 +201,9 @@ class Skill(IdMixin, AuditMixin, Base):
         CheckConstraint("estimated_minutes >= 0", name="estimated_minutes_non_negative"),
         CheckConstraint("parent_skill_id <> id", name="parent_not_self"),
         CheckConstraint(f"key ~ '{KEY_PATTERN}'", name="key_format"),
+        CheckConstraint(
+            "completion_policy_is_valid(completion_policy)", name="completion_policy_valid"
+        ),
     )
 
 

@@ -35,6 +35,18 @@ _EVENT: Answers = {
         "the `Idempotency-Key` was used for another request (`IdempotencyKeyReused`)."
     }
 }
+_COMPLETE: Answers = {
+    400: {
+        "description": "The score does not pass the skill's mark, or the assessment or "
+        "evidence is not valid (`InvalidInput`); `errors` names the field."
+    },
+    409: {
+        "description": _EVENT[409]["description"][:-1] + "; the skill's completion policy "
+        "does not allow this `method` (`CompletionMethodNotAllowed`, with `allowedMethods`), or "
+        "a TIME_BASED completion comes before the policy's minutes are logged "
+        "(`NotEnoughTimeLogged`, with `requiredMinutes` and `loggedMinutes`)."
+    },
+}
 
 IdempotencyKey = Annotated[
     str | None,
@@ -79,17 +91,7 @@ def start(
     return _once(session, user, request, key, None, lambda: service.start(session, user, skill_id))
 
 
-@router.post(
-    "/skills/{skill_id}/complete",
-    response_model=ProgressOutcome,
-    responses=_EVENT
-    | {
-        400: {
-            "description": "The score does not pass the skill's mark, or the assessment or "
-            "evidence is not valid (`InvalidInput`); `errors` names the field."
-        }
-    },
-)
+@router.post("/skills/{skill_id}/complete", response_model=ProgressOutcome, responses=_COMPLETE)
 def complete(
     skill_id: str,
     body: CompleteRequest,
@@ -98,7 +100,8 @@ def complete(
     user: CurrentUser,
     key: IdempotencyKey = None,
 ) -> ProgressOutcome:
-    """Complete a skill: XP once, dependents unlocked, tree progress, streak, level, badges."""
+    """Complete a skill by a `method` its completion policy allows: XP once, dependents
+    unlocked, tree progress, streak, level, badges."""
     return _once(
         session, user, request, key, body, lambda: service.complete(session, user, skill_id, body)
     )

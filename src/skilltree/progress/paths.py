@@ -18,8 +18,7 @@ from skilltree.errors import NotFound
 from skilltree.graph import dag
 from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import SkillProgressStatus, User
-from skilltree.progress import repository, states
-from skilltree.progress.repository import LearnerTree
+from skilltree.progress import states
 from skilltree.progress.schemas import (
     LearningPath,
     NextSkills,
@@ -27,7 +26,7 @@ from skilltree.progress.schemas import (
     Recommendation,
     SkillRef,
 )
-from skilltree.progress.service import visible_tree
+from skilltree.progress.service import LearnerTree, learner_tree, visible_tree
 
 Status = SkillProgressStatus
 DONE = frozenset({Status.COMPLETED, Status.SKIPPED})
@@ -36,7 +35,7 @@ WORKABLE = frozenset({Status.AVAILABLE, Status.IN_PROGRESS})
 
 def _learner_tree(session: Session, user: User, slug: str) -> LearnerTree:
     tree = visible_tree(catalog_repository.find_tree(session, slug), user, f"skill tree {slug!r}")
-    return repository.learner_tree(session, user.id, tree)
+    return learner_tree(session, user.id, tree)
 
 
 def _state(graph: TreeGraph, statuses: Mapping[str, Status], skill_id: str) -> Status:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +14,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from skilltree.db.atomic import rerun_on_conflict
-from skilltree.graph import service as graph_service
-from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import (
     CompletionMethod,
     ProgressEventKind,
@@ -29,28 +27,14 @@ from skilltree.models import (
 )
 
 
-@dataclass(frozen=True)
-class LearnerTree:
-    """One tree as a learner sees it: its graph of active skills and the learner's statuses."""
-
-    tree: SkillTree
-    graph: TreeGraph
-    """The tree's active skills and prerequisites (shared between requests: never change it)."""
-    statuses: dict[str, SkillProgressStatus]
-    """The status of each of the tree's skills the learner has a row for."""
-
-
-def learner_tree(session: Session, user_id: str, tree: SkillTree) -> LearnerTree:
-    """What the progress rules read of `tree`: its graph (the cached copy while the tree's version
-    is unchanged: reads never write trees) and the learner's statuses, as plain tuples."""
-    graph = graph_service.tree_graph(session, tree.id, tree.structure_version, from_cache=True)
+def skill_statuses(session: Session, user_id: str, tree_id: str) -> dict[str, SkillProgressStatus]:
+    """The status of each skill of tree `tree_id` the learner has a row for."""
     rows = session.execute(
         select(UserSkillProgress.skill_id, UserSkillProgress.status).where(
-            UserSkillProgress.user_id == user_id, UserSkillProgress.skill_tree_id == tree.id
+            UserSkillProgress.user_id == user_id, UserSkillProgress.skill_tree_id == tree_id
         )
     ).tuples()
-    statuses = {skill_id: status for skill_id, status in rows}
-    return LearnerTree(tree, graph, statuses)
+    return {skill_id: status for skill_id, status in rows}
 
 
 # The event functions answer JSON as text, parsed by orjson: psycopg's jsonb loader (the json
@@ -180,20 +164,22 @@ PROFILE_FIELDS = (
 
 
 @dataclass(frozen=True)
-class Measures:
-    """The learner-wide numbers achievement criteria are measured against (from the database)."""
+class LearnerMeasures:
+    """The learner-wide numbers achievement criteria are measured against (`gamification.rules`);
+    the engine measures the same in SQL (`achievement_measure`)."""
 
-    skills_completed: int
-    trees_completed: int
-    trees_started: int
-    milestones_reached: int
-    skills_by_category: dict[str, int]
+    skills_completed: int = 0
+    total_xp: int = 0
+    best_streak: int = 0
+    trees_completed: int = 0
+    milestones_reached: int = 0
+    skills_by_category: dict[str, int] = field(default_factory=dict)
 
 
-def measures(session: Session, user_id: str) -> Measures:
+def measures(session: Session, user_id: str) -> LearnerMeasures:
     """The learner's completed active skills (by category), trees and milestones, exactly: from
     their enrolments, which the engine keeps (as it measures achievements:
-    db/schema/progress.sql)."""
+    db/schema/progress.sql); XP and best streak from their profile (zeros without one)."""
     by_category: dict[str, int] = {
         slug: int(count)
         for slug, count in session.execute(
@@ -206,18 +192,22 @@ def measures(session: Session, user_id: str) -> Measures:
         ).tuples()
         if count
     }
-    trees = session.execute(
+    trees_completed, milestones_reached = session.execute(
         select(
             func.count().filter(UserSkillTreeProgress.status == TreeProgressStatus.COMPLETED),
-            func.count().filter(UserSkillTreeProgress.status != TreeProgressStatus.NOT_STARTED),
             func.coalesce(func.sum(func.cardinality(UserSkillTreeProgress.milestones_reached)), 0),
         ).where(UserSkillTreeProgress.user_id == user_id)
     ).one()
-    return Measures(
+    profile = session.execute(
+        select(UserProfile.total_xp, UserProfile.max_streak).where(UserProfile.user_id == user_id)
+    ).one_or_none()
+    total_xp, best_streak = profile if profile else (0, 0)
+    return LearnerMeasures(
         skills_completed=sum(by_category.values()),
-        trees_completed=int(trees[0]),
-        trees_started=int(trees[1]),
-        milestones_reached=int(trees[2]),
+        total_xp=total_xp,
+        best_streak=best_streak,
+        trees_completed=int(trees_completed),
+        milestones_reached=int(milestones_reached),
         skills_by_category=by_category,
     )
 

@@ -19,7 +19,8 @@ Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 
 
 class CompleteRequest(CamelModel):
-    """How a skill was completed; `score` is required for ASSESSMENT."""
+    """How a skill was completed: a `method` its completion policy allows; `score` is required
+    for ASSESSMENT (and is taken on the client's word until the server grades assessments)."""
 
     method: CompletionMethod = CompletionMethod.MANUAL
     score: Annotated[float, Field(ge=0, le=100)] | None = None

@@ -17,7 +17,9 @@ still runs in a savepoint and again after a deadlock or a serialization failure
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,18 +27,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from skilltree.catalog.visibility import may_view_tree
-from skilltree.db.constraints import violated_constraint
+from skilltree.db.constraints import error_detail, violated_constraint
 from skilltree.documents import ProgressEvidence, validate_document
 from skilltree.errors import (
+    CompletionMethodNotAllowed,
     Conflict,
     FieldError,
     InvalidInput,
     InvalidTransition,
+    NotEnoughTimeLogged,
     NotFound,
     SkillLocked,
 )
-from skilltree.models import ProgressEventKind, SkillTree, User
+from skilltree.graph import service as graph_service
+from skilltree.graph.tree_graphs import TreeGraph
+from skilltree.models import ProgressEventKind, SkillProgressStatus, SkillTree, User
 from skilltree.progress import repository
+from skilltree.progress.repository import LearnerMeasures as LearnerMeasures
 from skilltree.progress.schemas import (
     CompleteRequest,
     EnrolledTree,
@@ -83,6 +90,30 @@ _CATALOG_REFERENCES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class LearnerTree:
+    """One tree as a learner sees it: its graph of active skills and the learner's statuses."""
+
+    tree: SkillTree
+    graph: TreeGraph
+    """The tree's active skills and prerequisites (shared between requests: never change it)."""
+    statuses: dict[str, SkillProgressStatus]
+    """The status of each of the tree's skills the learner has a row for."""
+
+
+def learner_tree(session: Session, user_id: str, tree: SkillTree) -> LearnerTree:
+    """What the progress rules read of `tree`: its graph (the cached copy while the tree's version
+    is unchanged: reads never write trees) and the learner's statuses, as plain tuples."""
+    graph = graph_service.tree_graph(session, tree.id, tree.structure_version, from_cache=True)
+    return LearnerTree(tree, graph, repository.skill_statuses(session, user_id, tree.id))
+
+
+# Refuses a COMPLETED row whose method its skill's policy leaves out, for any writer (live in
+# db/schema/progress.sql); the engine refuses first, so it fires when the author changed the
+# policy meanwhile.
+METHOD_ALLOWED = "user_skill_progress_method_allowed"
+
+
 def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] | None:
     """`call(unpublished_ok)`'s answer, asked again for a draft the learner may see (its author,
     an admin); None when the thing is missing or hidden from them."""
@@ -93,7 +124,13 @@ def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] |
                 return None
             answer = call(True)
     except IntegrityError as error:
-        if violated_constraint(error) not in _CATALOG_REFERENCES:
+        constraint = violated_constraint(error)
+        if constraint == METHOD_ALLOWED:
+            refusal = json.loads(error_detail(error) or "{}")
+            raise _method_not_allowed(
+                "The skill (whose completion policy changed while this ran)", **refusal
+            ) from None
+        if constraint not in _CATALOG_REFERENCES:
             raise
         raise Conflict("The skill tree changed while this ran; try again.") from None
     if answer.get("refused") == "NotFound":
@@ -121,6 +158,15 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
             raise InvalidTransition(f"{name!r} is not optional: it cannot be skipped.")
         case "AlreadyCompleted":
             raise InvalidTransition(f"{name!r} is already completed.")
+        case "MethodNotAllowed":
+            raise _method_not_allowed(repr(name), answer["method"], answer["allowed"])
+        case "NotEnoughTime":
+            required, logged = answer["required"], answer["logged"]
+            raise NotEnoughTimeLogged(
+                f"{name!r} is completed by time after {required} minutes on it; "
+                f"{logged} are logged.",
+                extra={"requiredMinutes": required, "loggedMinutes": logged},
+            )
         case "ScoreMissing":
             raise InvalidInput(
                 "An assessment completion needs a score.",
@@ -142,6 +188,15 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
                 errors=[FieldError(loc=("score",), msg=f"below the passing score {passing:g}")],
             )
     raise AssertionError(f"unknown refusal {refused!r}")
+
+
+def _method_not_allowed(
+    subject: str, method: str, allowed: list[str]
+) -> CompletionMethodNotAllowed:
+    return CompletionMethodNotAllowed(
+        f"{subject} cannot be completed by {method}, only by {', '.join(allowed)}.",
+        extra={"method": method, "allowedMethods": allowed},
+    )
 
 
 def _skill_event(
@@ -218,3 +273,20 @@ def my_progress(session: Session, user: User) -> MyProgress:
             for e, tree in repository.enrolments(session, user.id)
         ],
     )
+
+
+def learner_measures(session: Session, user_id: str) -> LearnerMeasures:
+    """What the learner's achievement criteria are measured against, exactly as of now."""
+    return repository.measures(session, user_id)
+
+
+def hold_learners(session: Session, tree_id: str) -> list[str] | None:
+    """Before a change of tree `tree_id`: hold it and its learners until the transaction ends;
+    the learners to recount afterwards, None without such a tree (`repository.hold_learners`)."""
+    return repository.hold_learners(session, tree_id)
+
+
+def recount_learners(session: Session, tree_id: str, learners: Sequence[str]) -> None:
+    """After a change of tree `tree_id`: unlock what it frees for the `learners` held and
+    recount their progress (`repository.recount_learners`)."""
+    repository.recount_learners(session, tree_id, learners)

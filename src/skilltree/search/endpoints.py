@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator
 
-from skilltree.dependencies import DbSession, OptionalAuthentication, finish_early
+from skilltree.dependencies import DbSession, OptionalAuthentication, finish_early, paging
 from skilltree.models import DifficultyLevel
 from skilltree.openapi import Answers
+from skilltree.schemas import PageParams
 from skilltree.search import service
 from skilltree.search.schemas import (
     MAX_QUERY_CHARS,
@@ -47,6 +48,7 @@ def search(
     session: DbSession,
     authentication: OptionalAuthentication,
     q: QueryParameter,
+    paging: Annotated[PageParams, Depends(paging(last_page=10_000))],
     type: Annotated[ItemType | None, Query(description="Only skills, or only trees.")] = None,
     category: Annotated[
         str | None, Query(max_length=100, description="Only in trees of this category slug.")
@@ -55,8 +57,6 @@ def search(
     tag: Annotated[
         str | None, Query(max_length=100, description="Only in trees carrying this tag.")
     ] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 20,
 ) -> Response:
     """Skills and trees that `q` finds, best first: a word in the name counts most, then in the
     short name or tags, then in the description or learning objectives. When the words find
@@ -65,7 +65,7 @@ def search(
     the matched words flagged."""
     viewer = authentication.user if authentication else None
     scope = service.scope_for(viewer, type=type, category=category, difficulty=difficulty, tag=tag)
-    answer = service.search(session, q, scope, page=page, page_size=page_size)
+    answer = service.search(session, q, scope, paging)
     finish_early(session)  # it only read: its commit in this trip through the thread pool
     return _json(answer)
 

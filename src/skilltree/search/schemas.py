@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from skilltree.schemas import WHITE_SPACE, CamelModel
+from skilltree.schemas import WHITE_SPACE, CamelModel, Page
 
 MAX_QUERY_CHARS = 200
 """Longer query texts are refused (a search box never needs more)."""
@@ -64,14 +64,10 @@ class SearchItem(CamelModel):
     matched_by: Literal["fulltext", "similarity"]
 
 
-class SearchPage(CamelModel):
+class SearchPage(Page[SearchItem]):
     """One page of hits, best first, and how many there are in all."""
 
     query: str
-    page: int
-    page_size: int
-    total: int
-    items: list[SearchItem]
 
 
 class Suggestion(CamelModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.errors import InvalidInput
 from skilltree.models import DifficultyLevel, User
+from skilltree.schemas import PageParams
 from skilltree.search import repository
 from skilltree.search.repository import MARK_END, MARK_START, Hit, Scope
 from skilltree.search.schemas import (
@@ -56,13 +57,13 @@ def scope_for(
     )
 
 
-def search(session: Session, q: str, scope: Scope, *, page: int, page_size: int) -> SearchPage:
-    """Page `page` of the skills and trees in `scope` that `q` finds, best first."""
-    offset = (page - 1) * page_size
+def search(session: Session, q: str, scope: Scope, paging: PageParams) -> SearchPage:
+    """The page `paging` of the skills and trees in `scope` that `q` finds, best first."""
+    offset, page_size = paging.offset, paging.page_size
     repository.prepare_search(session, similarity_threshold=SIMILARITY_THRESHOLD)
     found = repository.fulltext(session, q, scope, offset=offset, limit=page_size)
     if found.best >= WEAK_SCORE or found.only_negations:
-        return _page(q, page, page_size, found.total, [], found.hits)
+        return _page(q, paging, found.total, [], found.hits)
     similar = repository.similar(session, q, scope, limit=MAX_SIMILAR)
     # Similar names first, then the weak full-text hits: the window moves past the former.
     shown = similar[offset : offset + page_size]
@@ -76,15 +77,17 @@ def search(session: Session, q: str, scope: Scope, *, page: int, page_size: int)
                 session, q, scope, offset=fulltext_offset, limit=fulltext_limit
             )
             hits = window.hits
-    return _page(q, page, page_size, found.total + len(similar), shown, hits)
+    return _page(q, paging, found.total + len(similar), shown, hits)
 
 
 def _page(
-    q: str, page: int, page_size: int, total: int, similar: list[Hit], fulltext: list[Hit]
+    q: str, paging: PageParams, total: int, similar: list[Hit], fulltext: list[Hit]
 ) -> SearchPage:
     items = [_item(hit, "similarity") for hit in similar]
     items += [_item(hit, "fulltext") for hit in fulltext]
-    return SearchPage(query=q, page=page, page_size=page_size, total=total, items=items)
+    return SearchPage(
+        items=items, total=total, page=paging.page, page_size=paging.page_size, query=q
+    )
 
 
 def _item(hit: Hit, matched_by: str) -> SearchItem:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from skilltree.catalog.keys import skill_key
 from skilltree.graph.dag import layered_positions, learning_order
 from skilltree.models import (
+    CompletionMethod,
     DifficultyLevel,
     ProgressEventKind,
     Skill,
@@ -159,12 +160,14 @@ def tree_graphs(session: Session, slugs: set[str]) -> dict[str, TreeGraph]:
             Skill.position_y,
             Skill.position_x,
             Skill.name,
+            Skill.completion_policy,
         ).where(Skill.skill_tree_id.in_(by_id), Skill.is_active)
     ).tuples():
-        tree_id, id_, short_name, kind, minutes, optional, y, x, name = skill
+        tree_id, id_, short_name, kind, minutes, optional, y, x, name, policy = skill
+        methods = frozenset(CompletionMethod(method) for method in policy)
         skills.setdefault(tree_id, {})[id_] = (
             (y, x, name),
-            SkillNode(id_, short_name or name, kind, minutes or 0, optional),
+            SkillNode(id_, short_name or name, kind, minutes or 0, optional, methods),
         )
     for tree_id, graph in by_id.items():
         nodes = skills.get(tree_id, {})
@@ -218,6 +221,7 @@ def skill_rows(tree: TreeOutline) -> list[Row]:
                 "node_size": 3 if skill.milestone else 2 if skill.kind is SkillType.PROJECT else 1,
                 "content": skill_content(skill, resources),
                 "resources": resources,
+                "completion_policy": completion_policy(skill.kind),
                 "is_optional": skill.optional,
                 "is_milestone": skill.milestone,
             }
@@ -244,6 +248,18 @@ def tree_layout(tree: TreeOutline) -> dict[str, tuple[float, float]]:
         level_height=LEVEL_HEIGHT,
         node_spacing=NODE_SPACING,
     )
+
+
+def completion_policy(kind: SkillType) -> dict[str, Any]:
+    """How a demo skill of this type may be completed: a project submitted, knowledge shown by an
+    assessment passed at 70, practice marked done (as the demo's learners complete them,
+    `learners._completion`). MANUAL too, so that a newcomer can complete every skill in the web
+    app, which does not take assessments or projects yet (issue 14, parts 2 and 3)."""
+    if kind is SkillType.PROJECT:
+        return {"MANUAL": {}, "PROJECT": {}}
+    if kind is SkillType.PRACTICAL:
+        return {"MANUAL": {}}
+    return {"MANUAL": {}, "ASSESSMENT": {"passingScore": 70}}
 
 
 def skill_content(skill: SkillOutline, resources: list[dict[str, str]]) -> dict[str, Any]:

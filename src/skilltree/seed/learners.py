@@ -151,6 +151,8 @@ class SkillNode:
     skill_type: SkillType
     estimated_minutes: int
     is_optional: bool
+    methods: frozenset[CompletionMethod] = frozenset({CompletionMethod.MANUAL})
+    """The methods its completion policy allows."""
 
 
 @dataclass
@@ -287,10 +289,12 @@ def _session(steps: list[Step], item: _Work, n: int, at: datetime) -> datetime:
 
 
 def _completion(skill: SkillNode, n: int) -> tuple[CompletionMethod, float | None]:
-    """How a skill of its type is completed: a project submitted, an assessment passed with a
-    score that varies (deterministically), practice marked done."""
-    if skill.skill_type is SkillType.PROJECT:
+    """How a skill of its type is completed, as far as its policy allows: a project submitted,
+    an assessment passed with a score that varies (deterministically), else marked done."""
+    if skill.skill_type is SkillType.PROJECT and CompletionMethod.PROJECT in skill.methods:
         return CompletionMethod.PROJECT, None
-    if skill.skill_type is SkillType.PRACTICAL:
+    if skill.skill_type is SkillType.PRACTICAL and CompletionMethod.MANUAL in skill.methods:
         return CompletionMethod.MANUAL, None
-    return CompletionMethod.ASSESSMENT, float(72 + (n * 7) % 28)
+    if CompletionMethod.ASSESSMENT in skill.methods:
+        return CompletionMethod.ASSESSMENT, float(72 + (n * 7) % 28)
+    return CompletionMethod.MANUAL, None

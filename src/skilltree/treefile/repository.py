@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Engine, RowMapping, Table, event, select, text
+from sqlalchemy import Engine, RowMapping, Table, select, text
 from sqlalchemy.orm import Session, aliased
 
+from skilltree.db.session import require_listener
 from skilltree.models import Skill, SkillCategory, SkillDependency, SkillTree, SkillTreePrerequisite
 
 logger = logging.getLogger("skilltree.treefile")
@@ -37,12 +38,13 @@ SKILL_COLUMNS = (
     "content",
     "resources",
     "assessments",
+    "completion_policy",
     "is_active",
     "is_optional",
     "is_milestone",
 )
 """The columns of `skills` a tree file sets, in the order of `SkillRow` after `id`."""
-JSON_COLUMNS = frozenset({"content", "resources", "assessments"})
+JSON_COLUMNS = frozenset({"content", "resources", "assessments", "completion_policy"})
 
 SkillRow = tuple[Any, ...]
 """`id`, then the values of SKILL_COLUMNS (JSON columns as Python values), then `is_new`."""
@@ -294,14 +296,15 @@ def analyze_catalog_after_commit(session: Session) -> None:
     `skill_dependencies` in a short transaction of its own (`analyze_catalog()`,
     db/schema/catalog.sql; nothing if it rolls back). A failure there is logged: the import has
     committed, and autovacuum will analyse."""
+    require_listener("after_commit", analyze_committed)
     session.info[_ANALYZE_AFTER_COMMIT] = True
 
 
 _ANALYZE_AFTER_COMMIT = "skilltree.treefile.analyze_after_commit"
 
 
-@event.listens_for(Session, "after_commit")
-def _analyze_committed(session: Session) -> None:
+def analyze_committed(session: Session) -> None:
+    """Every session's `after_commit` (skilltree.listeners): the analysis asked for, if any."""
     if not session.info.pop(_ANALYZE_AFTER_COMMIT, False):
         return
     bind = session.get_bind()
@@ -314,6 +317,6 @@ def _analyze_committed(session: Session) -> None:
         logger.warning("refreshing the catalog's statistics after an import failed", exc_info=True)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_analyze(session: Session) -> None:
+def forget_analyze(session: Session) -> None:
+    """Every session's `after_rollback` (skilltree.listeners): no import, nothing to analyse."""
     session.info.pop(_ANALYZE_AFTER_COMMIT, None)

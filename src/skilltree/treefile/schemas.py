@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from skilltree.catalog.keys import KEY_PATTERN
-from skilltree.documents import Number
+from skilltree.documents import CompletionPolicy, Number
 from skilltree.models.catalog import SLUG_PATTERN
 from skilltree.models.enums import DifficultyLevel, SkillType
 from skilltree.schemas import CamelModel
@@ -96,6 +96,9 @@ class SkillEntry(FileModel):
     """A `skilltree.documents.SkillResources`."""
     assessments: list[Any] | None = None
     """A `skilltree.documents.SkillAssessments`."""
+    completionPolicy: CompletionPolicy | None = None
+    """The methods that complete the skill, with their parameters; left out or null: ASSESSMENT
+    when the skill has assessments, else MANUAL (`documents.default_completion_policy`)."""
     isActive: bool = True
     isOptional: bool = False
     isMilestone: bool = False

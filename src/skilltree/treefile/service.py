@@ -17,17 +17,18 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
-from skilltree.accounts.repository import find_user_by_email
-from skilltree.accounts.service import normalise_email
+from skilltree.accounts import service as accounts
 from skilltree.cache import trees as trees_cache
 from skilltree.catalog.tree_writes import hold_tree, tree_writer
 from skilltree.db.base import new_ids
 from skilltree.documents import (
+    CompletionPolicy,
     LayoutConfig,
     SkillAssessments,
     SkillContent,
     SkillResources,
     ThemeConfig,
+    default_completion_policy,
     validate_document,
 )
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
@@ -395,7 +396,7 @@ def import_tree(
 
 def user_by_email(session: Session, email: str) -> User:
     """The user with this email (any case), to import as from the command line, or NotFound."""
-    user = find_user_by_email(session, normalise_email(email))
+    user = accounts.find_user(session, email)
     if user is None:
         raise NotFound(f"No user has the email {email!r}.")
     return user
@@ -440,6 +441,11 @@ def _skill_row(
         skill.content,
         skill.resources,
         skill.assessments,
+        # The default here rather than from the database's trigger: the import compares each
+        # skill with the file's, and writes a large tree without calling the trigger per row.
+        skill.completionPolicy.model_dump(mode="json")
+        if skill.completionPolicy is not None
+        else default_completion_policy(skill.assessments),
         skill.isActive,
         skill.isOptional,
         skill.isMilestone,
@@ -514,6 +520,7 @@ def _skill_entry(row: RowMapping, dependencies: list[str]) -> SkillEntry:
         content=row["content"],
         resources=row["resources"],
         assessments=row["assessments"],
+        completionPolicy=CompletionPolicy.model_validate(row["completion_policy"]),
         isActive=row["is_active"],
         isOptional=row["is_optional"],
         isMilestone=row["is_milestone"],

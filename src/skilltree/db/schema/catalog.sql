@@ -94,7 +94,9 @@ CREATE TABLE skills (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     key character varying(100) NOT NULL,
+    completion_policy jsonb NOT NULL,
     CONSTRAINT skills_pkey PRIMARY KEY (id),
+    CONSTRAINT skills_completion_policy_valid_check CHECK (completion_policy_is_valid(completion_policy)),
     CONSTRAINT skills_estimated_minutes_non_negative_check CHECK ((estimated_minutes >= 0)),
     CONSTRAINT skills_id_skill_tree_id_key UNIQUE (id, skill_tree_id),
     CONSTRAINT skills_key_format_check CHECK (((key)::text ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$'::text)),
@@ -125,6 +127,59 @@ AS $function$
 BEGIN
     ANALYZE skills;
     ANALYZE skill_dependencies;
+END
+$function$;
+
+-- function: completion_policy_is_valid(jsonb)
+CREATE OR REPLACE FUNCTION public.completion_policy_is_valid(p_policy jsonb)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ IMMUTABLE PARALLEL SAFE
+AS $function$
+-- Whether p_policy is a completion policy (skilltree.documents.CompletionPolicy): an object
+-- naming at least one CompletionMethod, each with an object of its own parameters: ASSESSMENT
+-- {passingScore?: 0..100}, TIME_BASED {minutes: a whole number in 1..100000}, the others {}.
+DECLARE
+    method text;
+    parameters jsonb;
+BEGIN
+    IF jsonb_typeof(p_policy) IS DISTINCT FROM 'object' OR p_policy = '{}' THEN
+        RETURN false;
+    END IF;
+    FOR method, parameters IN SELECT key, value FROM jsonb_each(p_policy) LOOP
+        IF jsonb_typeof(parameters) <> 'object' THEN
+            RETURN false;
+        END IF;
+        CASE method
+            WHEN 'MANUAL', 'PROJECT', 'EXTERNAL' THEN
+                IF parameters <> '{}' THEN
+                    RETURN false;
+                END IF;
+            WHEN 'ASSESSMENT' THEN
+                IF parameters - 'passingScore' <> '{}' THEN
+                    RETURN false;
+                ELSIF parameters ? 'passingScore' THEN
+                    IF jsonb_typeof(parameters->'passingScore') <> 'number' THEN
+                        RETURN false;
+                    ELSIF (parameters->>'passingScore')::numeric NOT BETWEEN 0 AND 100 THEN
+                        RETURN false;
+                    END IF;
+                END IF;
+            WHEN 'TIME_BASED' THEN
+                IF parameters - 'minutes' <> '{}' OR NOT parameters ? 'minutes' THEN
+                    RETURN false;
+                ELSIF jsonb_typeof(parameters->'minutes') <> 'number' THEN
+                    RETURN false;
+                ELSIF parameters->>'minutes' !~ '^[0-9]+$' THEN  -- not 1.5, nor 60.0
+                    RETURN false;
+                ELSIF (parameters->>'minutes')::numeric NOT BETWEEN 1 AND 100000 THEN
+                    RETURN false;
+                END IF;
+            ELSE
+                RETURN false;  -- not a CompletionMethod
+        END CASE;
+    END LOOP;
+    RETURN true;
 END
 $function$;
 
@@ -162,3 +217,23 @@ CREATE TRIGGER user_skill_tree_progress_set_updated_at BEFORE UPDATE ON public.u
 
 -- trigger: users_set_updated_at on users
 CREATE TRIGGER users_set_updated_at BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+
+-- function: skills_default_completion_policy()
+CREATE OR REPLACE FUNCTION public.skills_default_completion_policy()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    -- A skill written without a completion policy gets the default: ASSESSMENT when it has
+    -- assessments (a passing score is the way through), else MANUAL (the spec's self-report).
+    -- (Also skilltree.documents.default_completion_policy, and the backfill below.)
+    NEW.completion_policy :=
+        CASE WHEN coalesce(jsonb_typeof(NEW.assessments) = 'array' AND NEW.assessments <> '[]',
+                           false)
+             THEN '{"ASSESSMENT": {}}'::jsonb ELSE '{"MANUAL": {}}'::jsonb END;
+    RETURN NEW;
+END
+$function$;
+
+-- trigger: skills_completion_policy_default on skills
+CREATE TRIGGER skills_completion_policy_default BEFORE INSERT OR UPDATE OF completion_policy ON public.skills FOR EACH ROW WHEN ((new.completion_policy IS NULL)) EXECUTE FUNCTION skills_default_completion_policy();

@@ -567,8 +567,8 @@ BEGIN
     prof := progress_lock_profile(p_user);
     LOOP
         SELECT s.id, s.name, s.skill_tree_id AS tree_id, s.is_active, s.is_optional,
-               s.xp_value, s.is_milestone, s.estimated_minutes, s.assessments, t.is_published,
-               t.created_by,
+               s.xp_value, s.is_milestone, s.estimated_minutes, s.assessments,
+               s.completion_policy AS policy, t.is_published, t.created_by,
                EXISTS (SELECT FROM user_skill_tree_progress e
                        WHERE e.user_id = p_user AND e.skill_tree_id = s.skill_tree_id) AS enrolled
         INTO skill FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id WHERE s.id = p_skill;
@@ -588,6 +588,15 @@ BEGIN
     END IF;
 
     -- Refusals first: a refused event writes nothing.
+    -- A completion by a method the skill's completion policy does not allow (0029): refused
+    -- with the methods it allows, in the enum's order.
+    IF p_kind = 'COMPLETE' AND NOT coalesce(skill.policy ? p_method::text, false) THEN
+        RETURN jsonb_build_object('refused', 'MethodNotAllowed', 'name', skill.name,
+            'method', p_method,
+            'allowed', (SELECT jsonb_agg(m ORDER BY m)
+                        FROM unnest(enum_range(NULL::"CompletionMethod")) m
+                        WHERE skill.policy ? m::text));
+    END IF;
     -- A score, whatever the method, must pass the skill's mark (before 0026 only an ASSESSMENT
     -- completion was checked: {"score": 10} completed a skill whose assessment needs 80).
     IF p_kind = 'COMPLETE' AND (p_method = 'ASSESSMENT' OR p_score IS NOT NULL) THEN
@@ -604,7 +613,12 @@ BEGIN
                   WHERE a->>'id' = p_assessment LIMIT 1) END;
         IF passing IS NULL THEN
             RETURN jsonb_build_object('refused', 'UnknownAssessment', 'assessmentId', p_assessment);
-        ELSIF p_score < passing THEN
+        END IF;
+        -- The policy's passingScore for ASSESSMENT only ever raises the mark (0029).
+        IF p_method = 'ASSESSMENT' THEN
+            passing := greatest(passing, (skill.policy->'ASSESSMENT'->>'passingScore')::float8);
+        END IF;
+        IF p_score < passing THEN
             RETURN jsonb_build_object('refused', 'ScoreTooLow', 'passing', passing,
                                       'score', p_score);
         END IF;
@@ -623,6 +637,14 @@ BEGIN
     ELSIF state = 'LOCKED' THEN
         RETURN jsonb_build_object('refused', 'SkillLocked', 'name', skill.name,
                                   'missing', progress_missing_prerequisites(p_user, p_skill));
+    -- TIME_BASED (0029): the time logged on the skill, with this completion's, must reach the
+    -- policy's minutes (a completed skill is answered as it is, below).
+    ELSIF p_kind = 'COMPLETE' AND p_method = 'TIME_BASED' AND state <> 'COMPLETED'
+          AND coalesce(mine.time_spent_minutes, 0) + minutes
+              < (skill.policy->'TIME_BASED'->>'minutes')::integer THEN
+        RETURN jsonb_build_object('refused', 'NotEnoughTime', 'name', skill.name,
+            'required', (skill.policy->'TIME_BASED'->>'minutes')::integer,
+            'logged', coalesce(mine.time_spent_minutes, 0) + minutes);
     END IF;
 
     IF NOT skill.enrolled THEN
@@ -911,3 +933,37 @@ BEGIN
     WHERE u.user_id = ANY (p_users);
 END
 $function$;
+
+-- function: user_skill_progress_method_allowed()
+CREATE OR REPLACE FUNCTION public.user_skill_progress_method_allowed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+    policy jsonb;
+BEGIN
+    -- A COMPLETED row names a method its skill's completion policy allows, whoever writes it.
+    -- The engine refuses such a completion first (with the allowed methods); this stops any
+    -- other writer, and a policy changed by its author while an event was running.
+    SELECT completion_policy INTO policy FROM skills WHERE id = NEW.skill_id;
+    IF FOUND AND NOT coalesce(policy ? NEW.completion_method::text, false) THEN
+        RAISE EXCEPTION 'skill % cannot be completed by %', NEW.skill_id,
+                        coalesce(NEW.completion_method::text, 'no method')
+            USING ERRCODE = 'check_violation',
+                  CONSTRAINT = 'user_skill_progress_method_allowed',
+                  TABLE = 'user_skill_progress',
+                  DETAIL = jsonb_build_object(
+                      'method', NEW.completion_method,
+                      'allowed', (SELECT jsonb_agg(m ORDER BY m)
+                                  FROM unnest(enum_range(NULL::"CompletionMethod")) m
+                                  WHERE policy ? m::text))::text;
+    END IF;
+    RETURN NEW;
+END
+$function$;
+
+-- trigger: user_skill_progress_method_allowed_insert on user_skill_progress
+CREATE TRIGGER user_skill_progress_method_allowed_insert BEFORE INSERT ON public.user_skill_progress FOR EACH ROW WHEN ((new.status = 'COMPLETED'::"SkillProgressStatus")) EXECUTE FUNCTION user_skill_progress_method_allowed();
+
+-- trigger: user_skill_progress_method_allowed_update on user_skill_progress
+CREATE TRIGGER user_skill_progress_method_allowed_update BEFORE UPDATE OF status, completion_method, skill_id ON public.user_skill_progress FOR EACH ROW WHEN (((new.status = 'COMPLETED'::"SkillProgressStatus") AND ((old.status <> 'COMPLETED'::"SkillProgressStatus") OR (old.completion_method IS DISTINCT FROM new.completion_method) OR (old.skill_id <> new.skill_id)))) EXECUTE FUNCTION user_skill_progress_method_allowed();

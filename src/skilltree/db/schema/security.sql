@@ -207,6 +207,9 @@ GRANT EXECUTE ON FUNCTION analytics_zone(text) TO skilltree_app;
 REVOKE ALL ON FUNCTION analyze_catalog() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION analyze_catalog() TO skilltree_app;
 
+-- function: completion_policy_is_valid(jsonb)
+GRANT EXECUTE ON FUNCTION completion_policy_is_valid(jsonb) TO skilltree_app;
+
 -- function: hold_tree_learners(text)
 REVOKE ALL ON FUNCTION hold_tree_learners(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hold_tree_learners(text) TO skilltree_app;
@@ -314,6 +317,9 @@ GRANT EXECUTE ON FUNCTION skill_trees_search_vector() TO skilltree_app;
 -- function: skills_bump_tree_versions()
 GRANT EXECUTE ON FUNCTION skills_bump_tree_versions() TO skilltree_app;
 
+-- function: skills_default_completion_policy()
+GRANT EXECUTE ON FUNCTION skills_default_completion_policy() TO skilltree_app;
+
 -- function: skills_search_vector()
 GRANT EXECUTE ON FUNCTION skills_search_vector() TO skilltree_app;
 
@@ -325,6 +331,9 @@ GRANT EXECUTE ON FUNCTION streak_as_of(integer,timestamp with time zone,timestam
 
 -- function: tree_search_document(regconfig,text,text[],text,text)
 GRANT EXECUTE ON FUNCTION tree_search_document(regconfig,text,text[],text,text) TO skilltree_app;
+
+-- function: user_skill_progress_method_allowed()
+GRANT EXECUTE ON FUNCTION user_skill_progress_method_allowed() TO skilltree_app;
 
 -- function: xp_histogram_add(integer,integer)
 REVOKE ALL ON FUNCTION xp_histogram_add(integer,integer) FROM PUBLIC;

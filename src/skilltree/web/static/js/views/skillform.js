@@ -2,6 +2,7 @@
 
 import * as api from "../api.js";
 import { h } from "../dom.js";
+import { METHODS } from "../policy.js";
 
 const TYPES = ["KNOWLEDGE", "PRACTICAL", "PROJECT", "ASSESSMENT", "MILESTONE"];
 const DIFFICULTIES = ["BEGINNER", "INTERMEDIATE", "ADVANCED", "EXPERT"];
@@ -25,6 +26,38 @@ function parseResources(text) {
     });
 }
 
+/** The "Completed by" fieldset for `policy`; `read()` answers the policy it sets, or a problem. */
+function policyFields(policy) {
+  const checks = new Map(METHODS.map(([method, label]) => [method, h("input", { type: "checkbox", name: `method-${method}`, checked: Boolean(policy[method]) })]));
+  const assessment = policy.ASSESSMENT || {};
+  const passing = h("input", { name: "passingScore", type: "number", min: 0, max: 100, step: "any", value: assessment.passingScore ?? "" });
+  const needed = h("input", { name: "requiredMinutes", type: "number", min: 1, max: 100000, step: 1, value: (policy.TIME_BASED || {}).minutes ?? "" });
+  const fieldset = h(
+    "fieldset",
+    { class: "policy" },
+    h("legend", {}, "Completed by"),
+    METHODS.map(([method, label]) => h("label", { class: "check" }, checks.get(method), ` ${label}`)),
+    h("div", { class: "row" }, field("Passing score (%)", passing, "assessment: optional, on top of its own"), field("Minutes needed", needed, "time spent: 1 or more")),
+  );
+  const read = () => {
+    const chosen = {};
+    for (const [method] of METHODS) if (checks.get(method).checked) chosen[method] = {};
+    if (!Object.keys(chosen).length) return { problem: "Choose at least one way to complete the skill.", focus: checks.get("MANUAL") };
+    if (chosen.ASSESSMENT && passing.value !== "") {
+      const score = Number(passing.value);
+      if (!(score >= 0 && score <= 100)) return { problem: "The passing score is a number from 0 to 100.", focus: passing };
+      chosen.ASSESSMENT = { passingScore: score };
+    }
+    if (chosen.TIME_BASED) {
+      const total = Number(needed.value);
+      if (needed.value === "" || !Number.isInteger(total) || total < 1 || total > 100000) return { problem: "Time spent needs a whole number of minutes, from 1 to 100,000.", focus: needed };
+      chosen.TIME_BASED = { minutes: total };
+    }
+    return { policy: chosen };
+  };
+  return { fieldset, read };
+}
+
 /**
  * Open the form; `skill` null adds a skill to tree `slug`. Answers a promise of the saved skill,
  * or null when the author cancels.
@@ -46,6 +79,7 @@ export function editSkill(slug, skill, { types = TYPES } = {}) {
     const size = h("select", { name: "nodeSize" }, [1, 2, 3].map((n) => h("option", { value: n, selected: n === value("nodeSize", 1) }, String(n))));
     const optional = h("input", { type: "checkbox", name: "isOptional", checked: Boolean(value("isOptional", false)) });
     const milestone = h("input", { type: "checkbox", name: "isMilestone", checked: Boolean(value("isMilestone", false)) });
+    const policy = policyFields(value("completionPolicy", { MANUAL: {} }));
     const error = h("p", { class: "form-error", role: "alert" });
     const cancel = h("button", { type: "button" }, "Cancel");
     const save = h("button", { type: "submit", class: "primary" }, skill ? "Save changes" : "Add skill");
@@ -60,6 +94,7 @@ export function editSkill(slug, skill, { types = TYPES } = {}) {
       h("div", { class: "row" }, field("Type", skillType), field("Difficulty", difficulty), field("Node size", size)),
       h("div", { class: "row" }, field("Estimated minutes", estimated), field("XP", xp)),
       h("div", { class: "row" }, h("label", { class: "check" }, optional, " Optional"), h("label", { class: "check" }, milestone, " Milestone")),
+      policy.fieldset,
       error,
       h("div", { class: "actions" }, save, cancel),
     );
@@ -95,6 +130,13 @@ export function editSkill(slug, skill, { types = TYPES } = {}) {
         name.focus();
         return;
       }
+      const completion = policy.read();
+      if (completion.problem) {
+        error.textContent = completion.problem;
+        completion.focus.focus();
+        return;
+      }
+      body.completionPolicy = completion.policy;
       save.disabled = true;
       try {
         const saved = skill ? await api.patch(`/skills/${encodeURIComponent(skill.id)}`, body) : await api.post(`/trees/${encodeURIComponent(slug)}/skills`, body);

@@ -3,6 +3,7 @@
 
 import { h, humanise, minutes, safeLink } from "../dom.js";
 import { STATE_LABELS, missingPrerequisites } from "../graph/states.js";
+import { describePolicy, selfReported } from "../policy.js";
 
 function facts(skill) {
   const rows = [
@@ -10,6 +11,7 @@ function facts(skill) {
     ["XP", String(skill.xpValue)],
     ["Type", humanise(skill.skillType)],
     ["Difficulty", humanise(skill.difficulty)],
+    ["Completed by", describePolicy(skill.completionPolicy)],
   ];
   return h("dl", { class: "facts" }, rows.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
 }
@@ -56,10 +58,13 @@ function learnerActions(skill, state, ctx) {
   if (!ctx.enrolled) return h("p", {}, "Enrol in this tree to start its skills. ", h("button", { type: "button", onClick: ctx.onEnrol }, "Enrol"));
   const buttons = [];
   if (state === "AVAILABLE") buttons.push(h("button", { type: "button", onClick: () => ctx.onAct("start", skill.id) }, "Start"));
-  if (state === "AVAILABLE" || state === "IN_PROGRESS") buttons.push(h("button", { type: "button", class: "primary", onClick: () => ctx.onAct("complete", skill.id) }, "Complete"));
+  const open = state === "AVAILABLE" || state === "IN_PROGRESS";
+  if (open && selfReported(skill.completionPolicy)) buttons.push(h("button", { type: "button", class: "primary", onClick: () => ctx.onAct("complete", skill.id) }, "Complete"));
   if (skill.isOptional && state !== "COMPLETED" && state !== "SKIPPED") buttons.push(h("button", { type: "button", onClick: () => ctx.onAct("skip", skill.id) }, "Skip (optional)"));
   if (state !== "COMPLETED" && state !== "SKIPPED") buttons.push(h("button", { type: "button", onClick: () => ctx.onPath(skill.id) }, "Path to this skill"));
-  return buttons.length ? h("div", { class: "actions" }, buttons) : null;
+  // Not by a click: an assessment, a project, time or another platform (issue 14) completes it.
+  const elsewhere = open && !selfReported(skill.completionPolicy) ? h("p", { class: "muted policy-note" }, "This skill is not completed by marking it done: it takes ", describePolicy(skill.completionPolicy).toLowerCase(), ".") : null;
+  return [elsewhere, buttons.length ? h("div", { class: "actions" }, buttons) : null];
 }
 
 function authorActions(skill, ctx) {
