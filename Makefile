@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
 
-.PHONY: install run test lint typecheck pytest bench schema lock clean
+.PHONY: install run test lint typecheck pytest pytest-pgbouncer bench schema lock clean
 
 install: $(STAMP)
 
@@ -46,6 +46,16 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest
+
+# The progress, security, concurrency and deadline tests again, their database reached through
+# a PgBouncer of their own in transaction mode (needs Debian's pgbouncer; docs/operations.md).
+POOLED_TESTS := tests/progress tests/security tests/catalog/test_concurrency.py \
+	tests/catalog/test_author_races.py tests/analytics/test_fold_concurrency.py \
+	tests/analytics/test_skill_times_concurrency.py tests/search/test_request_path.py \
+	tests/test_deadlines.py tests/pooling
+
+pytest-pgbouncer: install
+	$(BIN)/pytest --pgbouncer $(POOLED_TESTS)
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -4,6 +4,7 @@ the hooks that sum up, or refuse, suites skipped for want of a service (tests/se
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,12 +12,13 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
+from skilltree.config import Pooler, get_settings
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
 from skilltree.listeners import register_listeners
 from skilltree.models import UserRole
 from tests.api import api_client
-from tests.databases import create_database, drop_database, test_database_name
+from tests.databases import create_database, drop_database, pgbouncer, test_database_name
 from tests.factories import Person, make_person
 from tests.services import (  # noqa: F401  (hooks)
     pytest_runtest_logreport,
@@ -34,14 +36,39 @@ def pytest_configure(config: pytest.Config) -> None:
     register_listeners()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--pgbouncer",
+        action="store_true",
+        help="reach the test database through a PgBouncer of the session's own, in transaction "
+        "mode, with DATABASE_POOLER=pgbouncer (make pytest-pgbouncer)",
+    )
+
+
+POOLED_SERVER_CONNECTIONS = 40
+"""Server connections of the `--pgbouncer` session's PgBouncer: more than the tests' parallel
+connections (each test holds one for its whole transaction), fewer than its clients."""
+
+
 @pytest.fixture(scope="session")
-def engine() -> Iterator[Engine]:
-    """An engine on a database migrated to head, shared by the whole test session."""
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An engine on a database migrated to head, shared by the whole test session; with
+    `--pgbouncer`, through a PgBouncer in transaction mode."""
     name = test_database_name("main")
-    engine = create_db_engine(create_database(name))
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
+    url = create_database(name)
+    with ExitStack() as stack:
+        pooler: Pooler = "none"
+        if request.config.getoption("pgbouncer"):
+            url = stack.enter_context(pgbouncer(POOLED_SERVER_CONNECTIONS)).url(name)
+            pooler = "pgbouncer"
+            # Whatever the tests configure from the environment goes through it alike.
+            stack.enter_context(pytest.MonkeyPatch.context()).setenv("DATABASE_POOLER", pooler)
+            stack.callback(get_settings.cache_clear)
+            get_settings.cache_clear()
+        engine = create_db_engine(url, pooler)
+        migrate.upgrade(engine)
+        yield engine
+        engine.dispose()
     drop_database(name)
 
 

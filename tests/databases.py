@@ -10,7 +10,9 @@ from psycopg import sql
 from sqlalchemy import make_url
 
 from skilltree.config import get_settings
+from skilltree.db.pgbouncer import PgBouncer, pgbouncer_binary
 from skilltree.db.session import get_engine, sqlalchemy_url
+from tests.services import service_missing
 
 
 def _server_url() -> str:
@@ -50,6 +52,15 @@ def drop_database(name: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+def pgbouncer(pool_size: int) -> PgBouncer:
+    """A PgBouncer of the tests' own in transaction mode in front of the server under test, with
+    `pool_size` server connections per database (not started: `with pgbouncer(n) as bouncer`);
+    without pgbouncer the test is skipped (failed under SKILLTREE_REQUIRE_SERVICES=1)."""
+    if pgbouncer_binary() is None:
+        service_missing("PgBouncer", "pgbouncer not installed (Debian: apt-get install pgbouncer)")
+    return PgBouncer(SERVER_URL, pool_size=pool_size)
 
 
 def forget_engine() -> None:

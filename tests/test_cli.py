@@ -163,6 +163,11 @@ def test_unreachable_database_is_one_line_without_the_password(
         ("STATEMENT_TIMEOUT_MS", "0", "STATEMENT_TIMEOUT_MS=0 is not valid"),
         ("IDLE_IN_TRANSACTION_TIMEOUT_MS", "-1", "IDLE_IN_TRANSACTION_TIMEOUT_MS=-1 is not valid"),
         ("CACHE_MEMORY_MB", "-1", "CACHE_MEMORY_MB=-1 is not valid"),
+        (
+            "DATABASE_POOLER",
+            "pgpool",
+            "DATABASE_POOLER=pgpool is not valid: Input should be 'none'",
+        ),
     ],
 )
 def test_a_setting_out_of_bounds_stops_every_command_in_one_line(

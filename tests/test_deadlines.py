@@ -94,6 +94,19 @@ def test_a_statement_past_the_deadline_is_a_503_and_writes_nothing(
         assert enrolled == []
 
 
+def test_a_read_past_the_deadline_is_a_503_too(engine: Engine, world: World) -> None:
+    # The token check reads through psycopg itself (db.rls.fetch_all), not through SQLAlchemy:
+    # its cancellation is the same 503, not an unexpected error.
+    app = app_with_limits(engine, statement_timeout="200ms")
+    with psycopg.connect(_libpq(engine), autocommit=False) as holder:
+        holder.execute("LOCK TABLE user_sessions IN ACCESS EXCLUSIVE MODE")
+        with TestClient(app, raise_server_exceptions=False) as client:
+            answer = client.get("/api/v1/me", headers=bearer(world.token))
+        holder.rollback()
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "DeadlineExceeded"
+
+
 def test_a_transaction_left_idle_past_its_deadline_loses_its_connection_and_answers_503(
     engine: Engine, world: World
 ) -> None:

@@ -8,7 +8,7 @@ later (a token that expires before it is issued, every body refused, a date over
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +23,9 @@ _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
 
 DEFAULT_CACHE_MB = 256
 
+Pooler = Literal["none", "pgbouncer"]
+"""What DATABASE_URL reaches: PostgreSQL itself, or PgBouncer (any pooler) in transaction mode."""
+
 
 class Settings(BaseSettings):
     """SkillTree configuration: every field can be set by an environment variable of its name."""
@@ -31,6 +34,10 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     """PostgreSQL URL; unset means the embedded server under `skilltree_data_dir`."""
+    database_pooler: Pooler = "none"
+    """What DATABASE_URL reaches: PostgreSQL itself (`none`), or a pooler in transaction mode
+    (`pgbouncer`), through which the connections keep no server-side prepared statements
+    (docs/operations.md#pgbouncer)."""
     redis_url: str | None = None
     """Redis URL for the shared tree-document cache; unset means no Redis (database only)."""
     redis_timeout_ms: Annotated[int, Field(ge=1, le=60_000)] = 50

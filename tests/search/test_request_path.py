@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from skilltree.app import create_app
@@ -112,8 +113,9 @@ def test_the_first_statement_runs_after_the_switch_and_settings(engine: Engine) 
 def test_a_failed_switch_fails_the_first_statement(engine: Engine) -> None:
     with Session(engine) as session:
         begin_as_learner(session, None)
-        with pytest.raises(psycopg.errors.InvalidParameterValue):
+        with pytest.raises(DBAPIError) as failed:
             fetch_all(session, "SELECT 1", {}, settings={"plan_cache_mode": "no such mode"})
+        assert isinstance(failed.value.orig, psycopg.errors.InvalidParameterValue)
         session.rollback()
 
 

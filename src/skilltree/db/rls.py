@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import psycopg
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from skilltree.db.session import require_listener
@@ -83,7 +84,8 @@ def fetch_all(
     round trip: a pipeline sends them in order, so the statement runs after them, and not at all
     if one fails. (psycopg's BEGIN still goes first on its own: in a pipeline too, psycopg waits
     for its answer.) For queries that only read: unlike `Session.execute`, nothing pending in
-    the session is flushed first."""
+    the session is flushed first. psycopg's errors come out as SQLAlchemy's DBAPIError, as they
+    would from `Session.execute` (a cancelled read is the API's 503, as a cancelled write)."""
     at_begin = session.info.pop(_AT_BEGIN, None)
     try:
         driver = _driver(session.connection())  # its after_begin finds nothing left to send
@@ -92,14 +94,17 @@ def fetch_all(
             session.info[_AT_BEGIN] = at_begin
         raise
     first = {**(at_begin or {}), **(settings or {})}
-    if not first:
-        with driver.cursor() as cursor:
-            return cursor.execute(statement, parameters).fetchall()
-    with driver.cursor() as switch, driver.cursor() as cursor:
-        with driver.pipeline():
-            switch.execute(*_set_config_statement(first))
-            cursor.execute(statement, parameters)
-        return cursor.fetchall()
+    try:
+        if not first:
+            with driver.cursor() as cursor:
+                return cursor.execute(statement, parameters).fetchall()
+        with driver.cursor() as switch, driver.cursor() as cursor:
+            with driver.pipeline():
+                switch.execute(*_set_config_statement(first))
+                cursor.execute(statement, parameters)
+            return cursor.fetchall()
+    except psycopg.Error as error:  # as SQLAlchemy would raise it: the API's 503s, its handlers
+        raise DBAPIError.instance(statement, dict(parameters), error, psycopg.Error) from error
 
 
 def _driver(connection: Connection) -> psycopg.Connection[Any]:

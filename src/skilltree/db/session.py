@@ -13,7 +13,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from skilltree.config import Settings, get_settings
+from skilltree.config import Pooler, Settings, get_settings
 from skilltree.errors import DatabaseUnavailable
 
 
@@ -45,12 +45,30 @@ def describe_url(url: str) -> str:
     return f"host={host} port={port} database={parsed.database}"
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, pooler: Pooler | None = None) -> Engine:
     """An engine for `url` (psycopg 3) whose pool replaces the connections the server dropped
-    before handing them out (`_refuse_dropped`)."""
-    engine = create_engine(sqlalchemy_url(url), pool_size=10, max_overflow=10)
+    before handing them out (`_refuse_dropped`). `pooler` (by default DATABASE_POOLER) says what
+    `url` reaches: behind PgBouncer the connections prepare no statements (`connect_options`)."""
+    engine = create_engine(
+        sqlalchemy_url(url),
+        pool_size=10,
+        max_overflow=10,
+        connect_args=connect_options(pooler or get_settings().database_pooler),
+    )
     event.listen(engine, "checkout", _refuse_dropped)
     return engine
+
+
+def connect_options(pooler: Pooler) -> dict[str, object]:
+    """psycopg's connection options for a server reached through `pooler`.
+
+    psycopg prepares a statement on the server once a connection has run it 5 times, and runs it
+    by name from then on. PgBouncer in transaction mode hands each transaction whichever server
+    connection is free: there the name is unknown ("prepared statement "_pg3_0" does not exist")
+    or another client's ("already exists"), and the request fails. So behind it, none (PgBouncer
+    before 1.22 cannot carry them; docs/operations.md#pgbouncer). Everything else a request sets
+    is local to its transaction (db/rls.py)."""
+    return {"prepare_threshold": None} if pooler == "pgbouncer" else {}
 
 
 def _refuse_dropped(
@@ -89,7 +107,8 @@ def check_connection(engine: Engine) -> None:
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
-    return create_db_engine(database_url())
+    settings = get_settings()
+    return create_db_engine(database_url(settings), settings.database_pooler)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
