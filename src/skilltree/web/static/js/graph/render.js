@@ -34,6 +34,31 @@ function label(skill, room) {
   return `${skill.name.slice(0, max - 1)}…`;
 }
 
+/**
+ * A laid-out route (flat [x0, y0, x1, y1, ...], graph/layout.js) as the pieces drawn: straight
+ * along a layer, a curve leaving and entering the gap between layers square to it. Each piece is
+ * [x0, y0, c1x, c1y, c2x, c2y, x1, y1] (a cubic; a straight piece has its ends as controls).
+ */
+export function routePieces(points, horizontal) {
+  const pieces = [];
+  for (let i = 2; i < points.length; i += 2) {
+    const [x0, y0, x1, y1] = [points[i - 2], points[i - 1], points[i], points[i + 1]];
+    if (horizontal ? y0 === y1 : x0 === x1) pieces.push([x0, y0, x0, y0, x1, y1, x1, y1]);
+    else if (horizontal) pieces.push([x0, y0, (x0 + x1) / 2, y0, (x0 + x1) / 2, y1, x1, y1]);
+    else pieces.push([x0, y0, x0, (y0 + y1) / 2, x1, (y0 + y1) / 2, x1, y1]);
+  }
+  return pieces;
+}
+
+/** The SVG path of a laid-out route. */
+export function routePath(points, horizontal) {
+  let d = `M${points[0]},${points[1]}`;
+  for (const [x0, y0, c1x, c1y, c2x, c2y, x1, y1] of routePieces(points, horizontal)) {
+    d += c1x === x0 && c1y === y0 && c2x === x1 && c2y === y1 ? ` L${x1},${y1}` : ` C${c1x},${c1y} ${c2x},${c2y} ${x1},${y1}`;
+  }
+  return d;
+}
+
 export class GraphView {
   /**
    * @param {HTMLElement} container where the graph is drawn
@@ -267,22 +292,10 @@ export class GraphView {
     return `M${a.x},${y1} C${a.x},${y1 + bend} ${b.x},${y2 - bend} ${b.x},${y2}`;
   }
 
-  /** The laid-out route of an edge as a path: straight through layers, curved between them. */
-  _routePath(points) {
-    let d = `M${points[0]},${points[1]}`;
-    for (let i = 2; i < points.length; i += 2) {
-      const [x0, y0, x1, y1] = [points[i - 2], points[i - 1], points[i], points[i + 1]];
-      if (this.layout.horizontal ? y0 === y1 : x0 === x1) d += ` L${x1},${y1}`;
-      else if (this.layout.horizontal) d += ` C${(x0 + x1) / 2},${y0} ${(x0 + x1) / 2},${y1} ${x1},${y1}`;
-      else d += ` C${x0},${(y0 + y1) / 2} ${x1},${(y0 + y1) / 2} ${x1},${y1}`;
-    }
-    return d;
-  }
-
   _placeEdge(edge) {
     // An edge keeps its route until one of its ends is dragged away from its laid-out place.
     const route = edge.moved ? null : this.layout.routes?.get(`${edge.from}>${edge.to}`);
-    const d = route ? this._routePath(route) : this._edgeGeometry(edge.from, edge.to);
+    const d = route ? routePath(route, this.layout.horizontal) : this._edgeGeometry(edge.from, edge.to);
     edge.path.setAttribute("d", d);
     if (edge.hit) edge.hit.setAttribute("d", d);
     edge.path.classList.toggle("satisfied", this.states.get(edge.from) === "COMPLETED");
