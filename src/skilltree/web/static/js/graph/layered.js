@@ -154,8 +154,11 @@ function inputOrder(proper) {
   return layers;
 }
 
-/** Layers in depth-first order from the roots (dagre's starting order). */
-function depthFirstOrder(proper) {
+/**
+ * Layers in depth-first order from the roots: following edges downwards only (dagre's starting
+ * order), or both ways (which lays a chain of nodes that share neighbours side by side).
+ */
+function depthFirstOrder(proper, bothWays) {
   const layers = Array.from({ length: proper.depth }, () => []);
   const visited = new Uint8Array(proper.size);
   const roots = [];
@@ -168,7 +171,7 @@ function depthFirstOrder(proper) {
       if (visited[v]) continue;
       visited[v] = 1;
       layers[proper.layerOf[v]].push(v);
-      const next = proper.down[v];
+      const next = bothWays ? [...proper.down[v], ...proper.up[v]] : proper.down[v];
       for (let i = next.length - 1; i >= 0; i -= 1) if (!visited[next[i]]) stack.push(next[i]);
     }
   }
@@ -323,7 +326,7 @@ function minimiseCrossings(proper, opt) {
   const restarts = opt.restarts ?? (proper.size <= 300 ? 12 : proper.size <= 3000 ? 6 : proper.size <= 12000 ? 3 : 1);
   const settings = { sweeps: opt.sweeps ?? 24, switchPasses: opt.switchPasses ?? 8 };
   const given = inputOrder(proper);
-  const starts = [given, depthFirstOrder(proper)];
+  const starts = [given, depthFirstOrder(proper, false), depthFirstOrder(proper, true)];
   const random = seeded(20251127);
   while (starts.length < restarts) starts.push(shuffledOrder(given, random));
   let best = null;
