@@ -4,6 +4,7 @@ from benchmarks import (
     bench_analytics,
     bench_graph,
     bench_logins,
+    bench_map_layout,
     bench_progress,
     bench_search,
     bench_tree_document,
@@ -15,3 +16,4 @@ bench_progress.main()
 bench_analytics.main()
 bench_search.main()
 bench_logins.main()
+bench_map_layout.main()

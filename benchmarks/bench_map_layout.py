@@ -277,6 +277,9 @@ def _version(package: str) -> str:
 
 def main() -> None:
     """Lay out every tree with every engine, print the table and refresh RESULTS.md."""
+    if not CHROMIUM.exists():
+        print(f"bench_map_layout skipped: no Chromium at {CHROMIUM} (apt-get install chromium)")
+        return
     documents = demo_documents() | {
         f"generated-{count}": generated_document(count) for count in SIZES
     }

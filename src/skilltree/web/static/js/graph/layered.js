@@ -41,6 +41,24 @@ export function layered(sizes, edges, options = {}) {
   return { x: x.subarray(0, n), y, layer: layerOf, layers: order.map((layer) => layer.filter((v) => v < n)), routes, crossings };
 }
 
+/**
+ * `layered`'s answer as a few typed arrays (cheap to send from a worker and to keep in
+ * IndexedDB): node centres, and every route's points in one array, edge e's from `start[e]` to
+ * `start[e + 1]` (an empty route for an edge not drawn).
+ */
+export function packed(result) {
+  const start = new Int32Array(result.routes.length + 1);
+  let length = 0;
+  result.routes.forEach((points, e) => {
+    start[e] = length;
+    length += points ? points.length : 0;
+  });
+  start[result.routes.length] = length;
+  const points = new Float64Array(length);
+  result.routes.forEach((route, e) => route && points.set(route, start[e]));
+  return { x: Float64Array.from(result.x), y: result.y, crossings: result.crossings, points, start };
+}
+
 // --- the graph and its layers ---
 
 function buildGraph(n, edges) {
@@ -126,7 +144,8 @@ function properGraph(n, edges, { preds }, layerOf, sizes) {
     chains[index] = chain;
   });
   const depth = layerOfAll.reduce((max, l) => Math.max(max, l + 1), 0);
-  return { n, size: up.length, up, down, layerOf: layerOfAll, width, height, chains, depth };
+  const maxDegree = down.reduce((max, next) => Math.max(max, next.length), 1);
+  return { n, size: up.length, up, down, layerOf: layerOfAll, width, height, chains, depth, maxDegree };
 }
 
 // --- crossing minimisation ---
@@ -207,21 +226,31 @@ function positionsOf(layers, size) {
 }
 
 /** Crossings between layer `l` and the one below it (Barth, Jünger and Mutzel's accumulator tree). */
-function countBetween(layers, l, proper, pos) {
+function countBetween(layers, l, proper, pos, scratch) {
   const upper = layers[l];
   const lower = layers[l + 1];
   if (!lower || !lower.length) return 0;
   let size = 1;
   while (size < lower.length) size *= 2;
-  const tree = new Int32Array(2 * size);
+  const tree = scratch.tree.length >= 2 * size ? scratch.tree : (scratch.tree = new Int32Array(4 * size));
+  tree.fill(0, 0, 2 * size);
+  const targets = scratch.targets;
   let crossings = 0;
-  const targets = [];
   for (const v of upper) {
-    targets.length = 0;
-    for (const w of proper.down[v]) targets.push(pos[w]);
-    targets.sort((a, b) => a - b);
-    for (const target of targets) {
-      let index = target + size;
+    const down = proper.down[v];
+    let count = 0;
+    // Insertion sort: a node has few neighbours below.
+    for (const w of down) {
+      let i = count++;
+      const p = pos[w];
+      while (i > 0 && targets[i - 1] > p) {
+        targets[i] = targets[i - 1];
+        i -= 1;
+      }
+      targets[i] = p;
+    }
+    for (let k = 0; k < count; k += 1) {
+      let index = targets[k] + size;
       tree[index] += 1;
       while (index > 1) {
         if (index % 2 === 0) crossings += tree[index + 1];
@@ -234,14 +263,15 @@ function countBetween(layers, l, proper, pos) {
 }
 
 function countAll(layers, proper, pos = positionsOf(layers, proper.size)) {
+  const scratch = proper.scratch || (proper.scratch = { tree: new Int32Array(64), targets: new Int32Array(proper.maxDegree) });
   let total = 0;
-  for (let l = 0; l + 1 < layers.length; l += 1) total += countBetween(layers, l, proper, pos);
+  for (let l = 0; l + 1 < layers.length; l += 1) total += countBetween(layers, l, proper, pos, scratch);
   return total;
 }
 
 /** One barycentre sweep, down (each layer by its upper neighbours) or up. */
 function sweep(layers, proper, pos, downwards, tiesRight) {
-  const bary = new Float64Array(proper.size);
+  const bary = proper.bary || (proper.bary = new Float64Array(proper.size));
   const range = downwards ? [1, layers.length, 1] : [layers.length - 2, -1, -1];
   for (let l = range[0]; l !== range[1]; l += range[2]) {
     const layer = layers[l];
@@ -264,16 +294,23 @@ function sweep(layers, proper, pos, downwards, tiesRight) {
   }
 }
 
-/** Crossings among the edges of `u` and `v` (on both sides) with `u` left of `v`. */
+/** Crossings among the edges of `u` and `v` (on both sides): [with u left of v, with v left of u]. */
 function pairCrossings(u, v, proper, pos) {
-  let count = 0;
+  let leftFirst = 0;
+  let rightFirst = 0;
   for (const side of [proper.up, proper.down]) {
     const a = side[u];
     const b = side[v];
     if (!a.length || !b.length) continue;
-    for (const p of a) for (const q of b) if (pos[p] > pos[q]) count += 1;
+    for (const p of a) {
+      const at = pos[p];
+      for (const q of b) {
+        if (at > pos[q]) leftFirst += 1;
+        else if (at < pos[q]) rightFirst += 1;
+      }
+    }
   }
-  return count;
+  return [leftFirst, rightFirst];
 }
 
 /** Swap adjacent nodes wherever that removes crossings, until no swap does. */
@@ -284,7 +321,8 @@ function greedySwitch(layers, proper, pos, maxPasses) {
       for (let i = 0; i + 1 < layer.length; i += 1) {
         const u = layer[i];
         const v = layer[i + 1];
-        if (pairCrossings(v, u, proper, pos) < pairCrossings(u, v, proper, pos)) {
+        const [asIs, swapped] = pairCrossings(u, v, proper, pos);
+        if (swapped < asIs) {
           layer[i] = v;
           layer[i + 1] = u;
           pos[v] = i;
@@ -453,7 +491,7 @@ function verticalAlignment(layers, neighbours, conflicts, size) {
   for (const layer of layers) {
     let previous = -1;
     for (const v of layer) {
-      const ws = [...neighbours[v]].sort((a, b) => pos[a] - pos[b]);
+      const ws = neighbours[v].length > 1 ? [...neighbours[v]].sort((a, b) => pos[a] - pos[b]) : neighbours[v];
       if (!ws.length) continue;
       const middle = (ws.length - 1) / 2;
       for (let i = Math.floor(middle); i <= Math.ceil(middle); i += 1) {
@@ -472,49 +510,44 @@ function verticalAlignment(layers, neighbours, conflicts, size) {
 
 function compact(layers, root, align, separation, size) {
   // A graph of blocks (aligned nodes): an edge from each block to the one right of it, weighted
-  // by the separation their nodes need; blocks placed leftmost first, then pulled right.
-  const weights = new Map();
-  const preds = new Map();
-  const succs = new Map();
+  // by the separation their nodes need (repeated edges are harmless: the largest one binds);
+  // blocks placed leftmost first, then pulled right as far as the blocks right of them allow.
+  const preds = new Array(size);
+  const succs = new Array(size);
+  const missing = new Int32Array(size);
   for (const layer of layers) {
     for (let i = 1; i < layer.length; i += 1) {
       const u = root[layer[i - 1]];
       const v = root[layer[i]];
-      const key = u * size + v;
       const need = separation(layer[i - 1], layer[i]);
-      if (!weights.has(key)) {
-        weights.set(key, need);
-        if (!succs.has(u)) succs.set(u, []);
-        if (!preds.has(v)) preds.set(v, []);
-        succs.get(u).push(v);
-        preds.get(v).push(u);
-      } else if (weights.get(key) < need) {
-        weights.set(key, need);
-      }
+      (succs[u] || (succs[u] = [])).push(v, need);
+      (preds[v] || (preds[v] = [])).push(u, need);
+      missing[v] += 1;
     }
   }
-  const roots = [];
-  for (let v = 0; v < size; v += 1) if (root[v] === v) roots.push(v);
-  const missing = new Map(roots.map((r) => [r, preds.get(r)?.length || 0]));
-  const order = roots.filter((r) => !missing.get(r));
+  const order = [];
+  for (let v = 0; v < size; v += 1) if (root[v] === v && !missing[v]) order.push(v);
   for (let i = 0; i < order.length; i += 1) {
-    for (const next of succs.get(order[i]) || []) {
-      missing.set(next, missing.get(next) - 1);
-      if (!missing.get(next)) order.push(next);
+    const next = succs[order[i]];
+    if (!next) continue;
+    for (let k = 0; k < next.length; k += 2) {
+      missing[next[k]] -= 1;
+      if (!missing[next[k]]) order.push(next[k]);
     }
   }
   const xs = new Float64Array(size);
   for (const r of order) {
+    const before = preds[r];
     let x = 0;
-    for (const p of preds.get(r) || []) x = Math.max(x, xs[p] + weights.get(p * size + r));
+    if (before) for (let k = 0; k < before.length; k += 2) x = Math.max(x, xs[before[k]] + before[k + 1]);
     xs[r] = x;
   }
   for (let i = order.length - 1; i >= 0; i -= 1) {
     const r = order[i];
-    const next = succs.get(r);
+    const next = succs[r];
     if (!next) continue;
     let limit = Infinity;
-    for (const s of next) limit = Math.min(limit, xs[s] - weights.get(r * size + s));
+    for (let k = 0; k < next.length; k += 2) limit = Math.min(limit, xs[next[k]] - next[k + 1]);
     xs[r] = Math.max(xs[r], limit);
   }
   for (let v = 0; v < size; v += 1) xs[v] = xs[root[v]];

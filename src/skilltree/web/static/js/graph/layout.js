@@ -8,13 +8,13 @@
 // kept in memory for the page and in IndexedDB across visits (graph/layout-store.js); a large
 // tree is laid out in a worker so the page stays responsive meanwhile.
 
-import { layered } from "./layered.js";
+import { layered, packed } from "./layered.js";
 import { loadLayout, saveLayout } from "./layout-store.js";
 
 const WIDTH = 148;
 const HEIGHT = 52;
 /** Bump when layered.js draws differently: layouts kept by browsers are then made anew. */
-const ENGINE = "layered-1";
+const ENGINE = "layered-2";
 /** Trees up to this many skills are laid out on the page (a few milliseconds); larger in a worker. */
 const INLINE_LIMIT = 300;
 
@@ -49,7 +49,7 @@ export function layoutInput(doc) {
   return { ids: skills.map((skill) => skill.id), sizes, edges, horizontal, key: hash(parts.join(";")) };
 }
 
-/** The engine's answer for `input` as the renderer takes it: boxes and routes by id. */
+/** The engine's (packed) answer for `input` as the renderer takes it: boxes and routes by id. */
 function shaped(input, result) {
   const { ids, sizes, edges, horizontal } = input;
   const boxes = new Map();
@@ -60,18 +60,23 @@ function shaped(input, result) {
   });
   const routes = new Map();
   edges.forEach(([from, to], e) => {
-    const points = result.routes[e];
-    if (!points) return;
+    if (result.start[e] === result.start[e + 1]) return;
+    const points = result.points.subarray(result.start[e], result.start[e + 1]);
     const turned = horizontal ? points.map((_, i) => points[i % 2 ? i - 1 : i + 1]) : points;
     routes.set(`${ids[from]}>${ids[to]}`, turned);
   });
   return { boxes, routes, horizontal, crossings: result.crossings };
 }
 
+/** The engine's answer for `input`, packed (as the worker sends it and the store keeps it). */
+function layOut(input) {
+  return packed(layered(input.sizes, input.edges));
+}
+
 /** The layout of `doc`, computed here and now (graph/layered.js). */
 export function computeLayout(doc) {
   const input = layoutInput(doc);
-  return shaped(input, layered(input.sizes, input.edges));
+  return shaped(input, layOut(input));
 }
 
 const recent = new Map();
@@ -94,11 +99,11 @@ function inWorker(input) {
       waiting.clear();
     };
   }
-  if (worker === false) return Promise.resolve(layered(input.sizes, input.edges));
+  if (worker === false) return Promise.resolve(layOut(input));
   asked += 1;
   const id = asked;
   return new Promise((resolve) => {
-    waiting.set(id, { resolve, fallback: () => resolve(layered(input.sizes, input.edges)) });
+    waiting.set(id, { resolve, fallback: () => resolve(layOut(input)) });
     worker.postMessage({ id, sizes: input.sizes, edges: input.edges });
   });
 }
@@ -114,7 +119,7 @@ export async function layoutFor(slug, doc) {
   let result = await loadLayout(slug, input.key);
   let source = "stored";
   if (!result) {
-    result = input.ids.length <= INLINE_LIMIT ? layered(input.sizes, input.edges) : await inWorker(input);
+    result = input.ids.length <= INLINE_LIMIT ? layOut(input) : await inWorker(input);
     source = "computed";
     saveLayout(slug, input.key, result);
   }
