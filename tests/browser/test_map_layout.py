@@ -254,3 +254,34 @@ def test_a_large_tree_is_laid_out_once_and_a_revisit_reads_it_back(
     page.go_back()
     expect(page.locator("#graph[data-rendered]")).to_have_count(1, timeout=60_000)
     expect(graph).to_have_attribute("data-layout", "memory")
+
+
+def test_a_horizontal_tree_lays_its_rows_out_as_columns(new_page: Any, live_server: str) -> None:
+    page = new_page()
+    page.goto("/")
+    layout = page.evaluate(
+        """async () => {
+            const { computeLayout } = await import("/static/js/graph/layout.js");
+            const skill = (id, dependencies = []) =>
+                ({ id, name: id, positionX: 0, positionY: 0, nodeSize: 1, dependencies });
+            const doc = {
+                skills: [skill("a"), skill("b", ["a"]), skill("c", ["a"])],
+                layoutConfig: { direction: "horizontal" },
+            };
+            const { boxes, routes, horizontal } = computeLayout(doc);
+            return {
+                horizontal,
+                boxes: Object.fromEntries(boxes),
+                route: Array.from(routes.get("a>b")),
+            };
+        }"""
+    )
+    a, b, c = (layout["boxes"][id_] for id_ in "abc")
+    assert layout["horizontal"] is True
+    assert a["x"] < b["x"] == c["x"]
+    assert abs(b["y"] - c["y"]) >= b["h"]
+    # The arrow leaves the prerequisite's right side and ends just before the skill's left side.
+    route = layout["route"]
+    assert route[0] == a["x"] + a["w"] / 2
+    assert route[-2] == b["x"] - b["w"] / 2 - 2
+    assert a["y"] - a["h"] / 2 < route[1] < a["y"] + a["h"] / 2
