@@ -361,7 +361,7 @@ function improve(start, proper, opt) {
 
 function minimiseCrossings(proper, opt) {
   // Fewer restarts on larger graphs keeps a 5,000-skill tree within a second.
-  const restarts = opt.restarts ?? (proper.size <= 300 ? 12 : proper.size <= 3000 ? 6 : proper.size <= 12000 ? 3 : 1);
+  const restarts = opt.restarts ?? (proper.size <= 300 ? 12 : proper.size <= 3000 ? 6 : proper.size <= 6000 ? 3 : 1);
   const settings = { sweeps: opt.sweeps ?? 24, switchPasses: opt.switchPasses ?? 8 };
   const given = inputOrder(proper);
   const starts = [given, depthFirstOrder(proper, false), depthFirstOrder(proper, true)];

@@ -14,7 +14,7 @@ import { loadLayout, saveLayout } from "./layout-store.js";
 const WIDTH = 148;
 const HEIGHT = 52;
 /** Bump when layered.js draws differently: layouts kept by browsers are then made anew. */
-const ENGINE = "layered-2";
+const ENGINE = "layered-3";
 /** Trees up to this many skills are laid out on the page (a few milliseconds); larger in a worker. */
 const INLINE_LIMIT = 300;
 
