@@ -4,6 +4,7 @@ from benchmarks import (
     bench_analytics,
     bench_graph,
     bench_logins,
+    bench_map_layout,
     bench_pooling,
     bench_progress,
     bench_search,
@@ -17,3 +18,4 @@ bench_analytics.main()
 bench_search.main()
 bench_logins.main()
 bench_pooling.main()
+bench_map_layout.main()

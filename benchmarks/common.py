@@ -89,21 +89,27 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def machine(url: str) -> str:
-    """CPU model, cores, current load and PostgreSQL version, on one line."""
+def host() -> str:
+    """CPU model, cores, current load and Python version, on one line."""
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
         cpu = found.group(1).strip() if found else cpu
-    with psycopg.connect(libpq_dsn(url)) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    version = row[0] if row else "unknown"
     load = os.getloadavg()[0]
     return (
         f"{cpu}, {os.cpu_count()} cores (load average {load:.2f} at start), "
-        f"PostgreSQL {version}, Python {platform.python_version()}"
+        f"Python {platform.python_version()}"
     )
+
+
+def machine(url: str) -> str:
+    """`host()` with the PostgreSQL version, on one line."""
+    with psycopg.connect(libpq_dsn(url)) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    version = row[0] if row else "unknown"
+    cpu, python = host().rsplit(", Python ", 1)
+    return f"{cpu}, PostgreSQL {version}, Python {python}"
 
 
 def today() -> str:

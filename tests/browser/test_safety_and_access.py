@@ -131,25 +131,23 @@ def test_the_graph_works_by_keyboard_and_says_each_state_in_words(
     expect(details.get_by_role("heading", level=2)).to_have_text("Step 2")
     expect(page.locator(".skill-list")).to_contain_text("Step 2 — Locked")
 
-    # Skills without positions (all on one spot) are laid out by the document's layers.
+    # Skills are laid out in layers by their prerequisites, wherever their stored positions are.
     layout = page.evaluate(
         """async () => {
             const { computeLayout } = await import("/static/js/graph/layout.js");
-            const skill = (id, nodeSize = 1) => ({ id, positionX: 0, positionY: 0, nodeSize });
+            const skill = (id, dependencies = [], nodeSize = 1) =>
+                ({ id, name: id, positionX: 0, positionY: 0, nodeSize, dependencies });
             const doc = {
-                skills: [skill("a"), skill("b"), skill("c", 3)],
-                layers: [["a"], ["b", "c"]],
+                skills: [skill("a"), skill("b", ["a"]), skill("c", ["a"], 3)],
                 layoutConfig: {},
             };
-            const { boxes, auto } = computeLayout(doc);
-            return { auto, boxes: Object.fromEntries(boxes) };
+            const { boxes } = computeLayout(doc);
+            return Object.fromEntries(boxes);
         }"""
     )
-    boxes = layout["boxes"]
-    assert layout["auto"] is True
-    assert boxes["b"]["y"] == boxes["c"]["y"] > boxes["a"]["y"]
-    assert boxes["c"]["x"] - boxes["b"]["x"] >= (boxes["b"]["w"] + boxes["c"]["w"]) / 2
-    assert boxes["c"]["w"] > boxes["b"]["w"]
+    assert layout["b"]["y"] == layout["c"]["y"] > layout["a"]["y"]
+    assert abs(layout["c"]["x"] - layout["b"]["x"]) >= (layout["b"]["w"] + layout["c"]["w"]) / 2
+    assert layout["c"]["w"] > layout["b"]["w"]
 
     # An API error is shown in words.
     page.goto("/#/trees/no-such-tree")

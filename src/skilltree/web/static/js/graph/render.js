@@ -1,6 +1,7 @@
-// The prerequisite graph as SVG: nodes at their positions, arrows from each prerequisite to the
-// skill that needs it, the learner's state as colour, icon, border pattern and words; pan, zoom,
-// keyboard navigation, highlighted routes; in edit mode, dragging nodes and drawing edges.
+// The prerequisite graph as SVG: nodes where graph/layout.js placed them, arrows along its
+// routes from each prerequisite to the skill that needs it, the learner's state as colour, icon,
+// border pattern and words; pan, zoom, keyboard navigation, highlighted routes; in edit mode,
+// dragging nodes and drawing edges.
 //
 // Panning and zooming move the whole <svg> with a CSS transform (the browser composites it, so a
 // 1,000-skill tree pans without redrawing); after a zoom settles it is redrawn sharp.
@@ -31,6 +32,31 @@ function label(skill, room) {
   if (skill.name.length <= max) return skill.name;
   if (skill.shortName && skill.shortName.length <= max) return skill.shortName;
   return `${skill.name.slice(0, max - 1)}…`;
+}
+
+/**
+ * A laid-out route (flat [x0, y0, x1, y1, ...], graph/layout.js) as the pieces drawn: straight
+ * along a layer, a curve leaving and entering the gap between layers square to it. Each piece is
+ * [x0, y0, c1x, c1y, c2x, c2y, x1, y1] (a cubic; a straight piece has its ends as controls).
+ */
+export function routePieces(points, horizontal) {
+  const pieces = [];
+  for (let i = 2; i < points.length; i += 2) {
+    const [x0, y0, x1, y1] = [points[i - 2], points[i - 1], points[i], points[i + 1]];
+    if (horizontal ? y0 === y1 : x0 === x1) pieces.push([x0, y0, x0, y0, x1, y1, x1, y1]);
+    else if (horizontal) pieces.push([x0, y0, (x0 + x1) / 2, y0, (x0 + x1) / 2, y1, x1, y1]);
+    else pieces.push([x0, y0, x0, (y0 + y1) / 2, x1, (y0 + y1) / 2, x1, y1]);
+  }
+  return pieces;
+}
+
+/** The SVG path of a laid-out route. */
+export function routePath(points, horizontal) {
+  let d = `M${points[0]},${points[1]}`;
+  for (const [x0, y0, c1x, c1y, c2x, c2y, x1, y1] of routePieces(points, horizontal)) {
+    d += c1x === x0 && c1y === y0 && c2x === x1 && c2y === y1 ? ` L${x1},${y1}` : ` C${c1x},${c1y} ${c2x},${c2y} ${x1},${y1}`;
+  }
+  return d;
 }
 
 export class GraphView {
@@ -69,13 +95,22 @@ export class GraphView {
       maxX = Math.max(maxX, box.x + box.w / 2);
       maxY = Math.max(maxY, box.y + box.h / 2);
     }
+    // A long arrow may run outside every node's box (round the side of a layer).
+    for (const points of layout.routes?.values() || []) {
+      for (let i = 0; i < points.length; i += 2) {
+        minX = Math.min(minX, points[i]);
+        maxX = Math.max(maxX, points[i]);
+      }
+    }
     if (!boxes.size) [minX, minY, maxX, maxY] = [0, 0, 300, 120];
     const before = this.nodes.size ? this.origin : null;
+    // The skill in focus stays where it was on screen, though the tree was laid out anew.
+    const anchor = before && this.focusedId && boxes.has(this.focusedId) ? { old: this.nodes.get(this.focusedId).box, now: boxes.get(this.focusedId) } : null;
     this.origin = { x: minX - MARGIN, y: minY - MARGIN };
     if (before) {
       // Keep what is on screen where it was, though the drawing's corner moved.
-      this.view.x += (this.origin.x - before.x) * this.view.k;
-      this.view.y += (this.origin.y - before.y) * this.view.k;
+      this.view.x += (this.origin.x - before.x + (anchor ? anchor.old.x - anchor.now.x : 0)) * this.view.k;
+      this.view.y += (this.origin.y - before.y + (anchor ? anchor.old.y - anchor.now.y : 0)) * this.view.k;
     }
     this.size = { w: maxX - minX + 2 * MARGIN, h: maxY - minY + 2 * MARGIN };
 
@@ -129,8 +164,18 @@ export class GraphView {
     const first = (this.focusedId && this.nodes.has(this.focusedId) ? this.focusedId : null) || doc.learningOrder?.find((id) => this.nodes.has(id)) || doc.skills[0]?.id;
     this.focusedId = null;
     if (first) this._setRoving(first);
-    if (keepView && before) this._apply();
+    if (keepView && before) this._keepInside();
     else this.start(first);
+  }
+
+  /** Pan so that as much of the drawing as fits is on screen (none of it lost to one side). */
+  _keepInside() {
+    const width = this.container.clientWidth || 800;
+    const height = this.container.clientHeight || 500;
+    const clamp = (at, content, room) => (content <= room ? Math.min(Math.max(at, 0), room - content) : Math.min(Math.max(at, room - content), 0));
+    this.view.x = clamp(this.view.x, this.size.w * this.view.k, width);
+    this.view.y = clamp(this.view.y, this.size.h * this.view.k, height);
+    this._apply();
   }
 
   /** The first view: the whole tree if it is readable so, else readable from its top at `id`. */
@@ -248,7 +293,9 @@ export class GraphView {
   }
 
   _placeEdge(edge) {
-    const d = this._edgeGeometry(edge.from, edge.to);
+    // An edge keeps its route until one of its ends is dragged away from its laid-out place.
+    const route = edge.moved ? null : this.layout.routes?.get(`${edge.from}>${edge.to}`);
+    const d = route ? routePath(route, this.layout.horizontal) : this._edgeGeometry(edge.from, edge.to);
     edge.path.setAttribute("d", d);
     if (edge.hit) edge.hit.setAttribute("d", d);
     edge.path.classList.toggle("satisfied", this.states.get(edge.from) === "COMPLETED");
@@ -558,7 +605,11 @@ export class GraphView {
         node.box.x = original.x + dx / this.view.k;
         node.box.y = original.y + dy / this.view.k;
         node.el.setAttribute("transform", `translate(${node.box.x},${node.box.y})`);
-        for (const edge of this.edges) if (edge.from === id || edge.to === id) this._placeEdge(edge);
+        for (const edge of this.edges) {
+          if (edge.from !== id && edge.to !== id) continue;
+          edge.moved = true;
+          this._placeEdge(edge);
+        }
       } else if (mode === "connect") {
         const point = this._toGraph(move);
         const from = node.box;
@@ -582,8 +633,7 @@ export class GraphView {
         const target = document.elementsFromPoint(up.clientX, up.clientY).map((el) => el.closest?.(".node")).find((el) => el && el.dataset.id !== id);
         if (target) this.handlers.onConnect?.(id, target.dataset.id);
       } else if (mode === "drag" && moved) {
-        const scale = this.layout.scale;
-        this.handlers.onMove?.(id, Math.round(node.box.x / scale.x), Math.round(node.box.y / scale.y));
+        this.handlers.onMove?.(id, Math.round(node.box.x), Math.round(node.box.y));
       } else if (!moved && id) {
         this.focusNode(id);
         this.handlers.onSelect?.(id);

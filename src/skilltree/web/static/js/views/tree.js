@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { h, humanise, minutes, replace, s } from "../dom.js";
-import { computeLayout } from "../graph/layout.js";
+import { layoutFor } from "../graph/layout.js";
 import { GraphView } from "../graph/render.js";
 import { STATE_LABELS, deriveStates, recordedRows } from "../graph/states.js";
 import { attempt, showError, toast } from "../notify.js";
@@ -156,20 +156,33 @@ export async function renderTree(main, slug, query) {
       replace(
         editBar,
         h("button", { type: "button", id: "add-skill", onClick: addSkill }, "Add skill"),
-        h("p", { class: "hint" }, "Drag a skill to move it. Drag from a skill's bottom handle onto another skill to make it a prerequisite of that skill. Click an arrow to select it."),
+        h("p", { class: "hint" }, "The map lays itself out: a skill's row follows its prerequisites, and its place in the row is chosen so that arrows cross least. Drag a skill sideways to prefer another place in its row. Drag from a skill's bottom handle onto another skill to make it a prerequisite of that skill. Click an arrow to select it."),
       );
     }
     showProgress();
   }
 
-  function applyDocument(doc, { keepView = false } = {}) {
+  let layoutTurn = 0;
+
+  /** Show `doc`: its head now, its graph once laid out (at once when its layout is kept). */
+  async function applyDocument(doc, { keepView = false } = {}) {
     page.doc = doc;
     page.skillsById = new Map(doc.skills.map((skill) => [skill.id, skill]));
     page.rows = recordedRows(doc.skillStates);
     page.states = deriveStates(page.skillsById, page.rows);
     showHead();
+    const turn = ++layoutTurn;
+    const waiting = graph.svg ? null : h("p", { class: "graph-status", role: "status" }, `Laying out ${doc.skills.length} skills…`);
+    if (waiting) graphBox.append(waiting);
+    const started = performance.now();
+    const layout = await layoutFor(slug, doc);
+    waiting?.remove();
+    // A newer document arrived while this one was laid out: it is drawn instead.
+    if (turn !== layoutTurn) return;
+    page.layout = { source: layout.source, ms: performance.now() - started, crossings: layout.crossings };
+    graphBox.dataset.layout = layout.source;
     graph.setEditing(page.editing);
-    graph.render(doc, computeLayout(doc), page.states, { keepView });
+    graph.render(doc, layout, page.states, { keepView });
     if (list.open) fillList();
     if (page.selectedId && page.skillsById.has(page.selectedId)) openSkill(page.selectedId, { focusPanel: false });
     else closePanel();
@@ -177,7 +190,7 @@ export async function renderTree(main, slug, query) {
 
   async function reload() {
     const doc = await api.get(`/trees/${encodeURIComponent(slug)}`);
-    applyDocument(doc, { keepView: true });
+    await applyDocument(doc, { keepView: true });
   }
 
   function fillList() {
@@ -321,10 +334,10 @@ export async function renderTree(main, slug, query) {
 
   // --- authoring ---
 
-  function toggleEditing() {
+  async function toggleEditing() {
     page.editing = !page.editing;
     editStatus.textContent = page.editing ? "Edit mode: changes are saved as you make them." : "";
-    applyDocument(page.doc, { keepView: true });
+    await applyDocument(page.doc, { keepView: true });
   }
 
   async function togglePublished() {
@@ -374,12 +387,11 @@ export async function renderTree(main, slug, query) {
     const skill = page.skillsById.get(id);
     try {
       await api.patch(`/skills/${encodeURIComponent(id)}`, { positionX: x, positionY: y });
-      skill.positionX = x;
-      skill.positionY = y;
-      editStatus.textContent = `Moved “${skill.name}” (saved).`;
+      editStatus.textContent = `Moved “${skill.name}” (saved); the map is laid out again.`;
+      await reload();
     } catch (error) {
       showError(error, `Moving “${skill.name}”`);
-      graph.render(page.doc, computeLayout(page.doc), page.states, { keepView: true });
+      await applyDocument(page.doc, { keepView: true });
     }
   }
 
@@ -437,14 +449,23 @@ export async function renderTree(main, slug, query) {
   const doc = await api.get(`/trees/${encodeURIComponent(slug)}`);
   const fetched = performance.now();
   document.title = `${doc.name} · SkillTree`;
-  applyDocument(doc);
+  await applyDocument(doc);
   const built = performance.now();
   if (query.get("skill") && page.skillsById.has(query.get("skill"))) openSkill(query.get("skill"));
   // Two frames: the first runs before the graph is painted, the second after.
   requestAnimationFrame(() =>
     requestAnimationFrame(() => {
       const painted = performance.now();
-      window.skilltreeMetrics = { skills: doc.skills.length, documentMs: fetched - started, buildMs: built - fetched, renderMs: painted - fetched, firstRenderMs: painted };
+      window.skilltreeMetrics = {
+        skills: doc.skills.length,
+        documentMs: fetched - started,
+        buildMs: built - fetched,
+        renderMs: painted - fetched,
+        firstRenderMs: painted,
+        layoutMs: page.layout.ms,
+        layoutSource: page.layout.source,
+        crossings: page.layout.crossings,
+      };
       graphBox.dataset.rendered = "true";
     }),
   );
