@@ -45,10 +45,15 @@ def describe_url(url: str) -> str:
     return f"host={host} port={port} database={parsed.database}"
 
 
+POOL_SIZE, POOL_OVERFLOW = 10, 10
+"""Connections an engine keeps open, and how many more it may open under load: an API process
+holds at most their sum (each worker of `skilltree serve` has its own engine)."""
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine for `url` (psycopg 3) whose pool replaces the connections the server dropped
     before handing them out (`_refuse_dropped`)."""
-    engine = create_engine(sqlalchemy_url(url), pool_size=10, max_overflow=10)
+    engine = create_engine(sqlalchemy_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     event.listen(engine, "checkout", _refuse_dropped)
     return engine
 
