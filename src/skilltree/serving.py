@@ -18,11 +18,11 @@ import os
 import queue
 import signal
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from logging.handlers import QueueHandler, QueueListener
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 import uvicorn
 from fastapi import FastAPI
@@ -38,28 +38,63 @@ APP_FACTORY = "skilltree.serving:worker_app"
 ACCESS_LOG_FORMAT = '%(asctime)s [%(process)d] %(client_addr)s "%(request_line)s" %(status_code)s'
 """One line per request: when, which worker (its pid), who, what, and the status."""
 CONNECTIONS_PER_WORKER = POOL_SIZE + POOL_OVERFLOW
+ACCESS_LOG_CAPACITY = 10_000
+"""Access-log lines a worker keeps waiting for its output at most (a few megabytes)."""
+CLOSE_TIMEOUT_SECONDS = 5.0
 PR_SET_PDEATHSIG = 1
 """Linux's prctl option: the signal a process receives when its parent dies."""
 WORKER_HEALTHCHECK_SECONDS = 60
 """A worker that does not answer the supervisor's ping within this is killed and replaced."""
 
 
-class QueuedAccessLog(QueueHandler):
-    """The access log's handler: the event loop formats the line and queues it, a thread of the
-    worker writes it to standard output, so a slow or full pipe never holds up requests."""
+class QueuedAccessLog(logging.Handler):
+    """The access log's handler: the event loop formats each line and queues it, a thread of the
+    worker writes the lines out (one flush per burst). A slow or stuck reader of the output then
+    never holds up requests: past `capacity` lines waiting, new ones are dropped and counted, and
+    the count is written once the output moves again."""
 
-    def __init__(self) -> None:
-        lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        super().__init__(lines)
-        self._writer = QueueListener(lines, logging.StreamHandler(sys.stdout))
+    def __init__(self, stream: TextIO | None = None, capacity: int = ACCESS_LOG_CAPACITY) -> None:
+        super().__init__()
+        self.dropped = 0
+        self._counting = threading.Lock()
+        self._stream = stream or sys.stdout
+        self._lines: queue.Queue[str | None] = queue.Queue(capacity)
+        self._writer = threading.Thread(target=self._write, name="access-log", daemon=True)
         self._writer.start()
-        self._writing = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Queue the line of `record` (dropped when `capacity` lines already wait)."""
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        try:
+            self._lines.put_nowait(line)
+        except queue.Full:
+            with self._counting:
+                self.dropped += 1
+
+    def _write(self) -> None:
+        while (line := self._lines.get()) is not None:
+            if self.dropped:
+                with self._counting:
+                    dropped, self.dropped = self.dropped, 0
+                self._stream.write(f"{dropped} access-log lines dropped: output too slow\n")
+            self._stream.write(line + "\n")
+            if self._lines.empty():
+                self._stream.flush()
+        self._stream.flush()
 
     def close(self) -> None:
-        """Write the lines still queued, then stop the thread (once; later calls do nothing)."""
-        if self._writing:
-            self._writing = False
-            self._writer.stop()
+        """Write the lines still queued, then stop the thread (later calls do nothing; a
+        stuck output is waited for CLOSE_TIMEOUT_SECONDS at most)."""
+        if self._writer.is_alive():
+            try:
+                self._lines.put(None, timeout=CLOSE_TIMEOUT_SECONDS)
+            except queue.Full:
+                pass
+            self._writer.join(CLOSE_TIMEOUT_SECONDS)
         super().close()
 
 
