@@ -50,9 +50,9 @@ DEFAULT_WORKERS = available_cores()
 TREE_PATH = f"/api/v1/trees/{SLUG}"
 SMALL_PATH = "/api/v1/categories"
 HEADER = (
-    "| configuration | tree req/s | vs 1 worker | p50 ms | p99 ms "
-    "| small req/s | vs 1 worker | p50 ms | p99 ms | RSS MiB per worker |\n"
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    "| configuration | tree req/s | vs 1 worker | p50 ms | p99 ms | CPU ms/req "
+    "| small req/s | vs 1 worker | p50 ms | p99 ms | CPU ms/req | RSS MiB per worker |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 )
 
 
@@ -129,18 +129,47 @@ def serving(url: str, configuration: Configuration) -> Iterator[tuple[int, list[
         server.stderr.close()
 
 
+class Reader(RawHttp):
+    """RawHttp that reads each body into one reusable buffer and keeps only its length: the
+    clients share the 2 cores with the server, so they should spend as little as they can."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self._buffer = memoryview(bytearray(1 << 20))
+
+    def status_and_size(self, path: str) -> tuple[int, int]:
+        """Status and body length of GET `path`."""
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+        left = length - len(body)
+        while left > 0:
+            got = self.sock.recv_into(self._buffer, min(left, len(self._buffer)))
+            if not got:
+                raise ConnectionError("the server closed the connection")
+            left -= got
+        return status, length
+
+
 def load(port: int, path: str, seconds: float) -> list[float]:
     """CLIENTS connections sending GET `path` back to back for `seconds`: each request's ms."""
     latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
     start = threading.Barrier(CLIENTS)
 
     def client(mine: list[float]) -> None:
-        http = RawHttp(port)
+        http = Reader(port)
         try:
             start.wait()
             deadline = time.perf_counter() + seconds
             while (began := time.perf_counter()) < deadline:
-                status, _ = http.get(path)
+                status, _ = http.status_and_size(path)
                 assert status == 200, status
                 mine.append((time.perf_counter() - began) * 1000)
         finally:
@@ -152,6 +181,15 @@ def load(port: int, path: str, seconds: float) -> list[float]:
     for thread in threads:
         thread.join()
     return [ms for mine in latencies for ms in mine]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time (user and system) processes `pids` have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -168,16 +206,22 @@ class Measured:
 
     samples: dict[tuple[str, str], list[float]]
     seconds: dict[tuple[str, str], float]
+    cpu: dict[tuple[str, str], float]
+    """CPU seconds the serving processes used meanwhile."""
     rss: dict[str, list[float]]
 
     def per_second(self, name: str, path: str) -> float:
         """Requests answered per second."""
         return len(self.samples[name, path]) / self.seconds[name, path]
 
+    def cpu_ms(self, name: str, path: str) -> float:
+        """Server CPU milliseconds per request."""
+        return self.cpu[name, path] * 1000 / len(self.samples[name, path])
+
 
 def measure(url: str) -> Measured:
     """Every configuration serving at once, taking turns in slices, on both paths."""
-    measured = Measured({}, {}, {})
+    measured = Measured({}, {}, {}, {})
     with ExitStack() as stack:
         servers: dict[str, tuple[int, list[int]]] = {}
         for configuration in CONFIGURATIONS:
@@ -185,14 +229,16 @@ def measure(url: str) -> Measured:
         for port, _ in servers.values():  # every worker builds its copy of the tree
             load(port, TREE_PATH, 1.0)
         for _ in range(ROUNDS):
-            for name, (port, _) in servers.items():
+            for name, (port, pids) in servers.items():
                 for path in (TREE_PATH, SMALL_PATH):
-                    began = time.perf_counter()
+                    began, cpu = time.perf_counter(), cpu_seconds(pids)
                     samples = load(port, path, SLICE_SECONDS)
                     key = (name, path)
                     measured.samples[key] = measured.samples.get(key, []) + samples
                     took = time.perf_counter() - began
                     measured.seconds[key] = measured.seconds.get(key, 0.0) + took
+                    used = cpu_seconds(pids) - cpu
+                    measured.cpu[key] = measured.cpu.get(key, 0.0) + used
         measured.rss = {name: [rss_mb(pid) for pid in pids] for name, (_, pids) in servers.items()}
     return measured
 
@@ -209,7 +255,8 @@ def report(measured: Measured, where: str) -> str:
             rate = measured.per_second(name, path)
             cells.append(
                 f"{rate:,.0f} | {rate / measured.per_second(one, path):.2f}x | "
-                f"{percentile(samples, 0.5):.1f} | {percentile(samples, 0.99):.1f}"
+                f"{percentile(samples, 0.5):.1f} | {percentile(samples, 0.99):.1f} | "
+                f"{measured.cpu_ms(name, path):.2f}"
             )
         rss = ", ".join(f"{mb:.0f}" for mb in measured.rss[name])
         rows.append(f"| {name} | {' | '.join(cells)} | {rss} |")
@@ -228,8 +275,10 @@ one process, raw keep-alive HTTP) send requests back to back. The tree is the 1,
 of `bench_tree_document` (anonymous, served from each worker's copy); the small path is
 `GET {SMALL_PATH}` (a few hundred bytes), where the access log's share of a request is largest.
 *uvicorn's access log* is uvicorn's own handler, which formats and writes each line on the event
-loop (not taken); `ACCESS_LOG=true` writes from a thread. RSS is each serving process's resident
-memory at the end.
+loop (not taken); `ACCESS_LOG=true` writes from a thread. *CPU ms/req* is the CPU time the
+serving processes used during the slices, per request answered: unlike requests per second, it
+does not depend on how much of the machine other work left free. RSS is each serving process's
+resident memory at the end.
 
 {HEADER}
 {chr(10).join(rows)}
