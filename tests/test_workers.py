@@ -50,13 +50,15 @@ class Served:
     """`skilltree serve` in a process of its own; its output (log and access log) read line by
     line as it comes, by a thread, so that waiting for a line has a deadline."""
 
-    def __init__(self, url: str, *, workers: int, access_log: bool) -> None:
+    def __init__(self, command: str, workers: int, settings: dict[str, str | None]) -> None:
+        """`skilltree <command> --workers <workers>` on a free port, with the environment's
+        variables changed by `settings` (None: unset)."""
         self.port = free_port()
-        environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        environment |= {"DATABASE_URL": url, "ACCESS_LOG": str(access_log).lower()}
-        command = Path(sys.executable).with_name("skilltree")
+        environment = {k: v for k, v in os.environ.items() if k not in settings}
+        environment |= {k: v for k, v in settings.items() if v is not None}
+        executable = Path(sys.executable).with_name("skilltree")
         self.process = subprocess.Popen(
-            [command, "serve", "--workers", str(workers), "--port", str(self.port)],
+            [executable, command, "--workers", str(workers), "--port", str(self.port)],
             env=environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -179,7 +181,14 @@ def serving(engine: Engine, *, workers: int, access_log: bool = True) -> Iterato
     """`skilltree serve --workers <workers>` on the test database, once every worker has
     started; killed at the end if it is still running."""
     url = engine.url.render_as_string(hide_password=False)
-    served = Served(url, workers=workers, access_log=access_log)
+    settings = {"DATABASE_URL": url, "ACCESS_LOG": str(access_log).lower(), "REDIS_URL": None}
+    with started(Served("serve", workers, settings), workers) as served:
+        yield served
+
+
+@contextmanager
+def started(served: Served, workers: int) -> Iterator[Served]:
+    """`served` once its `workers` have started; closed at the end."""
     try:
         for _ in range(workers):
             served.wait_for("Application startup complete", STARTUP_TIMEOUT)
@@ -329,3 +338,22 @@ def test_start_warns_that_without_redis_each_worker_counts_failed_sign_ins_alone
     assert start_warnings(without_redis, engine, 1) == []
     [warning] = start_warnings(without_redis, engine, 2)
     assert warning.startswith("without REDIS_URL each of the 2 workers counts failed sign-ins")
+
+
+@pytest.mark.slow
+def test_the_embedded_server_is_started_once_by_the_supervisor(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = {"DATABASE_URL": None, "REDIS_URL": None, "ACCESS_LOG": "true"}
+    settings["SKILLTREE_DATA_DIR"] = str(data)
+    with started(Served("run", 2, settings), 2) as served:
+        # Its one user is the supervisor: the workers connect to it, they did not start it.
+        users = json.loads((data / "pgdata" / ".handle_pids.json").read_text())
+        assert users == [served.process.pid]
+        for connection in served.connection_per_worker(2).values():
+            status, trees, _ = served.call(connection, "GET", "/api/v1/trees")
+            assert status == 200
+            assert trees  # the demo, loaded by `run`
+        served.process.send_signal(signal.SIGTERM)
+        assert served.process.wait(TIMEOUT) == 0
+        # It stopped with its one user.
+        assert not (data / "pgdata" / "postmaster.pid").exists()
