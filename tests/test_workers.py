@@ -164,6 +164,18 @@ class Served:
                 return pinned
         pytest.fail(f"200 connections reached only the workers {sorted(pinned)}")
 
+    def wait_until_listening(self) -> None:
+        """Return once a connection is accepted: a worker says its app has started just before
+        it starts listening (uvicorn), and the port is refused until the first one has."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT).close()
+                return
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "the port never accepted a connection"
+            time.sleep(0.002)  # the next poll, not a guess at how long the start takes
+
     def wait_until_refused(self) -> None:
         """Return once a new connection is refused (nothing listens on the port any more)."""
         deadline = time.monotonic() + TIMEOUT
@@ -192,6 +204,7 @@ def started(served: Served, workers: int) -> Iterator[Served]:
     try:
         for _ in range(workers):
             served.wait_for("Application startup complete", STARTUP_TIMEOUT)
+        served.wait_until_listening()
         yield served
     finally:
         served.close()
