@@ -7,6 +7,7 @@ from benchmarks import (
     bench_progress,
     bench_search,
     bench_tree_document,
+    bench_workers,
 )
 
 bench_tree_document.main()
@@ -15,3 +16,4 @@ bench_progress.main()
 bench_analytics.main()
 bench_search.main()
 bench_logins.main()
+bench_workers.main()
