@@ -22,7 +22,7 @@ app = typer.Typer(help="SkillTree: skill-tree learning engine on PostgreSQL.", n
 Workers = Annotated[
     int | None,
     typer.Option(
-        min=1, max=MAX_WORKERS, help="API processes [env WORKERS; default: one per core]."
+        min=1, max=MAX_WORKERS, help="API processes (env WORKERS; default: one per core)."
     ),
 ]
 
@@ -39,8 +39,8 @@ def _settings_first() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on [env HOST].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [env PORT].")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (env HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (env PORT).")] = None,
     workers: Workers = None,
 ) -> None:
     """Serve the HTTP API (the database must be migrated: see `skilltree db upgrade`)."""
@@ -69,8 +69,8 @@ def serve(
 
 @app.command()
 def run(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on [env HOST].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [env PORT].")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (env HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (env PORT).")] = None,
     workers: Workers = None,
 ) -> None:
     """Migrate, load the demo data (idempotent) and serve: what `make run` does."""
