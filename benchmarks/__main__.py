@@ -9,6 +9,7 @@ from benchmarks import (
     bench_progress,
     bench_search,
     bench_tree_document,
+    bench_workers,
 )
 
 bench_tree_document.main()
@@ -19,3 +20,4 @@ bench_search.main()
 bench_logins.main()
 bench_pooling.main()
 bench_map_layout.main()
+bench_workers.main()

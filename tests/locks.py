@@ -36,6 +36,23 @@ def wait_until_blocked(engine: Engine, pid: int, timeout: float = TIMEOUT) -> No
             time.sleep(0.002)  # the next poll, not a guess at how long the writer takes
 
 
+_WAITING_FOR = text("SELECT pid FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))")
+
+
+def wait_until_waiting_for(engine: Engine, holder: int, timeout: float = TIMEOUT) -> int:
+    """The backend that waits for a lock backend `holder` holds, once there is one (a connection
+    the test does not own: another process's); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while True:
+            waiting = connection.execute(_WAITING_FOR, {"holder": holder}).scalar()
+            connection.rollback()
+            if waiting is not None:
+                return int(waiting)
+            assert time.monotonic() < deadline, f"no backend ever waited for backend {holder}"
+            time.sleep(0.002)  # the next poll, not a guess at how long the other takes
+
+
 class Writer:
     """`work(session)` on a connection and transaction of its own, in a thread, then committed:
     at once, or with `hold=True` only once `release()` is called. `error` is what it raised."""

@@ -168,6 +168,11 @@ def test_unreachable_database_is_one_line_without_the_password(
             "pgpool",
             "DATABASE_POOLER=pgpool is not valid: Input should be 'none'",
         ),
+        ("WORKERS", "0", "WORKERS=0 is not valid: Input should be greater than or equal to 1"),
+        ("WORKERS", "257", "WORKERS=257 is not valid: Input should be less than or equal to 256"),
+        ("WORKERS", "two", "WORKERS=two is not valid"),
+        ("ACCESS_LOG", "sometimes", "ACCESS_LOG=sometimes is not valid"),
+        ("SHUTDOWN_TIMEOUT_SECONDS", "0", "SHUTDOWN_TIMEOUT_SECONDS=0 is not valid"),
     ],
 )
 def test_a_setting_out_of_bounds_stops_every_command_in_one_line(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from skilltree.accounts.commands import users_app
 from skilltree.analytics.commands import analytics_app
-from skilltree.config import get_settings
+from skilltree.config import MAX_WORKERS, get_settings
 from skilltree.db.commands import db_app
 from skilltree.errors import DatabaseUnavailable, InvalidSettings
 from skilltree.listeners import register_listeners
@@ -18,6 +19,13 @@ from skilltree.terminal import connect, fail
 from skilltree.treefile.commands import tree_app
 
 app = typer.Typer(help="SkillTree: skill-tree learning engine on PostgreSQL.", no_args_is_help=True)
+
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=MAX_WORKERS, help="API processes (env WORKERS; default: one per core)."
+    ),
+]
 
 
 @app.callback()
@@ -33,13 +41,12 @@ def _settings_first() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on [env HOST].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [env PORT].")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (env HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (env PORT).")] = None,
+    workers: Workers = None,
 ) -> None:
     """Serve the HTTP API (the database must be migrated: see `skilltree db upgrade`)."""
-    import uvicorn
-
-    from skilltree.app import create_app
+    from skilltree import serving
     from skilltree.db import migrate
 
     settings = get_settings()
@@ -48,18 +55,25 @@ def serve(
         raise fail(
             "the database is not migrated to the latest revision: run `skilltree db upgrade`"
         )
-    uvicorn.run(
-        create_app(engine),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
+    workers = workers or settings.workers
+    for warning in serving.start_warnings(settings, engine, workers):
+        typer.echo(f"warning: {warning}", err=True)
+    if not settings.database_url:
+        # The embedded server was started (or joined) here, once: the workers connect to it.
+        os.environ["DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    engine.dispose()  # this process serves nothing itself when there are several workers
+    started = serving.run(
+        settings, host=host or settings.host, port=port or settings.port, workers=workers
     )
+    if not started:
+        raise fail("the API did not start (see the log above)")
 
 
 @app.command()
 def run(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on [env HOST].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [env PORT].")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (env HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (env PORT).")] = None,
+    workers: Workers = None,
 ) -> None:
     """Migrate, load the demo data (idempotent) and serve: what `make run` does."""
     from skilltree.db import migrate
@@ -71,7 +85,7 @@ def run(
     with unit_of_work(engine) as session:
         load_spec_seed(session)
         load_demo(session)
-    serve(host=host, port=port)
+    serve(host=host, port=port, workers=workers)
 
 
 app.add_typer(db_app, name="db")

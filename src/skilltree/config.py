@@ -22,6 +22,15 @@ SECRET_SETTINGS = frozenset({"database_url", "redis_url"})
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
 
 DEFAULT_CACHE_MB = 256
+MAX_WORKERS = 256
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity, else the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
 
 Pooler = Literal["none", "pgbouncer"]
 """What DATABASE_URL reaches: PostgreSQL itself, or PgBouncer (any pooler) in transaction mode."""
@@ -79,6 +88,17 @@ class Settings(BaseSettings):
     """Password hashes (argon2id, ~0.1 s of CPU each) one API process computes at once; other
     sign-ins and registrations wait for a turn holding no thread and no database connection."""
     # ---- end of sign-in protection -------------------------------------------------------------
+
+    # ---- Serving (issue 16, "Workers"; docs/operations.md) --------------------------------------
+    workers: Annotated[int, Field(ge=1, le=MAX_WORKERS)] = Field(default_factory=available_cores)
+    """API processes `skilltree serve` runs (one per core by default); they share only PostgreSQL
+    and Redis, each with its own connection pool and caches."""
+    access_log: bool = False
+    """Log one line per request on standard output (written by a thread, not the event loop)."""
+    shutdown_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    """On SIGTERM a process stops accepting connections and lets its requests finish; the
+    requests still running after this long are cancelled."""
+    # ---- end of serving ------------------------------------------------------------------------
 
     @field_validator("database_url")
     @classmethod

@@ -45,14 +45,19 @@ def describe_url(url: str) -> str:
     return f"host={host} port={port} database={parsed.database}"
 
 
+POOL_SIZE, POOL_OVERFLOW = 10, 10
+"""Connections an engine keeps open, and how many more it may open under load: an API process
+holds at most their sum (each worker of `skilltree serve` has its own engine)."""
+
+
 def create_db_engine(url: str, pooler: Pooler | None = None) -> Engine:
     """An engine for `url` (psycopg 3) whose pool replaces the connections the server dropped
     before handing them out (`_refuse_dropped`). `pooler` (by default DATABASE_POOLER) says what
     `url` reaches: behind PgBouncer the connections prepare no statements (`connect_options`)."""
     engine = create_engine(
         sqlalchemy_url(url),
-        pool_size=10,
-        max_overflow=10,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
         connect_args=connect_options(pooler or get_settings().database_pooler),
     )
     event.listen(engine, "checkout", _refuse_dropped)
