@@ -11,7 +11,7 @@ every skill's state from the cached graph. Progress events apply the same rule i
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from skilltree.models import SkillProgressStatus as Status
 
@@ -26,7 +26,7 @@ def is_satisfied(skill: str, rows: Mapping[str, Status], optional: Collection[st
 
 def state_of(
     skill: str,
-    needs: Mapping[str, list[str]],
+    needs: Mapping[str, Iterable[str]],
     rows: Mapping[str, Status],
     optional: Collection[str],
 ) -> Status:
