@@ -12,6 +12,7 @@ from skilltree.analytics.commands import analytics_app
 from skilltree.config import get_settings
 from skilltree.db.commands import db_app
 from skilltree.errors import DatabaseUnavailable, InvalidSettings
+from skilltree.gc_tuning import tune_collector
 from skilltree.search.commands import search_app
 from skilltree.terminal import connect, fail
 from skilltree.treefile.commands import tree_app
@@ -46,8 +47,10 @@ def serve(
         raise fail(
             "the database is not migrated to the latest revision: run `skilltree db upgrade`"
         )
+    api = create_app(engine)
+    tune_collector()  # once, with everything the server keeps for good built
     uvicorn.run(
-        create_app(engine),
+        api,
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
@@ -81,6 +84,7 @@ app.add_typer(search_app, name="search")
 
 def main() -> None:
     """Entry point that never shows a traceback for a known SkillTree error."""
+    tune_collector()
     try:
         app()
     except DatabaseUnavailable as exc:

@@ -31,7 +31,6 @@ from skilltree.documents import (
     validate_document,
 )
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
-from skilltree.gc_pause import cyclic_gc_paused
 from skilltree.graph.dag import find_cycle, layered_positions, learning_order
 from skilltree.models import SkillTree, User, UserRole
 from skilltree.storable import unstorable_text_in_json
@@ -304,7 +303,6 @@ def _worth_analysing(written: int, estimated_rows: float) -> bool:
     return written > ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * max(estimated_rows, 0)
 
 
-@cyclic_gc_paused()
 @tree_writer
 def import_tree(
     session: Session,
@@ -447,7 +445,6 @@ def _skill_row(
     )
 
 
-@cyclic_gc_paused()
 def export_tree(
     session: Session, slug: str, *, viewer: User | None, operator: bool = False
 ) -> TreeFile:
