@@ -2,11 +2,12 @@
 request).
 
 A SkillTree process holds a few hundred thousand long-lived objects from start-up (modules,
-the app, its schemas) and makes many young ones per request, a tree import or a graph build
-hundreds of thousands. With the defaults, every 700 net new objects start a young collection,
-and each time the survivors grow by a quarter a full collection walks every object in the
-process again: a third of a 100,000-skill import, and about half of a cold 100,000-skill graph
-build (benchmarks/RESULTS.md). So, once, after start-up:
+the app, its schemas) and makes many young ones per request, a tree import hundreds of
+thousands. With the defaults, every 700 net new objects start a young collection, and each time
+the survivors grow by a quarter a full collection walks every object in the process again: a
+third of a 100,000-skill import (13.6 s of CPU against 9.1 s with the collector paused). So,
+once, after start-up (`tune_collector`, called by the command line and by `skilltree serve`
+once it has built the app):
 
 - `gc.freeze()` moves everything alive then out of the collector's reach for good: start-up
   objects are never walked again (nothing is lost: they live as long as the process anyway);

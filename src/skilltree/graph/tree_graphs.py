@@ -35,9 +35,9 @@ class SkillFacts(NamedTuple):
 # A kept graph holds nothing the cyclic garbage collector has to look at: its per-skill values
 # are plain tuples of strings and numbers (which the collector stops tracking the first time it
 # meets them) in dicts, never lists or objects of a class. So a tree of 100,000 skills kept in
-# the cache adds nothing to each collection's work, and building one does not set off full
-# collections of the whole process (a NamedTuple or a list per skill did: half of a cold build's
-# time at 100,000 skills, docs/operations.md).
+# the cache adds nothing to each collection's work, and building one sets off few full
+# collections of the whole process (a NamedTuple and a list per skill set off several while a
+# 100,000-skill graph was built: 0.5-1 s of it on a 2-core machine; see gc_tuning).
 SkillRow = tuple[str, float, float, int | None, bool, int, bool]
 """A SkillFacts as a plain tuple, in the same order."""
 
