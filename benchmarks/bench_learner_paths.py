@@ -52,6 +52,7 @@ from skilltree.catalog.service import DOCUMENTS
 from skilltree.db import migrate
 from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine, unit_of_work
+from skilltree.gc_tuning import tune_collector
 from skilltree.graph import dag
 from skilltree.graph.service import GRAPHS
 from skilltree.treefile import service as treefile
@@ -159,6 +160,12 @@ class Tree:
     enrolled: list[tuple[str, str]] = field(default_factory=list)
     """Learners enrolled (id, token): one per complete sample, the API's and the floor's (each
     completes the first root)."""
+    steps: int = 0
+    """The steps of the reader's path to the target (measured)."""
+
+    def answer_items(self, path: str) -> int:
+        """What the answer of `path` lists: skills recommended, steps, skills unlocked."""
+        return {"next": 5, "path": self.steps, "enrol": len(self.roots), "complete": 1}[path]
 
 
 def add_learners(conn: psycopg.Connection[tuple[Any, ...]], count: int) -> list[tuple[str, str]]:
@@ -194,10 +201,13 @@ def prepare(url: str, engine: Engine, shape: str, size: int) -> Tree:
             " FROM skill_trees t WHERE slug = %s",
             (slug,),
         ).fetchone() or ("", 0)
-        needs: dict[str, list[str]] = {row[0]: [] for row in conn.execute(SKILLS, (tree_id,))}
+        key_of = dict(conn.execute(SKILLS, (tree_id,)).fetchall())
+        needs: dict[str, list[str]] = {skill: [] for skill in key_of}
         for skill, prerequisite in conn.execute(EDGES, (tree_id,)):
             needs[skill].append(prerequisite)
-        order = dag.learning_order(needs)
+        # Ties by key, not by id: ids are new in every run, and the target (the last skill of
+        # the order) and the reader's rows must be the same skills in every run.
+        order = dag.learning_order(needs, sort_key=key_of.__getitem__)
         roots = [row[0] for row in conn.execute(ROOTS, {"tree": tree_id})]
         api_runs = runs + runs // 2
         (reader, token), *others = add_learners(conn, 2 + 2 * api_runs + runs)
@@ -221,7 +231,7 @@ def prepare(url: str, engine: Engine, shape: str, size: int) -> Tree:
     )  # fmt: skip
 
 
-SKILLS = "SELECT id FROM skills WHERE skill_tree_id = %s"
+SKILLS = "SELECT id, key FROM skills WHERE skill_tree_id = %s"
 EDGES = "SELECT skill_id, depends_on_id FROM skill_dependencies WHERE skill_tree_id = %s"
 ROOTS = """
 SELECT s.id FROM skills s WHERE s.skill_tree_id = %(tree)s
@@ -241,6 +251,7 @@ def measure(url: str, engine: Engine, tree: Tree) -> dict[str, list[float]]:
     runs = RUNS.get(tree.size, 20)
     samples: dict[str, list[float]] = {}
     app = create_app(engine)
+    tune_collector()  # as `skilltree serve` does once it has built the app
     reader = {"Authorization": f"Bearer {tree.reader_token}"}
     fresh = iter(tree.fresh)
     enrolled = iter(tree.enrolled)
@@ -297,6 +308,7 @@ def measure(url: str, engine: Engine, tree: Tree) -> dict[str, list[float]]:
         steps = check(
             client.get(f"/api/v1/me/trees/{tree.slug}/path?to={tree.target}", headers=reader)
         )["steps"]
+        tree.steps = len(steps)
         assert {s["id"] for s in steps} == {row[0] for row in floors["path"]()}  # type: ignore[attr-defined]
         ranked = check(client.get(f"/api/v1/me/trees/{tree.slug}/next?limit=50", headers=reader))
         workable = {row[0] for row in floors["next"]()}  # type: ignore[attr-defined]
@@ -333,11 +345,14 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
         "cached (floors and warm requests take turns); cold, afterwards: caches emptied and",
         "connections closed before each request. Floors through",
         "plain psycopg (see the script's docstring). The reading learner has completed the first",
-        "10% of the tree; each enrol and complete sample is another learner.",
+        "10% of the tree (in learning order, ties by key); the path goes to the last skill of that",
+        "order. Each enrol and complete sample is another learner. *Items*: what the answer lists",
+        "(skills recommended, steps of the path, skills unlocked by enrolling). The process's",
+        "collector is tuned as `skilltree serve` tunes it (gc_tuning).",
         "",
-        "| tree | skills | edges | path | warm p50 ms | warm p95 ms | floor p50 ms | warm / floor"
-        " | cold p50 ms | cold / warm |",
-        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| tree | skills | edges | path | items | warm p50 ms | warm p95 ms | floor p50 ms"
+        " | warm / floor | cold p50 ms | cold / warm |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     verdicts = []
     for tree, samples in results:
@@ -346,7 +361,8 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
             cold = percentile(samples[f"{name} cold"], 0.5)
             floor = percentile(samples[f"{name} floor"], 0.5)
             lines.append(
-                f"| {tree.shape} | {tree.size:,} | {tree.edges:,} | {name} | {warm:.1f}"
+                f"| {tree.shape} | {tree.size:,} | {tree.edges:,} | {name}"
+                f" | {tree.answer_items(name):,} | {warm:.1f}"
                 f" | {percentile(samples[f'{name} warm'], 0.95):.1f} | {floor:.1f}"
                 f" | {warm / floor:.2f}x | {cold:.1f} | {cold / warm:.2f}x |"
             )
