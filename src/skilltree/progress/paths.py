@@ -39,10 +39,6 @@ def _learner_tree(session: Session, user: User, slug: str) -> LearnerTree:
     return repository.learner_tree(session, user.id, tree)
 
 
-def _state(graph: TreeGraph, statuses: Mapping[str, Status], skill_id: str) -> Status:
-    return states.state_of(skill_id, graph.needs, statuses, graph.optional)
-
-
 def _step(graph: TreeGraph, skill_id: str, status: Status) -> PathStep:
     # Trusted data (the graph and the rules): constructed, not validated; the endpoint dumps it
     # as it is.
@@ -74,6 +70,7 @@ def path_to(session: Session, user: User, slug: str, target: str) -> LearningPat
     # Satisfied prerequisites hold nothing back; an optional one that is not done is still on
     # the way (it has to be completed or skipped).
     todo = {s for s in wanted if statuses.get(s) not in DONE}
+    satisfied = states.satisfied_skills(statuses, graph.optional)
     steps: list[PathStepJson] = []
     minutes = xp = 0
     for skill_id in graph.ordered(todo):
@@ -82,7 +79,7 @@ def path_to(session: Session, user: User, slug: str, target: str) -> LearningPat
             {
                 "id": skill_id,
                 "name": name,
-                "status": _state(graph, statuses, skill_id).value,
+                "status": states.state_given(skill_id, needs, statuses, satisfied).value,
                 "estimatedMinutes": estimated,
                 "xpValue": xp_value,
             }
@@ -100,17 +97,19 @@ def path_to(session: Session, user: User, slug: str, target: str) -> LearningPat
 def workable(graph: TreeGraph, statuses: Mapping[str, Status]) -> dict[str, Status]:
     """The skills the learner can work on now (AVAILABLE or IN_PROGRESS) with their state: only
     roots, skills with a row and dependents of satisfied skills can be, so only those are read."""
+    needs, dependents = graph.needs, graph.dependents
+    satisfied = states.satisfied_skills(statuses, graph.optional)
     candidates = set(graph.roots)
     for skill_id, status in statuses.items():
-        if skill_id not in graph.skills:  # a row of an inactive skill
+        if skill_id not in needs:  # a row of an inactive skill
             continue
         if status in WORKABLE:
             candidates.add(skill_id)
-        if states.is_satisfied(skill_id, statuses, graph.optional):
-            candidates.update(graph.dependents[skill_id])
+        if skill_id in satisfied:
+            candidates.update(dependents[skill_id])
     found = {}
     for skill_id in candidates:
-        state = _state(graph, statuses, skill_id)
+        state = states.state_given(skill_id, needs, statuses, satisfied)
         if state in WORKABLE:
             found[skill_id] = state
     return found
@@ -121,6 +120,7 @@ def unlocked_by(
 ) -> dict[str, list[str]]:
     """For each of `skills` (workable ones), the LOCKED skills that finishing it alone would
     unlock: those whose only unsatisfied prerequisite it is. Each dependent is counted once."""
+    satisfied = states.satisfied_skills(statuses, graph.optional)
     unsatisfied: dict[str, int] = {}
     unlocks: dict[str, list[str]] = {}
     for skill_id in skills:
@@ -129,10 +129,7 @@ def unlocked_by(
             if statuses.get(dependent) in states.RECORDED:
                 continue
             if dependent not in unsatisfied:
-                unsatisfied[dependent] = sum(
-                    not states.is_satisfied(p, statuses, graph.optional)
-                    for p in graph.needs[dependent]
-                )
+                unsatisfied[dependent] = sum(p not in satisfied for p in graph.needs[dependent])
             if unsatisfied[dependent] == 1:  # `skill_id` is not satisfied: it is the one
                 found.append(dependent)
         unlocks[skill_id] = found
