@@ -194,7 +194,10 @@ class TreeGraph:
         missing: dict[str, int] = {}
         ready: list[int] = []
         for skill in skills:
-            count = sum(p in skills for p in needs[skill])
+            count = 0
+            for prerequisite in needs[skill]:
+                if prerequisite in skills:
+                    count += 1
             if count:
                 missing[skill] = count
             else:
