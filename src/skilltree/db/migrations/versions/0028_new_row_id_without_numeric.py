@@ -8,7 +8,7 @@ The engine names each row it inserts (an enrolment's skill rows, achievements) w
 `new_row_id()`. 0014's made one 128-bit numeric from a UUID's bytes and divided it 24 times:
 about 46 µs an id, a third of enrolling in a tree with 10,000 roots. The same shape (a letter,
 then 23 base-36 digits) now comes from one random byte per character of two version 4 UUIDs: no
-numeric arithmetic, no loop. Measured: 2.5x faster a call (benchmarks/RESULTS.md). The
+numeric arithmetic, no loop: 10-15 µs a call against 23-37 µs (benchmarks/RESULTS.md). The
 downgrade restores 0014's definition.
 """
 
