@@ -13,6 +13,7 @@ from skilltree.analytics.commands import analytics_app
 from skilltree.config import MAX_WORKERS, get_settings
 from skilltree.db.commands import db_app
 from skilltree.errors import DatabaseUnavailable, InvalidSettings
+from skilltree.gc_tuning import tune_collector
 from skilltree.listeners import register_listeners
 from skilltree.search.commands import search_app
 from skilltree.terminal import connect, fail
@@ -97,6 +98,7 @@ app.add_typer(search_app, name="search")
 
 def main() -> None:
     """Entry point that never shows a traceback for a known SkillTree error."""
+    tune_collector()
     try:
         app()
     except DatabaseUnavailable as exc:

@@ -112,9 +112,11 @@ def worker_app() -> FastAPI:
     at shutdown, once the last request has been answered, the access log is written out and
     the database connections are closed."""
     from skilltree.app import create_app
+    from skilltree.gc_tuning import tune_collector
 
     _stop_with_the_supervisor()
     app = create_app()
+    tune_collector()  # once, with everything the worker keeps for good built
     app_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

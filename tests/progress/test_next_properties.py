@@ -47,6 +47,17 @@ def test_workable_skills_are_exactly_those_the_rules_make_available_or_started(
 
 
 @given(learners())
+def test_a_state_given_the_satisfied_skills_is_the_state_by_the_rules(
+    learner: tuple[TreeGraph, dict[str, Status]],
+) -> None:
+    graph, rows = learner
+    satisfied = states.satisfied_skills(rows, graph.optional)
+    for s in graph.skills:
+        expected = states.state_of(s, graph.needs, rows, graph.optional)
+        assert states.state_given(s, graph.needs, rows, satisfied) is expected
+
+
+@given(learners())
 def test_a_skill_unlocks_the_locked_dependents_it_alone_holds_back(
     learner: tuple[TreeGraph, dict[str, Status]],
 ) -> None:
@@ -96,7 +107,7 @@ def test_what_next_looks_at_each_skill_and_edge_a_bounded_number_of_times(
     # Counted, not timed: the rule checks what next makes grow with skills + edges, never with
     # their square (the quadratic version made 40 million at 4,000 skills).
     calls = {"count": 0}
-    state_of, is_satisfied = states.state_of, states.is_satisfied
+    state_of, is_satisfied, state_given = states.state_of, states.is_satisfied, states.state_given
 
     def counted_state_of(*args: Any) -> Status:
         calls["count"] += 1
@@ -106,8 +117,13 @@ def test_what_next_looks_at_each_skill_and_edge_a_bounded_number_of_times(
         calls["count"] += 1
         return is_satisfied(*args)
 
+    def counted_state_given(*args: Any) -> Status:
+        calls["count"] += 1
+        return state_given(*args)
+
     monkeypatch.setattr(states, "state_of", counted_state_of)
     monkeypatch.setattr(states, "is_satisfied", counted_is_satisfied)
+    monkeypatch.setattr(states, "state_given", counted_state_given)
     for size in (2_000, 8_000):
         graph = many_roots(size)
         edges = sum(len(p) for p in graph.needs.values())

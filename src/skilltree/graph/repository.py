@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from skilltree.gc_pause import cyclic_gc_paused
-from skilltree.graph.tree_graphs import SkillFacts, TreeGraph
+from skilltree.graph.tree_graphs import SkillRow, TreeGraph
 from skilltree.models import Skill, SkillTree
 
 # The tree's version, its active skills and its edges: one statement, so one snapshot, and the
 # graph is exactly the one at that version. Plain rows (a kind, then the columns): about three
 # times faster to produce and read than the same as JSON. Run on the session's own DBAPI cursor
 # (psycopg's parameter style): SQLAlchemy's Row objects cost more than the query itself here.
-_TREE_GRAPH = """
+TREE_GRAPH = """
     SELECT 'tree', t.id, NULL, t.structure_version, NULL, NULL, NULL, NULL, NULL
     FROM skill_trees t WHERE t.id = %(tree)s
     UNION ALL
@@ -78,16 +77,15 @@ def find_tree(session: Session, slug: str) -> TreePlace | None:
     return TreePlace(*row) if row else None
 
 
-@cyclic_gc_paused()
 def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
     """The graph of the tree's active skills (edges touching inactive skills left out), at the
     structure version it was read at; None when there is no such tree."""
     version: int | None = None
-    skills: dict[str, SkillFacts] = {}
+    skills: dict[str, SkillRow] = {}
     edges: list[tuple[str, str]] = []
     cursor = session.connection().connection.cursor()
     try:
-        cursor.execute(_TREE_GRAPH, {"tree": tree_id})
+        cursor.execute(TREE_GRAPH, {"tree": tree_id})
         rows = cursor.fetchall()
     finally:
         cursor.close()
@@ -95,13 +93,16 @@ def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
         if kind == "edge":
             edges.append((first, second))
         elif kind == "skill":
-            skills[first] = SkillFacts(second, y, x, number, optional, xp, milestone)
+            skills[first] = (second, y, x, number, optional, xp, milestone)
         else:
             version = number
     if version is None:
         return None
-    needs: dict[str, list[str]] = {skill_id: [] for skill_id in skills}
+    del rows
+    found: dict[str, list[str]] = {skill_id: [] for skill_id in skills}
     for skill_id, prerequisite in edges:
-        if skill_id in needs and prerequisite in needs:
-            needs[skill_id].append(prerequisite)
+        if skill_id in found and prerequisite in found:
+            found[skill_id].append(prerequisite)
+    # Tuples, not lists, in the graph kept (tree_graphs.SkillRow says why).
+    needs = {skill_id: tuple(prerequisites) for skill_id, prerequisites in found.items()}
     return TreeGraph(tree_id, version, skills, needs)

@@ -66,8 +66,8 @@ def _active_skill_graph(
 
 def _related(graph: TreeGraph, depths: dict[str, int]) -> list[RelatedSkillJson]:
     """The skills at `depths`, nearest first, then by name and id, as JSON-ready objects."""
-    skills = graph.skills
-    ordered = sorted((d, skills[s].name, s) for s, d in depths.items())
+    rows = graph.skills.rows
+    ordered = sorted((d, rows[s][0], s) for s, d in depths.items())
     return [{"id": s, "name": name, "depth": d} for d, name, s in ordered]
 
 
@@ -94,11 +94,12 @@ def critical_path(
 ) -> CriticalPath:
     """The chain of prerequisites ending at `skill_id` with the most estimated minutes."""
     graph = _active_skill_graph(session, skill_id, viewer, from_cache)
-    minutes = {s: facts.estimated_minutes for s, facts in graph.skills.items()}
+    rows = graph.skills.rows
+    minutes = {s: row[3] for s, row in rows.items()}
     path = dag.critical_path(graph.needs, skill_id, minutes)
     return CriticalPath.model_construct(
         skills=[
-            PathSkill.model_construct(id=s, name=graph.skills[s].name, estimated_minutes=minutes[s])
+            PathSkill.model_construct(id=s, name=rows[s][0], estimated_minutes=minutes[s])
             for s in path.skills
         ],
         total_minutes=path.minutes,

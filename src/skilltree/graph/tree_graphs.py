@@ -10,12 +10,13 @@ reused by a different change.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
 from skilltree.cache.memory import MemoryCache
-from skilltree.gc_pause import cyclic_gc_paused
 from skilltree.graph import dag
 
 
@@ -29,6 +30,38 @@ class SkillFacts(NamedTuple):
     is_optional: bool
     xp_value: int
     is_milestone: bool
+
+
+# A kept graph holds nothing the cyclic garbage collector has to look at: its per-skill values
+# are plain tuples of strings and numbers (which the collector stops tracking the first time it
+# meets them) in dicts, never lists or objects of a class. So a tree of 100,000 skills kept in
+# the cache adds nothing to each collection's work, and building one sets off few full
+# collections of the whole process (a NamedTuple and a list per skill set off several while a
+# 100,000-skill graph was built: 0.5-1 s of it on a 2-core machine; see gc_tuning).
+SkillRow = tuple[str, float, float, int | None, bool, int, bool]
+"""A SkillFacts as a plain tuple, in the same order."""
+
+
+class SkillTable(Mapping[str, SkillFacts]):
+    """A graph's skills by id: each skill's facts as a SkillFacts, made when asked for, from the
+    plain tuple kept (`rows`, for loops over many skills)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: Mapping[str, tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+    def __getitem__(self, skill: str) -> SkillFacts:
+        return SkillFacts._make(self.rows[skill])
+
+    def __contains__(self, skill: object) -> bool:
+        return skill in self.rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 @dataclass(frozen=True)
@@ -50,12 +83,14 @@ class TreeGraph:
         self,
         tree_id: str,
         version: int,
-        skills: dict[str, SkillFacts],
-        needs: dict[str, list[str]],
+        skills: Mapping[str, tuple[Any, ...]],
+        needs: Mapping[str, Sequence[str]],
     ) -> None:
         self.tree_id = tree_id
         self.version = version
-        self.skills = skills
+        self.skills = SkillTable(skills)
+        """Each active skill's facts (`skills` maps ids to SkillFacts, or to plain tuples in the
+        same order: what the database read makes)."""
         self.needs = needs
         """Each active skill's active direct prerequisites (every active skill is a key)."""
 
@@ -82,8 +117,13 @@ class TreeGraph:
     @cached_property
     def by_position(self) -> list[str]:
         """The active skills by position: y, then x, then id (the document's order)."""
-        skills = self.skills
-        return sorted(skills, key=lambda s: (skills[s].position_y, skills[s].position_x, s))
+        rows = self.skills.rows
+        return sorted(rows, key=lambda s: (rows[s][1], rows[s][2], s))
+
+    @cached_property
+    def position_rank(self) -> dict[str, int]:
+        """Each active skill's place in `by_position` (0 first): orders as its position does."""
+        return {skill: rank for rank, skill in enumerate(self.by_position)}
 
     @cached_property
     def roots(self) -> frozenset[str]:
@@ -93,23 +133,20 @@ class TreeGraph:
     @cached_property
     def optional(self) -> frozenset[str]:
         """The optional active skills."""
-        return frozenset(s for s, facts in self.skills.items() if facts.is_optional)
+        return frozenset(s for s, row in self.skills.rows.items() if row[4])
 
     @cached_property
-    def dependents(self) -> dict[str, list[str]]:
+    def dependents(self) -> dict[str, tuple[str, ...]]:
         """Each active skill's active direct dependents (sorted). Every prerequisite is an
         active skill, so a key of `needs`: no set of nodes to build first (dag.dependents_of)."""
-        with cyclic_gc_paused():
-            dependents: dict[str, list[str]] = {skill: [] for skill in self.needs}
-            for skill, prerequisites in self.needs.items():
-                for prerequisite in prerequisites:
-                    dependents[prerequisite].append(skill)
-            for skills in dependents.values():
-                skills.sort()
-            return dependents
+        found: dict[str, list[str]] = {skill: [] for skill in self.needs}
+        for skill, prerequisites in self.needs.items():
+            for prerequisite in prerequisites:
+                found[prerequisite].append(skill)
+        # Kept as tuples, which the collector forgets (see SkillRow); the lists go now.
+        return {skill: tuple(sorted(skills)) for skill, skills in found.items()}
 
     @cached_property
-    @cyclic_gc_paused()
     def chain_ahead(self) -> dict[str, int]:
         """Each active skill's longest chain of dependents (0 for a skill nothing needs): the
         skills that must wait for it one after another, at any depth; linear in skills + edges.
@@ -134,14 +171,51 @@ class TreeGraph:
         return ahead
 
     @cached_property
-    @cyclic_gc_paused()
     def learning_order(self) -> LearningOrder:
-        """The skills in learning order (ties by position y, then x, then id) and by layer."""
-        skills = self.skills
-        order = dag.learning_order(
-            self.needs, sort_key=lambda s: (skills[s].position_y, skills[s].position_x, s)
-        )
-        return LearningOrder(order=order, layers=dag.topological_layers(self.needs))
+        """The skills in learning order (ties by position y, then x, then id) and by layer
+        (dag.topological_layers: layer k needs something of layer k-1, each sorted by id)."""
+        order = self.ordered(self.needs)
+        needs = self.needs
+        depth: dict[str, int] = {}
+        layers: list[list[str]] = []
+        for skill in order:  # each skill after its prerequisites
+            d = depth[skill] = 1 + max((depth[p] for p in needs[skill]), default=0)
+            if d > len(layers):
+                layers.append([])
+            layers[d - 1].append(skill)
+        return LearningOrder(order=order, layers=[sorted(layer) for layer in layers])
+
+    def ordered(self, skills: Collection[str]) -> list[str]:
+        """`skills` (some of this graph's) in learning order, each after those of its
+        prerequisites among them, ties by position (y, then x, then id): dag.learning_order of
+        the graph they make, with each skill's place by position as its key (ints compare
+        faster than tuples of position and id)."""
+        needs, rank, by_position = self.needs, self.position_rank, self.by_position
+        missing: dict[str, int] = {}
+        ready: list[int] = []
+        for skill in skills:
+            count = 0
+            for prerequisite in needs[skill]:
+                if prerequisite in skills:
+                    count += 1
+            if count:
+                missing[skill] = count
+            else:
+                ready.append(rank[skill])
+        heapq.heapify(ready)
+        order: list[str] = []
+        dependents = self.dependents
+        while ready:
+            skill = by_position[heapq.heappop(ready)]
+            order.append(skill)
+            for dependent in dependents[skill]:
+                if dependent in missing:
+                    missing[dependent] -= 1
+                    if missing[dependent] == 0:
+                        heapq.heappush(ready, rank[dependent])
+        if len(order) < len(skills):
+            raise dag.CycleFound(dag.find_cycle({s: needs[s] for s in skills}) or [])
+        return order
 
 
 def graph_bytes(graph: TreeGraph) -> int:

@@ -220,6 +220,8 @@ class SkillDependency(Base):
         # The spec's GIN indexes on `dependencies[]` / `dependents[]` become these two B-trees.
         PrimaryKeyConstraint("skill_id", "depends_on_id", name="idx_skill_dependencies"),
         Index("idx_skill_dependents", "depends_on_id", "skill_id"),
+        # One tree's edges (its graph's read) without scanning every tree's (migration 0032).
+        Index("idx_skill_dependencies_tree", "skill_tree_id"),
         ForeignKeyConstraint(
             ["skill_id", "skill_tree_id"],
             ["skills.id", "skills.skill_tree_id"],

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
+from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
 from skilltree.dependencies import CurrentUser, DbSession
@@ -153,7 +154,8 @@ def path_to_skill(
     user: CurrentUser,
 ) -> Response:
     """The skills you still need to reach a target skill, in a valid order, with minutes and XP."""
-    return _json(paths.path_to(session, user, slug, to))
+    # Built from trusted data as its JSON object (paths.path_to): serialised as it is.
+    return Response(to_json(paths.path_to(session, user, slug, to)), media_type="application/json")
 
 
 @router.get("/me/trees/{slug}/next", response_model=NextSkills)

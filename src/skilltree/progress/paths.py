@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 
 from skilltree.catalog import repository as catalog_repository
 from skilltree.errors import NotFound
-from skilltree.graph import dag
 from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import SkillProgressStatus, User
 from skilltree.progress import states
 from skilltree.progress.schemas import (
-    LearningPath,
+    LearningPathJson,
     NextSkills,
     PathStep,
+    PathStepJson,
     Recommendation,
     SkillRef,
 )
@@ -38,13 +38,9 @@ def _learner_tree(session: Session, user: User, slug: str) -> LearnerTree:
     return learner_tree(session, user.id, tree)
 
 
-def _state(graph: TreeGraph, statuses: Mapping[str, Status], skill_id: str) -> Status:
-    return states.state_of(skill_id, graph.needs, statuses, graph.optional)
-
-
 def _step(graph: TreeGraph, skill_id: str, status: Status) -> PathStep:
-    # Trusted data (the graph and the rules): constructed, not validated (a path may have
-    # thousands of steps); the endpoint dumps it as it is.
+    # Trusted data (the graph and the rules): constructed, not validated; the endpoint dumps it
+    # as it is.
     facts = graph.skills[skill_id]
     return PathStep.model_construct(
         id=skill_id,
@@ -55,49 +51,64 @@ def _step(graph: TreeGraph, skill_id: str, status: Status) -> PathStep:
     )
 
 
-def _by_position(graph: TreeGraph, skill_id: str) -> tuple[float, float, str]:
-    facts = graph.skills[skill_id]
-    return (facts.position_y, facts.position_x, skill_id)
-
-
-def path_to(session: Session, user: User, slug: str, target: str) -> LearningPath:
-    """What the learner still has to do to reach `target` (itself included), in learning order."""
+def path_to(session: Session, user: User, slug: str, target: str) -> LearningPathJson:
+    """What the learner still has to do to reach `target` (itself included), in learning order,
+    as the JSON object of a LearningPath."""
     view = _learner_tree(session, user, slug)
     graph = view.graph
     if target not in graph.skills:
         raise NotFound(f"Tree {slug!r} has no active skill {target!r}.")
+    needs, statuses, rows = graph.needs, view.statuses, graph.skills.rows
+    wanted = {target}
+    reached = [target]
+    while reached:
+        for prerequisite in needs[reached.pop()]:
+            if prerequisite not in wanted:
+                wanted.add(prerequisite)
+                reached.append(prerequisite)
     # Satisfied prerequisites hold nothing back; an optional one that is not done is still on
     # the way (it has to be completed or skipped).
-    wanted = [target, *dag.transitive_prerequisites(graph.needs, target)]
-    status = {s: _state(graph, view.statuses, s) for s in wanted}
-    todo = {s for s in wanted if status[s] not in DONE}
-    order = dag.learning_order(
-        {s: [p for p in graph.needs[s] if p in todo] for s in todo},
-        sort_key=lambda s: _by_position(graph, s),
-    )
-    steps = [_step(graph, s, status[s]) for s in order]
-    return LearningPath.model_construct(
-        target=SkillRef.model_construct(id=target, name=graph.skills[target].name),
-        steps=steps,
-        total_minutes=sum(step.estimated_minutes or 0 for step in steps),
-        total_xp=sum(step.xp_value for step in steps),
-    )
+    todo = {s for s in wanted if statuses.get(s) not in DONE}
+    satisfied = states.satisfied_skills(statuses, graph.optional)
+    steps: list[PathStepJson] = []
+    minutes = xp = 0
+    for skill_id in graph.ordered(todo):
+        name, _, _, estimated, _, xp_value, _ = rows[skill_id]
+        steps.append(
+            {
+                "id": skill_id,
+                "name": name,
+                "status": states.state_given(skill_id, needs, statuses, satisfied).value,
+                "estimatedMinutes": estimated,
+                "xpValue": xp_value,
+            }
+        )
+        minutes += estimated or 0
+        xp += xp_value
+    return {
+        "target": {"id": target, "name": rows[target][0]},
+        "steps": steps,
+        "totalMinutes": minutes,
+        "totalXp": xp,
+    }
 
 
 def workable(graph: TreeGraph, statuses: Mapping[str, Status]) -> dict[str, Status]:
     """The skills the learner can work on now (AVAILABLE or IN_PROGRESS) with their state: only
     roots, skills with a row and dependents of satisfied skills can be, so only those are read."""
+    needs, dependents = graph.needs, graph.dependents
+    satisfied = states.satisfied_skills(statuses, graph.optional)
     candidates = set(graph.roots)
     for skill_id, status in statuses.items():
-        if skill_id not in graph.skills:  # a row of an inactive skill
+        if skill_id not in needs:  # a row of an inactive skill
             continue
         if status in WORKABLE:
             candidates.add(skill_id)
-        if states.is_satisfied(skill_id, statuses, graph.optional):
-            candidates.update(graph.dependents[skill_id])
+        if skill_id in satisfied:
+            candidates.update(dependents[skill_id])
     found = {}
     for skill_id in candidates:
-        state = _state(graph, statuses, skill_id)
+        state = states.state_given(skill_id, needs, statuses, satisfied)
         if state in WORKABLE:
             found[skill_id] = state
     return found
@@ -108,6 +119,7 @@ def unlocked_by(
 ) -> dict[str, list[str]]:
     """For each of `skills` (workable ones), the LOCKED skills that finishing it alone would
     unlock: those whose only unsatisfied prerequisite it is. Each dependent is counted once."""
+    satisfied = states.satisfied_skills(statuses, graph.optional)
     unsatisfied: dict[str, int] = {}
     unlocks: dict[str, list[str]] = {}
     for skill_id in skills:
@@ -116,10 +128,7 @@ def unlocked_by(
             if statuses.get(dependent) in states.RECORDED:
                 continue
             if dependent not in unsatisfied:
-                unsatisfied[dependent] = sum(
-                    not states.is_satisfied(p, statuses, graph.optional)
-                    for p in graph.needs[dependent]
-                )
+                unsatisfied[dependent] = sum(p not in satisfied for p in graph.needs[dependent])
             if unsatisfied[dependent] == 1:  # `skill_id` is not satisfied: it is the one
                 found.append(dependent)
         unlocks[skill_id] = found
@@ -145,7 +154,7 @@ def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkil
             -len(unlocks[s]),
             -chain_ahead[s],
             -len(graph.dependents[s]),
-            _by_position(graph, s),
+            graph.position_rank[s],  # position: y, then x, then id
         ),
     )
     return NextSkills.model_construct(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from pydantic import Field
 
@@ -142,6 +142,34 @@ class LearningPath(CamelModel):
     steps: list[PathStep]
     total_minutes: int
     total_xp: int
+
+
+class PathStepJson(TypedDict):
+    """A PathStep as its JSON object: a path is built from trusted data (the tree graph and the
+    rules) and serialised as is, since a model per step cost more than finding the path (a path
+    may have tens of thousands of steps)."""
+
+    id: str
+    name: str
+    status: str
+    estimatedMinutes: int | None
+    xpValue: int
+
+
+class SkillRefJson(TypedDict):
+    """A SkillRef as its JSON object."""
+
+    id: str
+    name: str
+
+
+class LearningPathJson(TypedDict):
+    """A LearningPath as its JSON object (see PathStepJson)."""
+
+    target: SkillRefJson
+    steps: list[PathStepJson]
+    totalMinutes: int
+    totalXp: int
 
 
 class Recommendation(CamelModel):

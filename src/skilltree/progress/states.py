@@ -12,7 +12,7 @@ agree.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from skilltree.models import SkillProgressStatus as Status
 
@@ -27,7 +27,7 @@ def is_satisfied(skill: str, rows: Mapping[str, Status], optional: Collection[st
 
 def state_of(
     skill: str,
-    needs: Mapping[str, list[str]],
+    needs: Mapping[str, Iterable[str]],
     rows: Mapping[str, Status],
     optional: Collection[str],
 ) -> Status:
@@ -36,5 +36,26 @@ def state_of(
     if status in RECORDED:
         return status
     if all(is_satisfied(p, rows, optional) for p in needs.get(skill, ())):
+        return Status.AVAILABLE
+    return Status.LOCKED
+
+
+def satisfied_skills(rows: Mapping[str, Status], optional: Collection[str]) -> set[str]:
+    """The skills of `rows` that no longer hold back the skills that need them (is_satisfied),
+    for deciding the states of many skills at once (`state_given`)."""
+    return {skill for skill in rows if is_satisfied(skill, rows, optional)}
+
+
+def state_given(
+    skill: str,
+    needs: Mapping[str, Iterable[str]],
+    rows: Mapping[str, Status],
+    satisfied: set[str],
+) -> Status:
+    """The learner's state in `skill`, as `state_of`, with their `satisfied_skills` known."""
+    status = rows.get(skill)
+    if status in RECORDED:
+        return status
+    if satisfied.issuperset(needs.get(skill, ())):
         return Status.AVAILABLE
     return Status.LOCKED

@@ -34,7 +34,6 @@ from skilltree.documents import (
     validate_document,
 )
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
-from skilltree.gc_pause import cyclic_gc_paused
 from skilltree.graph.dag import find_cycle, layered_positions, learning_order
 from skilltree.models import SkillTree, User, UserRole
 from skilltree.storable import unstorable_text_in_json
@@ -308,7 +307,6 @@ def _worth_analysing(written: int, estimated_rows: float) -> bool:
     return written > ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * max(estimated_rows, 0)
 
 
-@cyclic_gc_paused()
 @tree_writer
 def import_tree(
     session: Session,
@@ -465,7 +463,6 @@ def _skill_row(
     )
 
 
-@cyclic_gc_paused()
 def export_tree(
     session: Session, slug: str, *, viewer: User | None, operator: bool = False
 ) -> TreeFile:

@@ -12,6 +12,7 @@ CREATE TABLE skill_dependencies (
     CONSTRAINT skill_dependencies_not_self_check CHECK ((skill_id <> depends_on_id)),
     CONSTRAINT skill_dependencies_skill_fkey FOREIGN KEY (skill_id, skill_tree_id) REFERENCES skills(id, skill_tree_id) ON UPDATE CASCADE ON DELETE CASCADE
 );
+CREATE INDEX idx_skill_dependencies_tree ON public.skill_dependencies USING btree (skill_tree_id);
 CREATE INDEX idx_skill_dependents ON public.skill_dependencies USING btree (depends_on_id, skill_id);
 
 -- table: skill_tree_prerequisites

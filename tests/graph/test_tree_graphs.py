@@ -1,0 +1,80 @@
+"""A tree's kept graph answers as the pure algorithms do (random DAGs, random positions), while
+holding nothing the cyclic garbage collector has to look at."""
+
+from __future__ import annotations
+
+import gc
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from skilltree.graph import dag
+from skilltree.graph.tree_graphs import SkillFacts, TreeGraph
+from tests.graph.test_dag import dags
+
+
+@st.composite
+def placed(draw: st.DrawFn) -> TreeGraph:
+    """A random DAG whose skills have random positions (ties included)."""
+    needs = draw(dags())
+    coordinate = st.sampled_from([0.0, 100.0, 200.0])
+    skills = {
+        s: (s.upper(), draw(coordinate), draw(coordinate), None, False, 10, False) for s in needs
+    }
+    return TreeGraph("tree", 1, skills, {s: tuple(p) for s, p in needs.items()})
+
+
+def by_position(graph: TreeGraph, skill: str) -> tuple[float, float, str]:
+    facts = graph.skills[skill]
+    return (facts.position_y, facts.position_x, skill)
+
+
+@given(placed())
+def test_the_learning_plan_is_the_learning_order_and_layers_of_the_pure_algorithms(
+    graph: TreeGraph,
+) -> None:
+    plan = graph.learning_order
+    assert plan.order == dag.learning_order(graph.needs, lambda s: by_position(graph, s))
+    assert plan.layers == dag.topological_layers(graph.needs)
+
+
+@given(placed(), st.data())
+def test_part_of_a_graph_is_ordered_as_the_graph_it_makes(
+    graph: TreeGraph, data: st.DataObject
+) -> None:
+    part = data.draw(st.sets(st.sampled_from(sorted(graph.needs))))
+    inside = {s: [p for p in graph.needs[s] if p in part] for s in part}
+    assert graph.ordered(part) == dag.learning_order(inside, lambda s: by_position(graph, s))
+
+
+@given(placed())
+def test_dependents_are_the_reverse_graph(graph: TreeGraph) -> None:
+    reverse = dag.dependents_of(graph.needs)
+    assert graph.dependents == {s: tuple(reverse.get(s, [])) for s in graph.needs}
+
+
+def test_facts_read_back_as_they_were_given() -> None:
+    facts = SkillFacts("A", 1.0, 2.0, 30, True, 10, False)
+    graph = TreeGraph("tree", 1, {"a": facts, "b": tuple(facts)}, {"a": (), "b": ("a",)})
+    assert graph.skills["a"] == graph.skills["b"] == facts
+    assert graph.skills["b"].estimated_minutes == 30
+    assert list(graph.skills) == ["a", "b"]
+    assert "a" in graph.skills
+    assert len(graph.skills) == 2
+
+
+def test_a_kept_graph_leaves_the_collector_nothing_per_skill() -> None:
+    size = 2_000
+    needs = {f"s{i}": (f"s{i - 1}",) if i else () for i in range(size)}
+    skills = {s: (s, 0.0, float(i), 30, False, 10, False) for i, s in enumerate(needs)}
+    graph = TreeGraph("tree", 1, skills, needs)
+    for view in ("dependents", "chain_ahead", "roots", "optional", "position_rank"):
+        getattr(graph, view)
+    gc.collect()
+    tracked = [
+        value
+        for table in (graph.skills.rows, graph.needs, graph.dependents)
+        for value in table.values()
+        if gc.is_tracked(value)
+    ]
+    assert tracked == []
