@@ -24,7 +24,7 @@ Revision ID: {revision}
 Revises: {down_revision}
 Create Date: {today}
 
-TODO: what changes, and why.
+(Write here what changes, and why: the generator leaves this line for you.)
 """
 
 from collections.abc import Sequence
