@@ -10,6 +10,7 @@ made through one worker is served by every worker from its next read on.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ctypes
 import logging
@@ -90,10 +91,10 @@ class QueuedAccessLog(logging.Handler):
         """Write the lines still queued, then stop the thread (later calls do nothing; a
         stuck output is waited for CLOSE_TIMEOUT_SECONDS at most)."""
         if self._writer.is_alive():
-            try:
+            # A queue still full after the timeout means a stuck output: the stop mark is not
+            # queued, and the join below waits CLOSE_TIMEOUT_SECONDS at most for the writer.
+            with contextlib.suppress(queue.Full):
                 self._lines.put(None, timeout=CLOSE_TIMEOUT_SECONDS)
-            except queue.Full:
-                pass
             self._writer.join(CLOSE_TIMEOUT_SECONDS)
         super().close()
 
