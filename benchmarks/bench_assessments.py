@@ -30,7 +30,6 @@ import psycopg
 from sqlalchemy.orm import Session
 
 from benchmarks.common import (
-    free_port,
     libpq_dsn,
     machine,
     percentile,
@@ -55,6 +54,7 @@ from skilltree.models import (
     UserRole,
     UserSession,
 )
+from skilltree.ports import free_port
 
 LEARNERS, WARMUP = 400, 40
 """Each learner is timed once (half through HTTP, half through the floor), after WARMUP of each."""

@@ -32,7 +32,6 @@ from sqlalchemy import Engine, insert
 
 from benchmarks.common import (
     RawHttp,
-    free_port,
     machine,
     percentile,
     start_server,
@@ -48,6 +47,7 @@ from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine
 from skilltree.listeners import register_listeners
 from skilltree.models import SkillCategory, SkillTree
+from skilltree.ports import free_port
 
 LOGINS = 32
 """Client threads sending bogus sign-ins at once."""

@@ -38,7 +38,6 @@ from sqlalchemy import Engine, make_url
 
 from benchmarks.common import (
     RawHttp,
-    free_port,
     libpq_dsn,
     machine,
     percentile,
@@ -55,6 +54,7 @@ from skilltree.db.base import new_ids
 from skilltree.db.rls import begin_as_learner
 from skilltree.db.session import create_db_engine, session_factory
 from skilltree.listeners import register_listeners
+from skilltree.ports import free_port
 from skilltree.schemas import PageParams
 from skilltree.search import service
 from skilltree.search.repository import (

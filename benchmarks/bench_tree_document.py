@@ -23,7 +23,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, text
 
 from benchmarks.common import (
-    free_port,
     libpq_dsn,
     machine,
     percentile,
@@ -52,6 +51,7 @@ from skilltree.models import (
     SkillTree,
     SkillType,
 )
+from skilltree.ports import free_port
 
 LAYERS, PER_LAYER = 20, 50
 RUNS, WARMUP = 300, 30
@@ -152,7 +152,7 @@ def add_learner(
     id and bearer token."""
     answer = http.post(
         "/api/v1/auth/register",
-        json={"email": "bench@example.com", "username": "bench", "password": "benchmark!"},
+        json={"email": "bench@example.com", "username": "bench", "password": "quiet-forest-7513"},
     )
     answer.raise_for_status()
     user_id, token = answer.json()["user"]["id"], answer.json()["token"]

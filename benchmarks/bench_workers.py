@@ -30,7 +30,6 @@ if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
 from benchmarks.bench_tree_document import SLUG, build_tree
 from benchmarks.common import (
     RawHttp,
-    free_port,
     machine,
     percentile,
     throwaway_database,
@@ -40,6 +39,7 @@ from benchmarks.common import (
 from skilltree.config import available_cores
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
+from skilltree.ports import free_port
 
 CLIENTS = 8
 ROUNDS, SLICE_SECONDS = 6, 4.0

@@ -130,14 +130,6 @@ def write_results(section: str, markdown: str) -> None:
     RESULTS.write_text(text, "utf-8")
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def start_server(
     url: str, port: int, settings: Mapping[str, str] | None = None
 ) -> subprocess.Popen[bytes]:

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from skilltree.cli import app
 from skilltree.config import Settings
 from skilltree.models import Skill, UserRole
+from skilltree.ports import free_port
 from skilltree.serving import CONNECTIONS_PER_WORKER, start_warnings
 from tests.committed import committed_rows
 from tests.factories import add_dependency, make_category, make_person, make_skill, make_tree
@@ -36,14 +37,6 @@ STARTUP_TIMEOUT = 180.0
 """Seconds for every worker to start: each imports the whole app, slow on a busy machine."""
 ACCESS_LINE = re.compile(r'\[(\d+)\] \S+ "(\w+) (\S+) HTTP/1.1" (\d+)')
 """An access-log line: the worker's pid, the method, the target and the status."""
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Served:

@@ -14,6 +14,7 @@ import redis
 from skilltree.cache.trees import TreeStore, use_store
 from skilltree.catalog import service as catalog_service
 from skilltree.graph import service as graph_service
+from skilltree.ports import free_port
 from tests.services import service_missing
 
 REDIS_URL = os.environ.get("SKILLTREE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -70,10 +71,7 @@ def installed_store(redis_store: TreeStore) -> Iterator[TreeStore]:
 @pytest.fixture
 def closed_port_url() -> str:
     """A Redis URL on a port where nothing listens (connections are refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"redis://127.0.0.1:{port}/0"
+    return f"redis://127.0.0.1:{free_port()}/0"
 
 
 @pytest.fixture

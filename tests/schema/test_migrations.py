@@ -87,13 +87,16 @@ CATALOG = {
     "constraints": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
     " FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
     " AND conrelid::regclass::text <> 'alembic_version'",
+    # The position counts live columns only (attnum keeps the gaps dropped columns leave).
     "columns": "SELECT table_name, column_name, data_type, column_default, is_nullable,"
-    " generation_expression FROM information_schema.columns WHERE table_schema = 'public'"
+    " generation_expression, rank() OVER (PARTITION BY table_name ORDER BY ordinal_position)"
+    " FROM information_schema.columns WHERE table_schema = 'public'"
     " AND table_name <> 'alembic_version'",
-    "table grants": "SELECT c.oid::regclass::text,"
-    " coalesce(c.relacl, acldefault('r', c.relowner))::text, c.relrowsecurity,"
-    " c.relforcerowsecurity FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace"
-    " AND c.relkind IN ('r', 'v', 'm', 'p') AND c.relname <> 'alembic_version'",
+    "table grants": "SELECT c.oid::regclass::text, c.relkind::text,"
+    " coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END,"
+    " c.relowner))::text, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c"
+    " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'S')"
+    " AND c.relname <> 'alembic_version'",
     "column grants": "SELECT table_name, column_name, grantee, privilege_type"
     " FROM information_schema.column_privileges WHERE table_schema = 'public'"
     " AND grantee NOT IN ('postgres', 'PUBLIC') AND grantee <> current_user",

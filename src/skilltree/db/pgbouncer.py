@@ -21,6 +21,7 @@ from types import TracebackType
 from sqlalchemy import make_url
 
 from skilltree.db.session import sqlalchemy_url
+from skilltree.ports import free_port
 
 DEBIAN_BINARY = "/usr/sbin/pgbouncer"
 """Where Debian's `pgbouncer` package installs it (outside a normal user's PATH)."""
@@ -81,13 +82,6 @@ max_client_conn = {max_client_conn}
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class PgBouncer:
     """A PgBouncer process of our own in transaction mode, in front of the server of
     `server_url` (any of its databases), listening on a free port of 127.0.0.1; `url(database)`
@@ -132,7 +126,7 @@ class PgBouncer:
         directory.chmod(0o755)  # read by the user PgBouncer runs as (below)
         auth_file = directory / "userlist.txt"
         auth_file.write_text(f'"{server.username or "postgres"}" "{server.password or ""}"\n')
-        self.port = _free_port()
+        self.port = free_port()
         ini = directory / "pgbouncer.ini"
         ini.write_text(
             pgbouncer_ini(
