@@ -87,13 +87,19 @@ CATALOG = {
     "constraints": "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
     " FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
     " AND conrelid::regclass::text <> 'alembic_version'",
-    # The position counts live columns only (attnum keeps the gaps dropped columns leave).
+    # The position counts live columns only (attnum keeps the gaps dropped columns leave). One
+    # known exception: 0015's downgrade must drop the plain `search_vector` columns of skills and
+    # skill_trees and add them back as generated columns (PostgreSQL cannot make a column
+    # generated in place), so they come back last; putting them back in place would mean
+    # rewriting both tables with every foreign key to them. Their position is not compared, and
+    # the other columns are ranked among themselves.
     "columns": "SELECT table_name, column_name, data_type, column_default, is_nullable,"
-    " generation_expression, rank() OVER (PARTITION BY table_name ORDER BY ordinal_position)"
-    " FROM information_schema.columns WHERE table_schema = 'public'"
-    " AND table_name <> 'alembic_version'",
+    " generation_expression, CASE WHEN NOT moved THEN rank() OVER (PARTITION BY table_name,"
+    " moved ORDER BY ordinal_position) END FROM (SELECT *, column_name = 'search_vector'"
+    " AND table_name IN ('skills', 'skill_trees') AS moved FROM information_schema.columns"
+    " WHERE table_schema = 'public' AND table_name <> 'alembic_version') AS columns",
     "table grants": "SELECT c.oid::regclass::text, c.relkind::text,"
-    " coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END,"
+    " coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::\"char\","
     " c.relowner))::text, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c"
     " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p', 'S')"
     " AND c.relname <> 'alembic_version'",
