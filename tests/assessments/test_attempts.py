@@ -252,3 +252,35 @@ def test_someone_elses_attempt_is_not_found(
     other = quiz.author
     assert client.get(f"/api/v1/attempts/{attempt['id']}", headers=other.headers).status_code == 404
     assert submit(client, attempt["id"], other, RIGHT).status_code == 404
+
+
+def test_the_learner_lists_their_own_attempts_newest_first_a_page_at_a_time(
+    client: TestClient, quiz: Quiz, learner: Person
+) -> None:
+    quiz.put_bank(client, bank(passingScore=50))
+    ready(client, quiz, learner)
+    started = []
+    for answers in ({}, {"single": "p"}, RIGHT):
+        attempt = quiz.start(client, learner).json()
+        started.append(attempt["id"])
+        submit(client, attempt["id"], learner, answers)
+    url = f"/api/v1/skills/{quiz.skill.id}/attempts"
+    first = client.get(url, params={"pageSize": 2}, headers=learner.headers)
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert (page["total"], page["page"], page["pageSize"]) == (3, 1, 2)
+    assert [a["id"] for a in page["items"]] == started[:0:-1]
+    assert [a["passed"] for a in page["items"]] == [True, False]
+    assert page["items"][0]["score"] == 100
+    assert "questions" not in page["items"][0] and "results" not in page["items"][0]
+    second = client.get(url, params={"page": 2, "pageSize": 2}, headers=learner.headers).json()
+    assert [a["id"] for a in second["items"]] == started[:1]
+    past = client.get(url, params={"page": 9, "pageSize": 2}, headers=learner.headers).json()
+    assert (past["items"], past["total"]) == ([], 3)
+    # Nobody else sees them: the author has no attempts of their own here.
+    theirs = client.get(url, headers=quiz.author.headers).json()
+    assert (theirs["items"], theirs["total"]) == ([], 0)
+    missing = client.get("/api/v1/skills/no-such-skill/attempts", headers=learner.headers)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == PROBLEM
+    assert client.get(url).status_code == 401

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Response
 
 from skilltree.assessments import service
-from skilltree.assessments.schemas import Attempt, QuestionBank, SubmitRequest
-from skilltree.dependencies import AuthorUser, CurrentUser, DbSession
+from skilltree.assessments.schemas import Attempt, AttemptPage, QuestionBank, SubmitRequest
+from skilltree.dependencies import AuthorUser, CurrentUser, DbSession, Paging
 from skilltree.openapi import Answers
 
 router = APIRouter(tags=["assessments"])
@@ -77,6 +77,19 @@ def start_attempt(skill_id: str, session: DbSession, user: CurrentUser) -> Attem
     their order and their options' order; no key or explanation is sent. An attempt still open
     is answered again (`repeated`)."""
     return service.start_attempt(session, user, skill_id)
+
+
+@router.get(
+    "/skills/{skill_id}/attempts",
+    response_model=AttemptPage,
+    responses={404: {"description": "No skill has this id that you may see."}},
+)
+def list_attempts(
+    skill_id: str, session: DbSession, user: CurrentUser, paging: Paging
+) -> AttemptPage:
+    """Your attempts at the skill, newest first: when each started and, once submitted, its
+    score and whether it passed (its questions and results: `GET /attempts/{id}`)."""
+    return service.list_attempts(session, user, skill_id, paging)
 
 
 @router.get("/attempts/{attempt_id}", response_model=Attempt, responses=_ATTEMPT)

@@ -160,3 +160,30 @@ def submit(
     ).scalar_one()
     result: dict[str, Any] = orjson.loads(answer)
     return result
+
+
+def attempts(
+    session: Session, user_id: str, skill_id: str, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the learner's attempts at the skill, newest first, and how many there are."""
+    rows = session.execute(
+        text(
+            "SELECT id, skill_id, started_at, expires_at, submitted_at, score, passed, expired,"
+            " count(*) OVER () FROM assessment_attempts WHERE user_id = :user AND skill_id = :skill"
+            " ORDER BY started_at DESC, id DESC LIMIT :limit OFFSET :offset"
+        ),
+        {"user": user_id, "skill": skill_id, "limit": limit, "offset": offset},
+    ).all()
+    if not rows and offset:
+        total: int = session.execute(
+            text(
+                "SELECT count(*) FROM assessment_attempts WHERE user_id = :user"
+                " AND skill_id = :skill"
+            ),
+            {"user": user_id, "skill": skill_id},
+        ).scalar_one()
+        return [], total
+    page = [row._asdict() for row in rows]
+    for item in page:
+        del item["count"]
+    return page, rows[0][-1] if rows else 0

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from skilltree.schemas import CamelModel
+from skilltree.schemas import CamelModel, Page
 
 QuestionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Prompt = Annotated[str, Field(min_length=1, max_length=5000)]
@@ -261,6 +261,24 @@ class Attempt(CamelModel):
     """What the completion did (the engine's outcome) when the attempt passed."""
     repeated: bool = False
     """True when this answers a start or submit made before (the open attempt, the first grade)."""
+
+
+class AttemptSummary(CamelModel):
+    """One of the learner's attempts in a list: when, and once submitted its grade (the
+    questions and results are `GET /attempts/{id}`'s)."""
+
+    id: str
+    skill_id: str
+    started_at: datetime
+    expires_at: datetime | None = None
+    submitted_at: datetime | None = None
+    score: float | None = None
+    passed: bool | None = None
+    expired: bool | None = None
+
+
+class AttemptPage(Page[AttemptSummary]):
+    """A page of the learner's attempts at a skill, newest first."""
 
 
 Answer = (

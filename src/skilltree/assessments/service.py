@@ -16,12 +16,21 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from skilltree.assessments import repository
-from skilltree.assessments.schemas import Attempt, QuestionBank, SubmitRequest, normal_text
+from skilltree.assessments.schemas import (
+    Attempt,
+    AttemptPage,
+    AttemptSummary,
+    QuestionBank,
+    SubmitRequest,
+    normal_text,
+)
 from skilltree.catalog import authoring
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.documents import validate_document
 from skilltree.errors import AttemptNotAllowedYet, NotFound, SkillLocked
+from skilltree.graph import service as graph_service
 from skilltree.models import User
+from skilltree.schemas import PageParams
 
 
 def _now() -> datetime:
@@ -139,6 +148,19 @@ def get_attempt(session: Session, user: User, attempt_id: str) -> Attempt:
     if answer is None:
         raise NotFound(f"No attempt has the id {attempt_id!r}.")
     return Attempt.model_validate(answer)
+
+
+def list_attempts(session: Session, user: User, skill_id: str, paging: PageParams) -> AttemptPage:
+    """A page of the learner's own attempts at the skill, newest first; NotFound for a skill
+    they may not see."""
+    graph_service.visible_skill(session, skill_id, user)
+    items, total = repository.attempts(session, user.id, skill_id, paging.page_size, paging.offset)
+    return AttemptPage(
+        items=[AttemptSummary.model_validate(item) for item in items],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
 
 
 def submit_attempt(
