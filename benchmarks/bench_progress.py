@@ -1423,7 +1423,8 @@ WAL of a tpcb-like transaction, so pgbench's TPS is no yardstick): completions/s
 (**{ratio:.2f}x**). Against the floor used until 2026-12-07, five statements that left out
 {LEAN_FLOOR_LEAVES_OUT}, our completions reach {load.tps / load.lean_tps:.2f}x in the same run:
 the change of the ratio is the floor's, not the engine's.
-**Lost XP**: {verdict(xp_kept)} for "none": XP awarded (sum of `progress_events.xp_delta`) {load.events_xp:,}, XP held (sum of `user_profiles.total_xp`)
+**Lost XP**: {verdict(xp_kept)} for "none": XP awarded (sum of `progress_events.xp_delta`)
+{load.events_xp:,}, XP held (sum of `user_profiles.total_xp`)
 {load.profiles_xp:,}; learners whose `total_xp` is not their completed skills' XP plus their
 achievements' rewards: {load.learners_wrong} of {load.learners_checked} (every learner of parts 1
 and 2, floor twins included).
