@@ -272,6 +272,24 @@ WITH rows AS (
 SELECT skill_id FROM rows
 """
 FLOOR_ENROLMENT_SQL = """
+WITH done AS MATERIALIZED (
+    -- complete once no required active skill is open (the learner's open rows first), and
+    -- every one has its finished row
+    SELECT NOT EXISTS (
+               SELECT FROM user_skill_progress r JOIN skills a ON a.id = r.skill_id
+               WHERE r.user_id = %(user)s AND r.status IN ('LOCKED', 'AVAILABLE', 'IN_PROGRESS')
+                 AND a.skill_tree_id = %(tree)s AND a.is_active AND NOT a.is_optional)
+           AND NOT EXISTS (
+               SELECT FROM skills a
+               WHERE a.skill_tree_id = %(tree)s AND a.is_active AND NOT a.is_optional
+                 AND NOT EXISTS (
+                     SELECT FROM user_skill_progress r
+                     WHERE r.user_id = %(user)s AND r.skill_id = a.id
+                       AND r.status IN ('COMPLETED', 'SKIPPED'))) AS met
+), prior AS MATERIALIZED (
+    SELECT id, status FROM user_skill_tree_progress
+    WHERE user_id = %(user)s AND skill_tree_id = %(tree)s
+)
 UPDATE user_skill_tree_progress e
 SET skills_completed = e.skills_completed + 1,
     progress_percent = CASE WHEN e.total_skills = 0 THEN 0
@@ -286,20 +304,8 @@ SET skills_completed = e.skills_completed + 1,
         THEN ARRAY(SELECT m FROM unnest(e.milestones_reached || %(skill)s::text) m
                    ORDER BY m COLLATE "C")
         ELSE e.milestones_reached END
-FROM (SELECT NOT EXISTS (
-          SELECT FROM user_skill_progress r JOIN skills a ON a.id = r.skill_id
-          WHERE r.user_id = %(user)s AND r.status IN ('LOCKED', 'AVAILABLE', 'IN_PROGRESS')
-            AND a.skill_tree_id = %(tree)s AND a.is_active AND NOT a.is_optional)
-      AND NOT EXISTS (
-          SELECT FROM skills a
-          WHERE a.skill_tree_id = %(tree)s AND a.is_active AND NOT a.is_optional
-            AND NOT EXISTS (
-                SELECT FROM user_skill_progress r
-                WHERE r.user_id = %(user)s AND r.skill_id = a.id
-                  AND r.status IN ('COMPLETED', 'SKIPPED'))) AS met) done,
-     (SELECT status FROM user_skill_tree_progress
-      WHERE user_id = %(user)s AND skill_tree_id = %(tree)s) prior
-WHERE e.user_id = %(user)s AND e.skill_tree_id = %(tree)s
+FROM done, prior
+WHERE e.id = prior.id
 RETURNING prior.status = 'NOT_STARTED', e.status = 'COMPLETED' AND prior.status <> 'COMPLETED',
     cardinality(e.milestones_reached) + (
         SELECT coalesce(sum(cardinality(o.milestones_reached)), 0)
