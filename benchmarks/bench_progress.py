@@ -15,6 +15,7 @@ databases on DATABASE_URL's server (or the embedded one) and refreshes benchmark
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import os
@@ -249,23 +250,25 @@ INSERT INTO progress_events (user_id, kind, skill_tree_id, skill_id, xp_delta, d
 VALUES (%(user)s, 'COMPLETE', %(tree)s, %(skill)s, %(xp)s,
         jsonb_build_object('method', 'MANUAL', 'score', NULL, 'minutes', %(minutes)s))
 """
-FLOOR_UNLOCK_SQL = """
-WITH rows AS (
-    INSERT INTO user_skill_progress (id, user_id, skill_id, skill_tree_id, status, unlocked_at)
-    SELECT md5(%(user)s || d.skill_id), %(user)s, d.skill_id, d.skill_tree_id, 'AVAILABLE', now()
-    FROM skill_dependencies d
-    WHERE d.depends_on_id = %(skill)s
+UPSERT_DEPENDENTS_SQL = """
+INSERT INTO user_skill_progress (id, user_id, skill_id, skill_tree_id, status, unlocked_at)
+SELECT md5(%(user)s || d.skill_id), %(user)s, d.skill_id, d.skill_tree_id, 'AVAILABLE', now()
+FROM skill_dependencies d
+WHERE d.depends_on_id = %(skill)s
+  AND NOT EXISTS (
+    SELECT FROM skill_dependencies p
+    WHERE p.skill_id = d.skill_id
       AND NOT EXISTS (
-        SELECT FROM skill_dependencies p
-        WHERE p.skill_id = d.skill_id
-          AND NOT EXISTS (
-            SELECT FROM user_skill_progress r
-            WHERE r.user_id = %(user)s AND r.skill_id = p.depends_on_id
-              AND r.status IN ('COMPLETED', 'SKIPPED')))
-    ON CONFLICT (user_id, skill_id) DO UPDATE SET status = 'AVAILABLE', unlocked_at = now()
-        WHERE user_skill_progress.status = 'LOCKED'
-    RETURNING skill_id
-), events AS (
+        SELECT FROM user_skill_progress r
+        WHERE r.user_id = %(user)s AND r.skill_id = p.depends_on_id
+          AND r.status IN ('COMPLETED', 'SKIPPED')))
+ON CONFLICT (user_id, skill_id) DO UPDATE SET status = 'AVAILABLE', unlocked_at = now()
+    WHERE user_skill_progress.status = 'LOCKED'
+RETURNING skill_id
+"""
+"""The dependents whose prerequisites are all done, upserted AVAILABLE (both floors)."""
+FLOOR_UNLOCK_SQL = f"""
+WITH rows AS ({UPSERT_DEPENDENTS_SQL}), events AS (
     INSERT INTO progress_events (user_id, kind, skill_tree_id, skill_id)
     SELECT %(user)s, 'UNLOCK', %(tree)s, skill_id FROM rows ORDER BY skill_id COLLATE "C"
 )
@@ -438,22 +441,7 @@ SET total_xp = p.total_xp + s.xp_value, skills_completed = p.skills_completed + 
 FROM skills s WHERE p.user_id = %(user)s AND s.id = %(skill)s
 RETURNING s.xp_value
 """
-LEAN_FLOOR_UNLOCK_SQL = """
-INSERT INTO user_skill_progress (id, user_id, skill_id, skill_tree_id, status, unlocked_at)
-SELECT md5(%(user)s || d.skill_id), %(user)s, d.skill_id, d.skill_tree_id, 'AVAILABLE', now()
-FROM skill_dependencies d
-WHERE d.depends_on_id = %(skill)s
-  AND NOT EXISTS (
-    SELECT FROM skill_dependencies p
-    WHERE p.skill_id = d.skill_id
-      AND NOT EXISTS (
-        SELECT FROM user_skill_progress r
-        WHERE r.user_id = %(user)s AND r.skill_id = p.depends_on_id
-          AND r.status IN ('COMPLETED', 'SKIPPED')))
-ON CONFLICT (user_id, skill_id) DO UPDATE SET status = 'AVAILABLE', unlocked_at = now()
-    WHERE user_skill_progress.status = 'LOCKED'
-RETURNING skill_id
-"""
+LEAN_FLOOR_UNLOCK_SQL = UPSERT_DEPENDENTS_SQL
 LEAN_FLOOR_ENROLMENT_SQL = """
 UPDATE user_skill_tree_progress
 SET skills_completed = skills_completed + 1,
@@ -785,28 +773,6 @@ def load_worker(
         engine.dispose()
 
 
-def floor_worker(
-    url: str,
-    learners: list[Learner],
-    start_at: float,
-    results: multiprocessing.SimpleQueue[Any],
-    index: int,
-) -> None:
-    """As `load_worker`, through the floor's statements on one psycopg connection."""
-    floor_loop(floor_complete, url, learners, start_at, results, index)
-
-
-def lean_floor_worker(
-    url: str,
-    learners: list[Learner],
-    start_at: float,
-    results: multiprocessing.SimpleQueue[Any],
-    index: int,
-) -> None:
-    """As `floor_worker`, through the five statements of the floor until 2026-12-07."""
-    floor_loop(lean_floor_complete, url, learners, start_at, results, index)
-
-
 def floor_loop(
     complete: Callable[[psycopg.Connection[tuple[Any, ...]], str, str], set[str]],
     url: str,
@@ -832,6 +798,10 @@ def floor_loop(
 
 
 Worker = Callable[[str, list[Learner], float, "multiprocessing.SimpleQueue[Any]", int], None]
+floor_worker: Worker = functools.partial(floor_loop, floor_complete)
+"""As `load_worker`, through the floor's statements on one psycopg connection."""
+lean_floor_worker: Worker = functools.partial(floor_loop, lean_floor_complete)
+"""As `floor_worker`, through the five statements of the floor until 2026-12-07."""
 
 
 def load_learners(engine: Engine, prefix: str) -> list[Learner]:
