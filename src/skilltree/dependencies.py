@@ -163,6 +163,17 @@ async def get_learner_session(
 DbSession = Annotated[Session, Depends(get_learner_session)]
 
 
+async def get_unsigned_in_session(request: Request, session: RequestSession) -> Session:
+    """The request's unit of work as `skilltree_app` with no learner yet, for a caller that
+    proves itself otherwise than with a bearer token (an integration's signed webhook): its
+    `Authorization` header, if any, is not read. Its transaction begins with the switch."""
+    begin_as_learner(session, None, request.app.state.request_limits)
+    return session
+
+
+UnsignedInSession = Annotated[Session, Depends(get_unsigned_in_session)]
+
+
 # `switched: DbSession` below: an endpoint that asks only for the user still runs as the role.
 # The dependencies below only read what those above found: `async def`, so they run on the event
 # loop rather than each taking a trip through the thread pool.

@@ -29,6 +29,7 @@ from skilltree.models.enums import (
     TreeProgressStatus,
     UserRole,
 )
+from skilltree.models.integrations import Integration, IntegrationDelivery, IntegrationSecret
 from skilltree.models.gamification import (
     Achievement,
     UserAchievement,
@@ -54,6 +55,9 @@ __all__ = [
     "CompletionMethod",
     "DifficultyLevel",
     "IdempotencyRecord",
+    "Integration",
+    "IntegrationDelivery",
+    "IntegrationSecret",
     "ProgressEvent",
     "ProgressEventKind",
     "QuestionBank",
