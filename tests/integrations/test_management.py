@@ -27,8 +27,9 @@ def test_rotation_keeps_old_and_new_secrets_valid_until_the_old_is_removed(
     new, old = rotated.json()["secret"], hook.secret
     assert new != old
     secrets = rotated.json()["integration"]["secrets"]
-    assert [s["id"] for s in secrets][0] == rotated.json()["secretId"]  # newest first
-    assert len(secrets) == 2 and all(s["expiresAt"] is None for s in secrets)
+    assert next(s["id"] for s in secrets) == rotated.json()["secretId"]  # newest first
+    assert len(secrets) == 2
+    assert all(s["expiresAt"] is None for s in secrets)
     assert hook.send(client, hook.payload(learner), secret=old).status_code == 200
     assert hook.send(client, hook.payload(learner), secret=new).status_code == 200
     old_id = secrets[1]["id"]
@@ -54,8 +55,7 @@ def test_a_rotation_may_end_the_old_secrets_at_once(
     refused = hook.send(client, hook.payload(learner))
     assert (refused.status_code, refused.json()["reason"]) == (401, "BadSignature")
     assert (
-        hook.send(client, hook.payload(learner), secret=rotated.json()["secret"]).status_code
-        == 200
+        hook.send(client, hook.payload(learner), secret=rotated.json()["secret"]).status_code == 200
     )
 
 
@@ -96,7 +96,9 @@ def test_who_may_manage_integrations(
         headers=other_author.headers,
     )
     assert theirs.status_code == 403
-    platform = client.post("/api/v1/integrations", json={"name": "LMS"}, headers=hook.author.headers)
+    platform = client.post(
+        "/api/v1/integrations", json={"name": "LMS"}, headers=hook.author.headers
+    )
     assert (platform.status_code, platform.json()["code"]) == (403, "Forbidden")
     by_admin = client.post("/api/v1/integrations", json={"name": "LMS"}, headers=admin.headers)
     assert by_admin.status_code == 201
@@ -132,7 +134,9 @@ def test_the_command_line_creates_rotates_lists_and_disables(
     with committed_rows(engine) as session:
         tree = make_tree(session, make_category(session))
         session.commit()
-        made = runner.invoke(app, ["integration", "create", "--name", "Grader", "--tree", tree.slug])
+        made = runner.invoke(
+            app, ["integration", "create", "--name", "Grader", "--tree", tree.slug]
+        )
         assert made.exit_code == 0, made.output
         integration_id = made.stdout.splitlines()[0].split()[1]
         first_secret_id = made.stdout.splitlines()[1].split()[1].rstrip(":")
@@ -144,7 +148,9 @@ def test_the_command_line_creates_rotates_lists_and_disables(
         assert f"\tactive\t{tree.slug}\tGrader" in listed.stdout
         assert mine.count("secret ") == 2
         assert "whsec_" not in listed.stdout
-        removed = runner.invoke(app, ["integration", "remove-secret", integration_id, first_secret_id])
+        removed = runner.invoke(
+            app, ["integration", "remove-secret", integration_id, first_secret_id]
+        )
         assert removed.exit_code == 0, removed.output
         disabled = runner.invoke(app, ["integration", "disable", integration_id])
         assert disabled.exit_code == 0

@@ -47,7 +47,9 @@ def race(engine: Engine) -> Iterator[Race]:
         yield Race(made.integration.id, learner.id, skill.id, made.secret)
 
 
-def deliver(race: Race, body: bytes, headers: dict[str, str]) -> Callable[[Session], ExternalCompletion]:
+def deliver(
+    race: Race, body: bytes, headers: dict[str, str]
+) -> Callable[[Session], ExternalCompletion]:
     def work(session: Session) -> ExternalCompletion:
         act_as_learner(session, None)  # as a request: the role, no learner until verified
         return service.receive(session, race.integration_id, headers, body, tolerance_seconds=300)
@@ -55,9 +57,7 @@ def deliver(race: Race, body: bytes, headers: dict[str, str]) -> Callable[[Sessi
     return work
 
 
-def test_two_deliveries_of_one_webhook_id_racing_complete_once(
-    engine: Engine, race: Race
-) -> None:
+def test_two_deliveries_of_one_webhook_id_racing_complete_once(engine: Engine, race: Race) -> None:
     body = body_of({"userId": race.learner_id, "skillId": race.skill_id})
     headers = signed_headers(race.secret, body, new_webhook_id())
     first = Writer(engine, deliver(race, body, headers), hold=True).start()

@@ -55,7 +55,9 @@ def test_the_api_role_reads_all_but_the_secret_and_the_function_answers_live_one
 ) -> None:
     act_as_learner(session, author.id)
     rows = session.execute(
-        text("SELECT id, created_at, expires_at FROM integration_secrets WHERE integration_id = :i"),
+        text(
+            "SELECT id, created_at, expires_at FROM integration_secrets WHERE integration_id = :i"
+        ),
         {"i": hook.integration_id},
     ).all()
     assert len(rows) == 1
@@ -65,8 +67,10 @@ def test_the_api_role_reads_all_but_the_secret_and_the_function_answers_live_one
     ).scalar_one()
     assert answer["secrets"] == [hook.secret]
     session.execute(
-        text("UPDATE integration_secrets SET expires_at = now() - interval '1 second'"
-             " WHERE integration_id = :i"),
+        text(
+            "UPDATE integration_secrets SET expires_at = now() - interval '1 second'"
+            " WHERE integration_id = :i"
+        ),
         {"i": hook.integration_id},
     )
     later = session.execute(
@@ -74,10 +78,15 @@ def test_the_api_role_reads_all_but_the_secret_and_the_function_answers_live_one
         {"i": hook.integration_id, "now": datetime.now(UTC)},
     ).scalar_one()
     assert later["secrets"] == []
-    session.execute(text("UPDATE integrations SET is_active = false WHERE id = :i"), {"i": hook.integration_id})
-    assert session.execute(
-        text("SELECT integration_signing_secrets(:i, now())"), {"i": hook.integration_id}
-    ).scalar_one() is None
+    session.execute(
+        text("UPDATE integrations SET is_active = false WHERE id = :i"), {"i": hook.integration_id}
+    )
+    assert (
+        session.execute(
+            text("SELECT integration_signing_secrets(:i, now())"), {"i": hook.integration_id}
+        ).scalar_one()
+        is None
+    )
 
 
 def test_the_definer_functions_are_the_roles_alone(session: Session) -> None:
@@ -132,6 +141,11 @@ def test_no_writer_makes_a_row_completed_by_external_without_a_delivery(
             with pytest.raises(DBAPIError) as refused, session.begin_nested():
                 session.execute(
                     text(forged),
-                    {"i": hook.integration_id, "w": webhook_id, "u": learner.id, "s": hook.after.id},
+                    {
+                        "i": hook.integration_id,
+                        "w": webhook_id,
+                        "u": learner.id,
+                        "s": hook.after.id,
+                    },
                 )
             assert violated_constraint(refused.value) == "user_skill_progress_signed_delivery"

@@ -32,13 +32,16 @@ LOGGER = "skilltree.integrations"
 
 
 def completions(session: Session, learner: Person, hook: Hook) -> int:
-    return session.scalar(
-        select(func.count()).where(
-            ProgressEvent.user_id == learner.id,
-            ProgressEvent.skill_id == hook.skill.id,
-            ProgressEvent.kind == ProgressEventKind.COMPLETE,
+    return (
+        session.scalar(
+            select(func.count()).where(
+                ProgressEvent.user_id == learner.id,
+                ProgressEvent.skill_id == hook.skill.id,
+                ProgressEvent.kind == ProgressEventKind.COMPLETE,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def xp(session: Session, learner: Person) -> int:
@@ -85,13 +88,18 @@ def test_a_signed_completion_completes_by_external_with_every_consequence(
     assert row.evidence_data == {
         "type": "url",
         "content": "https://ci.example/run/7",
-        "metadata": {"integrationId": hook.integration_id, "integration": "CI", "webhookId": webhook_id},
+        "metadata": {
+            "integrationId": hook.integration_id,
+            "integration": "CI",
+            "webhookId": webhook_id,
+        },
     }
     delivery = session.scalars(
         select(IntegrationDelivery).where(IntegrationDelivery.webhook_id == webhook_id)
     ).one()
     assert (delivery.user_id, delivery.skill_id) == (learner.id, hook.skill.id)
-    assert delivery.answer is not None and delivery.answer["xpAwarded"] == 40
+    assert delivery.answer is not None
+    assert delivery.answer["xpAwarded"] == 40
 
 
 def test_the_learner_may_be_named_by_username_in_any_case(
@@ -176,9 +184,7 @@ def _from_the_future(hook: Hook, learner: Person) -> tuple[bytes, dict[str, str]
 
 def _bad_timestamp(hook: Hook, learner: Person) -> tuple[bytes, dict[str, str]]:
     body = body_of(hook.payload(learner))
-    return body, signed_headers(hook.secret, body, new_webhook_id()) | {
-        "webhook-timestamp": "1e9"
-    }
+    return body, signed_headers(hook.secret, body, new_webhook_id()) | {"webhook-timestamp": "1e9"}
 
 
 def _no_signature(hook: Hook, learner: Person) -> tuple[bytes, dict[str, str]]:

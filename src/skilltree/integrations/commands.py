@@ -42,7 +42,9 @@ def create(
         data = IntegrationCreate(name=name, tree_slug=tree)
     except ValidationError as exc:
         options = {"name": "--name", "treeSlug": "--tree", "tree_slug": "--tree"}
-        problems = (f"{options.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in exc.errors())
+        problems = (
+            f"{options.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in exc.errors()
+        )
         raise fail("; ".join(problems)) from None
     engine = connect()
     try:

@@ -73,9 +73,7 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.post(
-    "/integrations", response_model=NewSecret, status_code=201, responses=_CREATE
-)
+@router.post("/integrations", response_model=NewSecret, status_code=201, responses=_CREATE)
 def create_integration(
     body: IntegrationCreate, session: DbSession, author: AuthorUser
 ) -> NewSecret:
@@ -90,17 +88,13 @@ def list_integrations(session: DbSession, author: AuthorUser) -> list[Integratio
     return service.listed(session, author)
 
 
-@router.get(
-    "/integrations/{integration_id}", response_model=IntegrationInfo, responses=_MANAGE
-)
+@router.get("/integrations/{integration_id}", response_model=IntegrationInfo, responses=_MANAGE)
 def get_integration(integration_id: str, session: DbSession, author: AuthorUser) -> IntegrationInfo:
     """One integration you manage, without its secrets."""
     return service.get(session, integration_id, author)
 
 
-@router.patch(
-    "/integrations/{integration_id}", response_model=IntegrationInfo, responses=_MANAGE
-)
+@router.patch("/integrations/{integration_id}", response_model=IntegrationInfo, responses=_MANAGE)
 def update_integration(
     integration_id: str, body: IntegrationUpdate, session: DbSession, author: AuthorUser
 ) -> IntegrationInfo:

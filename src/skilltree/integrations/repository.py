@@ -95,10 +95,7 @@ def add_secret(
 def remove_secret(session: Session, integration_id: str, secret_id: str) -> bool:
     """Remove one secret; whether there was such a one."""
     removed = session.execute(
-        text(
-            "DELETE FROM integration_secrets WHERE integration_id = :i AND id = :s"
-            " RETURNING id"
-        ),
+        text("DELETE FROM integration_secrets WHERE integration_id = :i AND id = :s RETURNING id"),
         {"i": integration_id, "s": secret_id},
     ).first()
     return removed is not None
@@ -141,9 +138,7 @@ def complete(
     """`integration_complete`: `{"repeated": ..., "outcome": <the engine's answer>}`, or
     `{"refused": ...}`."""
     answer = session.execute(
-        text(
-            "SELECT integration_complete(:i, :w, :h, :u, :s, :now, :score, :minutes, :url)::text"
-        ),
+        text("SELECT integration_complete(:i, :w, :h, :u, :s, :now, :score, :minutes, :url)::text"),
         {
             "i": integration_id,
             "w": webhook_id,

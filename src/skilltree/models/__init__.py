@@ -29,13 +29,13 @@ from skilltree.models.enums import (
     TreeProgressStatus,
     UserRole,
 )
-from skilltree.models.integrations import Integration, IntegrationDelivery, IntegrationSecret
 from skilltree.models.gamification import (
     Achievement,
     UserAchievement,
     XpHistogram,
     XpHistogramPending,
 )
+from skilltree.models.integrations import Integration, IntegrationDelivery, IntegrationSecret
 from skilltree.models.progress import ProgressEvent, UserSkillProgress, UserSkillTreeProgress
 from skilltree.models.requests import IdempotencyRecord
 from skilltree.models.search import SearchConfiguration
