@@ -166,8 +166,13 @@ DbSession = Annotated[Session, Depends(get_learner_session)]
 async def get_unsigned_in_session(request: Request, session: RequestSession) -> Session:
     """The request's unit of work as `skilltree_app` with no learner yet, for a caller that
     proves itself otherwise than with a bearer token (an integration's signed webhook): its
-    `Authorization` header, if any, is not read. Its transaction begins with the switch."""
-    begin_as_learner(session, None, request.app.state.request_limits)
+    `Authorization` header, if any, is not read. Its transaction begins with the switch (or,
+    when something has run on the session already, the switch is sent now)."""
+    limits: dict[str, str] = request.app.state.request_limits
+    if session.in_transaction():
+        await run_in_threadpool(act_as_learner, session, None, limits)
+    else:
+        begin_as_learner(session, None, limits)
     return session
 
 

@@ -80,7 +80,9 @@ class Hook:
 
     def ready(self, client: TestClient, learner: Person) -> None:
         """The learner completes `intro` themselves: `skill` is available to them."""
-        done = client.post(f"/api/v1/skills/{self.intro.id}/complete", headers=learner.headers)
+        done = client.post(
+            f"/api/v1/skills/{self.intro.id}/complete", json={}, headers=learner.headers
+        )
         assert done.status_code == 200, done.text
 
 
