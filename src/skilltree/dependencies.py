@@ -152,6 +152,12 @@ async def get_learner_session(
     I/O here, no round trip of its own); otherwise the switch is sent now, in the thread pool."""
     if authentication is not None:
         return session
+    return await _as_no_learner(request, session)
+
+
+async def _as_no_learner(request: Request, session: Session) -> Session:
+    # The switch to the role with no learner: with the transaction's first statement when
+    # nothing has run on the session yet, else now, in the thread pool.
     limits: dict[str, str] = request.app.state.request_limits
     if session.in_transaction():
         await run_in_threadpool(act_as_learner, session, None, limits)
@@ -168,12 +174,7 @@ async def get_unsigned_in_session(request: Request, session: RequestSession) -> 
     proves itself otherwise than with a bearer token (an integration's signed webhook): its
     `Authorization` header, if any, is not read. Its transaction begins with the switch (or,
     when something has run on the session already, the switch is sent now)."""
-    limits: dict[str, str] = request.app.state.request_limits
-    if session.in_transaction():
-        await run_in_threadpool(act_as_learner, session, None, limits)
-    else:
-        begin_as_learner(session, None, limits)
-    return session
+    return await _as_no_learner(request, session)
 
 
 UnsignedInSession = Annotated[Session, Depends(get_unsigned_in_session)]
