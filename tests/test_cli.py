@@ -206,7 +206,9 @@ def test_users_set_role(test_database: str) -> None:
     assert wrong.exit_code == 2
 
 
-def test_housekeeping_forgets_old_keys_and_compacts_the_xp_histogram(test_database: str) -> None:
+def test_housekeeping_forgets_old_keys_and_deliveries_and_compacts_the_xp_histogram(
+    test_database: str,
+) -> None:
     assert db("upgrade").exit_code == 0
     assert db("seed").exit_code == 0
     engine = create_db_engine(test_database)
@@ -220,6 +222,16 @@ def test_housekeeping_forgets_old_keys_and_compacts_the_xp_histogram(test_databa
                         " VALUES (:u, :k, '\\x00', now() - CAST(:age AS interval))"
                     ),
                     {"u": user, "k": key, "age": age},
+                )
+            conn.execute(text("INSERT INTO integrations (id, name) VALUES ('ci', 'CI')"))
+            for webhook_id, age in [("old", "8 days"), ("recent", "1 day")]:
+                conn.execute(
+                    text(
+                        "INSERT INTO integration_deliveries (user_id, integration_id, webhook_id,"
+                        " skill_id, body_sha256, received_at)"
+                        " VALUES (:u, 'ci', :w, 's', 'h', now() - CAST(:age AS interval))"
+                    ),
+                    {"u": user, "w": webhook_id, "age": age},
                 )
             # As a contended progress event leaves it: one learner's +1 at 4321 still pending,
             # and a value no learner holds any more.
@@ -241,6 +253,8 @@ def test_housekeeping_forgets_old_keys_and_compacts_the_xp_histogram(test_databa
     assert done.exit_code == 0, done.output
     assert "idempotency keys older than 7 days deleted: 1" in done.stdout
     assert "XP histogram: 1 pending changes folded" in done.stdout
+    assert "integration deliveries older than 7 days deleted: 1" in done.stdout
+    assert count(test_database, "SELECT count(*) FROM integration_deliveries") == 1
     assert count(test_database, "SELECT count(*) FROM idempotency_keys") == 1
     assert count(test_database, "SELECT count(*) FROM xp_histogram_pending") == 0
     assert count(test_database, "SELECT count(*) FROM xp_histogram WHERE learners = 0") == 0

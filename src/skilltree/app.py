@@ -37,6 +37,7 @@ STATUS_BY_ERROR: dict[type[errors.SkillTreeError], int] = {
     errors.InvalidInput: 400,
     errors.InvalidCredentials: 401,
     errors.NotAuthenticated: 401,
+    errors.WebhookRefused: 401,
     errors.TooManyAttempts: 429,
     errors.Forbidden: 403,
     errors.DatabaseUnavailable: 503,
@@ -289,6 +290,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from skilltree.dependencies import refuse_unstorable_input
     from skilltree.gamification.endpoints import router as gamification_router
     from skilltree.graph.endpoints import router as graph_router
+    from skilltree.integrations.endpoints import router as integrations_router
     from skilltree.openapi import install_openapi
     from skilltree.progress.endpoints import router as progress_router
     from skilltree.search.endpoints import router as search_router
@@ -328,6 +330,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(graph_router, prefix="/api/v1")
     app.include_router(progress_router, prefix="/api/v1")
     app.include_router(assessments_router, prefix="/api/v1")
+    app.include_router(integrations_router, prefix="/api/v1")
     app.include_router(gamification_router, prefix="/api/v1")
     app.include_router(analytics_router, prefix="/api/v1")
     app.include_router(search_router, prefix="/api/v1")

@@ -14,6 +14,7 @@ from skilltree.config import MAX_WORKERS, get_settings
 from skilltree.db.commands import db_app
 from skilltree.errors import DatabaseUnavailable, InvalidSettings
 from skilltree.gc_tuning import tune_collector
+from skilltree.integrations.commands import integration_app
 from skilltree.listeners import register_listeners
 from skilltree.search.commands import search_app
 from skilltree.terminal import connect, fail
@@ -94,6 +95,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tree_app, name="tree")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(search_app, name="search")
+app.add_typer(integration_app, name="integration")
 
 
 def main() -> None:

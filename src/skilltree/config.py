@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     requests still running after this long are cancelled."""
     # ---- end of serving ------------------------------------------------------------------------
 
+    # ---- Integrations (issue 14 part 5, "External completions, signed"; docs/security.md) -------
+    webhook_tolerance_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
+    """The replay window of signed webhooks: a delivery whose webhook-timestamp is further than
+    this from the server's clock, either way, is refused as stale (Standard Webhooks' 5 minutes
+    by default)."""
+    # ---- end of integrations -------------------------------------------------------------------
+
     @field_validator("database_url")
     @classmethod
     def _postgresql_url(cls, url: str | None) -> str | None:

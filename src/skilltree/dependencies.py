@@ -152,6 +152,12 @@ async def get_learner_session(
     I/O here, no round trip of its own); otherwise the switch is sent now, in the thread pool."""
     if authentication is not None:
         return session
+    return await _as_no_learner(request, session)
+
+
+async def _as_no_learner(request: Request, session: Session) -> Session:
+    # The switch to the role with no learner: with the transaction's first statement when
+    # nothing has run on the session yet, else now, in the thread pool.
     limits: dict[str, str] = request.app.state.request_limits
     if session.in_transaction():
         await run_in_threadpool(act_as_learner, session, None, limits)
@@ -161,6 +167,17 @@ async def get_learner_session(
 
 
 DbSession = Annotated[Session, Depends(get_learner_session)]
+
+
+async def get_unsigned_in_session(request: Request, session: RequestSession) -> Session:
+    """The request's unit of work as `skilltree_app` with no learner yet, for a caller that
+    proves itself otherwise than with a bearer token (an integration's signed webhook): its
+    `Authorization` header, if any, is not read. Its transaction begins with the switch (or,
+    when something has run on the session already, the switch is sent now)."""
+    return await _as_no_learner(request, session)
+
+
+UnsignedInSession = Annotated[Session, Depends(get_unsigned_in_session)]
 
 
 # `switched: DbSession` below: an endpoint that asks only for the user still runs as the role.

@@ -120,3 +120,26 @@ class AttemptNotAllowedYet(Conflict):
 class AssessmentAttemptRequired(Conflict):
     """This skill has a question bank: it is completed by ASSESSMENT only through an attempt
     the server grades (`POST /skills/{id}/attempts`, then `POST /attempts/{id}/submit`)."""
+
+
+class WebhookRefused(SkillTreeError):
+    """The webhook delivery is not signed as the integration's secrets sign (`reason` says
+    how: missing headers, a bad timestamp, outside the replay window, no matching signature,
+    or no such active integration)."""
+
+
+class WebhookIdReused(Conflict):
+    """This webhook-id was already delivered with another body: a new message needs a new id."""
+
+
+class LearnerNotFound(NotFound):
+    """No active learner has this id or username."""
+
+
+class SkillNotFound(NotFound):
+    """No skill has this id that the integration may complete."""
+
+
+class SignedDeliveryRequired(Conflict):
+    """A skill is completed by EXTERNAL only through a signed webhook of an integration
+    (`POST /integrations/{id}/completions`), never on the learner's own word."""

@@ -25,6 +25,7 @@ from skilltree.errors import (
     CompletionMethodNotAllowed,
     InvalidInput,
     NotEnoughTimeLogged,
+    SignedDeliveryRequired,
     SkillLocked,
 )
 from skilltree.models import (
@@ -96,8 +97,10 @@ def test_every_refused_method_is_named_and_the_allowed_ones_are_in_the_enums_ord
             method,
             ["ASSESSMENT", "EXTERNAL"],
         )
-    done = complete(client, curriculum.id("html"), learner, method="EXTERNAL")
-    assert done.json()["skill"]["completionMethod"] == "EXTERNAL"
+    # Allowed, and still not the learner's to claim: only an integration's signed webhook
+    # completes by EXTERNAL (tests/integrations/).
+    claimed = complete(client, curriculum.id("html"), learner, method="EXTERNAL")
+    assert (claimed.status_code, claimed.json()["code"]) == (409, "SignedDeliveryRequired")
 
 
 def test_a_completed_skill_is_refused_again_by_a_method_its_policy_leaves_out(
@@ -392,7 +395,13 @@ ACTIONS = st.one_of(
     st.tuples(st.just("activity"), st.integers(0, 3), st.integers(1, 40)),
     st.tuples(st.just("policy"), st.integers(0, 3), POLICIES),
 )
-REFUSALS = (CompletionMethodNotAllowed, NotEnoughTimeLogged, InvalidInput, SkillLocked)
+REFUSALS = (
+    CompletionMethodNotAllowed,
+    NotEnoughTimeLogged,
+    InvalidInput,
+    SkillLocked,
+    SignedDeliveryRequired,
+)
 
 
 @settings(

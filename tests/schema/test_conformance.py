@@ -146,6 +146,12 @@ SPEC_FOREIGN_KEYS = {
     ("question_banks", ("skill_id",), "skills", "c"),
     ("assessment_attempts", ("user_id",), "users", "c"),
     ("assessment_attempts", ("skill_id",), "skills", "c"),
+    # Integrations (issue 14 part 5, migration 0033): with their tree, secrets and deliveries
+    # with their integration, deliveries with their learner.
+    ("integrations", ("skill_tree_id",), "skill_trees", "c"),
+    ("integration_secrets", ("integration_id",), "integrations", "c"),
+    ("integration_deliveries", ("integration_id",), "integrations", "c"),
+    ("integration_deliveries", ("user_id",), "users", "c"),
 }
 
 SPEC_TYPES = {

@@ -143,6 +143,9 @@ def test_every_learner_table_is_protected(own_database: Engine) -> None:
     # Attempts are read by their learner only and written only by the assessment functions
     # (migration 0030; tests/assessments/test_security.py).
     read_by_its_learner = {"assessment_attempts"}
+    # Deliveries are read and written only by the integration functions (migration 0033; no
+    # policy, no privilege: tests/integrations/test_security.py).
+    by_functions_only = {"integration_deliveries"}
     migrate.upgrade(own_database)
     with own_database.connect() as connection:
         rows = connection.execute(
@@ -155,7 +158,7 @@ def test_every_learner_table_is_protected(own_database: Engine) -> None:
         )
         tables = {name: protected for name, protected in rows}
     assert tables == dict.fromkeys(
-        {*PROTECTED_TABLES, *written_by_its_learner, *read_by_its_learner}, True
+        {*PROTECTED_TABLES, *written_by_its_learner, *read_by_its_learner, *by_functions_only}, True
     )
 
 

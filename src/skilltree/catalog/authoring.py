@@ -254,6 +254,17 @@ def authored_skill(session: Session, skill_id: str, actor: User) -> tuple[Skill,
     return _skill_to_change(session, skill_id, actor)
 
 
+def authored_tree(session: Session, slug: str, actor: User | None) -> SkillTree:
+    """The tree `slug` if `actor` may change it (its author, an admin; None: the command line,
+    as the tables' owner, any): NotFound or Forbidden as for any change of the tree."""
+    if actor is None:
+        tree = repository.find_tree(session, slug)
+        if tree is None:
+            raise NotFound(f"No skill tree has the slug {slug!r}.")
+        return tree
+    return _tree_to_change(session, slug, actor)
+
+
 # --- rules shared by the writes above ---
 
 

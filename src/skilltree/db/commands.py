@@ -107,21 +107,38 @@ def housekeeping(
             help="Keep the answers to Idempotency-Key requests this many days.",
         ),
     ] = 7,
+    keep_deliveries_days: Annotated[
+        int,
+        typer.Option(
+            "--keep-deliveries-days",
+            min=1,
+            help="Keep integrations' accepted webhook deliveries this many days (replays of "
+            "older ones are refused as stale anyway).",
+        ),
+    ] = 7,
 ) -> None:
     """Routine upkeep, safe to run at any time (daily from cron): forget old Idempotency-Key
-    answers, fold the XP histogram's pending changes and drop its empty rows."""
+    answers and integrations' old deliveries, fold the XP histogram's pending changes and drop
+    its empty rows."""
     from datetime import UTC, datetime, timedelta
 
     from skilltree.db.session import unit_of_work
     from skilltree.gamification.repository import compact_xp_histogram
     from skilltree.idempotency import forget_keys
+    from skilltree.integrations.repository import forget_deliveries
 
     engine = connect()
+    now = datetime.now(UTC)
     with unit_of_work(engine) as session:
-        forgotten = forget_keys(session, datetime.now(UTC) - timedelta(days=keep_days))
+        forgotten = forget_keys(session, now - timedelta(days=keep_days))
+    with unit_of_work(engine) as session:
+        deliveries = forget_deliveries(session, now - timedelta(days=keep_deliveries_days))
     with unit_of_work(engine) as session:
         folded, dropped = compact_xp_histogram(session)
     typer.echo(f"idempotency keys older than {keep_days} days deleted: {forgotten:,}")
+    typer.echo(
+        f"integration deliveries older than {keep_deliveries_days} days deleted: {deliveries:,}"
+    )
     typer.echo(f"XP histogram: {folded:,} pending changes folded, {dropped:,} empty rows dropped")
 
 

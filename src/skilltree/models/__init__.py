@@ -35,6 +35,7 @@ from skilltree.models.gamification import (
     XpHistogram,
     XpHistogramPending,
 )
+from skilltree.models.integrations import Integration, IntegrationDelivery, IntegrationSecret
 from skilltree.models.progress import ProgressEvent, UserSkillProgress, UserSkillTreeProgress
 from skilltree.models.requests import IdempotencyRecord
 from skilltree.models.search import SearchConfiguration
@@ -54,6 +55,9 @@ __all__ = [
     "CompletionMethod",
     "DifficultyLevel",
     "IdempotencyRecord",
+    "Integration",
+    "IntegrationDelivery",
+    "IntegrationSecret",
     "ProgressEvent",
     "ProgressEventKind",
     "QuestionBank",

@@ -18,7 +18,8 @@ still runs in a savepoint and again after a deadlock or a serialization failure
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,7 @@ from skilltree.errors import (
     InvalidTransition,
     NotEnoughTimeLogged,
     NotFound,
+    SignedDeliveryRequired,
     SkillLocked,
 )
 from skilltree.graph import service as graph_service
@@ -115,15 +117,17 @@ def learner_tree(session: Session, user_id: str, tree: SkillTree) -> LearnerTree
 METHOD_ALLOWED = "user_skill_progress_method_allowed"
 
 
-def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] | None:
-    """`call(unpublished_ok)`'s answer, asked again for a draft the learner may see (its author,
-    an admin); None when the thing is missing or hidden from them."""
+# Refuses a row COMPLETED by EXTERNAL unless an integration's signed delivery is completing it
+# (live in db/schema/integrations.sql): a learner's own completion by EXTERNAL meets it.
+SIGNED_DELIVERY = "user_skill_progress_signed_delivery"
+
+
+@contextmanager
+def engine_refusals() -> Iterator[None]:
+    """Around a call of the engine: the refusals its writes meet in the database's triggers
+    and foreign keys, as domain errors (409)."""
     try:
-        answer = call(False)
-        if answer.get("refused") == "Unpublished":
-            if not may_view_tree(is_published=False, created_by=answer["createdBy"], viewer=user):
-                return None
-            answer = call(True)
+        yield
     except IntegrityError as error:
         constraint = violated_constraint(error)
         if constraint == METHOD_ALLOWED:
@@ -131,9 +135,26 @@ def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] |
             raise _method_not_allowed(
                 "The skill (whose completion policy changed while this ran)", **refusal
             ) from None
+        if constraint == SIGNED_DELIVERY:
+            raise SignedDeliveryRequired(
+                "A skill is completed by EXTERNAL only through a signed webhook of an "
+                "integration, never on the learner's own word.",
+                extra={"method": "EXTERNAL"},
+            ) from None
         if constraint not in _CATALOG_REFERENCES:
             raise
         raise Conflict("The skill tree changed while this ran; try again.") from None
+
+
+def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] | None:
+    """`call(unpublished_ok)`'s answer, asked again for a draft the learner may see (its author,
+    an admin); None when the thing is missing or hidden from them."""
+    with engine_refusals():
+        answer = call(False)
+        if answer.get("refused") == "Unpublished":
+            if not may_view_tree(is_published=False, created_by=answer["createdBy"], viewer=user):
+                return None
+            answer = call(True)
     if answer.get("refused") == "NotFound":
         return None
     return answer
@@ -195,6 +216,12 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
                 errors=[FieldError(loc=("score",), msg=f"below the passing score {passing:g}")],
             )
     raise AssertionError(f"unknown refusal {refused!r}")
+
+
+def completion_outcome(answer: dict[str, Any]) -> ProgressOutcome:
+    """A completion's outcome from the engine's answer, or the domain error its refusal stands
+    for: for the functions that complete skills in SQL (integrations)."""
+    return _outcome(answer, Event.COMPLETE)
 
 
 def _method_not_allowed(

@@ -197,6 +197,9 @@ AS $function$
 -- trigger: achievements_set_updated_at on achievements
 CREATE TRIGGER achievements_set_updated_at BEFORE UPDATE ON public.achievements FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
+-- trigger: integrations_set_updated_at on integrations
+CREATE TRIGGER integrations_set_updated_at BEFORE UPDATE ON public.integrations FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+
 -- trigger: question_banks_set_updated_at on question_banks
 CREATE TRIGGER question_banks_set_updated_at BEFORE UPDATE ON public.question_banks FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 

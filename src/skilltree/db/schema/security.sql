@@ -56,6 +56,17 @@ CREATE POLICY idempotency_keys_policy ON idempotency_keys AS PERMISSIVE FOR ALL 
     WITH CHECK ((user_id = current_setting('app.current_user_id'::text, true)));
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE idempotency_keys TO skilltree_app;
 
+-- table: integration_deliveries
+ALTER TABLE integration_deliveries ENABLE ROW LEVEL SECURITY;
+
+-- table: integration_secrets
+GRANT INSERT, DELETE ON TABLE integration_secrets TO skilltree_app;
+GRANT SELECT (integration_id, id, created_at, expires_at) ON TABLE integration_secrets TO skilltree_app;
+GRANT UPDATE (expires_at) ON TABLE integration_secrets TO skilltree_app;
+
+-- table: integrations
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE integrations TO skilltree_app;
+
 -- table: progress_events
 ALTER TABLE progress_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY progress_events_policy ON progress_events AS PERMISSIVE FOR ALL TO skilltree_app
@@ -250,6 +261,18 @@ GRANT EXECUTE ON FUNCTION completion_policy_is_valid(jsonb) TO skilltree_app;
 -- function: hold_tree_learners(text)
 REVOKE ALL ON FUNCTION hold_tree_learners(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hold_tree_learners(text) TO skilltree_app;
+
+-- function: integration_complete(text,text,text,text,text,timestamp with time zone,double precision,integer,text)
+REVOKE ALL ON FUNCTION integration_complete(text,text,text,text,text,timestamp with time zone,double precision,integer,text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION integration_complete(text,text,text,text,text,timestamp with time zone,double precision,integer,text) TO skilltree_app;
+
+-- function: integration_delivery_required()
+REVOKE ALL ON FUNCTION integration_delivery_required() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION integration_delivery_required() TO skilltree_app;
+
+-- function: integration_signing_secrets(text,timestamp with time zone)
+REVOKE ALL ON FUNCTION integration_signing_secrets(text,timestamp with time zone) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION integration_signing_secrets(text,timestamp with time zone) TO skilltree_app;
 
 -- function: learner_difficulty(integer,integer,integer,"SkillProgressStatus")
 GRANT EXECUTE ON FUNCTION learner_difficulty(integer,integer,integer,"SkillProgressStatus") TO skilltree_app;

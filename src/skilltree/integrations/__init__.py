@@ -1,0 +1,1 @@
+"""Integrations: systems that complete skills for learners through signed webhooks (EXTERNAL)."""
