@@ -29,7 +29,7 @@ class ModuleProgress(CamelModel):
     CONTENT_HEARTBEAT_MAX_SECONDS per heartbeat, and at most `capSeconds` in all."""
     heartbeats: int
     done_at: datetime | None
-    cap_seconds: float
+    cap_seconds: int
     """The most time the module counts: CONTENT_MODULE_TIME_FACTOR times its estimate."""
 
 
@@ -42,9 +42,9 @@ class SkillModule(CamelModel):
     position: int
     title: str
     type: Literal["article", "video", "interactive", "assessment"]
-    estimated_minutes: float
+    estimated_minutes: int | float
     resources: list[ModuleResource]
-    cap_seconds: float
+    cap_seconds: int
     progress: ModuleProgress | None
     """The signed-in learner's, once they opened it; null otherwise."""
 

@@ -17,8 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from skilltree.catalog import repository as catalog_repository
-from skilltree.catalog.visibility import may_view_tree
+from skilltree.catalog import service as catalog_service
 from skilltree.config import get_settings
 from skilltree.content import repository
 from skilltree.content.schemas import (
@@ -38,13 +37,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def cap_seconds(estimated_minutes: float, factor: float) -> float:
+def cap_seconds(estimated_minutes: float, factor: float) -> int:
     """The most time a module counts: `factor` times its estimate, in whole seconds (as
     `content_heartbeat` computes it, in exact decimals)."""
-    return float(math.floor(Decimal(str(factor)) * Decimal(str(estimated_minutes)) * 60))
+    return math.floor(Decimal(str(factor)) * Decimal(str(estimated_minutes)) * 60)
 
 
-def _progress(row: UserSkillModuleProgress, cap: float) -> ModuleProgress:
+def _progress(row: UserSkillModuleProgress, cap: int) -> ModuleProgress:
     return ModuleProgress(
         module_id=row.module_id,
         opened_at=row.opened_at,
@@ -60,12 +59,7 @@ def skill_modules(session: Session, skill_id: str, viewer: User | None) -> Skill
     """The content modules of skill `skill_id` (if `viewer` may see its tree), each with the
     viewer's time on it. Modules carry titles, kinds, estimates and resources only: a skill's
     question bank and its keys are never part of them."""
-    found = catalog_repository.find_skill(session, skill_id)
-    if found is None or not may_view_tree(
-        is_published=found[1].is_published, created_by=found[1].created_by, viewer=viewer
-    ):
-        raise NotFound(f"No skill has the id {skill_id!r}.")
-    skill = found[0]
+    skill = catalog_service.visible_skill(session, skill_id, viewer)
     settings = get_settings()
     content = SkillContent.model_validate(skill.content) if skill.content else None
     rows: dict[str, UserSkillModuleProgress] = {}
@@ -78,14 +72,15 @@ def skill_modules(session: Session, skill_id: str, viewer: User | None) -> Skill
         ):
             cap = cap_seconds(module.estimatedMinutes, settings.content_module_time_factor)
             row = rows.get(module_id)
+            shown = module.model_dump(mode="json")  # (whole minutes as integers)
             modules.append(
                 SkillModule(
                     id=module_id,
                     position=position,
                     title=module.title,
                     type=module.type,
-                    estimated_minutes=module.estimatedMinutes,
-                    resources=[r.model_dump() for r in module.resources],
+                    estimated_minutes=shown["estimatedMinutes"],
+                    resources=shown["resources"],
                     cap_seconds=cap,
                     progress=None if row is None else _progress(row, cap),
                 )
