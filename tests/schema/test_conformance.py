@@ -146,6 +146,9 @@ SPEC_FOREIGN_KEYS = {
     ("question_banks", ("skill_id",), "skills", "c"),
     ("assessment_attempts", ("user_id",), "users", "c"),
     ("assessment_attempts", ("skill_id",), "skills", "c"),
+    # Time on content (issue 14): a learner's module time goes with them and with the skill.
+    ("user_skill_module_progress", ("user_id",), "users", "c"),
+    ("user_skill_module_progress", ("skill_id",), "skills", "c"),
 }
 
 SPEC_TYPES = {
