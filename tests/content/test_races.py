@@ -33,8 +33,9 @@ class Race:
 def beat_at(race: Race, now: datetime) -> Callable[[Session], Any]:
     def work(session: Session) -> Any:
         act_as_learner(session, race.learner_id)
-        return repository.heartbeat(
+        return repository.module_call(
             session,
+            "heartbeat",
             race.learner_id,
             race.skill_id,
             "1",

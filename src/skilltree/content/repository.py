@@ -4,13 +4,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from skilltree.models import UserSkillModuleProgress
+
+ModuleCall = Literal["heartbeat", "done"]
+
+_CALLS: dict[ModuleCall, str] = {
+    # `content_heartbeat`: the module's time after this heartbeat, or `{"refused": ...}`.
+    "heartbeat": "SELECT content_heartbeat(:user, :skill, :module, :now, :ok, :gap,"
+    " CAST(:factor AS numeric))::text",
+    # `content_module_done`: the module marked done, or `{"refused": ...}`.
+    "done": "SELECT content_module_done(:user, :skill, :module, :now, :ok,"
+    " CAST(:factor AS numeric))::text",
+}
 
 
 def module_rows(session: Session, user_id: str, skill_id: str) -> list[UserSkillModuleProgress]:
@@ -25,39 +36,9 @@ def module_rows(session: Session, user_id: str, skill_id: str) -> list[UserSkill
     )
 
 
-def heartbeat(
+def module_call(
     session: Session,
-    user_id: str,
-    skill_id: str,
-    module_id: str,
-    now: datetime,
-    *,
-    unpublished_ok: bool,
-    max_gap_seconds: int,
-    time_factor: float,
-) -> dict[str, Any]:
-    """`content_heartbeat`: the module's time after this heartbeat, or `{"refused": ...}`."""
-    answer = session.execute(
-        text(
-            "SELECT content_heartbeat(:user, :skill, :module, :now, :ok, :gap,"
-            " CAST(:factor AS numeric))::text"
-        ),
-        {
-            "user": user_id,
-            "skill": skill_id,
-            "module": module_id,
-            "now": now,
-            "ok": unpublished_ok,
-            "gap": max_gap_seconds,
-            "factor": time_factor,
-        },
-    ).scalar_one()
-    result: dict[str, Any] = orjson.loads(answer)
-    return result
-
-
-def module_done(
-    session: Session,
+    call: ModuleCall,
     user_id: str,
     skill_id: str,
     module_id: str,
@@ -65,21 +46,20 @@ def module_done(
     *,
     unpublished_ok: bool,
     time_factor: float,
+    max_gap_seconds: int = 0,
 ) -> dict[str, Any]:
-    """`content_module_done`: the module marked done, or `{"refused": ...}`."""
-    answer = session.execute(
-        text(
-            "SELECT content_module_done(:user, :skill, :module, :now, :ok,"
-            " CAST(:factor AS numeric))::text"
-        ),
-        {
-            "user": user_id,
-            "skill": skill_id,
-            "module": module_id,
-            "now": now,
-            "ok": unpublished_ok,
-            "factor": time_factor,
-        },
-    ).scalar_one()
+    """A heartbeat of the learner on a module (`max_gap_seconds`: the most it adds), or the
+    module marked done: the function's JSON answer."""
+    parameters: dict[str, Any] = {
+        "user": user_id,
+        "skill": skill_id,
+        "module": module_id,
+        "now": now,
+        "ok": unpublished_ok,
+        "factor": time_factor,
+    }
+    if call == "heartbeat":
+        parameters["gap"] = max_gap_seconds
+    answer = session.execute(text(_CALLS[call]), parameters).scalar_one()
     result: dict[str, Any] = orjson.loads(answer)
     return result

@@ -10,7 +10,6 @@ answers. The caller commits.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -98,10 +97,26 @@ def skill_modules(session: Session, skill_id: str, viewer: User | None) -> Skill
     )
 
 
-def _answer(
-    user: User, skill_id: str, module_id: str, call: Callable[[bool], dict[str, Any]]
+def _module_call(
+    session: Session, user: User, skill_id: str, module_id: str, call: repository.ModuleCall
 ) -> dict[str, Any]:
-    answer = progress_service.run_visible(user, call)
+    """The answer of a heartbeat or done on a module, asked again for a draft the learner may
+    see; its refusals raised as domain errors."""
+    settings = get_settings()
+    answer = progress_service.run_visible(
+        user,
+        lambda ok: repository.module_call(
+            session,
+            call,
+            user.id,
+            skill_id,
+            module_id,
+            _now(),
+            unpublished_ok=ok,
+            time_factor=settings.content_module_time_factor,
+            max_gap_seconds=settings.content_heartbeat_max_seconds,
+        ),
+    )
     if answer is None:
         raise NotFound(f"No skill has the id {skill_id!r}.")
     match answer.get("refused"):
@@ -122,22 +137,7 @@ def heartbeat(session: Session, user: User, skill_id: str, module_id: str) -> He
     """One heartbeat of the learner on a module: opens it (and starts the skill) the first time,
     then adds the time since the last one, within the bounds; a TIME_BASED skill whose minutes
     its modules reach is completed."""
-    settings = get_settings()
-    answer = _answer(
-        user,
-        skill_id,
-        module_id,
-        lambda ok: repository.heartbeat(
-            session,
-            user.id,
-            skill_id,
-            module_id,
-            _now(),
-            unpublished_ok=ok,
-            max_gap_seconds=settings.content_heartbeat_max_seconds,
-            time_factor=settings.content_module_time_factor,
-        ),
-    )
+    answer = _module_call(session, user, skill_id, module_id, "heartbeat")
     completion = answer["completion"]
     return HeartbeatOutcome(
         module=ModuleProgress.model_validate(answer["module"]),
@@ -153,19 +153,5 @@ def heartbeat(session: Session, user: User, skill_id: str, module_id: str) -> He
 
 def module_done(session: Session, user: User, skill_id: str, module_id: str) -> ModuleDone:
     """Mark a module the learner opened done (the first time stays)."""
-    settings = get_settings()
-    answer = _answer(
-        user,
-        skill_id,
-        module_id,
-        lambda ok: repository.module_done(
-            session,
-            user.id,
-            skill_id,
-            module_id,
-            _now(),
-            unpublished_ok=ok,
-            time_factor=settings.content_module_time_factor,
-        ),
-    )
+    answer = _module_call(session, user, skill_id, module_id, "done")
     return ModuleDone(module=ModuleProgress.model_validate(answer["module"]))

@@ -116,6 +116,38 @@ AS $function$
         'heartbeats', p_row.heartbeats, 'doneAt', p_row.done_at, 'capSeconds', p_cap)
 $function$;
 
+CREATE FUNCTION content_find_module(p_skill text, p_module text, p_unpublished_ok boolean)
+    RETURNS jsonb
+    LANGUAGE plpgsql
+    STABLE
+AS $function$
+DECLARE
+    skill record;
+    module jsonb;
+BEGIN
+    -- Module p_module of skill p_skill, with what the content functions need of the skill; or
+    -- {"refused": ...}: no such skill, a draft the caller may not see, an inactive skill, or no
+    -- such module.
+    SELECT s.name, s.skill_tree_id, s.is_active, s.content, s.estimated_minutes,
+           s.completion_policy, t.is_published, t.created_by
+    INTO skill FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id WHERE s.id = p_skill;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('refused', 'NotFound');
+    ELSIF NOT skill.is_published AND NOT p_unpublished_ok THEN
+        RETURN jsonb_build_object('refused', 'Unpublished', 'createdBy', skill.created_by);
+    ELSIF NOT skill.is_active THEN
+        RETURN jsonb_build_object('refused', 'Inactive', 'name', skill.name);
+    END IF;
+    module := content_module(skill.content, p_module);
+    IF module IS NULL THEN
+        RETURN jsonb_build_object('refused', 'NoModule', 'name', skill.name);
+    END IF;
+    RETURN jsonb_build_object(
+        'module', module, 'name', skill.name, 'treeId', skill.skill_tree_id,
+        'estimatedMinutes', skill.estimated_minutes, 'policy', skill.completion_policy);
+END
+$function$;
+
 CREATE FUNCTION content_heartbeat(p_user text, p_skill text, p_module text,
                                   p_now timestamp with time zone, p_unpublished_ok boolean,
                                   p_max_gap_seconds integer, p_time_factor numeric)
@@ -126,7 +158,7 @@ CREATE FUNCTION content_heartbeat(p_user text, p_skill text, p_module text,
 AS $function$
 DECLARE
     prof user_profiles;
-    skill record;
+    skill jsonb;
     module jsonb;
     mine user_skill_progress;
     beat user_skill_module_progress;
@@ -151,20 +183,11 @@ BEGIN
     -- The learner first (one heartbeat or event of theirs at a time: racing heartbeats wait
     -- and then see the first's last heartbeat), then the skill, as every event.
     prof := progress_lock_profile(p_user);
-    SELECT s.id, s.name, s.skill_tree_id AS tree_id, s.is_active, s.content, s.estimated_minutes,
-           s.completion_policy AS policy, t.is_published, t.created_by
-    INTO skill FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id WHERE s.id = p_skill;
-    IF NOT FOUND THEN
-        RETURN jsonb_build_object('refused', 'NotFound');
-    ELSIF NOT skill.is_published AND NOT p_unpublished_ok THEN
-        RETURN jsonb_build_object('refused', 'Unpublished', 'createdBy', skill.created_by);
-    ELSIF NOT skill.is_active THEN
-        RETURN jsonb_build_object('refused', 'Inactive', 'name', skill.name);
+    skill := content_find_module(p_skill, p_module, p_unpublished_ok);
+    IF skill ? 'refused' THEN
+        RETURN skill;
     END IF;
-    module := content_module(skill.content, p_module);
-    IF module IS NULL THEN
-        RETURN jsonb_build_object('refused', 'NoModule', 'name', skill.name);
-    END IF;
+    module := skill->'module';
     -- Opening a skill's content starts it: through the engine (enrolment, unlock, START event,
     -- streak), refused as a start is (SkillLocked with what is missing).
     SELECT * INTO mine FROM user_skill_progress WHERE user_id = p_user AND skill_id = p_skill;
@@ -207,15 +230,15 @@ BEGIN
             SET time_spent_minutes = mine.time_spent_minutes + minutes,
                 struggling_indicators = d.indicators, engagement_score = d.engagement
             FROM learner_difficulty(mine.time_spent_minutes + minutes, mine.attempts_count,
-                                    skill.estimated_minutes, mine.status) d
+                                    (skill->>'estimatedMinutes')::integer, mine.status) d
             WHERE r.id = mine.id
             RETURNING r.* INTO mine;
         END IF;
     END IF;
-    progress := progress_finish(prof, skill.tree_id, p_skill, mine, p_now, added > 0, 0, minutes,
+    progress := progress_finish(prof, skill->>'treeId', p_skill, mine, p_now, added > 0, 0, minutes,
                                 false, '[]', NULL, false, added);
     -- A TIME_BASED skill whose measured minutes reach its policy's is completed by them.
-    required := (skill.policy->'TIME_BASED'->>'minutes')::integer;
+    required := (skill->'policy'->'TIME_BASED'->>'minutes')::integer;
     IF required IS NOT NULL AND mine.status <> 'COMPLETED' AND floor(verified / 60) >= required THEN
         completion := progress_skill_event(
             'COMPLETE', p_user, p_skill, p_now, p_unpublished_ok, 'TIME_BASED', NULL, NULL,
@@ -245,8 +268,7 @@ CREATE FUNCTION content_module_done(p_user text, p_skill text, p_module text,
     SET search_path TO 'public', 'pg_temp'
 AS $function$
 DECLARE
-    skill record;
-    module jsonb;
+    skill jsonb;
     beat user_skill_module_progress;
 BEGIN
     -- The learner marks a module they opened done; the first time stays (a repeat changes
@@ -255,27 +277,18 @@ BEGIN
         RAISE EXCEPTION 'only learner % may mark their modules done', p_user
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    SELECT s.name, s.is_active, s.content, t.is_published, t.created_by
-    INTO skill FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id WHERE s.id = p_skill;
-    IF NOT FOUND THEN
-        RETURN jsonb_build_object('refused', 'NotFound');
-    ELSIF NOT skill.is_published AND NOT p_unpublished_ok THEN
-        RETURN jsonb_build_object('refused', 'Unpublished', 'createdBy', skill.created_by);
-    ELSIF NOT skill.is_active THEN
-        RETURN jsonb_build_object('refused', 'Inactive', 'name', skill.name);
-    END IF;
-    module := content_module(skill.content, p_module);
-    IF module IS NULL THEN
-        RETURN jsonb_build_object('refused', 'NoModule', 'name', skill.name);
+    skill := content_find_module(p_skill, p_module, p_unpublished_ok);
+    IF skill ? 'refused' THEN
+        RETURN skill;
     END IF;
     UPDATE user_skill_module_progress SET done_at = coalesce(done_at, p_now)
     WHERE user_id = p_user AND skill_id = p_skill AND module_id = p_module
     RETURNING * INTO beat;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('refused', 'NotOpened', 'name', skill.name);
+        RETURN jsonb_build_object('refused', 'NotOpened', 'name', skill->>'name');
     END IF;
-    RETURN jsonb_build_object('module', content_module_view(
-        beat, floor(coalesce(p_time_factor, 0) * (module->>'estimatedMinutes')::numeric * 60)));
+    RETURN jsonb_build_object('module', content_module_view(beat, floor(
+        coalesce(p_time_factor, 0) * (skill->'module'->>'estimatedMinutes')::numeric * 60)));
 END
 $function$;
 REVOKE ALL ON FUNCTION content_module_done(text, text, text, timestamp with time zone, boolean, numeric) FROM PUBLIC;
@@ -286,6 +299,7 @@ DROP_OBJECTS = r"""
 DROP FUNCTION content_module_done(text, text, text, timestamp with time zone, boolean, numeric);
 DROP FUNCTION content_heartbeat(text, text, text, timestamp with time zone, boolean, integer, numeric);
 DROP FUNCTION content_module_view(user_skill_module_progress, numeric);
+DROP FUNCTION content_find_module(text, text, boolean);
 DROP FUNCTION content_time_logged(text, text, jsonb, integer);
 DROP FUNCTION content_verified_seconds(text, text);
 DROP FUNCTION content_has_modules(jsonb);
