@@ -22,8 +22,8 @@ CREATE TABLE user_skill_module_progress (
 COMMENT ON TABLE user_skill_module_progress IS 'A learner''s time on each content module of a skill: opened, seconds measured by heartbeats, done. Written only by content_heartbeat and content_module_done.';
 CREATE INDEX idx_module_progress_skill ON public.user_skill_module_progress USING btree (skill_id);
 
--- function: content_find_module(text,text,boolean)
-CREATE OR REPLACE FUNCTION public.content_find_module(p_skill text, p_module text, p_unpublished_ok boolean)
+-- function: content_find_module(text,text,text,boolean)
+CREATE OR REPLACE FUNCTION public.content_find_module(p_user text, p_skill text, p_module text, p_unpublished_ok boolean)
  RETURNS jsonb
  LANGUAGE plpgsql
  STABLE
@@ -34,7 +34,12 @@ DECLARE
 BEGIN
     -- Module p_module of skill p_skill, with what the content functions need of the skill; or
     -- {"refused": ...}: no such skill, a draft the caller may not see, an inactive skill, or no
-    -- such module.
+    -- such module. Only for the transaction's learner p_user: the content functions run as
+    -- their owner, so this checks it for them.
+    IF coalesce(current_setting('app.current_user_id', true), '') IS DISTINCT FROM p_user THEN
+        RAISE EXCEPTION 'only learner % may log their time on content', p_user
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     SELECT s.name, s.skill_tree_id, s.is_active, s.content, s.estimated_minutes,
            s.completion_policy, t.is_published, t.created_by
     INTO skill FROM skills s JOIN skill_trees t ON t.id = s.skill_tree_id WHERE s.id = p_skill;
@@ -88,11 +93,8 @@ DECLARE
     progress jsonb;
     completion jsonb;
 BEGIN
-    -- Only the transaction's learner logs their time: this runs as its owner, so it checks.
-    IF coalesce(current_setting('app.current_user_id', true), '') IS DISTINCT FROM p_user THEN
-        RAISE EXCEPTION 'only learner % may log their time', p_user
-            USING ERRCODE = 'insufficient_privilege';
-    ELSIF p_max_gap_seconds IS NULL OR p_max_gap_seconds < 0
+    -- (content_find_module, below, checks that p_user is the transaction's learner)
+    IF p_max_gap_seconds IS NULL OR p_max_gap_seconds < 0
           OR p_time_factor IS NULL OR p_time_factor < 0 THEN
         RAISE EXCEPTION 'heartbeat bounds must be given and not negative'
             USING ERRCODE = 'invalid_parameter_value';
@@ -100,7 +102,7 @@ BEGIN
     -- The learner first (one heartbeat or event of theirs at a time: racing heartbeats wait
     -- and then see the first's last heartbeat), then the skill, as every event.
     prof := progress_lock_profile(p_user);
-    skill := content_find_module(p_skill, p_module, p_unpublished_ok);
+    skill := content_find_module(p_user, p_skill, p_module, p_unpublished_ok);
     IF skill ? 'refused' THEN
         RETURN skill;
     END IF;
@@ -201,12 +203,8 @@ DECLARE
     beat user_skill_module_progress;
 BEGIN
     -- The learner marks a module they opened done; the first time stays (a repeat changes
-    -- nothing). Only the transaction's learner: this runs as its owner, so it checks.
-    IF coalesce(current_setting('app.current_user_id', true), '') IS DISTINCT FROM p_user THEN
-        RAISE EXCEPTION 'only learner % may mark their modules done', p_user
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    skill := content_find_module(p_skill, p_module, p_unpublished_ok);
+    -- nothing). Only the transaction's learner (content_find_module checks).
+    skill := content_find_module(p_user, p_skill, p_module, p_unpublished_ok);
     IF skill ? 'refused' THEN
         RETURN skill;
     END IF;

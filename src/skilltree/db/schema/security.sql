@@ -253,8 +253,8 @@ GRANT EXECUTE ON FUNCTION assessment_submit(text,text,jsonb,timestamp with time 
 -- function: completion_policy_is_valid(jsonb)
 GRANT EXECUTE ON FUNCTION completion_policy_is_valid(jsonb) TO skilltree_app;
 
--- function: content_find_module(text,text,boolean)
-GRANT EXECUTE ON FUNCTION content_find_module(text,text,boolean) TO skilltree_app;
+-- function: content_find_module(text,text,text,boolean)
+GRANT EXECUTE ON FUNCTION content_find_module(text,text,text,boolean) TO skilltree_app;
 
 -- function: content_has_modules(jsonb)
 GRANT EXECUTE ON FUNCTION content_has_modules(jsonb) TO skilltree_app;
