@@ -287,6 +287,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from skilltree.analytics.endpoints import router as analytics_router
     from skilltree.assessments.endpoints import router as assessments_router
     from skilltree.catalog.endpoints import router as catalog_router
+    from skilltree.content.endpoints import router as content_router
     from skilltree.dependencies import refuse_unstorable_input
     from skilltree.gamification.endpoints import router as gamification_router
     from skilltree.graph.endpoints import router as graph_router
@@ -331,6 +332,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(progress_router, prefix="/api/v1")
     app.include_router(assessments_router, prefix="/api/v1")
     app.include_router(integrations_router, prefix="/api/v1")
+    app.include_router(content_router, prefix="/api/v1")
     app.include_router(gamification_router, prefix="/api/v1")
     app.include_router(analytics_router, prefix="/api/v1")
     app.include_router(search_router, prefix="/api/v1")

@@ -106,6 +106,14 @@ class Settings(BaseSettings):
     this from the server's clock, either way, is refused as stale (Standard Webhooks' 5 minutes
     by default)."""
     # ---- end of integrations -------------------------------------------------------------------
+    # ---- Time on content (issue 14, part 4; docs/progress.md#time-on-content) ------------------
+    content_heartbeat_max_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    """The most one heartbeat adds to a module: the time since the learner's last heartbeat on
+    it, up to this (clients beat every 15-30 s; a longer silence counts only this much)."""
+    content_module_time_factor: Annotated[float, Field(ge=0.1, le=100)] = 2.0
+    """The most time a learner's heartbeats count on one module: this many times its
+    `estimatedMinutes`."""
+    # ---- end of time on content ----------------------------------------------------------------
 
     @field_validator("database_url")
     @classmethod

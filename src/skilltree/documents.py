@@ -106,9 +106,29 @@ class ContentResource(Document):
     url: WebUrl
 
 
-class ContentModule(Document):
-    """One module of a skill's structured content."""
+MODULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""A module's own id (not in the spec): a key-like name, and not all digits, since a module
+without an id is named by its position, 1, 2, ... (learners' time on it is kept by that name)."""
 
+
+def _not_a_position(module_id: str) -> str:
+    if module_id.isdigit():
+        raise ValueError("must not be all digits: modules without an id are named 1, 2, ...")
+    return module_id
+
+
+ModuleId = Annotated[
+    str,
+    StringConstraints(max_length=100, pattern=MODULE_ID_PATTERN),
+    AfterValidator(_not_a_position),
+]
+
+
+class ContentModule(Document):
+    """One module of a skill's structured content. Learners' time on it is kept under its `id`,
+    or without one under its position (1, 2, ...): give modules ids to reorder them freely."""
+
+    id: ModuleId | None = None
     title: Title
     type: Literal["article", "video", "interactive", "assessment"]
     estimatedMinutes: Annotated[Number, Field(ge=0, le=100_000)]
@@ -120,6 +140,17 @@ class SkillContent(Document):
 
     type: Literal["structured", "simple"]
     modules: Annotated[list[ContentModule], Field(max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _module_ids_unique(self) -> SkillContent:
+        ids = [m.id for m in self.modules or () if m.id is not None]
+        if len(ids) != len(set(ids)):
+            raise ValueError("module ids must be unique")
+        return self
+
+    def module_ids(self) -> list[str]:
+        """Each module's name for learners' progress: its `id`, else its position (1, 2, ...)."""
+        return [m.id or str(n) for n, m in enumerate(self.modules or (), start=1)]
 
 
 # --- skills.resources ---
@@ -296,6 +327,7 @@ class AchievementCriteria(Document):
         "trees_completed",
         "milestones_reached",
         "skills_in_category",
+        "hours_learned",
     ]
     threshold: Annotated[Number, Field(ge=0, le=1_000_000_000)]
     additionalParams: Annotated[Bag | None, Field(validate_default=True)] = None

@@ -28,6 +28,16 @@ def test_no_response_a_learner_can_get_holds_a_key_or_an_explanation(
     client: TestClient, quiz: Quiz, learner: Person, session: Session
 ) -> None:
     ready(client, quiz, learner)
+    # Content modules, an assessment module among them (issue 14, part 4): shown to learners,
+    # never with anything of the bank.
+    quiz.skill.content = {
+        "type": "structured",
+        "modules": [
+            {"title": "Read", "type": "article", "estimatedMinutes": 5, "resources": []},
+            {"title": "Check", "type": "assessment", "estimatedMinutes": 5, "resources": []},
+        ],
+    }
+    session.flush()
     attempt = quiz.start(client, learner).json()
     known = {
         "slug": quiz.tree.slug,
@@ -37,6 +47,7 @@ def test_no_response_a_learner_can_get_holds_a_key_or_an_explanation(
         "id": quiz.skill.id,
         "username": learner.user.username,
         "user_id": learner.id,
+        "module_id": "2",
     }
     scanned: dict[str, str] = {}
     app = client.app
@@ -61,6 +72,9 @@ def test_no_response_a_learner_can_get_holds_a_key_or_an_explanation(
         ("POST", f"/api/v1/attempts/{attempt['id']}/submit", {"answers": [1]}),
         ("PUT", f"/api/v1/skills/{quiz.skill.id}/question-bank", {"questions": []}),
         ("GET", f"/api/v1/attempts/{attempt['id']}", None),
+        ("POST", f"/api/v1/skills/{quiz.skill.id}/modules/2/heartbeat", None),
+        ("POST", f"/api/v1/skills/{quiz.skill.id}/modules/2/done", None),
+        ("POST", f"/api/v1/skills/{quiz.skill.id}/modules/3/heartbeat", None),
     ):
         got = client.request(method, path, json=body, headers=learner.headers)
         scanned[f"{method} {path} {body}"] = got.text

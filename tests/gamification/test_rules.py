@@ -100,6 +100,7 @@ CRITERIA = st.sampled_from(
         "streak_days",
         "trees_completed",
         "milestones_reached",
+        "hours_learned",
     ]
 )
 
@@ -109,21 +110,24 @@ CRITERIA = st.sampled_from(
     kind=CRITERIA,
     threshold=st.integers(0, 50),
     values=st.tuples(*[st.integers(0, 60)] * 5),
+    quarter_hours=st.integers(0, 240),
 )
 def test_python_measures_agree_with_sql(
-    connection: Connection, kind: str, threshold: int, values: tuple[int, ...]
+    connection: Connection, kind: str, threshold: int, values: tuple[int, ...], quarter_hours: int
 ) -> None:
     skills, xp, streak, trees, milestones = values
+    hours = quarter_hours / 4
     criteria = {"type": kind, "threshold": threshold}
     measured = sql(
         connection,
-        "achievement_measure(CAST(:criteria AS jsonb), 'nobody', :s, :x, :b, :t, :m)",
+        "achievement_measure(CAST(:criteria AS jsonb), 'nobody', :s, :x, :b, :t, :m, :h)",
         criteria=json.dumps(criteria),
         s=skills,
         x=xp,
         b=streak,
         t=trees,
         m=milestones,
+        h=hours,
     )
     learner = LearnerMeasures(
         skills_completed=skills,
@@ -131,6 +135,7 @@ def test_python_measures_agree_with_sql(
         best_streak=streak,
         trees_completed=trees,
         milestones_reached=milestones,
+        hours_learned=hours,
     )
     assert measured == rules.measure(criteria, learner)
     assert (measured >= threshold) == rules.is_met(criteria, learner)

@@ -152,6 +152,9 @@ SPEC_FOREIGN_KEYS = {
     ("integration_secrets", ("integration_id",), "integrations", "c"),
     ("integration_deliveries", ("integration_id",), "integrations", "c"),
     ("integration_deliveries", ("user_id",), "users", "c"),
+    # Time on content (issue 14): a learner's module time goes with them and with the skill.
+    ("user_skill_module_progress", ("user_id",), "users", "c"),
+    ("user_skill_module_progress", ("skill_id",), "skills", "c"),
 }
 
 SPEC_TYPES = {

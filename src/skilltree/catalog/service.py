@@ -254,14 +254,19 @@ def skill_states(graph: TreeGraph, learner_rows: str | None) -> bytes:
     return orjson.dumps(states)
 
 
-def skill_detail(session: Session, skill_id: str, viewer: User | None = None) -> SkillDetail:
-    """The skill `skill_id` with every prerequisite edge, if `viewer` may see its tree."""
+def visible_skill(session: Session, skill_id: str, viewer: User | None) -> Skill:
+    """The skill `skill_id`, if `viewer` may see its tree (else NotFound)."""
     found = repository.find_skill(session, skill_id)
     if found is None or not may_view_tree(
         is_published=found[1].is_published, created_by=found[1].created_by, viewer=viewer
     ):
         raise NotFound(f"No skill has the id {skill_id!r}.")
-    return describe_skill(session, found[0])
+    return found[0]
+
+
+def skill_detail(session: Session, skill_id: str, viewer: User | None = None) -> SkillDetail:
+    """The skill `skill_id` with every prerequisite edge, if `viewer` may see its tree."""
+    return describe_skill(session, visible_skill(session, skill_id, viewer))
 
 
 def describe_skill(session: Session, skill: Skill) -> SkillDetail:

@@ -110,6 +110,10 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
         "integrations, their signing secrets and deliveries, external completions",
         ("integrations", "integration_*"),
     ),
+    "content": (
+        "learners' time on skills' content modules, measured by heartbeats",
+        ("user_skill_module_progress", "content_*"),
+    ),
     "search": (
         "search documents, their configuration, trigrams",
         ("pg_trgm", "search_*", "skill_search_document", "tree_search_document", "*_search_vector"),

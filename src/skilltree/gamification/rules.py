@@ -37,6 +37,7 @@ def measure(criteria: dict[str, Any], learner: LearnerMeasures) -> float:
         "streak_days": learner.best_streak,
         "trees_completed": learner.trees_completed,
         "milestones_reached": learner.milestones_reached,
+        "hours_learned": learner.hours_learned,
     }
     return values[kind]
 

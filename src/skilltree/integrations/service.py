@@ -47,7 +47,7 @@ from skilltree.integrations.schemas import (
     RotateRequest,
     SecretInfo,
 )
-from skilltree.models import Integration, User, UserRole
+from skilltree.models import Integration, ProgressEventKind, User, UserRole
 from skilltree.progress import service as progress
 from skilltree.schemas import TreeRef
 
@@ -274,7 +274,7 @@ def _receive(
         user_id=learner,
         skill_id=request.skill_id,
         repeated=answer.get("repeated", False),
-        outcome=progress.completion_outcome(answer["outcome"]),
+        outcome=progress.outcome(answer["outcome"], ProgressEventKind.COMPLETE),
     )
 
 

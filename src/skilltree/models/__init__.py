@@ -18,6 +18,7 @@ from skilltree.models.catalog import (
     SkillTree,
     SkillTreePrerequisite,
 )
+from skilltree.models.content import UserSkillModuleProgress
 from skilltree.models.enums import (
     AchievementCategory,
     AchievementRarity,
@@ -75,6 +76,7 @@ __all__ = [
     "UserProfile",
     "UserRole",
     "UserSession",
+    "UserSkillModuleProgress",
     "UserSkillProgress",
     "UserSkillTreeProgress",
     "XpHistogram",

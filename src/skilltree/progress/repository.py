@@ -173,6 +173,8 @@ class LearnerMeasures:
     best_streak: int = 0
     trees_completed: int = 0
     milestones_reached: int = 0
+    hours_learned: float = 0
+    """Time measured on content (heartbeats), in hours: the profile's hours learned."""
     skills_by_category: dict[str, int] = field(default_factory=dict)
 
 
@@ -199,15 +201,18 @@ def measures(session: Session, user_id: str) -> LearnerMeasures:
         ).where(UserSkillTreeProgress.user_id == user_id)
     ).one()
     profile = session.execute(
-        select(UserProfile.total_xp, UserProfile.max_streak).where(UserProfile.user_id == user_id)
+        select(UserProfile.total_xp, UserProfile.max_streak, UserProfile.hours_learned).where(
+            UserProfile.user_id == user_id
+        )
     ).one_or_none()
-    total_xp, best_streak = profile if profile else (0, 0)
+    total_xp, best_streak, hours_learned = profile if profile else (0, 0, 0.0)
     return LearnerMeasures(
         skills_completed=sum(by_category.values()),
         total_xp=total_xp,
         best_streak=best_streak,
         trees_completed=int(trees_completed),
         milestones_reached=int(milestones_reached),
+        hours_learned=hours_learned,
         skills_by_category=by_category,
     )
 

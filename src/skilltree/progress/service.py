@@ -146,7 +146,7 @@ def engine_refusals() -> Iterator[None]:
         raise Conflict("The skill tree changed while this ran; try again.") from None
 
 
-def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] | None:
+def run_visible(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] | None:
     """`call(unpublished_ok)`'s answer, asked again for a draft the learner may see (its author,
     an admin); None when the thing is missing or hidden from them."""
     with engine_refusals():
@@ -160,7 +160,7 @@ def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] |
     return answer
 
 
-def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
+def outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
     """The event's outcome, or the domain error its refusal stands for."""
     refused = answer.get("refused")
     if refused is None:
@@ -184,10 +184,12 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
             raise _method_not_allowed(repr(name), answer["method"], answer["allowed"])
         case "NotEnoughTime":
             required, logged = answer["required"], answer["logged"]
+            verified = bool(answer.get("verified"))
+            where = "measured on its content" if verified else "logged"
             raise NotEnoughTimeLogged(
                 f"{name!r} is completed by time after {required} minutes on it; "
-                f"{logged} are logged.",
-                extra={"requiredMinutes": required, "loggedMinutes": logged},
+                f"{logged} are {where}.",
+                extra={"requiredMinutes": required, "loggedMinutes": logged, "verified": verified},
             )
         case "ScoreMissing":
             raise InvalidInput(
@@ -218,12 +220,6 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
     raise AssertionError(f"unknown refusal {refused!r}")
 
 
-def completion_outcome(answer: dict[str, Any]) -> ProgressOutcome:
-    """A completion's outcome from the engine's answer, or the domain error its refusal stands
-    for: for the functions that complete skills in SQL (integrations)."""
-    return _outcome(answer, Event.COMPLETE)
-
-
 def _method_not_allowed(
     subject: str, method: str, allowed: list[str]
 ) -> CompletionMethodNotAllowed:
@@ -236,7 +232,7 @@ def _method_not_allowed(
 def _skill_event(
     session: Session, user: User, kind: Event, skill_id: str, **details: Any
 ) -> ProgressOutcome:
-    answer = _run(
+    answer = run_visible(
         user,
         lambda unpublished_ok: repository.skill_event(
             session, kind, user.id, skill_id, _now(), unpublished_ok=unpublished_ok, **details
@@ -244,12 +240,12 @@ def _skill_event(
     )
     if answer is None:
         raise NotFound(f"No skill has the id {skill_id!r}.")
-    return _outcome(answer, kind)
+    return outcome(answer, kind)
 
 
 def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
     """Enrol the learner in tree `slug` (again: nothing changes); root skills become AVAILABLE."""
-    answer = _run(
+    answer = run_visible(
         user,
         lambda unpublished_ok: repository.enrol(
             session, user.id, slug, _now(), unpublished_ok=unpublished_ok
@@ -257,7 +253,7 @@ def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
     )
     if answer is None:
         raise NotFound(f"No skill tree {slug!r}.")
-    return _outcome(answer, None)
+    return outcome(answer, None)
 
 
 def start(session: Session, user: User, skill_id: str) -> ProgressOutcome:

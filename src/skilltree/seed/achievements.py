@@ -11,6 +11,7 @@ _PROGRESS = AchievementCategory.PROGRESS
 _STREAK = AchievementCategory.STREAK
 _MASTERY = AchievementCategory.MASTERY
 _EXPLORATION = AchievementCategory.EXPLORATION
+_TIME = AchievementCategory.TIME
 _COMMON = AchievementRarity.COMMON
 _UNCOMMON = AchievementRarity.UNCOMMON
 _RARE = AchievementRarity.RARE
@@ -75,4 +76,11 @@ ACHIEVEMENTS: tuple[dict[str, Any], ...] = (
     _achievement("Data Wrangler", "Complete five Data Science skills", _EXPLORATION,
                  _criteria("skills_in_category", 5, "data-science"), 60, "database", "#8B5CF6",
                  _COMMON),
+    # Hours measured on content modules (heartbeats), not minutes a client reports.
+    _achievement("First Hour", "Spend an hour on skills' content", _TIME,
+                 _criteria("hours_learned", 1), 20, "clock", "#0891B2", _COMMON),
+    _achievement("Ten Hours In", "Spend ten hours on skills' content", _TIME,
+                 _criteria("hours_learned", 10), 100, "hourglass", "#0E7490", _UNCOMMON),
+    _achievement("Hundred Hours", "Spend a hundred hours on skills' content", _TIME,
+                 _criteria("hours_learned", 100), 500, "timer", "#155E75", _RARE),
 )  # fmt: skip

@@ -63,8 +63,8 @@ CREATE TABLE xp_histogram_pending (
 );
 CREATE INDEX idx_xp_histogram_pending_xp ON public.xp_histogram_pending USING btree (total_xp);
 
--- function: achievement_measure(jsonb,text,integer,integer,integer,integer,integer)
-CREATE OR REPLACE FUNCTION public.achievement_measure(p_criteria jsonb, p_user text, p_skills_completed integer, p_total_xp integer, p_best_streak integer, p_trees_completed integer, p_milestones integer)
+-- function: achievement_measure(jsonb,text,integer,integer,integer,integer,integer,double precision)
+CREATE OR REPLACE FUNCTION public.achievement_measure(p_criteria jsonb, p_user text, p_skills_completed integer, p_total_xp integer, p_best_streak integer, p_trees_completed integer, p_milestones integer, p_hours double precision)
  RETURNS numeric
  LANGUAGE sql
  STABLE PARALLEL SAFE
@@ -77,6 +77,7 @@ AS $function$
         WHEN 'streak_days' THEN p_best_streak
         WHEN 'trees_completed' THEN p_trees_completed
         WHEN 'milestones_reached' THEN p_milestones
+        WHEN 'hours_learned' THEN p_hours
         WHEN 'skills_in_category' THEN learner_skills_in_category(
             p_user, p_criteria->'additionalParams'->>'category')
         END::numeric

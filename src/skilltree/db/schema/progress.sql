@@ -313,8 +313,8 @@ AS $function$
 -- trigger: progress_events_append_only on progress_events
 CREATE TRIGGER progress_events_append_only BEFORE UPDATE ON public.progress_events FOR EACH ROW EXECUTE FUNCTION progress_events_refuse_update();
 
--- function: progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean)
-CREATE OR REPLACE FUNCTION public.progress_finish(p_prof user_profiles, p_tree text, p_skill text, p_row user_skill_progress, p_now timestamp with time zone, p_changed boolean, p_xp integer, p_minutes integer, p_activity boolean, p_unlocked jsonb, p_kind "ProgressEventKind" DEFAULT NULL::"ProgressEventKind", p_milestone boolean DEFAULT false)
+-- function: progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean,numeric)
+CREATE OR REPLACE FUNCTION public.progress_finish(p_prof user_profiles, p_tree text, p_skill text, p_row user_skill_progress, p_now timestamp with time zone, p_changed boolean, p_xp integer, p_minutes integer, p_activity boolean, p_unlocked jsonb, p_kind "ProgressEventKind" DEFAULT NULL::"ProgressEventKind", p_milestone boolean DEFAULT false, p_seconds numeric DEFAULT 0)
  RETURNS jsonb
  LANGUAGE plpgsql
 AS $function$
@@ -332,15 +332,17 @@ DECLARE
 BEGIN
     -- The rest of an event, after the skill's own row (p_row, as it is now) is written: tree
     -- progress, profile (p_prof: locked by the caller, as read then), achievements, the answer.
+    -- p_minutes: minutes added to the skill's time (the tree's too); p_seconds: the part of it
+    -- measured on content (content_heartbeat), the only time hours learned count (0034).
     IF p_changed THEN
         IF p_activity THEN
-            -- Learning activity today: streak in the learner's zone, hours, last activity.
+            -- Learning activity today: streak in the learner's zone, last activity.
             prof.current_streak := streak_after_activity(
                 prof.current_streak, prof.last_activity_at, p_now, prof.timezone);
             prof.max_streak := greatest(prof.max_streak, prof.current_streak);
             prof.last_activity_at := p_now;
-            prof.hours_learned := prof.hours_learned + p_minutes / 60.0;
         END IF;
+        prof.hours_learned := prof.hours_learned + coalesce(p_seconds, 0) / 3600.0;
         -- The tree's progress, one step on from what it was (refresh_enrolments recounts it all
         -- after a tree changes): a completion adds a skill, and maybe a milestone.
         UPDATE user_skill_tree_progress e
@@ -385,7 +387,7 @@ BEGIN
             FOR achievement IN
                 SELECT a.*, achievement_measure(
                     a.criteria, p_user, prof.skills_completed, prof.total_xp, prof.max_streak,
-                    prof.trees_completed, milestones) AS value
+                    prof.trees_completed, milestones, prof.hours_learned) AS value
                 FROM (SELECT * FROM achievements a
                       WHERE a.is_active
                         AND (rewards = 0 OR a.criteria->>'type' = 'xp_threshold')
@@ -395,7 +397,8 @@ BEGIN
                       OFFSET 0) a
                 WHERE achievement_measure(
                       a.criteria, p_user, prof.skills_completed, prof.total_xp, prof.max_streak,
-                      prof.trees_completed, milestones) >= (a.criteria->>'threshold')::numeric
+                      prof.trees_completed, milestones, prof.hours_learned)
+                      >= (a.criteria->>'threshold')::numeric
                 ORDER BY a.name, a.id
             LOOP
                 INSERT INTO user_achievements (id, user_id, achievement_id, earned_at, metadata)
@@ -584,7 +587,7 @@ BEGIN
     prof := progress_lock_profile(p_user);
     LOOP
         SELECT s.id, s.name, s.skill_tree_id AS tree_id, s.is_active, s.is_optional,
-               s.xp_value, s.is_milestone, s.estimated_minutes, s.assessments,
+               s.xp_value, s.is_milestone, s.estimated_minutes, s.assessments, s.content,
                s.completion_policy AS policy, t.is_published, t.created_by,
                EXISTS (SELECT FROM user_skill_tree_progress e
                        WHERE e.user_id = p_user AND e.skill_tree_id = s.skill_tree_id) AS enrolled
@@ -665,14 +668,19 @@ BEGIN
     ELSIF state = 'LOCKED' THEN
         RETURN jsonb_build_object('refused', 'SkillLocked', 'name', skill.name,
                                   'missing', progress_missing_prerequisites(p_user, p_skill));
-    -- TIME_BASED (0029): the time logged on the skill, with this completion's, must reach the
-    -- policy's minutes (a completed skill is answered as it is, below).
+    -- TIME_BASED (0029): the time logged on the skill must reach the policy's minutes (a
+    -- completed skill is answered as it is, below). Since 0034 a skill with content modules
+    -- counts only the time its modules' heartbeats measured (content_time_logged); one without
+    -- modules, the minutes reported on it with this completion's (the client's word).
     ELSIF p_kind = 'COMPLETE' AND p_method = 'TIME_BASED' AND state <> 'COMPLETED'
-          AND coalesce(mine.time_spent_minutes, 0) + minutes
+          AND content_time_logged(p_user, p_skill, skill.content,
+                                  coalesce(mine.time_spent_minutes, 0) + minutes)
               < (skill.policy->'TIME_BASED'->>'minutes')::integer THEN
         RETURN jsonb_build_object('refused', 'NotEnoughTime', 'name', skill.name,
             'required', (skill.policy->'TIME_BASED'->>'minutes')::integer,
-            'logged', coalesce(mine.time_spent_minutes, 0) + minutes);
+            'logged', content_time_logged(p_user, p_skill, skill.content,
+                                          coalesce(mine.time_spent_minutes, 0) + minutes),
+            'verified', content_has_modules(skill.content));
     END IF;
 
     IF NOT skill.enrolled THEN

@@ -121,6 +121,12 @@ GRANT INSERT ON TABLE user_sessions TO skilltree_app;
 GRANT SELECT (user_id, device_info, ip_address, started_at, last_activity_at, expires_at, ended_at, is_active, id) ON TABLE user_sessions TO skilltree_app;
 GRANT UPDATE (last_activity_at, ended_at, is_active) ON TABLE user_sessions TO skilltree_app;
 
+-- table: user_skill_module_progress
+ALTER TABLE user_skill_module_progress ENABLE ROW LEVEL SECURITY;
+CREATE POLICY user_skill_module_progress_policy ON user_skill_module_progress AS PERMISSIVE FOR SELECT TO skilltree_app
+    USING ((user_id = current_setting('app.current_user_id'::text, true)));
+GRANT SELECT ON TABLE user_skill_module_progress TO skilltree_app;
+
 -- table: user_skill_progress
 ALTER TABLE user_skill_progress ENABLE ROW LEVEL SECURITY;
 CREATE POLICY user_progress_policy ON user_skill_progress AS PERMISSIVE FOR ALL TO skilltree_app
@@ -184,8 +190,8 @@ GRANT EXECUTE ON FUNCTION account_session(bytea) TO skilltree_app;
 REVOKE ALL ON FUNCTION account_verify_login(text,text,text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION account_verify_login(text,text,text) TO skilltree_app;
 
--- function: achievement_measure(jsonb,text,integer,integer,integer,integer,integer)
-GRANT EXECUTE ON FUNCTION achievement_measure(jsonb,text,integer,integer,integer,integer,integer) TO skilltree_app;
+-- function: achievement_measure(jsonb,text,integer,integer,integer,integer,integer,double precision)
+GRANT EXECUTE ON FUNCTION achievement_measure(jsonb,text,integer,integer,integer,integer,integer,double precision) TO skilltree_app;
 
 -- function: analytics_fold(bigint,bigint)
 REVOKE ALL ON FUNCTION analytics_fold(bigint,bigint) FROM PUBLIC;
@@ -258,6 +264,32 @@ GRANT EXECUTE ON FUNCTION assessment_submit(text,text,jsonb,timestamp with time 
 -- function: completion_policy_is_valid(jsonb)
 GRANT EXECUTE ON FUNCTION completion_policy_is_valid(jsonb) TO skilltree_app;
 
+-- function: content_find_module(text,text,text,boolean)
+GRANT EXECUTE ON FUNCTION content_find_module(text,text,text,boolean) TO skilltree_app;
+
+-- function: content_has_modules(jsonb)
+GRANT EXECUTE ON FUNCTION content_has_modules(jsonb) TO skilltree_app;
+
+-- function: content_heartbeat(text,text,text,timestamp with time zone,boolean,integer,numeric)
+REVOKE ALL ON FUNCTION content_heartbeat(text,text,text,timestamp with time zone,boolean,integer,numeric) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION content_heartbeat(text,text,text,timestamp with time zone,boolean,integer,numeric) TO skilltree_app;
+
+-- function: content_module(jsonb,text)
+GRANT EXECUTE ON FUNCTION content_module(jsonb,text) TO skilltree_app;
+
+-- function: content_module_done(text,text,text,timestamp with time zone,boolean,numeric)
+REVOKE ALL ON FUNCTION content_module_done(text,text,text,timestamp with time zone,boolean,numeric) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION content_module_done(text,text,text,timestamp with time zone,boolean,numeric) TO skilltree_app;
+
+-- function: content_module_view(user_skill_module_progress,numeric)
+GRANT EXECUTE ON FUNCTION content_module_view(user_skill_module_progress,numeric) TO skilltree_app;
+
+-- function: content_time_logged(text,text,jsonb,integer)
+GRANT EXECUTE ON FUNCTION content_time_logged(text,text,jsonb,integer) TO skilltree_app;
+
+-- function: content_verified_seconds(text,text)
+GRANT EXECUTE ON FUNCTION content_verified_seconds(text,text) TO skilltree_app;
+
 -- function: hold_tree_learners(text)
 REVOKE ALL ON FUNCTION hold_tree_learners(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hold_tree_learners(text) TO skilltree_app;
@@ -298,8 +330,8 @@ GRANT EXECUTE ON FUNCTION progress_enrol_learner(text,text,timestamp with time z
 -- function: progress_events_refuse_update()
 GRANT EXECUTE ON FUNCTION progress_events_refuse_update() TO skilltree_app;
 
--- function: progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean)
-GRANT EXECUTE ON FUNCTION progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean) TO skilltree_app;
+-- function: progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean,numeric)
+GRANT EXECUTE ON FUNCTION progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean,numeric) TO skilltree_app;
 
 -- function: progress_held_back(text,text[])
 GRANT EXECUTE ON FUNCTION progress_held_back(text,text[]) TO skilltree_app;
