@@ -141,7 +141,8 @@ def test_every_demo_tree_at_fit_names_every_skill_legibly(
             assert not label["clipped"], label
             left, top, right, bottom = reading["graph"]
             x0, y0, x1, y1 = label["rect"]
-            assert left <= x0 and x1 <= right and top <= y0 and y1 <= bottom, label
+            assert left <= x0 <= x1 <= right, label
+            assert top <= y0 <= y1 <= bottom, label
         assert _overlapping([label["rect"] for label in reading["labels"]]) == []
     else:
         assert set(named) == set(skills)
@@ -250,7 +251,8 @@ def test_the_find_box_takes_the_view_to_a_skill_and_pulses_it(
     assert float(graph.get_attribute("data-zoom") or 0) >= 1
     node = page.locator(f'.node[data-id="{target}"] .body').bounding_box()
     box = graph.bounding_box()
-    assert node and box
+    assert node
+    assert box
     assert abs(node["x"] + node["width"] / 2 - (box["x"] + box["width"] / 2)) < 3
     assert abs(node["y"] + node["height"] / 2 - (box["y"] + box["height"] / 2)) < 3
     expect(page.locator(f'.node[data-id="{target}"] .name')).to_be_visible()
@@ -278,7 +280,8 @@ def test_the_minimap_frames_the_view_and_moves_it(new_page: Any, demo_trees: Non
     frame = page.locator(".minimap-view")
     assert canvas
     before = frame.bounding_box()
-    assert before and before["width"] < canvas["width"]
+    assert before
+    assert before["width"] < canvas["width"]
 
     def centre_of_frame() -> tuple[float, float]:
         box = frame.bounding_box()
@@ -300,7 +303,8 @@ def test_the_minimap_frames_the_view_and_moves_it(new_page: Any, demo_trees: Non
     page.mouse.move(x, y + 10, steps=3)
     page.mouse.up()
     cx, cy = centre_of_frame()
-    assert abs(cx - x) < 2 and abs(cy - (y + 10)) < 2
+    assert abs(cx - x) < 2
+    assert abs(cy - (y + 10)) < 2
 
 
 def _query(page: Any) -> dict[str, list[str]]:
@@ -358,7 +362,8 @@ def test_the_selected_skill_and_the_view_are_in_the_address(
     other = new_page(width=1440, height=900)
     other.goto(link)
     expect(other.locator("#graph[data-rendered]")).to_have_count(1, timeout=60_000)
-    expect(other.get_by_role("complementary", name="Skill details").get_by_role("heading", level=2)).to_have_text("NumPy Arrays")
+    other_details = other.get_by_role("complementary", name="Skill details")
+    expect(other_details.get_by_role("heading", level=2)).to_have_text("NumPy Arrays")
     assert other.evaluate("location.pathname") == "/"
     assert _query(other)["skill"] == [ids["NumPy Arrays"]]
     expect(other.locator("#graph")).to_have_attribute("data-zoom", zoom or "")

@@ -79,7 +79,8 @@ def test_a_tree_page_carries_link_preview_tags_naming_the_tree(
     url = f"http://testserver/trees/{tree.slug}"
     assert f'<meta property="og:url" content="{url}">' in page
     assert f'<link rel="canonical" href="{url}">' in page
-    assert "<script>alert" not in page and "<b>" not in page
+    assert "<script>alert" not in page
+    assert "<b>" not in page
     # The same app: its script, once.
     assert page.count('<script type="module" src="/static/js/main.js">') == 1
     assert client.head(f"/trees/{tree.slug}").status_code == 200
