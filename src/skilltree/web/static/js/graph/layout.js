@@ -14,7 +14,7 @@ import { STATE_LABELS } from "./states.js";
 import { NAME_LINE, nodeFace } from "./text.js";
 
 const WIDTH = 148;
-const MAX_WIDTH = 224;
+const MAX_WIDTH = 280;
 const HEIGHT = 52;
 /** Bump when layered.js draws differently: layouts kept by browsers are then made anew. */
 const ENGINE = "layered-4";

@@ -10,7 +10,7 @@ import { h, s } from "../dom.js";
 import { faceOf } from "./layout.js";
 import { Minimap } from "./minimap.js";
 import { STATE_LABELS } from "./states.js";
-import { LABEL_LINE, LABEL_PX, NAME_LINE, NAME_PX, SUB_PX, TEXT_LEFT, textWidth, wrap } from "./text.js";
+import { LABEL_LINE, LABEL_PX, NAME_LINE, NAME_PX, SUB_PX, TEXT_LEFT, wrap } from "./text.js";
 
 const MARGIN = 60;
 const MIN_ZOOM = 0.05;
@@ -28,11 +28,16 @@ const LABEL_MAX = 180;
 const LABEL_PAD_X = 6;
 const LABEL_PAD_Y = 3;
 const LABEL_GAP = 4;
-const LABEL_WEIGHT = 600;
+const LABEL_WEIGHT = 400;
 /** How long after the last pan or zoom the view is written to the address (ms). */
 const VIEW_SETTLE = 250;
 /** Up to this many skills, the first view is the whole tree when its labels name every skill. */
 const LABEL_ALL_LIMIT = 300;
+/** At most this many labels, from at most this many skills tried (in rank order), per build. */
+const LABELS_MOST = 400;
+const LABELS_TRIED = 2500;
+/** How many times a small tree's labels are placed again, the skills left out first. */
+const LABEL_ROUNDS = 4;
 
 // Icons in a 16-unit box around (0, 0); `fill` icons are solid shapes, the others are strokes.
 const ICONS = {
@@ -261,12 +266,9 @@ export class GraphView {
     }
   }
 
-  /** A map label's lines for `skill` in `room` px: its name in up to three lines, else its short name. */
-  _labelText(skill, room) {
-    const text = wrap(skill.name, room, LABEL_PX, LABEL_WEIGHT, 3);
-    const short = skill.shortName;
-    if (!text.whole && short && textWidth(short, LABEL_PX, LABEL_WEIGHT) <= room) return { lines: [short], width: textWidth(short, LABEL_PX, LABEL_WEIGHT) };
-    return text;
+  /** `text` as a map label at most `width` px wide (its padding in), in at most `most` lines. */
+  _labelText(text, width, most) {
+    return wrap(text, width - 2 * LABEL_PAD_X, LABEL_PX, LABEL_WEIGHT, most);
   }
 
   _scheduleLabels() {
@@ -305,6 +307,38 @@ export class GraphView {
     const right = this.origin.x + (width * 1.5 - this.view.x) / k;
     const top = this.origin.y + (-this.view.y - height / 2) / k;
     const bottom = this.origin.y + (height * 1.5 - this.view.y) / k;
+    // Skills on and round the screen, in rank order (the selected skill first).
+    const order = this.selectedId && this.nodes.has(this.selectedId) ? [this.selectedId, ...this._rank] : this._rank;
+    let candidates = [];
+    const seen = new Set();
+    for (const id of order) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const b = this.nodes.get(id).box;
+      if (b.x < left || b.x > right || b.y < top || b.y > bottom) continue;
+      candidates.push(id);
+      if (candidates.length >= LABELS_TRIED) break;
+    }
+    let best = this._placeLabels(candidates, k);
+    // A small tree: the skills left without a label go first, a few times, for the placing
+    // that names most skills.
+    for (let round = 0; round < LABEL_ROUNDS && best.length < candidates.length && candidates.length <= LABEL_ALL_LIMIT; round += 1) {
+      const named = new Set(best.map((el) => el.dataset.id));
+      const first = new Set(candidates.filter((id) => !named.has(id)));
+      candidates = [...first, ...candidates.filter((id) => named.has(id))];
+      const next = this._placeLabels(candidates, k, first);
+      if (next.length > best.length) best = next;
+    }
+    this.labelBox.replaceChildren(...best);
+    this.container.dataset.labels = String(best.length);
+    return best.length;
+  }
+
+  /**
+   * Labels for skills `candidates` (in this order) at zoom `k`, none over another; those in
+   * `eager` may take a wider place at once.
+   */
+  _placeLabels(candidates, k, eager = new Set()) {
     const CELL = 64;
     const grid = new Map();
     const cells = (r, visit) => {
@@ -321,49 +355,70 @@ export class GraphView {
         return false;
       });
     const labels = [];
-    const seen = new Set();
-    const order = this.selectedId && this.nodes.has(this.selectedId) ? [this.selectedId, ...this._rank] : this._rank;
-    for (const id of order) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const node = this.nodes.get(id);
-      const b = node.box;
-      if (b.x < left || b.x > right || b.y < top || b.y > bottom) continue;
-      // Centred on its node, as wide as the way to its neighbours; where that meets a label
-      // already placed, wider (fewer lines), then moved up or down (still over its node).
-      const narrow = Math.min(LABEL_MAX, Math.max(b.w * k, (this._room.get(id) ?? Infinity) * k - LABEL_GAP));
-      let rect = null;
-      let text = null;
-      for (const room of narrow < LABEL_MAX ? [narrow, LABEL_MAX] : [narrow]) {
-        text = this._labelText(node.skill, room - 2 * LABEL_PAD_X);
+    // Centred, else moved up or down, else (`sideways`) along, its edge at its node's edge.
+    const offsets = (slide, shift) => {
+      const across = slide ? [0, -slide, slide] : [0];
+      const down = shift ? [0, -shift, shift] : [0];
+      return across.flatMap((dx) => down.map((dy) => [dx, dy]));
+    };
+    // Place a label for `id` in the first of `texts` (each a wrap() answer) that meets no label
+    // placed, always over part of its node.
+    const place = (id, texts, sideways) => {
+      const b = this.nodes.get(id).box;
+      const cx = (b.x - this.origin.x) * k;
+      const cy = (b.y - this.origin.y) * k;
+      for (const text of texts) {
         const w = Math.ceil(text.width) + 1 + 2 * LABEL_PAD_X;
         const tall = text.lines.length * LABEL_LINE + 2 * LABEL_PAD_Y;
         const shift = Math.max(0, (tall - b.h * k) / 2);
-        const cx = (b.x - this.origin.x) * k;
-        const cy = (b.y - this.origin.y) * k;
-        for (const dy of shift ? [0, -shift, shift] : [0]) {
-          const at = { x0: cx - w / 2, y0: cy + dy - tall / 2, w, h: tall };
+        const slide = sideways ? Math.max(0, (w - b.w * k) / 2) : 0;
+        for (const [dx, dy] of offsets(slide, shift)) {
+          const at = { x0: cx + dx - w / 2, y0: cy + dy - tall / 2 };
           const padded = { x0: at.x0 - LABEL_GAP / 2, y0: at.y0 - LABEL_GAP / 2, x1: at.x0 + w + LABEL_GAP / 2, y1: at.y0 + tall + LABEL_GAP / 2 };
-          if (!meets(padded)) {
-            rect = { ...padded, at };
-            break;
-          }
+          if (meets(padded)) continue;
+          keep(padded);
+          const state = (this.states.get(id) || "LOCKED").toLowerCase().replace("_", "-");
+          const el = h("div", { class: `map-label state-${state}`, "data-id": id }, text.lines.join("\n"));
+          el.style.left = `${at.x0}px`;
+          el.style.top = `${at.y0}px`;
+          el.style.width = `${w}px`;
+          labels.push(el);
+          return true;
         }
-        if (rect) break;
       }
-      if (!rect) continue;
-      keep(rect);
-      const state = (this.states.get(id) || "LOCKED").toLowerCase().replace("_", "-");
-      const el = h("div", { class: `map-label state-${state}`, "data-id": id }, text.lines.join("\n"));
-      el.style.left = `${rect.at.x0}px`;
-      el.style.top = `${rect.at.y0}px`;
-      el.style.width = `${rect.at.w}px`;
-      labels.push(el);
+      return false;
+    };
+    // First every skill in its own room (no wider than the way to the nodes beside it, so it
+    // takes no neighbour's place): its name in two lines, three, else its short name. Then the
+    // skills left without a label, wider and slid along. A name is cut short only where nothing
+    // else fits.
+    const shortOf = (skill) => (skill.shortName && skill.shortName !== skill.name ? skill.shortName : null);
+    const wider = (id) => {
+      const { skill } = this.nodes.get(id);
+      const short = shortOf(skill);
+      const texts = [this._labelText(skill.name, LABEL_MAX, 2)];
+      if (short) texts.push(this._labelText(short, LABEL_MAX, 1));
+      texts.push(this._labelText(skill.name, LABEL_MAX, 3));
+      const whole = texts.filter((text) => text.whole);
+      return place(id, whole.length ? whole : [this._labelText(short || skill.name, LABEL_MAX, 2)], true);
+    };
+    const unplaced = [];
+    for (const id of candidates) {
+      if (labels.length >= LABELS_MOST) break;
+      const { skill, box: b } = this.nodes.get(id);
+      const room = Math.min(LABEL_MAX, Math.max(b.w * k, (this._room.get(id) ?? Infinity) * k - LABEL_GAP));
+      const short = shortOf(skill);
+      const texts = [this._labelText(skill.name, room, 2), this._labelText(skill.name, room, 3)];
+      if (short) texts.push(this._labelText(short, room, 1));
+      if (!place(id, texts.filter((text) => text.whole)) && !(eager.has(id) && wider(id))) unplaced.push(id);
     }
-    this.labelBox.replaceChildren(...labels);
-    this.container.dataset.labels = String(labels.length);
-    return labels.length;
+    for (const id of unplaced) {
+      if (labels.length >= LABELS_MOST) break;
+      wider(id);
+    }
+    return labels;
   }
+
 
   _defs() {
     const marker = (id) =>

@@ -178,8 +178,9 @@ export async function renderTree(main, slug, query) {
 
   /** The find box's choice: pan and zoom to it, pulse it, open its details. */
   function findSkill(id) {
-    graph.goTo(id);
+    // The details first: opening them narrows the map, which then centres the skill.
     openSkill(id, { focusPanel: false });
+    graph.goTo(id);
     graph.focusNode(id);
   }
 
