@@ -25,6 +25,8 @@ from tests.browser.test_map_layout import DEMO_SLUGS, _load_demo_trees
 from skilltree.models import User
 
 LEGIBLE_PX = 11
+LARGEST_DEMO = "python-for-data-science"
+"""The demo tree of most skills (21) and rows (11): its map at Fit is kept as a screenshot."""
 TEXT_LEFT = 34
 
 SETTLED = """() => {
@@ -123,7 +125,8 @@ def test_every_demo_tree_at_fit_names_every_skill_legibly(
     _fit(page)
     assert page.evaluate(READING)["k"] == first["k"]
     reading = page.evaluate(READING)
-    page.screenshot(path=str(shots / f"map-fit-{slug}.png"))
+    if slug == LARGEST_DEMO:
+        page.screenshot(path=str(shots / f"map-fit-{slug}.png"))
 
     # No text of a node is drawn smaller than 11 px on screen.
     assert all(text["px"] >= LEGIBLE_PX for text in reading["texts"]), reading["texts"]
