@@ -25,6 +25,7 @@ const SUB_ZOOM = LEGIBLE_PX / SUB_PX;
 export const NAME_ZOOM = LEGIBLE_PX / NAME_PX;
 /** A map label's widest (CSS px), its padding across and down, and the room kept round it. */
 const LABEL_MAX = 180;
+const LABEL_MIN = 40;
 const LABEL_PAD_X = 6;
 const LABEL_PAD_Y = 3;
 const LABEL_GAP = 4;
@@ -266,9 +267,12 @@ export class GraphView {
     }
   }
 
-  /** `text` as a map label at most `width` px wide (its padding in), in at most `most` lines. */
-  _labelText(text, width, most) {
-    return wrap(text, width - 2 * LABEL_PAD_X, LABEL_PX, LABEL_WEIGHT, most);
+  /**
+   * `text` as a map label at most `width` px wide (its padding in), in at most `most` lines;
+   * `{whole: false}` where it does not fit whole, unless `cutting`.
+   */
+  _labelText(text, width, most, cutting = false) {
+    return wrap(text, width - 2 * LABEL_PAD_X, LABEL_PX, LABEL_WEIGHT, most, !cutting);
   }
 
   _scheduleLabels() {
@@ -400,7 +404,7 @@ export class GraphView {
       if (short) texts.push(this._labelText(short, LABEL_MAX, 1));
       texts.push(this._labelText(skill.name, LABEL_MAX, 3));
       const whole = texts.filter((text) => text.whole);
-      return place(id, whole.length ? whole : [this._labelText(short || skill.name, LABEL_MAX, 2)], true);
+      return place(id, whole.length ? whole : [this._labelText(short || skill.name, LABEL_MAX, 2, true)], true);
     };
     const unplaced = [];
     for (const id of candidates) {
@@ -408,8 +412,9 @@ export class GraphView {
       const { skill, box: b } = this.nodes.get(id);
       const room = Math.min(LABEL_MAX, Math.max(b.w * k, (this._room.get(id) ?? Infinity) * k - LABEL_GAP));
       const short = shortOf(skill);
-      const texts = [this._labelText(skill.name, room, 2), this._labelText(skill.name, room, 3)];
-      if (short) texts.push(this._labelText(short, room, 1));
+      // (A room narrower than a short word holds no label: the wider pass only.)
+      const texts = room < LABEL_MIN ? [] : [this._labelText(skill.name, room, 2), this._labelText(skill.name, room, 3)];
+      if (short && room >= LABEL_MIN) texts.push(this._labelText(short, room, 1));
       if (!place(id, texts.filter((text) => text.whole)) && !(eager.has(id) && wider(id))) unplaced.push(id);
     }
     for (const id of unplaced) {

@@ -15,6 +15,7 @@ export const TEXT_RIGHT = 10;
 
 let context = null;
 let family = null;
+let current = null;
 const widths = new Map();
 
 function measurer() {
@@ -33,7 +34,12 @@ export function textWidth(text, px, weight = 400) {
   if (width === undefined) {
     const ctx = measurer();
     if (ctx) {
-      ctx.font = `${weight} ${px}px ${family}`;
+      // Setting a canvas's font parses it: only when it changes.
+      const font = `${weight} ${px}px ${family}`;
+      if (font !== current) {
+        ctx.font = font;
+        current = font;
+      }
       width = ctx.measureText(text).width;
     } else {
       // No canvas (outside a browser page): a generous estimate.
@@ -61,9 +67,9 @@ export function cut(text, room, px, weight) {
 /**
  * `text` broken at spaces into lines no wider than `room` px, at most `most` lines (the last
  * cut with an ellipsis when the rest does not fit). Answers {lines, width, whole} (whole: nothing
- * was cut).
+ * was cut); with `wholeOnly`, a text that does not fit whole is not cut ({whole: false} at once).
  */
-export function wrap(text, room, px, weight, most) {
+export function wrap(text, room, px, weight, most, wholeOnly = false) {
   const words = text.split(/\s+/).filter(Boolean);
   const lines = [];
   let line = "";
@@ -82,6 +88,7 @@ export function wrap(text, room, px, weight, most) {
     line = words[i];
   }
   if (line) lines.push(line);
+  if (wholeOnly && lines.some((each) => textWidth(each, px, weight) > room)) return { lines: [], width: Infinity, whole: false };
   const shown = lines.map((each) => {
     const fitted = cut(each, room, px, weight);
     if (fitted !== each) whole = false;
