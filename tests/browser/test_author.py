@@ -58,7 +58,7 @@ def test_an_author_builds_a_tree_and_a_cycle_is_refused_and_shown(
     form.get_by_role("button", name="Create draft").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     expect(page.locator(".meta .badge-draft")).to_have_text("Draft")
-    slug = page.evaluate("decodeURIComponent(location.hash.split('/')[2])")
+    slug = page.evaluate("decodeURIComponent(location.hash.split('/')[2].split('?')[0])")
 
     page.get_by_role("button", name="Edit graph").click()
     for skill in ("Knots", "Trim", "Tacking"):

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from benchmarks.bench_map_layout import generated_tree
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from tests.browser.data import committed, import_tree, tree_file, unique
 from tests.factories import make_category, make_user
 
-from skilltree.models import UserRole
+from skilltree.models import SkillTree, UserRole
 from skilltree.seed import spec
 from skilltree.seed.curriculum import CATEGORIES, TREES
 from skilltree.seed.demo import skill_rows, tree_row
@@ -118,8 +118,11 @@ GEOMETRY = """() => {
 
 def _load_demo_trees(engine: Engine) -> None:
     """The demo's trees, as `skilltree db seed --demo` loads them (without its learners and
-    achievements, which would change what other browser tests of this session see)."""
+    achievements, which would change what other browser tests of this session see); once a
+    session: another module may have loaded them."""
     with committed(engine) as session:
+        if session.scalar(select(SkillTree.id).where(SkillTree.slug == DEMO_SLUGS[0])):
+            return
         category_ids = spec.load_categories(session, spec.CATEGORIES)
         frontend = spec.load_trees(session, [spec.FRONTEND_TREE], category_ids)
         spec.load_skills(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from tests.factories import make_category, make_tree
 
-from skilltree.web.router import STATIC_DIR
+from skilltree.web.router import STATIC_DIR, _summary
 
 
 def test_the_page_is_served_at_the_root_with_a_strict_content_security_policy(
@@ -49,3 +51,54 @@ def test_no_script_inserts_markup() -> None:
         text = script.read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
             assert sink not in text, f"{script.name} uses {sink}"
+
+
+def test_a_tree_page_carries_link_preview_tags_naming_the_tree(
+    client: TestClient, session: Session
+) -> None:
+    tree = make_tree(
+        session,
+        make_category(session),
+        name='Knots <b>&</b> "Sails"',
+        short_description="Tie <script>alert(1)</script> knots & sail.",
+    )
+    session.commit()
+    response = client.get(f"/trees/{tree.slug}", params={"skill": "x", "view": "1,2,0.5"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    page = response.text
+    title = "Knots &lt;b&gt;&amp;&lt;/b&gt; &quot;Sails&quot; · SkillTree"
+    description = "Tie &lt;script&gt;alert(1)&lt;/script&gt; knots &amp; sail."
+    assert f"<title>{title}</title>" in page
+    assert f'<meta property="og:title" content="{title}">' in page
+    assert f'<meta name="twitter:title" content="{title}">' in page
+    assert f'<meta property="og:description" content="{description}">' in page
+    assert f'<meta name="twitter:description" content="{description}">' in page
+    assert '<meta name="twitter:card" content="summary">' in page
+    url = f"http://testserver/trees/{tree.slug}"
+    assert f'<meta property="og:url" content="{url}">' in page
+    assert f'<link rel="canonical" href="{url}">' in page
+    assert "<script>alert" not in page
+    assert "<b>" not in page
+    # The same app: its script, once.
+    assert page.count('<script type="module" src="/static/js/main.js">') == 1
+    assert client.head(f"/trees/{tree.slug}").status_code == 200
+
+
+def test_a_draft_or_unknown_tree_page_names_no_tree(client: TestClient, session: Session) -> None:
+    draft = make_tree(session, make_category(session), name="Secret plans", is_published=False)
+    session.commit()
+    for slug in (draft.slug, "no-such-tree"):
+        response = client.get(f"/trees/{slug}")
+        assert response.status_code == 404
+        assert "<title>SkillTree</title>" in response.text
+        assert '<meta property="og:title" content="SkillTree">' in response.text
+        assert "Secret plans" not in response.text
+
+
+def test_a_long_description_is_cut_at_a_word() -> None:
+    text = " ".join(["word"] * 100)
+    summary = _summary(text)
+    assert len(summary) <= 200
+    assert summary.endswith("word…")

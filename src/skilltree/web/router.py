@@ -3,19 +3,29 @@
 The page is plain HTML, CSS and JavaScript modules under `static/`; it talks to the API under
 /api/v1 like any other client. Its Content-Security-Policy allows scripts, styles and requests
 from this origin only, a second wall behind the front end's rule of never inserting markup.
+
+A tree's own page, `/trees/{slug}`, is the same page with link-preview tags (Open Graph and
+Twitter's) naming the tree, for whoever shares its address: the app shows it as `#/trees/{slug}`.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from functools import cache
+from html import escape
 from os import PathLike
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
+
+from skilltree.catalog import service
+from skilltree.dependencies import DbSession
+from skilltree.errors import NotFound
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -47,6 +57,61 @@ router = APIRouter(include_in_schema=False)
 def page() -> FileResponse:
     """The web app's single page; its views live behind `#/...` addresses."""
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+SITE_NAME = "SkillTree"
+DESCRIPTION_CHARS = 200
+
+
+@cache
+def _shell() -> str:
+    return (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+
+
+def _summary(text: str) -> str:
+    """`text` on one line, cut at a word to about DESCRIPTION_CHARS characters."""
+    words = " ".join(text.split())
+    if len(words) <= DESCRIPTION_CHARS:
+        return words
+    return words[: DESCRIPTION_CHARS - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def preview_tags(title: str, description: str, url: str) -> str:
+    """Link-preview tags (Open Graph, Twitter's card, the page's description), every value
+    escaped for an HTML attribute."""
+    tags = [
+        ("name", "description", description),
+        ("property", "og:type", "website"),
+        ("property", "og:site_name", SITE_NAME),
+        ("property", "og:title", title),
+        ("property", "og:description", description),
+        ("property", "og:url", url),
+        ("name", "twitter:card", "summary"),
+        ("name", "twitter:title", title),
+        ("name", "twitter:description", description),
+    ]
+    lines = [f'<meta {kind}="{name}" content="{escape(value)}">' for kind, name, value in tags]
+    lines.append(f'<link rel="canonical" href="{escape(url)}">')
+    return "\n  ".join(lines)
+
+
+@router.api_route("/trees/{slug}", methods=["GET", "HEAD"])
+def tree_page(slug: str, request: Request, session: DbSession) -> HTMLResponse:
+    """A tree's own page: the app's page with link-preview tags naming the tree. Only a published
+    tree is named (the request is anonymous: a browser sends no bearer token on navigation); for
+    another slug the page comes with status 404 and the site's own tags."""
+    url = str(request.url.replace(query="", fragment=""))
+    try:
+        tree = service.visible_tree(session, slug, None)
+    except NotFound:
+        title, status = SITE_NAME, 404
+        description = "Skill trees: learn a subject one skill at a time, in order."
+    else:
+        title, status = f"{tree.name} · {SITE_NAME}", 200
+        description = _summary(tree.short_description or tree.description or tree.name)
+    head = f"<title>{escape(title)}</title>\n  {preview_tags(title, description, url)}"
+    body = re.sub(r"<title>[^<]*</title>", lambda _: head, _shell(), count=1)
+    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
 
 
 class _StaticAssets(StaticFiles):

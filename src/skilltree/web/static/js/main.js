@@ -12,6 +12,7 @@ import { renderTree } from "./views/tree.js";
 
 const main = document.getElementById("main");
 let leaveView = null;
+let shownPath = null;
 
 function renderNav() {
   const link = (label, target) => h("a", { href: target }, label);
@@ -37,21 +38,29 @@ async function onSignOut() {
   }
   renderNav();
   if (location.hash !== href()) location.hash = href();
-  else await show();
+  else await show(true);
 }
 
 /** Called by views after a sign-in or sign-up. */
 export async function afterSignIn(target) {
   renderNav();
   if (target && location.hash !== target) location.hash = target;
-  else await show();
+  else await show(true);
 }
 
-async function show() {
+/** Show the view of the address; `force` (true) draws it anew though only its query changed. */
+async function show(force) {
+  const { parts, query } = currentRoute();
+  const path = parts.join("/");
+  // Back or forward within one view (a tree's selected skill and view): the view follows.
+  if (force !== true && path === shownPath && leaveView?.update) {
+    leaveView.update(query);
+    return;
+  }
+  shownPath = path;
   if (leaveView) leaveView();
   leaveView = null;
   clearError();
-  const { parts, query } = currentRoute();
   const [name, ...rest] = parts;
   // Each view draws into its own element: a slow view that finishes after the person has moved
   // on draws into an element no longer on the page.
@@ -76,6 +85,10 @@ async function show() {
 }
 
 async function boot() {
+  // A tree's own page (`/trees/slug?...`, served with its link-preview tags) is the app's
+  // `#/trees/slug?...`.
+  const own = location.pathname.match(/^\/trees\/([^/]+)\/?$/);
+  if (own && !location.hash) history.replaceState(null, "", `/#/trees/${own[1]}${location.search}`);
   try {
     await loadSession();
   } catch (error) {

@@ -10,20 +10,43 @@
 
 import { layered, packed } from "./layered.js";
 import { loadLayout, saveLayout } from "./layout-store.js";
+import { STATE_LABELS } from "./states.js";
+import { NAME_LINE, nodeFace } from "./text.js";
 
 const WIDTH = 148;
+const MAX_WIDTH = 280;
 const HEIGHT = 52;
 /** Bump when layered.js draws differently: layouts kept by browsers are then made anew. */
-const ENGINE = "layered-3";
+const ENGINE = "layered-4";
 /** Trees up to this many skills are laid out on the page (a few milliseconds); larger in a worker. */
 const INLINE_LIMIT = 300;
 
 const byName = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
 
-/** A node's box: node_size (1..3) makes it larger. */
+const faces = new Map();
+
+/**
+ * What skill's node shows ({lines, shown, width}: text.js's nodeFace) in a box as wide as its
+ * name needs, measured in the page's font: node_size (1..3) makes it larger.
+ */
+export function faceOf(skill) {
+  const size = Math.min(3, Math.max(1, skill.nodeSize || 1));
+  const xp = skill.xpValue ?? 0;
+  const key = `${size}\u0000${skill.name}\u0000${skill.shortName || ""}\u0000${xp}`;
+  let face = faces.get(key);
+  if (!face) {
+    face = nodeFace(skill, WIDTH + (size - 1) * 26, MAX_WIDTH + (size - 1) * 26, Object.values(STATE_LABELS).map((state) => `${state} · ${xp} XP`));
+    if (faces.size > 20000) faces.clear();
+    faces.set(key, face);
+  }
+  return face;
+}
+
+/** A node's box: as wide as its name needs, a line higher for a name on two lines. */
 export function nodeBox(skill) {
   const size = Math.min(3, Math.max(1, skill.nodeSize || 1));
-  return { w: WIDTH + (size - 1) * 26, h: HEIGHT + (size - 1) * 10 };
+  const face = faceOf(skill);
+  return { w: face.width, h: HEIGHT + (size - 1) * 10 + (face.lines.length - 1) * NAME_LINE };
 }
 
 /** What the layout of `doc` reads: skills in their preferred order, boxes, edges, and its key. */

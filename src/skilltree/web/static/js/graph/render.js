@@ -6,15 +6,39 @@
 // Panning and zooming move the whole <svg> with a CSS transform (the browser composites it, so a
 // 1,000-skill tree pans without redrawing); after a zoom settles it is redrawn sharp.
 
-import { s } from "../dom.js";
+import { h, s } from "../dom.js";
+import { faceOf } from "./layout.js";
+import { Minimap } from "./minimap.js";
 import { STATE_LABELS } from "./states.js";
+import { LABEL_LINE, LABEL_PX, NAME_LINE, NAME_PX, SUB_PX, TEXT_LEFT, wrap } from "./text.js";
 
 const MARGIN = 60;
 const MIN_ZOOM = 0.05;
 const MAX_ZOOM = 2.5;
 const DRAG_THRESHOLD = 4;
-const READABLE_ZOOM = 0.7;
 const FAR_ZOOM = 0.35;
+/** Text smaller than this on screen (CSS px) is not drawn: semantic zoom shows labels instead. */
+export const LEGIBLE_PX = 11;
+/** Below this zoom a node's lower line (12 px) would be smaller than LEGIBLE_PX: hidden. */
+const SUB_ZOOM = LEGIBLE_PX / SUB_PX;
+/** Below this zoom a node's name (13 px) would be: nodes are blocks, map labels name them. */
+export const NAME_ZOOM = LEGIBLE_PX / NAME_PX;
+/** A map label's widest (CSS px), its padding across and down, and the room kept round it. */
+const LABEL_MAX = 180;
+const LABEL_MIN = 40;
+const LABEL_PAD_X = 6;
+const LABEL_PAD_Y = 3;
+const LABEL_GAP = 4;
+const LABEL_WEIGHT = 400;
+/** How long after the last pan or zoom the view is written to the address (ms). */
+const VIEW_SETTLE = 250;
+/** Up to this many skills, the first view is the whole tree when its labels name every skill. */
+const LABEL_ALL_LIMIT = 300;
+/** At most this many labels, from at most this many skills tried (in rank order), per build. */
+const LABELS_MOST = 400;
+const LABELS_TRIED = 2500;
+/** How many times a small tree's labels are placed again, the skills left out first. */
+const LABEL_ROUNDS = 4;
 
 // Icons in a 16-unit box around (0, 0); `fill` icons are solid shapes, the others are strokes.
 const ICONS = {
@@ -25,14 +49,6 @@ const ICONS = {
   SKIPPED: { d: "M-6,-5 L0,0 L-6,5 Z M1,-5 L7,0 L1,5 Z", fill: true },
 };
 const STAR = "M0,-7 L2,-2.2 L7,-2.2 L3,0.9 L4.5,6 L0,3 L-4.5,6 L-3,0.9 L-7,-2.2 L-2,-2.2 Z";
-
-/** The node's label: the name if it fits, else the short name, else the name cut short. */
-function label(skill, room) {
-  const max = Math.max(4, Math.floor(room / 7));
-  if (skill.name.length <= max) return skill.name;
-  if (skill.shortName && skill.shortName.length <= max) return skill.shortName;
-  return `${skill.name.slice(0, max - 1)}…`;
-}
 
 /**
  * A laid-out route (flat [x0, y0, x1, y1, ...], graph/layout.js) as the pieces drawn: straight
@@ -75,6 +91,12 @@ export class GraphView {
     this.touches = new Map();
     this.pinch = null;
     this.container.classList.add("graph");
+    // Semantic zoom: where names would be too small to read, labels of a legible size name the
+    // skills instead (graph/render.js _buildLabels), over the map, never taking a pointer.
+    this.labelBox = h("div", { class: "map-labels", "aria-hidden": "true" });
+    this.container.append(this.labelBox);
+    this.minimap = new Minimap(this);
+    this.selectedId = null;
     this._bindContainer();
   }
 
@@ -82,6 +104,7 @@ export class GraphView {
   render(doc, layout, states, { keepView = false } = {}) {
     this.doc = doc;
     this.layout = layout;
+    this._labelK = null;
     this.skills = new Map(doc.skills.map((skill) => [skill.id, skill]));
     this.states = new Map(states);
     const boxes = layout.boxes;
@@ -161,6 +184,8 @@ export class GraphView {
     else this.container.prepend(svg);
     this.svg = svg;
     svg.classList.toggle("editing", this.editing);
+    this._labelOrder(doc);
+    this.minimap.draw();
     const first = (this.focusedId && this.nodes.has(this.focusedId) ? this.focusedId : null) || doc.learningOrder?.find((id) => this.nodes.has(id)) || doc.skills[0]?.id;
     this.focusedId = null;
     if (first) this._setRoving(first);
@@ -178,16 +203,23 @@ export class GraphView {
     this._apply();
   }
 
-  /** The first view: the whole tree if it is readable so, else readable from its top at `id`. */
+  /**
+   * The first view: the whole tree if its names are readable so (on the nodes, or on the map's
+   * labels for every skill), else readable from its top at `id`.
+   */
   start(id) {
     const width = this.container.clientWidth || 800;
     const height = this.container.clientHeight || 500;
     const fitK = Math.min(1, width / this.size.w, height / this.size.h);
-    if (fitK >= READABLE_ZOOM || !id) {
+    if (fitK >= NAME_ZOOM || !id) {
       this.fit();
       return;
     }
-    const k = Math.min(1, Math.max(READABLE_ZOOM, width / this.size.w));
+    if (this.nodes.size <= LABEL_ALL_LIMIT) {
+      this.fit();
+      if (this._buildLabels() === this.nodes.size) return;
+    }
+    const k = Math.min(1, Math.max(NAME_ZOOM, width / this.size.w));
     const box = this.nodes.get(id).box;
     const contentWidth = this.size.w * k;
     const x = contentWidth <= width ? (width - contentWidth) / 2 : Math.min(0, Math.max(width - contentWidth, width / 2 - (box.x - this.origin.x) * k));
@@ -195,6 +227,203 @@ export class GraphView {
     this._apply();
     this._resharpen();
   }
+
+  /** What the map labels (semantic zoom) name first, and how wide each label may be. */
+  _labelOrder(doc) {
+    const dependents = new Map();
+    for (const edge of this.edges) dependents.set(edge.from, (dependents.get(edge.from) || 0) + 1);
+    const place = new Map((doc.learningOrder || []).map((id, i) => [id, i]));
+    const skill = (id) => this.nodes.get(id).skill;
+    // Milestones first, then the skills most others need, then in learning order.
+    this._rank = [...this.nodes.keys()].sort(
+      (a, b) => Number(skill(b).isMilestone) - Number(skill(a).isMilestone) || (dependents.get(b) || 0) - (dependents.get(a) || 0) || (place.get(a) ?? Infinity) - (place.get(b) ?? Infinity) || (a < b ? -1 : 1),
+    );
+    // A label is centred on its node and no wider than the way to the nearest node beside it
+    // (in its row; across columns when the tree runs sideways), so neighbours' labels meet not.
+    this._room = new Map();
+    const horizontal = this.layout.horizontal;
+    const groups = new Map();
+    for (const [id, node] of this.nodes) {
+      const key = horizontal ? node.box.x : node.box.y;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(id);
+    }
+    if (horizontal) {
+      const columns = [...groups.keys()].sort((a, b) => a - b);
+      columns.forEach((x, i) => {
+        const room = Math.min(i > 0 ? x - columns[i - 1] : Infinity, i + 1 < columns.length ? columns[i + 1] - x : Infinity);
+        for (const id of groups.get(x)) this._room.set(id, room);
+      });
+      return;
+    }
+    for (const ids of groups.values()) {
+      ids.sort((a, b) => this.nodes.get(a).box.x - this.nodes.get(b).box.x);
+      ids.forEach((id, i) => {
+        const x = this.nodes.get(id).box.x;
+        const left = i > 0 ? x - this.nodes.get(ids[i - 1]).box.x : Infinity;
+        const right = i + 1 < ids.length ? this.nodes.get(ids[i + 1]).box.x - x : Infinity;
+        this._room.set(id, Math.min(left, right));
+      });
+    }
+  }
+
+  /**
+   * `text` as a map label at most `width` px wide (its padding in), in at most `most` lines;
+   * `{whole: false}` where it does not fit whole, unless `cutting`.
+   */
+  _labelText(text, width, most, cutting = false) {
+    return wrap(text, width - 2 * LABEL_PAD_X, LABEL_PX, LABEL_WEIGHT, most, !cutting);
+  }
+
+  _scheduleLabels() {
+    if (this._labelFrame) return;
+    this._labelFrame = requestAnimationFrame(() => {
+      this._labelFrame = 0;
+      this._buildLabels();
+    });
+  }
+
+  /**
+   * Semantic zoom: where a node's name would be drawn under LEGIBLE_PX, the skills on and near
+   * the screen are named by labels of LABEL_PX, each centred on its node in the node's state's
+   * colours and border pattern, wrapped (measured) to at most three lines; a label that would
+   * cover another of higher rank (the selected skill, milestones, the skills most others need)
+   * is left out. Answers how many labels are shown.
+   */
+  _buildLabels() {
+    if (this._labelFrame) {
+      cancelAnimationFrame(this._labelFrame);
+      this._labelFrame = 0;
+    }
+    const { k } = this.view;
+    this._labelK = k;
+    this._labelAt = { x: this.view.x, y: this.view.y };
+    this.labelBox.dataset.k = k.toFixed(3);
+    if (k >= NAME_ZOOM || !this.nodes.size) {
+      this.labelBox.replaceChildren();
+      this.container.dataset.labels = "0";
+      return 0;
+    }
+    const width = this.container.clientWidth || 800;
+    const height = this.container.clientHeight || 500;
+    // The screen and half a screen round it, in graph coordinates.
+    const left = this.origin.x + (-this.view.x - width / 2) / k;
+    const right = this.origin.x + (width * 1.5 - this.view.x) / k;
+    const top = this.origin.y + (-this.view.y - height / 2) / k;
+    const bottom = this.origin.y + (height * 1.5 - this.view.y) / k;
+    // Skills on and round the screen, in rank order (the selected skill first).
+    const order = this.selectedId && this.nodes.has(this.selectedId) ? [this.selectedId, ...this._rank] : this._rank;
+    let candidates = [];
+    const seen = new Set();
+    for (const id of order) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const b = this.nodes.get(id).box;
+      if (b.x < left || b.x > right || b.y < top || b.y > bottom) continue;
+      candidates.push(id);
+      if (candidates.length >= LABELS_TRIED) break;
+    }
+    let best = this._placeLabels(candidates, k);
+    // A small tree: the skills left without a label go first, a few times, for the placing
+    // that names most skills.
+    for (let round = 0; round < LABEL_ROUNDS && best.length < candidates.length && candidates.length <= LABEL_ALL_LIMIT; round += 1) {
+      const named = new Set(best.map((el) => el.dataset.id));
+      const first = new Set(candidates.filter((id) => !named.has(id)));
+      candidates = [...first, ...candidates.filter((id) => named.has(id))];
+      const next = this._placeLabels(candidates, k, first);
+      if (next.length > best.length) best = next;
+    }
+    this.labelBox.replaceChildren(...best);
+    this.container.dataset.labels = String(best.length);
+    return best.length;
+  }
+
+  /**
+   * Labels for skills `candidates` (in this order) at zoom `k`, none over another; those in
+   * `eager` may take a wider place at once.
+   */
+  _placeLabels(candidates, k, eager = new Set()) {
+    const CELL = 64;
+    const grid = new Map();
+    const cells = (r, visit) => {
+      for (let i = Math.floor(r.x0 / CELL); i <= Math.floor(r.x1 / CELL); i += 1) {
+        for (let j = Math.floor(r.y0 / CELL); j <= Math.floor(r.y1 / CELL); j += 1) if (visit(`${i},${j}`)) return true;
+      }
+      return false;
+    };
+    const meets = (r) => cells(r, (key) => (grid.get(key) || []).some((o) => r.x0 < o.x1 && o.x0 < r.x1 && r.y0 < o.y1 && o.y0 < r.y1));
+    const keep = (r) =>
+      cells(r, (key) => {
+        if (!grid.has(key)) grid.set(key, []);
+        grid.get(key).push(r);
+        return false;
+      });
+    const labels = [];
+    // Centred, else moved up or down, else (`sideways`) along, its edge at its node's edge.
+    const offsets = (slide, shift) => {
+      const across = slide ? [0, -slide, slide] : [0];
+      const down = shift ? [0, -shift, shift] : [0];
+      return across.flatMap((dx) => down.map((dy) => [dx, dy]));
+    };
+    // Place a label for `id` in the first of `texts` (each a wrap() answer) that meets no label
+    // placed, always over part of its node.
+    const place = (id, texts, sideways) => {
+      const b = this.nodes.get(id).box;
+      const cx = (b.x - this.origin.x) * k;
+      const cy = (b.y - this.origin.y) * k;
+      for (const text of texts) {
+        const w = Math.ceil(text.width) + 1 + 2 * LABEL_PAD_X;
+        const tall = text.lines.length * LABEL_LINE + 2 * LABEL_PAD_Y;
+        const shift = Math.max(0, (tall - b.h * k) / 2);
+        const slide = sideways ? Math.max(0, (w - b.w * k) / 2) : 0;
+        for (const [dx, dy] of offsets(slide, shift)) {
+          const at = { x0: cx + dx - w / 2, y0: cy + dy - tall / 2 };
+          const padded = { x0: at.x0 - LABEL_GAP / 2, y0: at.y0 - LABEL_GAP / 2, x1: at.x0 + w + LABEL_GAP / 2, y1: at.y0 + tall + LABEL_GAP / 2 };
+          if (meets(padded)) continue;
+          keep(padded);
+          const state = (this.states.get(id) || "LOCKED").toLowerCase().replace("_", "-");
+          const el = h("div", { class: `map-label state-${state}`, "data-id": id }, text.lines.join("\n"));
+          el.style.left = `${at.x0}px`;
+          el.style.top = `${at.y0}px`;
+          el.style.width = `${w}px`;
+          labels.push(el);
+          return true;
+        }
+      }
+      return false;
+    };
+    // First every skill in its own room (no wider than the way to the nodes beside it, so it
+    // takes no neighbour's place): its name in two lines, three, else its short name. Then the
+    // skills left without a label, wider and slid along. A name is cut short only where nothing
+    // else fits.
+    const shortOf = (skill) => (skill.shortName && skill.shortName !== skill.name ? skill.shortName : null);
+    const wider = (id) => {
+      const { skill } = this.nodes.get(id);
+      const short = shortOf(skill);
+      const texts = [this._labelText(skill.name, LABEL_MAX, 2)];
+      if (short) texts.push(this._labelText(short, LABEL_MAX, 1));
+      texts.push(this._labelText(skill.name, LABEL_MAX, 3));
+      const whole = texts.filter((text) => text.whole);
+      return place(id, whole.length ? whole : [this._labelText(short || skill.name, LABEL_MAX, 2, true)], true);
+    };
+    const unplaced = [];
+    for (const id of candidates) {
+      if (labels.length >= LABELS_MOST) break;
+      const { skill, box: b } = this.nodes.get(id);
+      const room = Math.min(LABEL_MAX, Math.max(b.w * k, (this._room.get(id) ?? Infinity) * k - LABEL_GAP));
+      const short = shortOf(skill);
+      // (A room narrower than a short word holds no label: the wider pass only.)
+      const texts = room < LABEL_MIN ? [] : [this._labelText(skill.name, room, 2), this._labelText(skill.name, room, 3)];
+      if (short && room >= LABEL_MIN) texts.push(this._labelText(short, room, 1));
+      if (!place(id, texts.filter((text) => text.whole)) && !(eager.has(id) && wider(id))) unplaced.push(id);
+    }
+    for (const id of unplaced) {
+      if (labels.length >= LABELS_MOST) break;
+      wider(id);
+    }
+    return labels;
+  }
+
 
   _defs() {
     const marker = (id) =>
@@ -227,17 +456,24 @@ export class GraphView {
       el.append(s("text", { class: "tag-optional", x: -w / 2 + 4, y: -h / 2 - 5 }, "optional"));
     }
     const icon = s("path", { class: "icon-glyph" });
-    const sub = s("text", { class: "sub", x: -w / 2 + 34, y: 14 });
+    // The name (one or two lines, measured: graph/text.js) and the state under it, centred.
+    const face = faceOf(skill);
+    const top = -(face.lines.length * NAME_LINE + NAME_LINE) / 2 + 12;
+    const x = -w / 2 + TEXT_LEFT;
+    const name = s("text", { class: "name", x, y: top });
+    // A line's space kept at its end: the element's text is the name as written.
+    face.lines.forEach((line, i) => name.append(s("tspan", { x, y: top + i * NAME_LINE }, i + 1 < face.lines.length ? `${line} ` : line)));
+    const sub = s("text", { class: "sub", x, y: top + (face.lines.length - 1) * NAME_LINE + 17 });
     el.append(
       s("rect", { class: "body", x: -w / 2, y: -h / 2, width: w, height: h, rx: 10 }),
       s("rect", { class: "focus-ring", x: -w / 2 - 3, y: -h / 2 - 3, width: w + 6, height: h + 6, rx: 12 }),
       s("g", { class: "icon", transform: `translate(${-w / 2 + 17},0)` }, s("circle", { class: "icon-bg", r: 11 }), icon),
-      s("text", { class: "name", x: -w / 2 + 34, y: -3 }, label(skill, w - 44)),
+      name,
       sub,
     );
     if (skill.isMilestone) el.append(s("path", { class: "star", d: STAR, transform: `translate(${w / 2 - 12},${-h / 2 + 12})` }));
     if (this.editing) el.append(s("circle", { class: "handle", cx: 0, cy: h / 2, r: 7, "aria-hidden": "true" }));
-    const node = { el, icon, sub, skill, box };
+    const node = { el, icon, sub, skill, box, shown: face.shown };
     this._paintState(node);
     return node;
   }
@@ -251,7 +487,9 @@ export class GraphView {
     node.icon.setAttribute("d", icon.d);
     node.icon.classList.toggle("solid", icon.fill);
     node.sub.textContent = `${STATE_LABELS[state]} · ${node.skill.xpValue} XP`;
-    const label = [`${node.skill.name}: ${STATE_LABELS[state]}`, `${node.skill.xpValue} XP`];
+    // The accessible name holds the words shown (a short name first) and the full name.
+    const named = node.shown === node.skill.name || node.shown.endsWith("…") ? node.skill.name : `${node.shown} (${node.skill.name})`;
+    const label = [`${named}: ${STATE_LABELS[state]}`, `${node.skill.xpValue} XP`];
     if (node.skill.isMilestone) label.push("milestone");
     if (node.skill.isOptional) label.push("optional");
     node.el.setAttribute("aria-label", label.join(", "));
@@ -270,6 +508,11 @@ export class GraphView {
       }
     }
     for (const edge of this.edges) edge.path.classList.toggle("satisfied", this.states.get(edge.from) === "COMPLETED");
+    if (changed.length) {
+      this._labelK = null;
+      this._scheduleLabels();
+      this.minimap.draw();
+    }
     return changed;
   }
 
@@ -306,9 +549,60 @@ export class GraphView {
   _apply() {
     const { x, y, k } = this.view;
     if (this.svg) this.svg.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
+    this.labelBox.style.transform = `translate(${x}px, ${y}px)`;
     this.container.dataset.zoom = k.toFixed(3);
-    // Far out, words are too small to read: nodes are drawn as coloured, patterned blocks.
+    // Semantic zoom, by the size text would have on screen: a node's lower line goes first,
+    // then its name (map labels name the skills instead); far out, the icons too.
+    this.container.classList.toggle("zoom-names", k < SUB_ZOOM);
+    this.container.classList.toggle("zoom-labels", k < NAME_ZOOM);
     this.container.classList.toggle("far", k < FAR_ZOOM);
+    // Labels are made for the screen and half a screen round it: again when the zoom changed or
+    // the view moved a quarter of a screen.
+    const moved = this._labelAt ? Math.max(Math.abs(x - this._labelAt.x) / (this.container.clientWidth || 1), Math.abs(y - this._labelAt.y) / (this.container.clientHeight || 1)) : 1;
+    if (k !== this._labelK || (k < NAME_ZOOM && moved > 0.25)) this._scheduleLabels();
+    this.minimap.showView();
+    clearTimeout(this._viewTimer);
+    this._viewTimer = setTimeout(() => this.handlers.onView?.(this.viewState()), VIEW_SETTLE);
+  }
+
+  /** The view as an address keeps it: the graph point at the screen's centre, and the zoom. */
+  viewState() {
+    const width = this.container.clientWidth || 800;
+    const height = this.container.clientHeight || 500;
+    const { x, y, k } = this.view;
+    return { x: Math.round(this.origin.x + (width / 2 - x) / k), y: Math.round(this.origin.y + (height / 2 - y) / k), k: Math.round(k * 1000) / 1000 };
+  }
+
+  /** Show graph point (x, y) at the screen's centre at zoom k (the current zoom by default). */
+  setView({ x, y, k = this.view.k }) {
+    if (![x, y, k].every(Number.isFinite)) return;
+    const width = this.container.clientWidth || 800;
+    const height = this.container.clientHeight || 500;
+    const zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, k));
+    this.view = { k: zoom, x: width / 2 - (x - this.origin.x) * zoom, y: height / 2 - (y - this.origin.y) * zoom };
+    this._apply();
+    this._resharpen();
+    this._scheduleLabels();
+  }
+
+  /** Pan and zoom to skill `id` (its name readable on the node), and pulse it. */
+  goTo(id) {
+    const node = this.nodes.get(id);
+    if (!node) return;
+    this.setView({ x: node.box.x, y: node.box.y, k: Math.max(this.view.k, 1) });
+    this.pulse(id);
+  }
+
+  /** Draw the eye to skill `id`: a ring that grows and fades twice (fades only, for reduced motion). */
+  pulse(id) {
+    const node = this.nodes.get(id);
+    if (!node) return;
+    for (const old of this.svg.querySelectorAll(".pulse-ring")) old.remove();
+    const { w, h: height } = node.box;
+    const ring = s("rect", { class: "pulse-ring", x: -w / 2 - 6, y: -height / 2 - 6, width: w + 12, height: height + 12, rx: 14, "aria-hidden": "true" });
+    ring.addEventListener("animationend", () => ring.remove());
+    node.el.append(ring);
+    this.container.dataset.pulsed = id;
   }
 
   _resharpen() {
@@ -331,6 +625,7 @@ export class GraphView {
     this.view = { k, x: (width - this.size.w * k) / 2, y: Math.max(0, (height - this.size.h * k) / 2) };
     this._apply();
     this._resharpen();
+    this._scheduleLabels();
   }
 
   /** Zoom by `factor` around a point of the container (its centre by default). */
@@ -471,6 +766,9 @@ export class GraphView {
   }
 
   select(id) {
+    this.selectedId = id && this.nodes.has(id) ? id : null;
+    this._labelK = null;
+    this._scheduleLabels();
     for (const el of this.svg.querySelectorAll(".node.selected")) {
       el.classList.remove("selected");
       el.removeAttribute("aria-pressed");
@@ -566,7 +864,7 @@ export class GraphView {
   }
 
   _onPointerDown(event) {
-    if (this.pinch || event.button !== 0 || event.target.closest?.(".graph-controls")) return;
+    if (this.pinch || event.button !== 0 || event.target.closest?.(".graph-controls, .minimap")) return;
     const nodeEl = event.target.closest?.(".node");
     const edgeHit = event.target.closest?.(".edge-hit");
     const start = { x: event.clientX, y: event.clientY };

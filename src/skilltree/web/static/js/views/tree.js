@@ -6,8 +6,9 @@ import { layoutFor } from "../graph/layout.js";
 import { GraphView } from "../graph/render.js";
 import { STATE_LABELS, deriveStates, recordedRows } from "../graph/states.js";
 import { attempt, showError, toast } from "../notify.js";
-import { href } from "../router.js";
+import { currentRoute, href } from "../router.js";
 import { session } from "../session.js";
+import { findBox } from "./findbox.js";
 import { editSkill } from "./skillform.js";
 import { skillDetails } from "./skillpanel.js";
 
@@ -46,6 +47,12 @@ function download(name, text) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/** A view as the address keeps it ("x,y,zoom": the graph point at the centre), or null. */
+function parseView(text) {
+  const parts = (text || "").split(",").map(Number);
+  return parts.length === 3 && parts.every(Number.isFinite) && parts[2] > 0 ? { x: parts[0], y: parts[1], k: parts[2] } : null;
+}
+
 function cycleWords(cycle) {
   const names = cycle.map((skill) => `“${skill.name}”`);
   const steps = [];
@@ -62,7 +69,12 @@ export async function renderTree(main, slug, query) {
     skillsById: new Map(),
     selectedId: null,
     editing: false,
+    view: parseView(query.get("view")) ? query.get("view") : null,
   };
+  // The selected skill and the view are kept in the address (`?skill=...&view=x,y,zoom`):
+  // choosing a skill is a step back and forward go through, the view is rewritten in place.
+  let restoring = false;
+  let left = false;
   const user = session.user;
 
   const title = h("h1", {}, "…");
@@ -101,7 +113,76 @@ export async function renderTree(main, slug, query) {
       hideGuide();
       closePanel();
     },
+    onView: (view) => {
+      page.view = `${view.x},${view.y},${view.k}`;
+      writeAddress(false);
+    },
   });
+  const viewLink = h("a", { class: "view-link", id: "view-link", href: shareAddress() }, "Link to this view");
+  const tools = h(
+    "div",
+    { class: "graph-tools" },
+    findBox(
+      () => page.doc?.skills || [],
+      (id) => findSkill(id),
+      (id) => STATE_LABELS[page.states.get(id)] || "",
+    ),
+    viewLink,
+  );
+
+  /** This view's address in the app (`#/trees/slug?skill=...&view=...`). */
+  function address() {
+    return href("trees", slug, { skill: page.selectedId, view: page.view });
+  }
+
+  /** The address to share: the tree's own page, which link previews read (web/router.py). */
+  function shareAddress() {
+    const params = new URLSearchParams();
+    if (page.selectedId) params.set("skill", page.selectedId);
+    if (page.view) params.set("view", page.view);
+    const search = params.toString();
+    return `/trees/${encodeURIComponent(slug)}${search ? `?${search}` : ""}`;
+  }
+
+  /** Write the selection and view into the address: a new step (`push`) or in place. */
+  function writeAddress(push) {
+    viewLink.href = shareAddress();
+    const { parts } = currentRoute();
+    if (restoring || left || parts[0] !== "trees" || parts[1] !== slug) return;
+    const target = address();
+    if (location.hash === target) return;
+    if (push) history.pushState(null, "", target);
+    else history.replaceState(null, "", target);
+  }
+
+  /** Back, forward, or a link to this tree: show the selection and view the address holds. */
+  function restore(next) {
+    restoring = true;
+    try {
+      const id = next.get("skill");
+      if (id && page.skillsById.has(id)) {
+        if (page.selectedId !== id) openSkill(id, { focusPanel: false });
+      } else if (page.selectedId) {
+        closePanel();
+      }
+      const view = parseView(next.get("view"));
+      if (view) {
+        page.view = next.get("view");
+        graph.setView(view);
+      }
+    } finally {
+      restoring = false;
+    }
+    viewLink.href = shareAddress();
+  }
+
+  /** The find box's choice: pan and zoom to it, pulse it, open its details. */
+  function findSkill(id) {
+    // The details first: opening them narrows the map, which then centres the skill.
+    openSkill(id, { focusPanel: false });
+    graph.goTo(id);
+    graph.focusNode(id);
+  }
 
   replace(
     main,
@@ -109,7 +190,7 @@ export async function renderTree(main, slug, query) {
       "section",
       { class: "tree-page" },
       h("div", { class: "tree-head" }, h("p", { class: "crumbs" }, h("a", { href: href() }, "Catalog")), title, meta, description, h("div", { class: "progress-row" }, progressBar, progressText), actions, editBar, editStatus),
-      h("div", { class: "tree-body" }, h("div", { class: "graph-wrap" }, graphBox, legend()), h("div", { class: "side" }, panel, guide)),
+      h("div", { class: "tree-body" }, h("div", { class: "graph-wrap" }, tools, graphBox, legend()), h("div", { class: "side" }, panel, guide)),
       list,
     ),
   );
@@ -210,6 +291,7 @@ export async function renderTree(main, slug, query) {
     const skill = page.skillsById.get(id);
     if (!skill) return;
     page.selectedId = id;
+    writeAddress(true);
     graph.select(id);
     graph.reveal(id);
     const ctx = {
@@ -242,6 +324,7 @@ export async function renderTree(main, slug, query) {
   function closePanel() {
     const was = page.selectedId;
     page.selectedId = null;
+    if (was) writeAddress(true);
     panel.hidden = true;
     panel.replaceChildren();
     graph.select(null);
@@ -451,7 +534,10 @@ export async function renderTree(main, slug, query) {
   document.title = `${doc.name} · SkillTree`;
   await applyDocument(doc);
   const built = performance.now();
+  restoring = true;
   if (query.get("skill") && page.skillsById.has(query.get("skill"))) openSkill(query.get("skill"));
+  if (parseView(query.get("view"))) graph.setView(parseView(query.get("view")));
+  restoring = false;
   // Two frames: the first runs before the graph is painted, the second after.
   requestAnimationFrame(() =>
     requestAnimationFrame(() => {
@@ -469,4 +555,9 @@ export async function renderTree(main, slug, query) {
       graphBox.dataset.rendered = "true";
     }),
   );
+  const leave = () => {
+    left = true;
+  };
+  leave.update = restore;
+  return leave;
 }
