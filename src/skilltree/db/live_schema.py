@@ -71,7 +71,6 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
             "skill_trees_bump_version",
             "skill_ranks",
             "skill_tree_ranks",
-            "*_forget_ranks",
         ),
     ),
     "progress": (

@@ -13,10 +13,12 @@ last write, linear in the tree), so that "what next" reads only its candidates.
 - `skill_ranks`: one row per active skill of a ranked tree: its chain ahead, its active direct
   dependents and its active direct prerequisites (0: a root, found by the tree's index).
 - `skill_tree_ranks`: the trees whose `skill_ranks` are current.
-- `skills_forget_ranks` and `skill_dependencies_forget_ranks`: a skill added, deleted or
-  (de)activated, an edge added, changed or removed, whoever writes it, takes its tree out of
+- `skills_bump_tree_versions` and `skill_dependencies_bump_tree_versions` (the triggers that
+  bump a tree's structure version, no new trigger): a skill added, deleted or (de)activated, an
+  edge added, changed or removed, whoever writes it, also takes its tree out of
   `skill_tree_ranks` in the same statement, so stale ranks are never read: such a tree is
-  answered from its graph, as before, until a tree writer stores its ranks again.
+  answered from its graph, as before, until a tree writer stores its ranks again. A rename or
+  a move leaves the ranks current (position ties are read from the skills themselves).
 
 Existing trees are not ranked by this revision (it holds no Python): each is ranked by its next
 change through the API or the command line (a re-import of the same file is enough), and
@@ -54,18 +56,53 @@ CREATE TABLE skill_tree_ranks (
     CONSTRAINT skill_tree_ranks_skill_tree_id_fkey FOREIGN KEY (skill_tree_id)
         REFERENCES skill_trees(id) ON UPDATE CASCADE ON DELETE CASCADE
 );
-COMMENT ON TABLE skill_tree_ranks IS 'The trees whose skill_ranks are current: a change of a tree''s graph, by any writer, deletes its row (skills_forget_ranks, skill_dependencies_forget_ranks); skilltree.graph.ranks writes it again with the ranks.';
+COMMENT ON TABLE skill_tree_ranks IS 'The trees whose skill_ranks are current: a change of a tree''s graph, by any writer, deletes its row (skills_bump_tree_versions, skill_dependencies_bump_tree_versions); skilltree.graph.ranks writes it again with the ranks.';
 
-CREATE FUNCTION skills_forget_ranks() RETURNS trigger
-LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION public.skill_dependencies_bump_tree_versions()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
 BEGIN
-    -- A skill added, deleted or (de)activated changes its tree's graph: the tree's stored ranks
-    -- are not current any more (a tree writer stores them again after its last write).
+    -- Every change of edges is a new version of their trees' structure, and their stored ranks
+    -- (skill_tree_ranks) are not current any more: a tree writer stores them again.
     IF TG_OP = 'INSERT' THEN
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM new_rows);
         DELETE FROM skill_tree_ranks WHERE skill_tree_id IN (SELECT skill_tree_id FROM new_rows);
     ELSIF TG_OP = 'DELETE' THEN
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM old_rows);
         DELETE FROM skill_tree_ranks WHERE skill_tree_id IN (SELECT skill_tree_id FROM old_rows);
     ELSE
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM new_rows UNION SELECT skill_tree_id FROM old_rows);
+        DELETE FROM skill_tree_ranks WHERE skill_tree_id IN (
+            SELECT skill_tree_id FROM new_rows UNION SELECT skill_tree_id FROM old_rows);
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION public.skills_bump_tree_versions()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    -- Every change of skills is a new version of their trees' structure. A skill added,
+    -- deleted or (de)activated also changes its tree's graph: its stored ranks
+    -- (skill_tree_ranks) are not current any more, and a tree writer stores them again; a
+    -- rename or a move leaves them current.
+    IF TG_OP = 'INSERT' THEN
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM new_rows);
+        DELETE FROM skill_tree_ranks WHERE skill_tree_id IN (SELECT skill_tree_id FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM old_rows);
+        DELETE FROM skill_tree_ranks WHERE skill_tree_id IN (SELECT skill_tree_id FROM old_rows);
+    ELSE
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM new_rows UNION SELECT skill_tree_id FROM old_rows);
         DELETE FROM skill_tree_ranks WHERE skill_tree_id IN (
             SELECT o.skill_tree_id FROM old_rows o
             WHERE NOT EXISTS (
@@ -81,50 +118,48 @@ BEGIN
     END IF;
     RETURN NULL;
 END
-$$;
-CREATE TRIGGER skills_forget_ranks_insert AFTER INSERT ON skills
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION skills_forget_ranks();
-CREATE TRIGGER skills_forget_ranks_update AFTER UPDATE ON skills
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION skills_forget_ranks();
-CREATE TRIGGER skills_forget_ranks_delete AFTER DELETE ON skills
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION skills_forget_ranks();
-
-CREATE FUNCTION skill_dependencies_forget_ranks() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    -- An edge added, changed or removed changes its tree's graph: as skills_forget_ranks.
-    IF TG_OP = 'INSERT' THEN
-        DELETE FROM skill_tree_ranks WHERE skill_tree_id IN (SELECT skill_tree_id FROM new_rows);
-    ELSIF TG_OP = 'DELETE' THEN
-        DELETE FROM skill_tree_ranks WHERE skill_tree_id IN (SELECT skill_tree_id FROM old_rows);
-    ELSE
-        DELETE FROM skill_tree_ranks WHERE skill_tree_id IN (
-            SELECT skill_tree_id FROM old_rows UNION SELECT skill_tree_id FROM new_rows);
-    END IF;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER skill_dependencies_forget_ranks_insert AFTER INSERT ON skill_dependencies
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION skill_dependencies_forget_ranks();
-CREATE TRIGGER skill_dependencies_forget_ranks_update AFTER UPDATE ON skill_dependencies
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION skill_dependencies_forget_ranks();
-CREATE TRIGGER skill_dependencies_forget_ranks_delete AFTER DELETE ON skill_dependencies
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION skill_dependencies_forget_ranks();
+$function$;
 """
 
 DOWNGRADE = r"""
-DROP TRIGGER skill_dependencies_forget_ranks_delete ON skill_dependencies;
-DROP TRIGGER skill_dependencies_forget_ranks_update ON skill_dependencies;
-DROP TRIGGER skill_dependencies_forget_ranks_insert ON skill_dependencies;
-DROP FUNCTION skill_dependencies_forget_ranks();
-DROP TRIGGER skills_forget_ranks_delete ON skills;
-DROP TRIGGER skills_forget_ranks_update ON skills;
-DROP TRIGGER skills_forget_ranks_insert ON skills;
-DROP FUNCTION skills_forget_ranks();
+CREATE OR REPLACE FUNCTION public.skill_dependencies_bump_tree_versions()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM old_rows);
+    ELSE
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM new_rows UNION SELECT skill_tree_id FROM old_rows);
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION public.skills_bump_tree_versions()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM old_rows);
+    ELSE
+        UPDATE skill_trees SET structure_version = structure_version + 1
+        WHERE id IN (SELECT skill_tree_id FROM new_rows UNION SELECT skill_tree_id FROM old_rows);
+    END IF;
+    RETURN NULL;
+END
+$function$;
+
 DROP TABLE skill_tree_ranks;
 DROP TABLE skill_ranks;
 """
