@@ -205,8 +205,8 @@ def prepare(url: str, engine: Engine, shape: str, size: int) -> Tree:
         ).fetchone() or ("", 0)
         ranked = conn.execute(
             "SELECT EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = %s)", (tree_id,)
-        ).fetchone()
-        assert ranked and ranked[0], "the import stores the tree's ranks (graph.ranks)"
+        ).fetchone() or (False,)
+        assert ranked[0], "the import stores the tree's ranks (graph.ranks)"
         key_of = dict(conn.execute(SKILLS, (tree_id,)).fetchall())
         needs: dict[str, list[str]] = {skill: [] for skill in key_of}
         for skill, prerequisite in conn.execute(EDGES, (tree_id,)):

@@ -58,7 +58,7 @@ def tree_files(draw: st.DrawFn, keys: list[str] | None = None) -> list[dict[str,
                 "key": key,
                 "name": key.upper(),
                 "dependencies": sorted(needs),
-                "isActive": draw(st.booleans().map(lambda b: b or i % 4 != 3)),
+                "isActive": i % 4 != 3 or draw(st.booleans()),
             }
         )
     return skills
@@ -117,7 +117,9 @@ def apply(session: Session, tree_id: str, write: Write, actor: User) -> None:
         needs = sorted({ids[i % len(ids)] for i in value if i % len(ids) < index})
         authoring.set_dependencies(session, skill, needs, actor)
     elif kind == "active":
-        authoring.update_skill(session, skill, SkillUpdate.model_validate({"isActive": value}), actor)
+        authoring.update_skill(
+            session, skill, SkillUpdate.model_validate({"isActive": value}), actor
+        )
     else:
         authoring.delete_skill(session, skill, actor)
 
@@ -155,7 +157,8 @@ def test_a_change_by_a_writer_that_does_not_rank_leaves_the_tree_unranked(
     )
     a, b = skill_ids(session, tree_id)
     tree = session.get(SkillTree, tree_id)
-    assert tree is not None and stored(session, tree_id) is not None
+    assert tree is not None
+    assert stored(session, tree_id) is not None
 
     def sql(statement: str) -> Callable[[], object]:
         return lambda: session.execute(text(statement), {"a": a, "b": b})
@@ -167,7 +170,9 @@ def test_a_change_by_a_writer_that_does_not_rank_leaves_the_tree_unranked(
         lambda: make_skill(session, tree),
         sql("UPDATE skills SET is_active = false WHERE id = :a"),
         sql("DELETE FROM skill_dependencies WHERE skill_id = :b"),
-        sql("INSERT INTO skill_dependencies SELECT :b, :a, skill_tree_id FROM skills WHERE id = :a"),
+        sql(
+            "INSERT INTO skill_dependencies SELECT :b, :a, skill_tree_id FROM skills WHERE id = :a"
+        ),
         sql("UPDATE skill_dependencies SET depends_on_id = depends_on_id WHERE skill_id = :b"),
         sql("DELETE FROM skills WHERE id = :a"),
     ):

@@ -42,7 +42,8 @@ def tree_writer(
     service: Callable[Concatenate[Session, P], T],
 ) -> Callable[Concatenate[Session, P], T]:
     """`service(session, ...)`, after whose last write every tree it held (`hold_tree`) or
-    created (`tree_created`) gets its ranks stored (graph.ranks) and its learners recounted. Put `atomic` outside it: a rerun holds the trees again."""
+    created (`tree_created`) gets its ranks stored (graph.ranks) and its learners recounted.
+    Put `atomic` outside it: a rerun holds the trees again."""
 
     @functools.wraps(service)
     def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -102,9 +102,7 @@ def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
     return TreeGraph(tree_id, version, skills, _needs(skills, edges))
 
 
-def _needs(
-    skills: Collection[str], edges: Iterable[tuple[str, str]]
-) -> dict[str, tuple[str, ...]]:
+def _needs(skills: Collection[str], edges: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     """Each of `skills` with its prerequisites among them, from the tree's `edges` (skill,
     prerequisite): edges touching other (inactive) skills left out."""
     found: dict[str, list[str]] = {skill_id: [] for skill_id in skills}

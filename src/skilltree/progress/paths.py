@@ -199,7 +199,9 @@ def ranked_next(view: LearnerTree, limit: int) -> NextSkills:
     )
 
 
-def _recommendation(step: PathStep, milestone: bool, unlocks: list[tuple[str, str]]) -> Recommendation:
+def _recommendation(
+    step: PathStep, milestone: bool, unlocks: list[tuple[str, str]]
+) -> Recommendation:
     """A recommended skill with what finishing it unlocks ((id, name) each) and why."""
     return Recommendation.model_construct(
         skill=step,
