@@ -58,9 +58,9 @@ def import_with_rows(
     tree_id = session.scalar(text("SELECT id FROM skill_trees WHERE slug = 'next-ranked'"))
     assert isinstance(tree_id, str)
     ids = dict(
-        session.execute(
-            text("SELECT key, id FROM skills WHERE skill_tree_id = :t"), {"t": tree_id}
-        ).tuples()
+        session.execute(text("SELECT key, id FROM skills WHERE skill_tree_id = :t"), {"t": tree_id})
+        .tuples()
+        .all()
     )
     learner = make_person(session).user
     for index, status in rows.items():
