@@ -146,6 +146,9 @@ SPEC_FOREIGN_KEYS = {
     ("question_banks", ("skill_id",), "skills", "c"),
     ("assessment_attempts", ("user_id",), "users", "c"),
     ("assessment_attempts", ("skill_id",), "skills", "c"),
+    # What next's stored ranks (issue 12): a skill's go with it, a tree's mark with the tree.
+    ("skill_ranks", ("skill_id", "skill_tree_id"), "skills", "c"),
+    ("skill_tree_ranks", ("skill_tree_id",), "skill_trees", "c"),
 }
 
 SPEC_TYPES = {
