@@ -86,7 +86,7 @@ def test_next_from_stored_ranks_is_next_from_the_graph(
 ) -> None:
     with session.begin_nested() as example:
         tree_id, learner = import_with_rows(session, skills, rows)
-        assert repository.ranked_next(session, learner.id, tree_id, limit) is not None
+        assert repository.next_facts(session, learner.id, tree_id) is not None
         stored = paths.next_skills(session, learner, "next-ranked", limit)
         found = catalog_repository.find_tree(session, "next-ranked")
         assert found is not None

@@ -72,7 +72,7 @@ def test_next_skills_rank_started_then_milestones_then_what_unlocks_most(
     if ranked:
         ranks.refresh(session, curriculum.tree.id)
         session.commit()
-    assert (repository.ranked_next(session, "nobody", curriculum.tree.id, 1) is not None) is ranked
+    assert (repository.next_facts(session, "nobody", curriculum.tree.id) is not None) is ranked
     first = client.get("/api/v1/me/trees/frontend/next", headers=learner).json()
     top = first["recommendations"][0]
     assert top["skill"]["name"] == "HTML"

@@ -144,26 +144,40 @@ def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkil
     skill in linear time, and a learner's request must not cost the tree's size squared.)
 
     From the tree's stored ranks when they are current (graph.ranks: one query over the skills
-    that can be worked on, the whole graph never read), else from its graph (`ranked_next`):
-    the same answer either way."""
+    that can be worked on, their prerequisites and dependents, the whole graph never read),
+    else from its graph (`ranked_next`): the same answer either way, ties included."""
     tree = visible_tree(catalog_repository.find_tree(session, slug), user, f"skill tree {slug!r}")
-    stored = repository.ranked_next(session, user.id, tree.id, limit)
-    if stored is None:
+    facts = repository.next_facts(session, user.id, tree.id)
+    if facts is None:
         return ranked_next(learner_tree(session, user.id, tree), limit)
+    unlocks = {w.id: sorted(facts.unlocks.get(w.id, ())) for w in facts.workable}
+    best = heapq.nsmallest(
+        limit,
+        facts.workable,
+        key=lambda w: (
+            not w.started,
+            not w.is_milestone,
+            -len(unlocks[w.id]),
+            -w.chain_ahead,
+            -w.dependents,
+            w.position,  # y, then x
+            w.id,
+        ),
+    )
     return NextSkills.model_construct(
         recommendations=[
             _recommendation(
                 PathStep.model_construct(
-                    id=r.id,
-                    name=r.name,
-                    status=Status.IN_PROGRESS if r.started else Status.AVAILABLE,
-                    estimated_minutes=r.estimated_minutes,
-                    xp_value=r.xp_value,
+                    id=w.id,
+                    name=w.name,
+                    status=Status.IN_PROGRESS if w.started else Status.AVAILABLE,
+                    estimated_minutes=w.estimated_minutes,
+                    xp_value=w.xp_value,
                 ),
-                r.is_milestone,
-                r.unlocks,
+                w.is_milestone,
+                unlocks[w.id],
             )
-            for r in stored
+            for w in best
         ]
     )
 
