@@ -273,6 +273,9 @@ CREATE OR REPLACE FUNCTION public.progress_enrol_learner(p_user text, p_tree tex
  RETURNS jsonb
  LANGUAGE plpgsql
 AS $function$
+DECLARE
+    -- The learner holds the tree (progress_enrol): no writer changes its graph meanwhile.
+    ranked boolean := EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = p_tree);
 BEGIN
     INSERT INTO user_skill_tree_progress (
         id, user_id, skill_tree_id, total_skills, created_at)
@@ -282,23 +285,13 @@ BEGIN
     -- Only skills without active prerequisites, and dependents of what the learner has already
     -- satisfied, can be free: those are the candidates, not every skill of the tree. The roots
     -- are the tree's stored ranks' when they are current (skill_ranks, by the tree's index: the
-    -- roots alone; the learner holds the tree, so no writer changes it meanwhile), else the
-    -- skills without an active prerequisite.
-    IF EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = p_tree) THEN
-        RETURN progress_unlock(p_user, p_tree, ARRAY(
-            SELECT k.skill_id FROM skill_ranks k
-            WHERE k.skill_tree_id = p_tree AND k.prerequisites = 0
-            UNION
-            SELECT d.skill_id
-            FROM user_skill_progress r
-            JOIN skills p ON p.id = r.skill_id
-            JOIN skill_dependencies d ON d.depends_on_id = r.skill_id
-            WHERE r.user_id = p_user AND r.skill_tree_id = p_tree
-              AND progress_satisfies(r.status, p.is_optional)), p_now);
-    END IF;
+    -- roots alone), else the skills without an active prerequisite (only one of the two runs).
     RETURN progress_unlock(p_user, p_tree, ARRAY(
+        SELECT k.skill_id FROM skill_ranks k
+        WHERE ranked AND k.skill_tree_id = p_tree AND k.prerequisites = 0
+        UNION
         SELECT s.id FROM skills s
-        WHERE s.skill_tree_id = p_tree AND s.is_active AND NOT EXISTS (
+        WHERE NOT ranked AND s.skill_tree_id = p_tree AND s.is_active AND NOT EXISTS (
             SELECT FROM skill_dependencies d
             JOIN skills p ON p.id = d.depends_on_id AND p.is_active
             WHERE d.skill_id = s.id)
