@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from skilltree.catalog import authoring
 from skilltree.catalog.schemas import SkillCreate, SkillUpdate
-from skilltree.graph import repository
+from skilltree.graph import ranks, repository
 from skilltree.graph.repository import Rank
 from skilltree.models import SkillCategory, SkillTree, User
 from skilltree.treefile import service as treefile
-from tests.factories import Person, make_category, make_skill
+from tests.factories import Person, add_dependency, make_category, make_skill, make_tree
 
 WRITES = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -182,3 +182,15 @@ def test_a_change_by_a_writer_that_does_not_rank_leaves_the_tree_unranked(
         change()
         session.flush()
         assert stored(session, tree_id) is None
+
+
+def test_trees_no_writer_ranked_are_ranked_by_rank_unranked(session: Session) -> None:
+    # As after migration 0033 (`skilltree db upgrade` runs it): written by plain rows, unranked.
+    tree = make_tree(session, make_category(session))
+    first, second = make_skill(session, tree), make_skill(session, tree)
+    add_dependency(session, second, first)
+    assert stored(session, tree.id) is None
+    assert ranks.rank_unranked(session) >= 1
+    assert stored(session, tree.id) == from_graph(session, tree.id)
+    assert stored(session, tree.id) == {first.id: (1, 1, 0), second.id: (0, 0, 1)}
+    assert ranks.rank_unranked(session) == 0
