@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from skilltree.graph import ranks
+from skilltree.progress import repository
 from tests.progress.conftest import Curriculum
 
 
@@ -56,9 +59,20 @@ def test_path_to_a_done_skill_is_empty_and_unknown_is_404(
     assert client.get(inactive, headers=learner).status_code == 404
 
 
+@pytest.mark.parametrize("ranked", [False, True], ids=["from the graph", "from stored ranks"])
 def test_next_skills_rank_started_then_milestones_then_what_unlocks_most(
-    client: TestClient, curriculum: Curriculum, learner: dict[str, str]
+    client: TestClient,
+    curriculum: Curriculum,
+    learner: dict[str, str],
+    session: Session,
+    ranked: bool,
 ) -> None:
+    # The curriculum is written by hand (no tree writer stored its ranks): ranked from its
+    # graph, unless ranked first as a tree writer would (graph.ranks).
+    if ranked:
+        ranks.refresh(session, curriculum.tree.id)
+        session.commit()
+    assert (repository.next_facts(session, "nobody", curriculum.tree.id) is not None) is ranked
     first = client.get("/api/v1/me/trees/frontend/next", headers=learner).json()
     top = first["recommendations"][0]
     assert top["skill"]["name"] == "HTML"

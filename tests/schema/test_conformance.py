@@ -155,6 +155,9 @@ SPEC_FOREIGN_KEYS = {
     # Time on content (issue 14): a learner's module time goes with them and with the skill.
     ("user_skill_module_progress", ("user_id",), "users", "c"),
     ("user_skill_module_progress", ("skill_id",), "skills", "c"),
+    # What next's stored ranks (issue 12): a skill's go with it, a tree's mark with the tree.
+    ("skill_ranks", ("skill_id", "skill_tree_id"), "skills", "c"),
+    ("skill_tree_ranks", ("skill_tree_id",), "skill_trees", "c"),
 }
 
 SPEC_TYPES = {

@@ -13,6 +13,11 @@ and only then locked the learners to recount them deadlocked with an event betwe
 steps, and an event that read a skill before the change deleted it wrote a row for it.
 `hold_tree` locks the tree and then its learners' profiles before the change writes anything:
 an event in flight finishes first, a later one waits for the change and reads what it left.
+
+After its last write, a tree writer also stores what "what next" ranks the skills of each tree
+it changed by (graph.ranks: their chains ahead, linear in the tree), before the learners are
+recounted: a learner's request then reads the ranks of the skills it looks at, never the whole
+graph. A tree the writer created (nothing to hold) is named with `tree_created`.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
+from skilltree.graph import ranks
 from skilltree.progress import service as learners
 
 P = ParamSpec("P")
@@ -35,8 +41,9 @@ _HELD = "skilltree.catalog.held_trees"
 def tree_writer(
     service: Callable[Concatenate[Session, P], T],
 ) -> Callable[Concatenate[Session, P], T]:
-    """`service(session, ...)`, after whose last write the learners of every tree it held
-    (`hold_tree`) are recounted. Put `atomic` outside it: a rerun holds the trees again."""
+    """`service(session, ...)`, after whose last write every tree it held (`hold_tree`) or
+    created (`tree_created`) gets its ranks stored (graph.ranks) and its learners recounted.
+    Put `atomic` outside it: a rerun holds the trees again."""
 
     @functools.wraps(service)
     def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -47,6 +54,7 @@ def tree_writer(
         try:
             result = service(session, *args, **kwargs)
             for tree_id, tree_learners in held.items():
+                ranks.refresh(session, tree_id)
                 learners.recount_learners(session, tree_id, tree_learners)
             return result
         finally:
@@ -68,3 +76,12 @@ def hold_tree(session: Session, tree_id: str) -> bool:
             return False
         held[tree_id] = found
     return True
+
+
+def tree_created(session: Session, tree_id: str) -> None:
+    """A tree writer created tree `tree_id` (it has no learners to hold): its ranks are stored
+    after the writer's last write, as those of the trees it held."""
+    held: dict[str, list[str]] | None = session.info.get(_HELD)
+    if held is None:
+        raise RuntimeError("tree_created is for tree writers (tree_writer)")
+    held.setdefault(tree_id, [])

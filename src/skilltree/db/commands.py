@@ -24,7 +24,18 @@ def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
 
     engine = connect()
     migrate.upgrade(engine, revision)
-    typer.echo(f"database at revision {migrate.current_revision(engine)}")
+    current = migrate.current_revision(engine)
+    typer.echo(f"database at revision {current}")
+    if current == migrate.head_revision():
+        # Trees changed by no tree writer since 0035 (made before it): their ranks for "what
+        # next" (graph.ranks), so that it never reads their whole graph.
+        from skilltree.db.session import unit_of_work
+        from skilltree.graph.ranks import rank_unranked
+
+        with unit_of_work(engine) as session:
+            ranked = rank_unranked(session)
+        if ranked:
+            typer.echo(f"ranked {ranked} tree{'s' if ranked != 1 else ''} for what next")
 
 
 @db_app.command()

@@ -59,7 +59,7 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "graph": (
-        "prerequisite graphs, their acyclicity, trees' structure versions",
+        "prerequisite graphs, their acyclicity, trees' structure versions, skills' ranks",
         (
             "skill_dependencies",
             "skill_tree_prerequisites",
@@ -69,6 +69,8 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
             "*_refuse_cycles",
             "*_bump_tree_versions",
             "skill_trees_bump_version",
+            "skill_ranks",
+            "skill_tree_ranks",
         ),
     ),
     "progress": (

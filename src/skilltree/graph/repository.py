@@ -3,7 +3,10 @@ tree's active graph, read in one statement so that it matches the version it com
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -83,12 +86,9 @@ def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
     version: int | None = None
     skills: dict[str, SkillRow] = {}
     edges: list[tuple[str, str]] = []
-    cursor = session.connection().connection.cursor()
-    try:
+    with _cursor(session) as cursor:
         cursor.execute(TREE_GRAPH, {"tree": tree_id})
         rows = cursor.fetchall()
-    finally:
-        cursor.close()
     for kind, first, second, number, y, x, optional, xp, milestone in rows:
         if kind == "edge":
             edges.append((first, second))
@@ -99,10 +99,99 @@ def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
     if version is None:
         return None
     del rows
+    return TreeGraph(tree_id, version, skills, _needs(skills, edges))
+
+
+def _needs(skills: Collection[str], edges: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Each of `skills` with its prerequisites among them, from the tree's `edges` (skill,
+    prerequisite): edges touching other (inactive) skills left out."""
     found: dict[str, list[str]] = {skill_id: [] for skill_id in skills}
     for skill_id, prerequisite in edges:
         if skill_id in found and prerequisite in found:
             found[skill_id].append(prerequisite)
     # Tuples, not lists, in the graph kept (tree_graphs.SkillRow says why).
-    needs = {skill_id: tuple(prerequisites) for skill_id, prerequisites in found.items()}
-    return TreeGraph(tree_id, version, skills, needs)
+    return {skill_id: tuple(prerequisites) for skill_id, prerequisites in found.items()}
+
+
+# What ranking a tree's skills needs of its graph, and no more: whether the tree exists, its
+# active skills' ids and its edges (graph.ranks).
+TREE_NEEDS = """
+    SELECT 'tree', t.id, NULL FROM skill_trees t WHERE t.id = %(tree)s
+    UNION ALL
+    SELECT 'skill', s.id, NULL FROM skills s WHERE s.skill_tree_id = %(tree)s AND s.is_active
+    UNION ALL
+    SELECT 'edge', d.skill_id, d.depends_on_id
+    FROM skill_dependencies d WHERE d.skill_tree_id = %(tree)s
+"""
+STORED_RANKS = """
+    SELECT skill_id, chain_ahead, dependents, prerequisites FROM skill_ranks
+    WHERE skill_tree_id = %(tree)s
+"""
+WRITE_RANKS = """
+    INSERT INTO skill_ranks AS r (skill_id, skill_tree_id, chain_ahead, dependents, prerequisites)
+    SELECT n.skill_id, %(tree)s, n.chain_ahead, n.dependents, n.prerequisites
+    FROM unnest(%(skills)s::text[], %(chains)s::integer[], %(dependents)s::integer[],
+                %(prerequisites)s::integer[]) AS n(skill_id, chain_ahead, dependents, prerequisites)
+    ON CONFLICT (skill_id) DO UPDATE
+    SET chain_ahead = excluded.chain_ahead, dependents = excluded.dependents,
+        prerequisites = excluded.prerequisites
+"""
+FORGET_RANKS = "DELETE FROM skill_ranks WHERE skill_id = ANY (%(skills)s::text[])"
+MARK_RANKED = """
+    INSERT INTO skill_tree_ranks (skill_tree_id) VALUES (%(tree)s) ON CONFLICT DO NOTHING
+"""
+
+Rank = tuple[int, int, int]
+"""What "what next" ranks an active skill by, of its tree's graph: its chain ahead, its active
+direct dependents, its active direct prerequisites (0: a root)."""
+
+
+def tree_needs(session: Session, tree_id: str) -> dict[str, tuple[str, ...]] | None:
+    """Each active skill of the tree with its active prerequisites, as the session sees them
+    (its own writes included); None when there is no such tree."""
+    with _cursor(session) as cursor:
+        cursor.execute(TREE_NEEDS, {"tree": tree_id})
+        rows = cursor.fetchall()
+    if not rows or rows[0][0] != "tree":
+        return None
+    skills = {first for kind, first, _ in rows if kind == "skill"}
+    return _needs(skills, ((first, second) for kind, first, second in rows if kind == "edge"))
+
+
+def stored_ranks(session: Session, tree_id: str) -> dict[str, Rank]:
+    """The ranks stored for the tree's skills, by skill (current or not)."""
+    with _cursor(session) as cursor:
+        cursor.execute(STORED_RANKS, {"tree": tree_id})
+        return {skill: (chain, dependents, needs) for skill, chain, dependents, needs in cursor}
+
+
+def write_ranks(
+    session: Session, tree_id: str, changed: Mapping[str, Rank], gone: Collection[str]
+) -> None:
+    """Store the `changed` ranks of the tree's skills, forget those of the skills `gone`, and
+    mark the tree's ranks current (until its graph changes again: db/schema/graph.sql)."""
+    with _cursor(session) as cursor:
+        if gone:
+            cursor.execute(FORGET_RANKS, {"skills": list(gone)})
+        if changed:
+            cursor.execute(
+                WRITE_RANKS,
+                {
+                    "tree": tree_id,
+                    "skills": list(changed),
+                    "chains": [rank[0] for rank in changed.values()],
+                    "dependents": [rank[1] for rank in changed.values()],
+                    "prerequisites": [rank[2] for rank in changed.values()],
+                },
+            )
+        cursor.execute(MARK_RANKED, {"tree": tree_id})
+
+
+@contextmanager
+def _cursor(session: Session) -> Iterator[Any]:
+    # The session's own DBAPI cursor (psycopg's parameter style), as tree_graph reads.
+    cursor = session.connection().connection.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()

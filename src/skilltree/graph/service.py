@@ -34,13 +34,20 @@ def visible_skill(session: Session, skill_id: str, viewer: User | None) -> repos
     return place
 
 
+def cached_graph(tree_id: str, version: int) -> TreeGraph | None:
+    """The graph of tree `tree_id` at `version` if this process keeps it, else None (nothing
+    read)."""
+    known = GRAPHS.get(tree_id)
+    return known if known is not None and known.version == version else None
+
+
 def tree_graph(session: Session, tree_id: str, version: int, *, from_cache: bool) -> TreeGraph:
     """The graph of tree `tree_id`'s active skills, from the cache when it holds `version`.
 
     `from_cache`: use and keep cached copies; only for requests that wrote nothing.
     """
-    known = GRAPHS.get(tree_id) if from_cache else None
-    if known is not None and known.version == version:
+    known = cached_graph(tree_id, version) if from_cache else None
+    if known is not None:
         return known
     graph = repository.tree_graph(session, tree_id)
     if graph is None:  # deleted since the caller's query

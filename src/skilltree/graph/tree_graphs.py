@@ -148,27 +148,8 @@ class TreeGraph:
 
     @cached_property
     def chain_ahead(self) -> dict[str, int]:
-        """Each active skill's longest chain of dependents (0 for a skill nothing needs): the
-        skills that must wait for it one after another, at any depth; linear in skills + edges.
-        From the skills nothing needs back to the roots, each skill once all its dependents are
-        done (no sorted order needed: a third of the time of the learning order's)."""
-        needs = self.needs
-        waiting = dict.fromkeys(needs, 0)  # dependents not yet done, per skill
-        for prerequisites in needs.values():
-            for prerequisite in prerequisites:
-                waiting[prerequisite] += 1
-        ahead = dict.fromkeys(needs, 0)
-        ready = [skill for skill, count in waiting.items() if count == 0]
-        while ready:
-            skill = ready.pop()
-            chain = ahead[skill] + 1
-            for prerequisite in needs[skill]:
-                if ahead[prerequisite] < chain:
-                    ahead[prerequisite] = chain
-                waiting[prerequisite] -= 1
-                if waiting[prerequisite] == 0:
-                    ready.append(prerequisite)
-        return ahead
+        """Each active skill's longest chain of dependents (`chains_ahead`)."""
+        return chains_ahead(self.needs)
 
     @cached_property
     def learning_order(self) -> LearningOrder:
@@ -216,6 +197,31 @@ class TreeGraph:
         if len(order) < len(skills):
             raise dag.CycleFound(dag.find_cycle({s: needs[s] for s in skills}) or [])
         return order
+
+
+def chains_ahead(needs: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """Each skill's longest chain of dependents in the graph `needs` (every skill a key, its
+    prerequisites among the keys): the skills that must wait for it one after another, at any
+    depth (0 for a skill nothing needs); linear in skills + edges. From the skills nothing needs
+    back to the roots, each skill once all its dependents are done (no sorted order needed: a
+    third of the time of the learning order's). "What next" ranks by it: kept per tree version
+    in each process (`TreeGraph.chain_ahead`) and in the database (graph.ranks)."""
+    waiting = dict.fromkeys(needs, 0)  # dependents not yet done, per skill
+    for prerequisites in needs.values():
+        for prerequisite in prerequisites:
+            waiting[prerequisite] += 1
+    ahead = dict.fromkeys(needs, 0)
+    ready = [skill for skill, count in waiting.items() if count == 0]
+    while ready:
+        skill = ready.pop()
+        chain = ahead[skill] + 1
+        for prerequisite in needs[skill]:
+            if ahead[prerequisite] < chain:
+                ahead[prerequisite] = chain
+            waiting[prerequisite] -= 1
+            if waiting[prerequisite] == 0:
+                ready.append(prerequisite)
+    return ahead
 
 
 def graph_bytes(graph: TreeGraph) -> int:

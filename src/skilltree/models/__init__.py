@@ -15,8 +15,10 @@ from skilltree.models.catalog import (
     Skill,
     SkillCategory,
     SkillDependency,
+    SkillRank,
     SkillTree,
     SkillTreePrerequisite,
+    SkillTreeRanks,
 )
 from skilltree.models.content import UserSkillModuleProgress
 from skilltree.models.enums import (
@@ -67,8 +69,10 @@ __all__ = [
     "SkillCategory",
     "SkillDependency",
     "SkillProgressStatus",
+    "SkillRank",
     "SkillTree",
     "SkillTreePrerequisite",
+    "SkillTreeRanks",
     "SkillType",
     "TreeProgressStatus",
     "User",

@@ -238,3 +238,60 @@ class SkillDependency(Base):
         ),
         CheckConstraint("skill_id <> depends_on_id", name="not_self"),
     )
+
+
+# The tables' comments, as migration 0035 writes them.
+SKILL_RANKS_COMMENT = (
+    'What "what next" ranks an active skill by, of its tree\'s graph of active skills: its'
+    " longest chain of dependents, its direct dependents, its direct prerequisites (0: a root)."
+    " Written by the tree's writers (skilltree.graph.ranks); current only while its tree is in"
+    " skill_tree_ranks."
+)
+SKILL_TREE_RANKS_COMMENT = (
+    "The trees whose skill_ranks are current: a change of a tree's graph, by any writer, deletes"
+    " its row (skills_bump_tree_versions, skill_dependencies_bump_tree_versions);"
+    " skilltree.graph.ranks writes it again with the ranks."
+)
+
+
+class SkillRank(Base):
+    """What "what next" ranks an active skill by, stored by its tree's writers (graph.ranks)."""
+
+    __tablename__ = "skill_ranks"
+
+    skill_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    skill_tree_id: Mapped[str] = mapped_column(Text)
+    chain_ahead: Mapped[int] = mapped_column(Integer)
+    """The longest chain of active skills that need it, one after another (0: none)."""
+    dependents: Mapped[int] = mapped_column(Integer)
+    """Its active direct dependents."""
+    prerequisites: Mapped[int] = mapped_column(Integer)
+    """Its active direct prerequisites (0: a root)."""
+
+    __table_args__ = (
+        # A tree's ranks (graph.ranks) and its roots (what next, enrolling) by one index.
+        Index("idx_skill_ranks_tree", "skill_tree_id", "prerequisites"),
+        ForeignKeyConstraint(
+            ["skill_id", "skill_tree_id"],
+            ["skills.id", "skills.skill_tree_id"],
+            name="skill_ranks_skill_fkey",
+            ondelete="CASCADE",
+            onupdate="CASCADE",
+        ),
+        CheckConstraint(
+            "chain_ahead >= 0 AND dependents >= 0 AND prerequisites >= 0", name="counts"
+        ),
+        {"comment": SKILL_RANKS_COMMENT},
+    )
+
+
+class SkillTreeRanks(Base):
+    """A tree whose `skill_ranks` are current (graph.ranks)."""
+
+    __tablename__ = "skill_tree_ranks"
+
+    skill_tree_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("skill_trees.id", ondelete="CASCADE", onupdate="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = ({"comment": SKILL_TREE_RANKS_COMMENT},)

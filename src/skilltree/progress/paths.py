@@ -2,8 +2,10 @@
 
 Each answer costs what it touches, never the tree's size squared: the path reads the target's
 prerequisites only; "what next" looks at the skills that can be worked on (roots, started skills,
-dependents of finished ones) and their dependents. What depends on the whole tree (dependents,
-chains ahead) is computed once per tree version, with the cached graph.
+dependents of finished ones) and their dependents. What depends on the whole tree (each skill's
+chain ahead) is stored by the tree's writers (graph.ranks), so "what next" is one query over those
+skills and never reads the whole graph; for a tree whose ranks are not current it is computed once
+per tree version with the cached graph, to the same answer.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from skilltree.catalog import repository as catalog_repository
 from skilltree.errors import NotFound
+from skilltree.graph import service as graph_service
 from skilltree.graph.tree_graphs import TreeGraph
 from skilltree.models import SkillProgressStatus, User
-from skilltree.progress import states
+from skilltree.progress import repository, states
 from skilltree.progress.schemas import (
     LearningPathJson,
     NextSkills,
@@ -139,8 +142,56 @@ def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkil
     """Skills the learner can work on now, ranked: started ones, milestones, what unlocks the
     most, then what heads the longest chain of skills still ahead, then what the most skills
     need directly. (Not the count of every skill downstream: no algorithm counts those for every
-    skill in linear time, and a learner's request must not cost the tree's size squared.)"""
-    view = _learner_tree(session, user, slug)
+    skill in linear time, and a learner's request must not cost the tree's size squared.)
+
+    From the tree's graph when this process keeps it at the tree's version (`ranked_next`: no
+    query but the learner's rows), else from the tree's stored ranks when they are current
+    (graph.ranks: one query over the skills that can be worked on, their prerequisites and
+    dependents; the whole graph is not read, so the first request of a tree version costs
+    about what the others do), else from its graph, read then: the same answer every way, ties
+    included."""
+    tree = visible_tree(catalog_repository.find_tree(session, slug), user, f"skill tree {slug!r}")
+    if graph_service.cached_graph(tree.id, tree.structure_version) is not None:
+        # Kept in this process: ranking from it reads only the learner's rows (the fastest).
+        return ranked_next(learner_tree(session, user.id, tree), limit)
+    facts = repository.next_facts(session, user.id, tree.id)
+    if facts is None:
+        return ranked_next(learner_tree(session, user.id, tree), limit)
+    unlocks = {w.id: sorted(facts.unlocks.get(w.id, ())) for w in facts.workable}
+    best = heapq.nsmallest(
+        limit,
+        facts.workable,
+        key=lambda w: (
+            not w.started,
+            not w.is_milestone,
+            -len(unlocks[w.id]),
+            -w.chain_ahead,
+            -w.dependents,
+            w.position,  # y, then x
+            w.id,
+        ),
+    )
+    return NextSkills.model_construct(
+        recommendations=[
+            _recommendation(
+                PathStep.model_construct(
+                    id=w.id,
+                    name=w.name,
+                    status=Status.IN_PROGRESS if w.started else Status.AVAILABLE,
+                    estimated_minutes=w.estimated_minutes,
+                    xp_value=w.xp_value,
+                ),
+                w.is_milestone,
+                unlocks[w.id],
+            )
+            for w in best
+        ]
+    )
+
+
+def ranked_next(view: LearnerTree, limit: int) -> NextSkills:
+    """`next_skills` from the tree's graph (kept per tree version in each process): for a tree
+    whose ranks are not stored."""
     graph = view.graph
     now = workable(graph, view.statuses)
     unlocks = unlocked_by(graph, view.statuses, now)
@@ -159,27 +210,36 @@ def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkil
     )
     return NextSkills.model_construct(
         recommendations=[
-            Recommendation.model_construct(
-                skill=_step(graph, s, now[s]),
-                is_milestone=graph.skills[s].is_milestone,
-                unlocks=[
-                    SkillRef.model_construct(id=d, name=graph.skills[d].name) for d in unlocks[s]
-                ],
-                reason=_reason(graph, now[s], graph.skills[s].is_milestone, unlocks[s]),
+            _recommendation(
+                _step(graph, s, now[s]),
+                graph.skills[s].is_milestone,
+                [(d, graph.skills[d].name) for d in unlocks[s]],
             )
             for s in best
         ]
     )
 
 
-def _reason(graph: TreeGraph, state: Status, milestone: bool, unlocks: list[str]) -> str:
+def _recommendation(
+    step: PathStep, milestone: bool, unlocks: list[tuple[str, str]]
+) -> Recommendation:
+    """A recommended skill with what finishing it unlocks ((id, name) each) and why."""
+    return Recommendation.model_construct(
+        skill=step,
+        is_milestone=milestone,
+        unlocks=[SkillRef.model_construct(id=d, name=name) for d, name in unlocks],
+        reason=_reason(step.status, milestone, [name for _, name in unlocks]),
+    )
+
+
+def _reason(state: Status, milestone: bool, unlocks: list[str]) -> str:
     parts = []
     if state is Status.IN_PROGRESS:
         parts.append("You have started it")
     if milestone:
         parts.append("it is a milestone")
     if unlocks:
-        names = ", ".join(graph.skills[d].name for d in unlocks)
+        names = ", ".join(unlocks)
         parts.append(f"it unlocks {len(unlocks)} skill{'s' if len(unlocks) > 1 else ''}: {names}")
     if not parts:
         parts.append("Its prerequisites are done")

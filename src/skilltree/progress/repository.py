@@ -37,6 +37,133 @@ def skill_statuses(session: Session, user_id: str, tree_id: str) -> dict[str, Sk
     return {skill_id: status for skill_id, status in rows}
 
 
+# "What next" from the tree's stored ranks (graph.ranks), reading only the skills that can be
+# worked on (roots, the learner's rows, dependents of satisfied skills), their prerequisites and
+# their dependents, never the whole graph. Every step goes from the rows it has to the next by
+# an index, one row at a time (LATERAL ... OFFSET 0: the planner may not turn them into a scan
+# of the tree, as it did for a join it estimated at one row); each dependent's prerequisites are
+# counted once. Two kinds of row: 'skill', each skill the learner can work on now with what it
+# is ranked by; 'unlocks', each dependent of those that exactly one unsatisfied prerequisite
+# holds back, with that prerequisite (finishing it unlocks the dependent). The first row says
+# whether the tree's ranks are current (the others only come when they are), in the same
+# snapshot as the ranks. progress.paths ranks them.
+NEXT_SKILLS = """
+WITH ranked AS MATERIALIZED (
+    SELECT EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = %(tree)s) AS current
+), mine AS MATERIALIZED (
+    SELECT r.skill_id, r.status, s.is_optional
+    FROM user_skill_progress r
+    CROSS JOIN LATERAL (
+        SELECT s.is_optional FROM skills s WHERE s.id = r.skill_id AND s.is_active OFFSET 0) s
+    WHERE r.user_id = %(user)s AND r.skill_tree_id = %(tree)s AND (SELECT current FROM ranked)
+), candidates AS MATERIALIZED (
+    SELECT k.skill_id FROM skill_ranks k
+    WHERE k.skill_tree_id = %(tree)s AND k.prerequisites = 0 AND (SELECT current FROM ranked)
+    UNION
+    SELECT m.skill_id FROM mine m WHERE m.status IN ('AVAILABLE', 'IN_PROGRESS')
+    UNION
+    SELECT d.skill_id FROM mine m
+    CROSS JOIN LATERAL (
+        SELECT d.skill_id FROM skill_dependencies d WHERE d.depends_on_id = m.skill_id OFFSET 0) d
+    WHERE progress_satisfies(m.status, m.is_optional)
+), workable AS MATERIALIZED (
+    SELECT c.id, c.name, c.estimated_minutes, c.xp_value, c.is_milestone, c.position_y,
+           c.position_x, r.status IS NOT DISTINCT FROM 'IN_PROGRESS' AS started
+    FROM candidates k
+    CROSS JOIN LATERAL (
+        SELECT c.* FROM skills c WHERE c.id = k.skill_id AND c.is_active OFFSET 0) c
+    LEFT JOIN LATERAL (
+        SELECT r.status FROM user_skill_progress r
+        WHERE r.user_id = %(user)s AND r.skill_id = c.id OFFSET 0) r ON true
+    WHERE r.status = 'IN_PROGRESS'
+       OR ((r.status IS NULL OR r.status IN ('LOCKED', 'AVAILABLE')) AND NOT EXISTS (
+              SELECT FROM skill_dependencies d
+              JOIN skills p ON p.id = d.depends_on_id AND p.is_active
+              LEFT JOIN user_skill_progress pr ON pr.user_id = %(user)s AND pr.skill_id = p.id
+              WHERE d.skill_id = c.id AND NOT progress_satisfies(pr.status, p.is_optional)))
+), dependents AS MATERIALIZED (
+    SELECT DISTINCT d.skill_id
+    FROM workable w
+    CROSS JOIN LATERAL (
+        SELECT d.skill_id FROM skill_dependencies d WHERE d.depends_on_id = w.id OFFSET 0) d
+)
+SELECT 'ranked', NULL, NULL, NULL, (SELECT current FROM ranked), NULL::integer,
+       NULL::integer, NULL::boolean, NULL::float8, NULL::float8, NULL::integer, NULL::integer
+UNION ALL
+SELECT 'skill', w.id, w.name, NULL, w.started, w.estimated_minutes, w.xp_value, w.is_milestone,
+       w.position_y, w.position_x, k.chain_ahead, k.dependents
+FROM workable w
+CROSS JOIN LATERAL (
+    SELECT k.chain_ahead, k.dependents FROM skill_ranks k WHERE k.skill_id = w.id OFFSET 0) k
+UNION ALL
+SELECT 'unlocks', s.id, s.name, held.holder, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM dependents x
+CROSS JOIN LATERAL (
+    SELECT s.id, s.name FROM skills s WHERE s.id = x.skill_id AND s.is_active OFFSET 0) s
+CROSS JOIN LATERAL (
+    SELECT count(*) AS unsatisfied, min(d.depends_on_id) AS holder
+    FROM skill_dependencies d
+    JOIN skills p ON p.id = d.depends_on_id AND p.is_active
+    LEFT JOIN user_skill_progress pr ON pr.user_id = %(user)s AND pr.skill_id = p.id
+    WHERE d.skill_id = x.skill_id AND NOT progress_satisfies(pr.status, p.is_optional)) held
+WHERE held.unsatisfied = 1 AND NOT EXISTS (
+    SELECT FROM user_skill_progress r
+    WHERE r.user_id = %(user)s AND r.skill_id = x.skill_id
+      AND r.status IN ('IN_PROGRESS', 'COMPLETED', 'SKIPPED'))
+"""
+
+
+@dataclass(frozen=True)
+class Workable:
+    """A skill the learner can work on now, as NEXT_SKILLS answers it."""
+
+    id: str
+    name: str
+    started: bool
+    estimated_minutes: int | None
+    xp_value: int
+    is_milestone: bool
+    position: tuple[float, float]
+    """(y, x)."""
+    chain_ahead: int
+    dependents: int
+
+
+@dataclass(frozen=True)
+class NextFacts:
+    """What "what next" ranks from: the skills the learner can work on now, and for some skills
+    the dependents (id, name) that finishing it alone would unlock (for skills that are not
+    workable too: the caller keeps those of the workable ones)."""
+
+    workable: list[Workable]
+    unlocks: dict[str, list[tuple[str, str]]]
+
+
+def next_facts(session: Session, user_id: str, tree_id: str) -> NextFacts | None:
+    """What "what next" ranks the learner's skills of tree `tree_id` by, from the tree's stored
+    ranks (NEXT_SKILLS); None when they are not current (the tree changed by a writer that did
+    not store them: graph.ranks)."""
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(NEXT_SKILLS, {"user": user_id, "tree": tree_id})
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    workable: list[Workable] = []
+    unlocks: dict[str, list[tuple[str, str]]] = {}
+    current = False
+    for kind, skill, name, holder, flag, minutes, xp, milestone, y, x, chain, dependents in rows:
+        if kind == "ranked":
+            current = flag
+        elif kind == "skill":
+            workable.append(
+                Workable(skill, name, flag, minutes, xp, milestone, (y, x), chain, dependents)
+            )
+        else:
+            unlocks.setdefault(holder, []).append((skill, name))
+    return NextFacts(workable, unlocks) if current else None
+
+
 # The event functions answer JSON as text, parsed by orjson: psycopg's jsonb loader (the json
 # module) and SQLAlchemy's result layer cost more client CPU than the rest of an event's Python
 # (benchmarks/RESULTS.md, bench_progress).

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.accounts.passwords import hash_password
 from skilltree.db.base import new_id
+from skilltree.graph import ranks
 from skilltree.models import (
     Achievement,
     DifficultyLevel,
@@ -184,7 +185,8 @@ def load_skills(
     skills: tuple[Row, ...] | list[Row],
     edges: tuple[tuple[str, str], ...] | list[tuple[str, str]],
 ) -> dict[str, str]:
-    """Insert a tree's missing skills and dependency edges (by skill name); return ids by name."""
+    """Insert a tree's missing skills and dependency edges (by skill name) and store its ranks
+    for "what next" (graph.ranks); return ids by name."""
     rows = [{"skill_tree_id": tree_id, **skill} for skill in skills]
     ids = {
         name: id_
@@ -200,6 +202,8 @@ def load_skills(
             for skill, needed in edges
         ],
     )
+    # Written as no tree writer writes: ranked here, as a tree writer ranks what it changed.
+    ranks.refresh(session, tree_id)
     return ids
 
 

@@ -21,6 +21,7 @@ from skilltree.accounts import service as accounts
 from skilltree.assessments import service as assessments
 from skilltree.assessments.schemas import QuestionBank
 from skilltree.cache import trees as trees_cache
+from skilltree.catalog import tree_writes
 from skilltree.catalog.tree_writes import hold_tree, tree_writer
 from skilltree.db.base import new_ids
 from skilltree.documents import (
@@ -356,6 +357,8 @@ def import_tree(
     tree.is_published = tree.is_published or publish
     tree.updated_by = actor_id
     session.flush()
+    if tree_created:
+        tree_writes.tree_created(session, tree.id)
     trees_cache.forget_after_commit(session, tree.id)  # Redis copies go once this commits
 
     step("skills")

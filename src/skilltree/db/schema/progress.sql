@@ -240,7 +240,6 @@ $function$;
 CREATE OR REPLACE FUNCTION public.progress_enrol(p_user text, p_slug text, p_now timestamp with time zone, p_unpublished_ok boolean DEFAULT false)
  RETURNS jsonb
  LANGUAGE plpgsql
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 DECLARE
     tree record;
@@ -274,6 +273,9 @@ CREATE OR REPLACE FUNCTION public.progress_enrol_learner(p_user text, p_tree tex
  RETURNS jsonb
  LANGUAGE plpgsql
 AS $function$
+DECLARE
+    -- The learner holds the tree (progress_enrol): no writer changes its graph meanwhile.
+    ranked boolean := EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = p_tree);
 BEGIN
     INSERT INTO user_skill_tree_progress (
         id, user_id, skill_tree_id, total_skills, created_at)
@@ -281,10 +283,15 @@ BEGIN
     WHERE skill_tree_id = p_tree AND is_active;
     INSERT INTO progress_events (user_id, kind, skill_tree_id, occurred_at) VALUES (p_user, 'ENROLL', p_tree, p_now);
     -- Only skills without active prerequisites, and dependents of what the learner has already
-    -- satisfied, can be free: those are the candidates, not every skill of the tree.
+    -- satisfied, can be free: those are the candidates, not every skill of the tree. The roots
+    -- are the tree's stored ranks' when they are current (skill_ranks, by the tree's index: the
+    -- roots alone), else the skills without an active prerequisite (only one of the two runs).
     RETURN progress_unlock(p_user, p_tree, ARRAY(
+        SELECT k.skill_id FROM skill_ranks k
+        WHERE ranked AND k.skill_tree_id = p_tree AND k.prerequisites = 0
+        UNION
         SELECT s.id FROM skills s
-        WHERE s.skill_tree_id = p_tree AND s.is_active AND NOT EXISTS (
+        WHERE NOT ranked AND s.skill_tree_id = p_tree AND s.is_active AND NOT EXISTS (
             SELECT FROM skill_dependencies d
             JOIN skills p ON p.id = d.depends_on_id AND p.is_active
             WHERE d.skill_id = s.id)
@@ -809,18 +816,29 @@ BEGIN
     -- Every candidate (every active skill of the tree when NULL) without a row or LOCKED whose
     -- prerequisites are now satisfied becomes AVAILABLE, with its unlock time and one UNLOCK
     -- event (only for the rows this statement wrote: a racing tree edit writes the others).
+    -- Whatever plan the planner makes (custom or generic), each candidate meets the skill, the
+    -- learner's row and the prerequisites that are its own by equalities that an index, a hash
+    -- or a merge answers, never a filter over all of them: a custom plan of the previous shape
+    -- (a LEFT JOIN of the learner's rows kept by "status IS NULL OR LOCKED", then
+    -- progress_held_back(p_user, ARRAY[c.id])) took 10,000 candidates for a few and compared
+    -- each with every skill of the tree in a nested loop (10^9 pairs, 63 s).
     WITH candidates AS MATERIALIZED (
-        -- (driven by the ids, not "p_candidates IS NULL OR ...": PL/pgSQL keeps a generic plan)
-        SELECT c.id, c.name
+        -- (driven by the ids, not "p_candidates IS NULL OR ...": one plan for both)
+        SELECT c.id
         FROM unnest(coalesce(p_candidates, ARRAY(
                 SELECT id FROM skills WHERE skill_tree_id = p_tree))) AS k(id)
         JOIN skills c ON c.id = k.id
-        LEFT JOIN user_skill_progress r ON r.user_id = p_user AND r.skill_id = c.id
         WHERE c.skill_tree_id = p_tree AND c.is_active
-          AND (r.status IS NULL OR r.status = 'LOCKED')
+          AND NOT EXISTS (
+              SELECT FROM user_skill_progress r
+              WHERE r.user_id = p_user AND r.skill_id = c.id AND r.status <> 'LOCKED')
     ), ready AS MATERIALIZED (
-        SELECT id, name FROM candidates c
-        WHERE NOT EXISTS (SELECT FROM progress_held_back(p_user, ARRAY[c.id]))
+        SELECT c.id FROM candidates c
+        WHERE NOT EXISTS (
+            SELECT FROM skill_dependencies d
+            JOIN skills p ON p.id = d.depends_on_id AND p.is_active
+            LEFT JOIN user_skill_progress pr ON pr.user_id = p_user AND pr.skill_id = p.id
+            WHERE d.skill_id = c.id AND NOT progress_satisfies(pr.status, p.is_optional))
     ), rows AS (
         INSERT INTO user_skill_progress AS r (
             id, user_id, skill_id, skill_tree_id, status, unlocked_at)

@@ -87,8 +87,14 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_categories TO skilltree_app;
 -- table: skill_dependencies
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_dependencies TO skilltree_app;
 
+-- table: skill_ranks
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_ranks TO skilltree_app;
+
 -- table: skill_tree_prerequisites
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_tree_prerequisites TO skilltree_app;
+
+-- table: skill_tree_ranks
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_tree_ranks TO skilltree_app;
 
 -- table: skill_trees
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_trees TO skilltree_app;
