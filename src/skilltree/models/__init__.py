@@ -35,6 +35,7 @@ from skilltree.models.gamification import (
     XpHistogram,
     XpHistogramPending,
 )
+from skilltree.models.operations import JobRun, RelationSize
 from skilltree.models.progress import ProgressEvent, UserSkillProgress, UserSkillTreeProgress
 from skilltree.models.requests import IdempotencyRecord
 from skilltree.models.search import SearchConfiguration
@@ -54,9 +55,11 @@ __all__ = [
     "CompletionMethod",
     "DifficultyLevel",
     "IdempotencyRecord",
+    "JobRun",
     "ProgressEvent",
     "ProgressEventKind",
     "QuestionBank",
+    "RelationSize",
     "SearchConfiguration",
     "Skill",
     "SkillCategory",
