@@ -115,12 +115,14 @@ def housekeeping(
     from skilltree.db.session import unit_of_work
     from skilltree.gamification.repository import compact_xp_histogram
     from skilltree.idempotency import forget_keys
+    from skilltree.operations import jobs
 
     engine = connect()
-    with unit_of_work(engine) as session:
-        forgotten = forget_keys(session, datetime.now(UTC) - timedelta(days=keep_days))
-    with unit_of_work(engine) as session:
-        folded, dropped = compact_xp_histogram(session)
+    with jobs.recorded(engine, jobs.HOUSEKEEPING):
+        with unit_of_work(engine) as session:
+            forgotten = forget_keys(session, datetime.now(UTC) - timedelta(days=keep_days))
+        with unit_of_work(engine) as session:
+            folded, dropped = compact_xp_histogram(session)
     typer.echo(f"idempotency keys older than {keep_days} days deleted: {forgotten:,}")
     typer.echo(f"XP histogram: {folded:,} pending changes folded, {dropped:,} empty rows dropped")
 

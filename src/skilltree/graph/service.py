@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from skilltree.cache.memory import MB
+from skilltree import metrics
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.config import DEFAULT_CACHE_MB
 from skilltree.errors import NotFound
@@ -41,7 +42,10 @@ def tree_graph(session: Session, tree_id: str, version: int, *, from_cache: bool
     """
     known = GRAPHS.get(tree_id) if from_cache else None
     if known is not None and known.version == version:
+        metrics.TREE_GRAPHS.hit()
         return known
+    if from_cache:
+        metrics.TREE_GRAPHS.miss()
     graph = repository.tree_graph(session, tree_id)
     if graph is None:  # deleted since the caller's query
         raise NotFound(f"No skill tree has the id {tree_id!r}.")

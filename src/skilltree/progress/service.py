@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from skilltree import metrics
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.db.constraints import error_detail, violated_constraint
 from skilltree.documents import ProgressEvidence, validate_document
@@ -217,7 +218,40 @@ def _skill_event(
     )
     if answer is None:
         raise NotFound(f"No skill has the id {skill_id!r}.")
-    return _outcome(answer, kind)
+    return _counted(session, kind, _outcome(answer, kind))
+
+
+def count_events(
+    session: Session,
+    kind: Event,
+    *,
+    unlocked: int = 0,
+    achievements: int = 0,
+    level_up: bool = False,
+) -> None:
+    """Count a committed event of `kind` and what it set off in GET /metrics' progress events
+    (once the transaction commits: a rolled-back event is not counted)."""
+    metrics.count_events_after_commit(
+        session,
+        (
+            (kind.value, 1),
+            (Event.UNLOCK.value, unlocked),
+            (Event.ACHIEVEMENT.value, achievements),
+            (Event.LEVEL_UP.value, int(level_up)),
+        ),
+    )
+
+
+def _counted(session: Session, kind: Event, outcome: ProgressOutcome) -> ProgressOutcome:
+    if outcome.changed:
+        count_events(
+            session,
+            kind,
+            unlocked=len(outcome.unlocked),
+            achievements=len(outcome.achievements),
+            level_up=outcome.level_up,
+        )
+    return outcome
 
 
 def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
@@ -230,7 +264,7 @@ def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
     )
     if answer is None:
         raise NotFound(f"No skill tree {slug!r}.")
-    return _outcome(answer, None)
+    return _counted(session, Event.ENROLL, _outcome(answer, None))
 
 
 def start(session: Session, user: User, skill_id: str) -> ProgressOutcome:
