@@ -52,6 +52,9 @@ def doctor_command(
             min=0, help="Dead rows, in times the count that sets autovacuum off for a table."
         ),
     ] = DEFAULTS.max_vacuum_overdue,
+    min_dead_rows: Annotated[
+        int, typer.Option(min=0, help="Fewer dead rows in a table are never a problem.")
+    ] = DEFAULTS.min_dead_rows,
     max_xid_age: Annotated[
         int, typer.Option(min=0, help="Age of a table's oldest unfrozen transaction id.")
     ] = DEFAULTS.max_xid_age,
@@ -89,6 +92,7 @@ def doctor_command(
         max_query_seconds=max_query_seconds,
         max_idle_in_transaction_seconds=max_idle_in_transaction_seconds,
         max_vacuum_overdue=max_vacuum_overdue,
+        min_dead_rows=min_dead_rows,
         max_xid_age=max_xid_age,
         max_replication_lag_seconds=max_replication_lag_seconds,
         max_duplicate_indexes=max_duplicate_indexes,

@@ -48,6 +48,9 @@ class Thresholds:
     max_idle_in_transaction_seconds: float = 60.0
     max_vacuum_overdue: float = 2.0
     """Dead rows past this many times the count that sets autovacuum off: it is falling behind."""
+    min_dead_rows: int = 10_000
+    """Fewer dead rows than this are never a problem (a small table between two naps of
+    autovacuum)."""
     max_xid_age: int = 1_000_000_000
     max_replication_lag_seconds: float = 60.0
     max_duplicate_indexes: int = 0
@@ -290,7 +293,9 @@ def _autovacuum(conn: Connection, report: Report, limits: Thresholds, top: int) 
     report.autovacuum = tables[:top]
     for table in tables:
         due = table["vacuum_at"] or 1
-        if table["dead_rows"] > limits.max_vacuum_overdue * due:
+        if table["dead_rows"] >= limits.min_dead_rows and (
+            table["dead_rows"] > limits.max_vacuum_overdue * due
+        ):
             report.problems.append(
                 Problem(
                     "autovacuum",
