@@ -69,8 +69,7 @@ REQUESTS = Counter(
 )
 LATENCY = Histogram(
     "skilltree_http_request_duration_seconds",
-    "Time from a request's arrival to the end of its answer, by method, route template and "
-    "status.",
+    "Time from a request's arrival to the end of its answer, by method, route template and status.",
     ["method", "route", "status"],
     buckets=LATENCY_BUCKETS,
     registry=REGISTRY,

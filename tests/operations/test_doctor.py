@@ -74,8 +74,18 @@ def test_the_json_report_has_every_check(doctor: Any) -> None:
     result = doctor("--json", *LENIENT)
     assert result.exit_code == 0, result.output
     found = report(result)
-    for check in ("statements", "unused_indexes", "duplicate_indexes", "bloat", "cache",
-                  "sizes", "sessions", "autovacuum", "replication", "problems"):  # fmt: skip
+    for check in (
+        "statements",
+        "unused_indexes",
+        "duplicate_indexes",
+        "bloat",
+        "cache",
+        "sizes",
+        "sessions",
+        "autovacuum",
+        "replication",
+        "problems",
+    ):
         assert check in found, check
     assert found["problems"] == []
     assert found["replication"] == []  # no replica streams from the test server
@@ -96,7 +106,8 @@ def test_top_statements_or_one_line_saying_why_not(doctor: Any, scratch: Engine)
         assert loaded, "the embedded server loads pg_stat_statements"
     if loaded:
         assert statements["available"] is True
-        assert statements["by_total_time"] and statements["by_mean_time"]
+        assert statements["by_total_time"]
+        assert statements["by_mean_time"]
         assert {"calls", "total_ms", "mean_ms", "query"} <= set(statements["by_total_time"][0])
     else:
         assert statements["available"] is False
@@ -113,9 +124,10 @@ def test_a_duplicate_index_is_a_problem(doctor: Any, scratch: Engine) -> None:
         result = doctor("--json", *LENIENT)
         assert result.exit_code == 1, result.output
         found = report(result)
-        assert {"table": "public.skills",
-                "indexes": ["public.doctor_test_again", "public.doctor_test_twice"]}.items() <= (
-            found["duplicate_indexes"][0].items())  # fmt: skip
+        assert {
+            "table": "public.skills",
+            "indexes": ["public.doctor_test_again", "public.doctor_test_twice"],
+        }.items() <= (found["duplicate_indexes"][0].items())
         assert [p["check"] for p in found["problems"]] == ["duplicate_indexes"]
         allowed = doctor("--max-duplicate-indexes", "1", *LENIENT)
         assert allowed.exit_code == 0, allowed.output
@@ -128,8 +140,9 @@ def test_an_idle_in_transaction_session_is_a_problem(doctor: Any, scratch: Engin
     with psycopg.connect(libpq(scratch)) as idle:
         idle.execute("SELECT 1")  # a transaction begun, then nothing
         pid = idle.info.backend_pid
-        result = doctor("--json", "--min-cache-hit-ratio", "0",
-                        "--max-idle-in-transaction-seconds", "0")  # fmt: skip
+        result = doctor(
+            "--json", "--min-cache-hit-ratio", "0", "--max-idle-in-transaction-seconds", "0"
+        )
         assert result.exit_code == 1, result.output
         found = report(result)
         held = found["sessions"]["idle_in_transaction"]
@@ -184,7 +197,13 @@ def test_an_unreachable_database_is_one_line_and_exit_2(
 def test_help_names_every_threshold() -> None:
     result = runner.invoke(app, ["db", "doctor", "--help"])
     assert result.exit_code == 0
-    for option in ("--json", "--min-cache-hit-ratio", "--max-idle-in-transaction-seconds",
-                   "--max-duplicate-indexes", "--max-replication-lag-seconds",
-                   "--max-growth-percent", "--no-record"):  # fmt: skip
+    for option in (
+        "--json",
+        "--min-cache-hit-ratio",
+        "--max-idle-in-transaction-seconds",
+        "--max-duplicate-indexes",
+        "--max-replication-lag-seconds",
+        "--max-growth-percent",
+        "--no-record",
+    ):
         assert option in result.output, option

@@ -70,7 +70,8 @@ def test_not_ready_one_revision_behind_then_ready_again_at_head(scratch: Engine)
     head = migrate.head_revision()
     migrate.downgrade(scratch, "-1")
     behind = migrate.current_revision(scratch)
-    assert behind is not None and behind != head
+    assert behind is not None
+    assert behind != head
     try:
         with TestClient(create_app(scratch)) as client:
             response = client.get("/ready")

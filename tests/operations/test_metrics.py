@@ -16,8 +16,8 @@ from skilltree.app import create_app
 from skilltree.cli import app as cli
 from skilltree.db.session import CountingQueuePool
 from skilltree.metrics import REGISTRY, count_events_after_commit
-from skilltree.serving import CONNECTIONS_PER_WORKER
 from skilltree.models import UserRole
+from skilltree.serving import CONNECTIONS_PER_WORKER
 from tests import databases
 from tests.committed import committed_rows
 from tests.factories import make_category, make_person, make_skill, make_tree
@@ -35,9 +35,7 @@ def scrape(client: TestClient) -> Series:
 
 def routes(found: Series) -> set[str]:
     return {
-        dict(labels)["route"]
-        for name, labels in found
-        if name == "skilltree_http_requests_total"
+        dict(labels)["route"] for name, labels in found if name == "skilltree_http_requests_total"
     }
 
 
@@ -52,9 +50,11 @@ def test_a_thousand_slugs_are_one_route_and_the_series_stay_bounded(
     after = scrape(client)
 
     counted = {"method": "GET", "route": TREE_ROUTE, "status": "404"}
-    assert value(after, "skilltree_http_requests_total", **counted) - value(
-        before, "skilltree_http_requests_total", **counted
-    ) == 990
+    assert (
+        value(after, "skilltree_http_requests_total", **counted)
+        - value(before, "skilltree_http_requests_total", **counted)
+        == 990
+    )
     assert not any("no-such-tree" in route for route in routes(after))
     # Only the scrape's own series may be new (its count at its status): nothing per slug.
     assert len(after) - len(before) <= 20
@@ -71,10 +71,20 @@ def test_unknown_paths_and_methods_fold_into_one_label_each(
     found = scrape(client)
     assert "unmatched" in routes(found)
     assert not any(r.startswith("/nowhere") for r in routes(found))
-    methods = {dict(labels)["method"] for name, labels in found if name.startswith("skilltree_http")}
+    methods = {
+        dict(labels)["method"] for name, labels in found if name.startswith("skilltree_http")
+    }
     assert not any(m.startswith("X") for m in methods)
-    assert value(found, "skilltree_http_requests_total", method="other", route="/api/v1/trees",
-                 status="405") >= 50  # fmt: skip
+    assert (
+        value(
+            found,
+            "skilltree_http_requests_total",
+            method="other",
+            route="/api/v1/trees",
+            status="405",
+        )
+        >= 50
+    )
 
 
 def test_the_pool_gauges_count_connections_in_use(
@@ -111,7 +121,7 @@ def test_a_caller_waiting_for_a_connection_is_counted(engine: Engine) -> None:
                 polls.wait(0.01)
             assert (pool.waiting, got.is_set()) == (1, False)
         waiter.join(60)
-        assert got.is_set() and pool.waiting == 0
+        assert (got.is_set(), pool.waiting) == (True, 0)
     finally:
         small.dispose()
 
@@ -196,12 +206,17 @@ def test_each_background_job_says_when_it_last_succeeded(
     engine: Engine, metrics_token: str, no_job_runs: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with TestClient(create_app(engine)) as client:
-        assert value(scrape(client), "skilltree_job_last_success_timestamp_seconds", job="fold") == 0
+        assert (
+            value(scrape(client), "skilltree_job_last_success_timestamp_seconds", job="fold") == 0
+        )
         databases.forget_engine()
         monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
         try:
-            for command in (["analytics", "fold"], ["analytics", "refresh-times"],
-                            ["db", "housekeeping"]):  # fmt: skip
+            for command in (
+                ["analytics", "fold"],
+                ["analytics", "refresh-times"],
+                ["db", "housekeeping"],
+            ):
                 result = CliRunner().invoke(cli, command)
                 assert result.exit_code == 0, result.output
         finally:
@@ -239,8 +254,13 @@ def test_several_workers_each_answer_with_every_workers_counts(engine: Engine) -
             assert response.status == 200
             found = series(response.read().decode())
             seen.append(
-                value(found, "skilltree_http_requests_total", method="GET", route="/ready",
-                      status="200")  # fmt: skip
+                value(
+                    found,
+                    "skilltree_http_requests_total",
+                    method="GET",
+                    route="/ready",
+                    status="200",
+                )
             )
             # Both workers' pools, summed (the supervisor has none).
             assert value(found, "skilltree_db_pool_capacity") == 2 * CONNECTIONS_PER_WORKER

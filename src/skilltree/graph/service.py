@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from skilltree.cache.memory import MB
 from skilltree import metrics
+from skilltree.cache.memory import MB
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.config import DEFAULT_CACHE_MB
 from skilltree.errors import NotFound

@@ -211,7 +211,11 @@ def _cache(conn: Connection, report: Report, limits: Thresholds, top: int) -> No
     rows = _rows(conn, "cache")
     report.cache = rows[0] if rows else {"hits": 0, "reads": 0, "ratio": None}
     ratio, blocks = report.cache["ratio"], report.cache["hits"] + report.cache["reads"]
-    if ratio is not None and blocks >= limits.min_cache_blocks and ratio < limits.min_cache_hit_ratio:
+    if (
+        ratio is not None
+        and blocks >= limits.min_cache_blocks
+        and ratio < limits.min_cache_hit_ratio
+    ):
         report.problems.append(
             Problem(
                 "cache",
