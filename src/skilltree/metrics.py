@@ -339,7 +339,7 @@ def exposition(engine: Engine) -> bytes:
     sample_pools()
     registry = CollectorRegistry(auto_describe=False)
     if MULTIPROCESS:
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Registered(REGISTRY))
     registry.register(DatabaseCollector(engine))
@@ -358,4 +358,4 @@ def forget_worker(pid: int) -> None:
     """Drop the gauges of worker `pid`, which has exited (its counters still count); called by
     the supervisor, which set PROMETHEUS_MULTIPROC_DIR after importing this module."""
     if os.environ.get(MULTIPROCESS_DIR):
-        mark_process_dead(pid)
+        mark_process_dead(pid)  # type: ignore[no-untyped-call]

