@@ -25,8 +25,8 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -39,6 +39,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from skilltree.db.session import require_listener
@@ -49,7 +50,9 @@ writes its values to files in that directory (serving.py sets it for several wor
 MULTIPROCESS = bool(os.environ.get(MULTIPROCESS_DIR))
 """Whether this process counts in multiprocess mode (decided, like prometheus_client's own
 choice, when the module is imported)."""
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""Prometheus' classic text format, which every Prometheus reads (prometheus_client 0.22 and later
+call theirs 1.0.0: the same text while every metric name is a classic one, as ours are)."""
 SAMPLE_SECONDS = 1.0
 """How often each worker of several writes its connection pool's gauges down."""
 
@@ -138,14 +141,30 @@ REDIS_TREES = CacheCounter("redis_tree_documents")
 # ---- requests ---------------------------------------------------------------------------------
 
 
-def route_label(scope: Scope) -> str:
-    """The template of the route that took the request (`/api/v1/trees/{slug}`), or
+def route_templates(app: object) -> dict[int, str]:
+    """Each route of `app` (by the identity of the route object a request's scope names: one
+    object whatever prefix includes it; routes live as long as their app) with its whole
+    template, prefix included."""
+    templates: dict[int, str] = {}
+    for context in iter_route_contexts(getattr(app, "routes", [])):
+        template = context.path_format or context.path
+        if isinstance(context.original_route, Mount):
+            template = f"{context.path}/{{path}}"
+        templates.setdefault(id(context.original_route), template)
+    return templates
+
+
+def route_label(scope: Scope, templates: dict[int, str]) -> str:
+    """The whole template of the route that took the request (`/api/v1/trees/{slug}`), or
     `unmatched`: never the path itself, whose values are unbounded."""
     route = scope.get("route")
     if route is None:
         return UNMATCHED
-    template = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return template if isinstance(template, str) and template else UNMATCHED
+    template = templates.get(id(route))
+    if template is None:
+        templates.update(route_templates(scope.get("app")))
+        template = templates.setdefault(id(route), UNMATCHED)
+    return template
 
 
 class RequestMetrics:
@@ -155,6 +174,7 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._templates: dict[int, str] = {}
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -174,7 +194,7 @@ class RequestMetrics:
             await self.app(scope, receive, send_status)
         finally:
             method = scope["method"] if scope["method"] in METHODS else "other"
-            count, latency = self._children(method, route_label(scope), status)
+            count, latency = self._children(method, route_label(scope, self._templates), status)
             count.inc()
             latency.observe(time.perf_counter() - started)
 

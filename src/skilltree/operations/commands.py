@@ -148,8 +148,13 @@ def show(report: Report, console: Console) -> None:
     _table(
         console,
         "Duplicate indexes",
-        [dict(d, indexes=", ".join(d["indexes"])) for d in report.duplicate_indexes],
-        {"table": "table", "indexes": "indexes", "bytes": "wasted"},
+        [
+            dict(
+                d, indexes=", ".join(d["indexes"]), why="the spec names it" if d["expected"] else ""
+            )
+            for d in report.duplicate_indexes
+        ],
+        {"table": "table", "indexes": "indexes", "bytes": "wasted", "why": "kept because"},
     )
     _table(
         console,
