@@ -147,7 +147,7 @@ def route_templates(app: object) -> dict[int, str]:
     template, prefix included."""
     templates: dict[int, str] = {}
     for context in iter_route_contexts(getattr(app, "routes", [])):
-        template = context.path_format or context.path
+        template = context.path_format or context.path or UNMATCHED
         if isinstance(context.original_route, Mount):
             template = f"{context.path}/{{path}}"
         templates.setdefault(id(context.original_route), template)
