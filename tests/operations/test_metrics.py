@@ -3,6 +3,8 @@ over several workers."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections.abc import Iterator
 
@@ -22,7 +24,7 @@ from tests import databases
 from tests.committed import committed_rows
 from tests.factories import make_category, make_person, make_skill, make_tree
 from tests.operations.conftest import AUTHORIZED, Series, series, value
-from tests.test_workers import Served, started
+from tests.test_workers import STARTUP_TIMEOUT, Served, started
 
 TREE_ROUTE = "/api/v1/trees/{slug}"
 
@@ -265,3 +267,17 @@ def test_several_workers_each_answer_with_every_workers_counts(engine: Engine) -
             # Both workers' pools, summed (the supervisor has none).
             assert value(found, "skilltree_db_pool_capacity") == 2 * CONNECTIONS_PER_WORKER
         assert seen == [10, 10]  # each worker's scrape sums both workers' requests
+
+        # A worker killed outright is replaced: its counts still count, its gauges are gone.
+        killed = next(iter(workers))
+        os.kill(killed, signal.SIGKILL)
+        served.wait_for(rf"Child process \[{killed}\] died")
+        served.wait_for("Application startup complete", STARTUP_TIMEOUT)
+        survivor = workers[next(pid for pid in workers if pid != killed)]
+        survivor.request("GET", "/metrics?probe=after", headers=AUTHORIZED)
+        response = survivor.getresponse()
+        assert response.status == 200
+        found = series(response.read().decode())
+        assert value(found, "skilltree_db_pool_capacity") == 2 * CONNECTIONS_PER_WORKER
+        ready = {"method": "GET", "route": "/ready", "status": "200"}
+        assert value(found, "skilltree_http_requests_total", **ready) == 10
