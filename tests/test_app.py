@@ -1,4 +1,5 @@
-"""HTTP conventions shared by every endpoint: problem+json errors, size limit, health, docs."""
+"""HTTP conventions shared by every endpoint: problem+json errors, size limit, docs (health and
+readiness: tests/operations/test_endpoints.py)."""
 
 from __future__ import annotations
 
@@ -110,13 +111,6 @@ def test_oversize_streamed_body_is_413(client: TestClient) -> None:
         "/api/v1/auth/login", content=chunks(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
-
-
-def test_health_says_the_process_is_up(client: TestClient) -> None:
-    # /ready asks the database (tests/operations/test_endpoints.py); /health does not.
-    response = client.get("/health")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
 
 
 def test_docs_are_served_without_a_cdn(client: TestClient) -> None:

@@ -17,6 +17,7 @@ from skilltree.cli import app
 from skilltree.db import migrate
 from skilltree.db.embedded import STATEMENT_STATISTICS
 from skilltree.db.session import create_db_engine
+from skilltree.operations import doctor as doctor_checks
 from tests import databases
 
 runner = CliRunner()
@@ -84,18 +85,7 @@ def test_the_json_report_has_every_check(doctor: Any) -> None:
     result = doctor("--json", *LENIENT)
     assert result.exit_code == 0, result.output
     found = report(result)
-    for check in (
-        "statements",
-        "unused_indexes",
-        "duplicate_indexes",
-        "bloat",
-        "cache",
-        "sizes",
-        "sessions",
-        "autovacuum",
-        "replication",
-        "problems",
-    ):
+    for check in (*doctor_checks.CHECKS, "problems"):
         assert check in found, check
     assert found["problems"] == []
     assert found["replication"] == []  # no replica streams from the test server
