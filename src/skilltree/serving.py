@@ -5,7 +5,9 @@ Each worker builds its own app through `APP_FACTORY`, so each has its own engine
 pool), thread pool and in-process caches: the workers share nothing but PostgreSQL and Redis.
 The caches stay exact across them because every read checks a cached tree document or graph
 against the tree's version in the database (catalog.document_cache, graph.tree_graphs): a change
-made through one worker is served by every worker from its next read on.
+made through one worker is served by every worker from its next read on. Their metrics are the
+exception: with several workers each writes them to files in a directory the supervisor hands
+them (`shared_metrics`), so that whichever answers GET /metrics sums every worker's.
 """
 
 from __future__ import annotations
