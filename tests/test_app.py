@@ -1,4 +1,5 @@
-"""HTTP conventions shared by every endpoint: problem+json errors, size limit, health, docs."""
+"""HTTP conventions shared by every endpoint: problem+json errors, size limit, docs (health and
+readiness: tests/operations/test_endpoints.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from skilltree.app import create_app
 from tests.api import api_client
 
 PROBLEM = "application/problem+json"
@@ -111,20 +111,6 @@ def test_oversize_streamed_body_is_413(client: TestClient) -> None:
         "/api/v1/auth/login", content=chunks(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
-
-
-def test_health_reports_the_database(client: TestClient) -> None:
-    response = client.get("/health")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
-
-
-def test_health_is_503_when_the_database_is_unreachable() -> None:
-    dead = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/nothing")
-    with TestClient(create_app(dead)) as client:
-        response = client.get("/health")
-    assert response.status_code == 503
-    assert response.json()["database"] == "unreachable"
 
 
 def test_docs_are_served_without_a_cdn(client: TestClient) -> None:

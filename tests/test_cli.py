@@ -173,6 +173,8 @@ def test_unreachable_database_is_one_line_without_the_password(
         ("WORKERS", "two", "WORKERS=two is not valid"),
         ("ACCESS_LOG", "sometimes", "ACCESS_LOG=sometimes is not valid"),
         ("SHUTDOWN_TIMEOUT_SECONDS", "0", "SHUTDOWN_TIMEOUT_SECONDS=0 is not valid"),
+        ("METRICS_TOKEN", "secretpw", "METRICS_TOKEN is not valid: Value error, must be at least"),
+        ("METRICS_TOKEN", "secretpw secretpw ok", "METRICS_TOKEN is not valid: Value error"),
     ],
 )
 def test_a_setting_out_of_bounds_stops_every_command_in_one_line(

@@ -17,7 +17,7 @@ def listening():
     counts = {name: len(getattr(dispatch, name)) for name in dispatch._event_names}
     return {name: count for name, count in sorted(counts.items()) if count}
 """
-REGISTERED = {"after_begin": 1, "after_commit": 2, "after_rollback": 2}
+REGISTERED = {"after_begin": 1, "after_commit": 3, "after_rollback": 3}
 
 
 def run(script: str) -> list[str]:

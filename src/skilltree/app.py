@@ -14,12 +14,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from skilltree import __version__, errors
+from skilltree import __version__, errors, metrics
 from skilltree.cache.memory import MB
 from skilltree.cache.trees import tree_store
 from skilltree.config import Settings, get_settings
@@ -293,6 +293,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from skilltree.graph.endpoints import router as graph_router
     from skilltree.integrations.endpoints import router as integrations_router
     from skilltree.openapi import install_openapi
+    from skilltree.operations.endpoints import router as operations_router
     from skilltree.progress.endpoints import router as progress_router
     from skilltree.search.endpoints import router as search_router
     from skilltree.treefile.endpoints import IMPORT_PATH
@@ -323,6 +324,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         limit=settings.max_body_bytes,
         path_limits={f"/api/v1{IMPORT_PATH}": MAX_TREE_FILE_BYTES},
     )
+    app.add_middleware(metrics.RequestMetrics)  # the outermost: every answer is counted
+    metrics.watch_pool(app.state.engine)
     app.include_router(accounts_router, prefix="/api/v1")
     # Before the catalog: a request for /trees/import must meet the import route first, else
     # /trees/{slug} takes it (OPTIONS /trees/import answered 405 `Allow: GET`).
@@ -336,30 +339,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(gamification_router, prefix="/api/v1")
     app.include_router(analytics_router, prefix="/api/v1")
     app.include_router(search_router, prefix="/api/v1")
+    app.include_router(operations_router)
     install_web(app)
-
-    @app.get(
-        "/health",
-        tags=["operations"],
-        responses={
-            503: {
-                "description": "The database does not answer.",
-                "content": {
-                    "application/json": {
-                        "example": {"status": "degraded", "database": "unreachable"}
-                    }
-                },
-            }
-        },
-    )
-    def health(request: Request) -> JSONResponse:
-        """Whether the API is up and its database answers."""
-        try:
-            with request.app.state.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except SQLAlchemyError:
-            return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
 
     install_openapi(app)
     return app

@@ -6,23 +6,25 @@ later (a token that expires before it is issued, every body refused, a date over
 """
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
 from skilltree.errors import InvalidSettings
 
-SECRET_SETTINGS = frozenset({"database_url", "redis_url"})
+SECRET_SETTINGS = frozenset({"database_url", "redis_url", "metrics_token"})
 """Settings whose value may hold a password: never repeated in a message."""
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
 
 DEFAULT_CACHE_MB = 256
 MAX_WORKERS = 256
+MIN_METRICS_TOKEN = 16
 
 
 def available_cores() -> int:
@@ -114,6 +116,11 @@ class Settings(BaseSettings):
     """The most time a learner's heartbeats count on one module: this many times its
     `estimatedMinutes`."""
     # ---- end of time on content ----------------------------------------------------------------
+    # ---- Monitoring (issue 17 part 4; docs/operations.md#monitoring) ----------------------------
+    metrics_token: SecretStr | None = None
+    """The bearer token GET /metrics asks for (`Authorization: Bearer <token>`); unset, /metrics
+    answers 404. At least 16 characters of letters, digits and `-._~+/=`."""
+    # ---- end of monitoring ---------------------------------------------------------------------
 
     @field_validator("database_url")
     @classmethod
@@ -127,6 +134,18 @@ class Settings(BaseSettings):
         if backend not in {"postgres", "postgresql"}:
             raise ValueError("must be a postgresql:// URL") from None
         return url
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None:
+            return None
+        value = token.get_secret_value()
+        if len(value) < MIN_METRICS_TOKEN or not re.fullmatch(r"[A-Za-z0-9\-._~+/=]+", value):
+            raise ValueError(
+                f"must be at least {MIN_METRICS_TOKEN} characters of letters, digits and -._~+/="
+            )
+        return token
 
     @field_validator("redis_url")
     @classmethod

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from skilltree import metrics
 from skilltree.cache import trees as trees_cache
 from skilltree.db import rls
 from skilltree.treefile import repository as treefile_repository
@@ -28,6 +29,9 @@ SESSION_LISTENERS: tuple[tuple[str, Callable[..., None]], ...] = (
     # The planner's statistics are refreshed after a committed import.
     ("after_commit", treefile_repository.analyze_committed),
     ("after_rollback", treefile_repository.forget_analyze),
+    # The progress events a committed transaction recorded are counted (GET /metrics).
+    ("after_commit", metrics.count_committed_events),
+    ("after_rollback", metrics.drop_pending_events),
 )
 _lock = threading.Lock()
 

@@ -5,7 +5,9 @@ Each worker builds its own app through `APP_FACTORY`, so each has its own engine
 pool), thread pool and in-process caches: the workers share nothing but PostgreSQL and Redis.
 The caches stay exact across them because every read checks a cached tree document or graph
 against the tree's version in the database (catalog.document_cache, graph.tree_graphs): a change
-made through one worker is served by every worker from its next read on.
+made through one worker is served by every worker from its next read on. Their metrics are the
+exception: with several workers each writes them to files in a directory the supervisor hands
+them (`shared_metrics`), so that whichever answers GET /metrics sums every worker's.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ import logging
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
 import sys
+import tempfile
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
@@ -161,6 +166,23 @@ class DrainingWorkers(Multiprocess):
         """Whether every worker started (none failed while building its app)."""
         return all(process.exitcode != STARTUP_FAILURE for process in self.processes)
 
+    def keep_subprocess_alive(self) -> None:
+        """Replace the workers that died, and forget their gauges in GET /metrics."""
+        self._forgetting_replaced(super().keep_subprocess_alive)
+
+    def restart_all(self) -> None:
+        """Replace every worker (SIGHUP), forgetting the old ones' gauges."""
+        self._forgetting_replaced(super().restart_all)
+
+    def _forgetting_replaced(self, replace: Callable[[], None]) -> None:
+        from skilltree import metrics
+
+        before = {process.pid for process in self.processes}
+        replace()
+        for pid in before - {process.pid for process in self.processes}:
+            if pid is not None:
+                metrics.forget_worker(pid)
+
 
 def run(settings: Settings, *, host: str, port: int, workers: int) -> bool:
     """Serve until SIGTERM or SIGINT, then drain: stop accepting connections, let the requests
@@ -184,9 +206,31 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> bool:
         server = uvicorn.Server(config)
         server.run()
         return server.started
-    supervisor = DrainingWorkers(config, sockets=[config.bind_socket()])
-    supervisor.run()
-    return supervisor.started()
+    with shared_metrics():
+        supervisor = DrainingWorkers(config, sockets=[config.bind_socket()])
+        supervisor.run()
+        return supervisor.started()
+
+
+@contextlib.contextmanager
+def shared_metrics() -> Iterator[Path]:
+    """The directory where the workers write their metrics, for whichever answers GET /metrics
+    to sum (prometheus_client's multiprocess mode; skilltree.metrics): PROMETHEUS_MULTIPROC_DIR
+    when it is set (it must then be emptied before every start), else a new directory removed
+    when the workers have stopped."""
+    from skilltree.metrics import MULTIPROCESS_DIR
+
+    configured = os.environ.get(MULTIPROCESS_DIR)
+    if configured:
+        yield Path(configured)
+        return
+    directory = Path(tempfile.mkdtemp(prefix="skilltree-metrics-"))
+    os.environ[MULTIPROCESS_DIR] = str(directory)
+    try:
+        yield directory
+    finally:
+        os.environ.pop(MULTIPROCESS_DIR, None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

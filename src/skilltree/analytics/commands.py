@@ -49,7 +49,11 @@ def tree_command(slug: Annotated[str, typer.Argument(help="The tree's slug.")]) 
 def fold_command() -> None:
     """Fold the progress events recorded since the last fold into the analytics aggregates
     (a long history in several short transactions, so learners are never held up for long)."""
-    total, through = _fold_all(connect())
+    from skilltree.operations import jobs
+
+    engine = connect()
+    with jobs.recorded(engine, jobs.FOLD):
+        total, through = _fold_all(engine)
     typer.echo(f"folded {total:,} events; aggregates now hold every event up to id {through}")
 
 
@@ -70,18 +74,21 @@ def refresh_times_command(
     fold's watermark."""
     from skilltree.analytics import repository
     from skilltree.db.session import unit_of_work
+    from skilltree.operations import jobs
 
     engine = connect()
-    _, through = _fold_all(engine)
-    with unit_of_work(engine) as session:
-        due = repository.skill_times_due(session)
-        if every_tree:
-            due = sorted(set(due) | set(repository.trees_with_completions(session)))
-    refreshed = 0
-    for tree_id in due:
+    with jobs.recorded(engine, jobs.REFRESH_TIMES):
+        with jobs.recorded(engine, jobs.FOLD):
+            _, through = _fold_all(engine)
         with unit_of_work(engine) as session:
-            if repository.refresh_skill_times(session, tree_id) is not None:
-                refreshed += 1
+            due = repository.skill_times_due(session)
+            if every_tree:
+                due = sorted(set(due) | set(repository.trees_with_completions(session)))
+        refreshed = 0
+        for tree_id in due:
+            with unit_of_work(engine) as session:
+                if repository.refresh_skill_times(session, tree_id) is not None:
+                    refreshed += 1
     typer.echo(
         f"refreshed the times of {refreshed:,} tree{'' if refreshed == 1 else 's'}; "
         f"every snapshot is exact up to event {through}"

@@ -29,7 +29,8 @@ from skilltree.catalog.visibility import may_view_tree
 from skilltree.documents import validate_document
 from skilltree.errors import AttemptNotAllowedYet, NotFound, SkillLocked
 from skilltree.graph import service as graph_service
-from skilltree.models import User
+from skilltree.models import ProgressEventKind, User
+from skilltree.progress import service as progress_service
 from skilltree.schemas import PageParams
 
 
@@ -180,4 +181,14 @@ def submit_attempt(
     )
     if answer.get("refused") == "NotFound":
         raise NotFound(f"No attempt has the id {attempt_id!r}.")
-    return Attempt.model_validate(answer)
+    attempt = Attempt.model_validate(answer)
+    completion = attempt.completion
+    if completion and completion.get("changed") and not answer.get("repeated"):
+        progress_service.count_events(
+            session,
+            ProgressEventKind.COMPLETE,
+            unlocked=len(completion.get("unlocked") or ()),
+            achievements=len(completion.get("achievements") or ()),
+            level_up=bool(completion.get("levelUp")),
+        )
+    return attempt

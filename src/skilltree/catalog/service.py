@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from skilltree import metrics
 from skilltree.cache import trees as trees_cache
 from skilltree.cache.memory import MB
 from skilltree.catalog import repository
@@ -162,10 +163,14 @@ def _document_at_version(
     """The document at `found`'s version: `known` if it has it, else the one `found` carries,
     else Redis's, else built now (`found` then read again with it); kept when `keep`."""
     if known is not None and (known.tree_id, known.version) == (found.tree_id, found.version):
+        metrics.TREE_DOCUMENTS.hit()
         return known, found
+    if keep:
+        metrics.TREE_DOCUMENTS.miss()
     document = None
     if found.document is None and store is not None:
         stored = store.get(found.tree_id, found.version)
+        metrics.REDIS_TREES.found(stored is not None)
         if stored is not None:
             document = CachedDocument(found.tree_id, found.version, stored)
     if document is None:

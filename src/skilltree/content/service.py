@@ -147,7 +147,11 @@ def heartbeat(session: Session, user: User, skill_id: str, module_id: str) -> He
         # (a completion the engine refused wrote nothing: the heartbeat's time stands)
         completion=None
         if completion is None or "refused" in completion
-        else progress_service.outcome(completion, ProgressEventKind.COMPLETE),
+        else progress_service.counted(
+            session,
+            ProgressEventKind.COMPLETE,
+            progress_service.outcome(completion, ProgressEventKind.COMPLETE),
+        ),
     )
 
 

@@ -12,9 +12,11 @@ from sqlalchemy.exc import DBAPIError
 
 from skilltree.config import Settings, get_settings
 from skilltree.db import live_schema
+from skilltree.operations.commands import doctor_command
 from skilltree.terminal import connect, fail
 
 db_app = typer.Typer(help="Migrate, inspect, reset and seed the database.", no_args_is_help=True)
+db_app.command("doctor")(doctor_command)
 
 
 @db_app.command()
@@ -137,15 +139,17 @@ def housekeeping(
     from skilltree.gamification.repository import compact_xp_histogram
     from skilltree.idempotency import forget_keys
     from skilltree.integrations.repository import forget_deliveries
+    from skilltree.operations import jobs
 
     engine = connect()
     now = datetime.now(UTC)
-    with unit_of_work(engine) as session:
-        forgotten = forget_keys(session, now - timedelta(days=keep_days))
-    with unit_of_work(engine) as session:
-        deliveries = forget_deliveries(session, now - timedelta(days=keep_deliveries_days))
-    with unit_of_work(engine) as session:
-        folded, dropped = compact_xp_histogram(session)
+    with jobs.recorded(engine, jobs.HOUSEKEEPING):
+        with unit_of_work(engine) as session:
+            forgotten = forget_keys(session, now - timedelta(days=keep_days))
+        with unit_of_work(engine) as session:
+            deliveries = forget_deliveries(session, now - timedelta(days=keep_deliveries_days))
+        with unit_of_work(engine) as session:
+            folded, dropped = compact_xp_histogram(session)
     typer.echo(f"idempotency keys older than {keep_days} days deleted: {forgotten:,}")
     typer.echo(
         f"integration deliveries older than {keep_deliveries_days} days deleted: {deliveries:,}"

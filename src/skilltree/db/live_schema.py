@@ -124,6 +124,10 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
         "aggregates, their fold, the views authors and admins read",
         ("analytics_*",),
     ),
+    "operations": (
+        "what the command line records for operators: jobs' last successes, doctor's sizes",
+        ("job_runs", "relation_sizes"),
+    ),
 }
 SECURITY = "security"
 REVISION = "REVISION"  # the file that says which revision the files describe

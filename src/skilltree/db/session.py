@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import select
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, QueuePool
 
 from skilltree.config import Pooler, Settings, get_settings
 from skilltree.errors import DatabaseUnavailable
@@ -50,12 +52,46 @@ POOL_SIZE, POOL_OVERFLOW = 10, 10
 holds at most their sum (each worker of `skilltree serve` has its own engine)."""
 
 
+class CountingQueuePool(QueuePool):
+    """SQLAlchemy's QueuePool, which also counts the callers waiting for a connection (GET
+    /metrics): those that found no idle one. Taking an idle connection costs one more length
+    check of its queue."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._max_overflow_setting = int(kwargs.get("max_overflow", 10))
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
+
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for a connection now (one being opened, or freed by another)."""
+        return self._waiting
+
+    @property
+    def max_overflow(self) -> int:
+        """Connections the pool may open beyond its size."""
+        return self._max_overflow_setting
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        if self.checkedin():
+            return super()._do_get()
+        with self._waiting_lock:
+            self._waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+
+
 def create_db_engine(url: str, pooler: Pooler | None = None) -> Engine:
     """An engine for `url` (psycopg 3) whose pool replaces the connections the server dropped
     before handing them out (`_refuse_dropped`). `pooler` (by default DATABASE_POOLER) says what
     `url` reaches: behind PgBouncer the connections prepare no statements (`connect_options`)."""
     engine = create_engine(
         sqlalchemy_url(url),
+        poolclass=CountingQueuePool,
         pool_size=POOL_SIZE,
         max_overflow=POOL_OVERFLOW,
         connect_args=connect_options(pooler or get_settings().database_pooler),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from skilltree import metrics
 from skilltree.cache.memory import MB
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.config import DEFAULT_CACHE_MB
@@ -48,7 +49,10 @@ def tree_graph(session: Session, tree_id: str, version: int, *, from_cache: bool
     """
     known = cached_graph(tree_id, version) if from_cache else None
     if known is not None:
+        metrics.TREE_GRAPHS.hit()
         return known
+    if from_cache:
+        metrics.TREE_GRAPHS.miss()
     graph = repository.tree_graph(session, tree_id)
     if graph is None:  # deleted since the caller's query
         raise NotFound(f"No skill tree has the id {tree_id!r}.")

@@ -86,8 +86,13 @@ def add_secret(
             ),
             {"i": integration_id, "at": expire_others_at},
         )
+    # Stamped with the clock, not the transaction's start: "newest first" stays true for secrets
+    # made in one transaction (an integration created and rotated at once).
     session.execute(
-        text("INSERT INTO integration_secrets (integration_id, id, secret) VALUES (:i, :s, :v)"),
+        text(
+            "INSERT INTO integration_secrets (integration_id, id, secret, created_at)"
+            " VALUES (:i, :s, :v, clock_timestamp())"
+        ),
         {"i": integration_id, "s": secret_id, "v": secret},
     )
 

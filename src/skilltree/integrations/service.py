@@ -268,13 +268,18 @@ def _receive(
             raise WebhookIdReused(
                 f"The webhook-id {signed.webhook_id!r} was delivered before with another body."
             )
+    repeated = answer.get("repeated", False)
+    result = progress.outcome(answer["outcome"], ProgressEventKind.COMPLETE)
     return ExternalCompletion(
         integration_id=integration_id,
         webhook_id=signed.webhook_id,
         user_id=learner,
         skill_id=request.skill_id,
-        repeated=answer.get("repeated", False),
-        outcome=progress.outcome(answer["outcome"], ProgressEventKind.COMPLETE),
+        repeated=repeated,
+        # A repeat answers the first delivery's outcome: counted once, then.
+        outcome=result
+        if repeated
+        else progress.counted(session, ProgressEventKind.COMPLETE, result),
     )
 
 

@@ -39,6 +39,7 @@ from skilltree.models.gamification import (
     XpHistogramPending,
 )
 from skilltree.models.integrations import Integration, IntegrationDelivery, IntegrationSecret
+from skilltree.models.operations import JobRun, RelationSize
 from skilltree.models.progress import ProgressEvent, UserSkillProgress, UserSkillTreeProgress
 from skilltree.models.requests import IdempotencyRecord
 from skilltree.models.search import SearchConfiguration
@@ -61,9 +62,11 @@ __all__ = [
     "Integration",
     "IntegrationDelivery",
     "IntegrationSecret",
+    "JobRun",
     "ProgressEvent",
     "ProgressEventKind",
     "QuestionBank",
+    "RelationSize",
     "SearchConfiguration",
     "Skill",
     "SkillCategory",

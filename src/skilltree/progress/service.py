@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from skilltree import metrics
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.db.constraints import error_detail, violated_constraint
 from skilltree.documents import ProgressEvidence, validate_document
@@ -240,7 +241,42 @@ def _skill_event(
     )
     if answer is None:
         raise NotFound(f"No skill has the id {skill_id!r}.")
-    return outcome(answer, kind)
+    return counted(session, kind, outcome(answer, kind))
+
+
+def count_events(
+    session: Session,
+    kind: Event,
+    *,
+    unlocked: int = 0,
+    achievements: int = 0,
+    level_up: bool = False,
+) -> None:
+    """Count a committed event of `kind` and what it set off in GET /metrics' progress events
+    (once the transaction commits: a rolled-back event is not counted)."""
+    metrics.count_events_after_commit(
+        session,
+        (
+            (kind.value, 1),
+            (Event.UNLOCK.value, unlocked),
+            (Event.ACHIEVEMENT.value, achievements),
+            (Event.LEVEL_UP.value, int(level_up)),
+        ),
+    )
+
+
+def counted(session: Session, kind: Event, result: ProgressOutcome) -> ProgressOutcome:
+    """`result`, counted in GET /metrics' progress events (`count_events`) when it changed
+    anything."""
+    if result.changed:
+        count_events(
+            session,
+            kind,
+            unlocked=len(result.unlocked),
+            achievements=len(result.achievements),
+            level_up=result.level_up,
+        )
+    return result
 
 
 def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
@@ -253,7 +289,7 @@ def enrol(session: Session, user: User, slug: str) -> ProgressOutcome:
     )
     if answer is None:
         raise NotFound(f"No skill tree {slug!r}.")
-    return outcome(answer, None)
+    return counted(session, Event.ENROLL, outcome(answer, None))
 
 
 def start(session: Session, user: User, skill_id: str) -> ProgressOutcome:
