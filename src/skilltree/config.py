@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     requests still running after this long are cancelled."""
     # ---- end of serving ------------------------------------------------------------------------
 
+    review_claim_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60
+    """How long a reviewer's claim on a project submission lasts (1 minute to 7 days); past it,
+    an undecided submission returns to the review queue for any reviewer to claim."""
+
     @field_validator("database_url")
     @classmethod
     def _postgresql_url(cls, url: str | None) -> str | None:

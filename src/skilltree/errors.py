@@ -120,3 +120,20 @@ class AttemptNotAllowedYet(Conflict):
 class AssessmentAttemptRequired(Conflict):
     """This skill has a question bank: it is completed by ASSESSMENT only through an attempt
     the server grades (`POST /skills/{id}/attempts`, then `POST /attempts/{id}/submit`)."""
+
+
+class ProjectReviewRequired(Conflict):
+    """This skill is completed by PROJECT only through a submission a reviewer approves
+    (`POST /skills/{id}/submissions`)."""
+
+
+class SubmissionPending(Conflict):
+    """A submission of this skill is already waiting for its review (or approved)."""
+
+
+class ReviewNotClaimed(Conflict):
+    """Only the reviewer holding the submission's claim decides on it: claim it first."""
+
+
+class AlreadyReviewed(Conflict):
+    """This submission has its review already."""

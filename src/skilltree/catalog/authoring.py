@@ -254,6 +254,12 @@ def authored_skill(session: Session, skill_id: str, actor: User) -> tuple[Skill,
     return _skill_to_change(session, skill_id, actor)
 
 
+def authored_tree(session: Session, slug: str, actor: User) -> SkillTree:
+    """The tree `slug`, if `actor` may change it (its author, an admin): NotFound or Forbidden
+    as for any change of the tree."""
+    return _tree_to_change(session, slug, actor)
+
+
 # --- rules shared by the writes above ---
 
 

@@ -106,6 +106,10 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
         "question banks, learners' attempts, grading on the server",
         ("question_banks", "assessment_*"),
     ),
+    "reviews": (
+        "project submissions, their review queue, rubrics, trees' mentors",
+        ("tree_mentors", "project_*"),
+    ),
     "search": (
         "search documents, their configuration, trigrams",
         ("pg_trgm", "search_*", "skill_search_document", "tree_search_document", "*_search_vector"),

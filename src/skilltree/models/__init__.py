@@ -37,6 +37,7 @@ from skilltree.models.gamification import (
 )
 from skilltree.models.progress import ProgressEvent, UserSkillProgress, UserSkillTreeProgress
 from skilltree.models.requests import IdempotencyRecord
+from skilltree.models.reviews import ProjectRubric, ProjectSubmission, TreeMentor
 from skilltree.models.search import SearchConfiguration
 
 __all__ = [
@@ -56,6 +57,8 @@ __all__ = [
     "IdempotencyRecord",
     "ProgressEvent",
     "ProgressEventKind",
+    "ProjectRubric",
+    "ProjectSubmission",
     "QuestionBank",
     "SearchConfiguration",
     "Skill",
@@ -65,6 +68,7 @@ __all__ = [
     "SkillTree",
     "SkillTreePrerequisite",
     "SkillType",
+    "TreeMentor",
     "TreeProgressStatus",
     "User",
     "UserAchievement",

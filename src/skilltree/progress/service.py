@@ -31,6 +31,7 @@ from skilltree.db.constraints import error_detail, violated_constraint
 from skilltree.documents import ProgressEvidence, validate_document
 from skilltree.errors import (
     AssessmentAttemptRequired,
+    ProjectReviewRequired,
     CompletionMethodNotAllowed,
     Conflict,
     FieldError,
@@ -128,7 +129,7 @@ def _run(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any] |
         constraint = violated_constraint(error)
         if constraint == METHOD_ALLOWED:
             refusal = json.loads(error_detail(error) or "{}")
-            raise _method_not_allowed(
+            raise method_not_allowed(
                 "The skill (whose completion policy changed while this ran)", **refusal
             ) from None
         if constraint not in _CATALOG_REFERENCES:
@@ -160,7 +161,7 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
         case "AlreadyCompleted":
             raise InvalidTransition(f"{name!r} is already completed.")
         case "MethodNotAllowed":
-            raise _method_not_allowed(repr(name), answer["method"], answer["allowed"])
+            raise method_not_allowed(repr(name), answer["method"], answer["allowed"])
         case "NotEnoughTime":
             required, logged = answer["required"], answer["logged"]
             raise NotEnoughTimeLogged(
@@ -188,6 +189,12 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
                 "attempt the server grades.",
                 extra={"attemptsUrl": f"/api/v1/skills/{answer['skillId']}/attempts"},
             )
+        case "ReviewRequired":
+            raise ProjectReviewRequired(
+                f"{name!r} is completed by PROJECT only through a submission a reviewer "
+                "approves.",
+                extra={"submissionsUrl": f"/api/v1/skills/{answer['skillId']}/submissions"},
+            )
         case "ScoreTooLow":
             passing, score = float(answer["passing"]), float(answer["score"])
             raise InvalidInput(
@@ -197,7 +204,13 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
     raise AssertionError(f"unknown refusal {refused!r}")
 
 
-def _method_not_allowed(
+def completion_outcome(answer: dict[str, Any]) -> ProgressOutcome:
+    """The outcome of a completion another domain ran through the engine (an approved review),
+    or the domain error its refusal stands for."""
+    return _outcome(answer, Event.COMPLETE)
+
+
+def method_not_allowed(
     subject: str, method: str, allowed: list[str]
 ) -> CompletionMethodNotAllowed:
     return CompletionMethodNotAllowed(
