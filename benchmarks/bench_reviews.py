@@ -90,9 +90,12 @@ def build(url: str) -> list[tuple[str, str]]:
             session.flush()
             session.add_all(
                 Skill(
-                    skill_tree_id=tree.id, name=f"Project {n}", key=f"project-{n}",
-                    xp_value=40, completion_policy={"PROJECT": {}},
-                )  # fmt: skip
+                    skill_tree_id=tree.id,
+                    name=f"Project {n}",
+                    key=f"project-{n}",
+                    xp_value=40,
+                    completion_policy={"PROJECT": {}},
+                )
                 for n in range(SKILLS)
             )
             session.execute(
@@ -110,7 +113,7 @@ def build(url: str) -> list[tuple[str, str]]:
                     "INSERT INTO project_submissions (user_id, id, skill_id, skill_tree_id,"
                     " round, status, content, submitted_at, claimable_at)"
                     " SELECT l.id, new_row_id(), l.skill_id, l.skill_tree_id, 1, 'PENDING',"
-                    " '{\"text\": \"my work\", \"links\": []}', l.at, l.at FROM ("
+                    ' \'{"text": "my work", "links": []}\', l.at, l.at FROM ('
                     "  SELECT u.id, s.id AS skill_id, s.skill_tree_id, now()"
                     "   - make_interval(secs => row_number() OVER (ORDER BY u.id, s.id)) AS at"
                     "  FROM users u CROSS JOIN skills s WHERE u.id LIKE 'learner%') l"
@@ -221,7 +224,8 @@ def measure(url: str, reviewers: list[tuple[str, str]]) -> tuple[dict[str, list[
         row = db.execute(
             "SELECT count(*) FROM project_submissions WHERE claimed_by IS NOT NULL"
         ).fetchone()
-    assert row is not None and row[0] == len(claimed), (row, len(claimed))
+    assert row is not None
+    assert row[0] == len(claimed), (row, len(claimed))
     return samples, len(claimed)
 
 

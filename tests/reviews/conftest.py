@@ -47,9 +47,7 @@ class Project:
 
     def ready(self, client: TestClient, who: Person) -> None:
         """`who` has the intro done."""
-        done = client.post(
-            f"/api/v1/skills/{self.intro.id}/complete", json={}, headers=who.headers
-        )
+        done = client.post(f"/api/v1/skills/{self.intro.id}/complete", json={}, headers=who.headers)
         assert done.status_code == 200, done.text
 
     def submit(self, client: TestClient, who: Person, body: dict[str, Any] | None = None) -> Any:

@@ -62,8 +62,9 @@ def build(engine: Engine, learners: int) -> Iterator[Queue]:
             )
             submissions.append(made.id)
         session.commit()
-        yield Queue(skill.id, author.id, [r.id for r in reviewers], [p.id for p in people],
-                    submissions)
+        yield Queue(
+            skill.id, author.id, [r.id for r in reviewers], [p.id for p in people], submissions
+        )
 
 
 @pytest.fixture

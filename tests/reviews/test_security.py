@@ -103,7 +103,7 @@ def test_the_functions_act_only_for_the_transactions_user(
         ("SELECT project_claim(:u, :now, false, 60)", {"u": admin.id}),
         ("SELECT project_decide(:u, :s, true, '{}', NULL, :now)", {"u": admin.id, "s": mine}),
         (
-            "SELECT project_submit(:u, :s, '{\"text\": \"x\"}', :now)",
+            'SELECT project_submit(:u, :s, \'{"text": "x"}\', :now)',
             {"u": admin.id, "s": project.skill.id},
         ),
     ):
@@ -157,6 +157,7 @@ def test_the_api_role_manages_mentors_and_rubrics_but_reads_no_one_elses_submiss
     assert reviewer_of_nothing == []
     act_as_owner(session)
     admin = make_person(session, UserRole.ADMIN)
-    assert session.execute(
-        text("SELECT project_reviewed_trees(:u)"), {"u": admin.id}
-    ).scalar_one() is None
+    assert (
+        session.execute(text("SELECT project_reviewed_trees(:u)"), {"u": admin.id}).scalar_one()
+        is None
+    )

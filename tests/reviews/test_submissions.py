@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from skilltree.models import CompletionMethod, UserProfile, UserSkillProgress
-from tests.factories import Person
+from tests.factories import Person, make_person
 from tests.reviews.conftest import GOOD, RUBRIC, WORK, Project, claim, review
 
 PROBLEM = "application/problem+json"
@@ -43,7 +43,11 @@ def test_an_approved_submission_completes_the_skill_by_project_with_its_reviewer
     approved = review(client, project.author, submission, feedback="Well done")
     assert approved.status_code == 200, approved.text
     body = approved.json()
-    assert (body["status"], body["reviewedBy"], body["points"]) == ("APPROVED", project.author.id, 5)
+    assert (body["status"], body["reviewedBy"], body["points"]) == (
+        "APPROVED",
+        project.author.id,
+        5,
+    )
     assert body["completion"]["changed"] is True
     assert body["completion"]["xpAwarded"] == 40
     assert total_xp(session, learner) == 50
@@ -200,15 +204,15 @@ def test_the_queue_in_priority_order_for_reviewers_only(
     admin: Person,
     other_author: Person,
 ) -> None:
-    from tests.factories import make_person
-
     learners = [learner, make_person(session), make_person(session)]
     ids = []
     for who in learners:
         ids.append(submitted(client, project, who))
         session.execute(
-            text("UPDATE project_submissions SET submitted_at = now() - make_interval(mins => :m)"
-                 " WHERE id = :id"),
+            text(
+                "UPDATE project_submissions SET submitted_at = now() - make_interval(mins => :m)"
+                " WHERE id = :id"
+            ),
             {"m": 10 - len(ids), "id": ids[-1]},
         )
     oldest = client.get("/api/v1/reviews/queue", headers=project.author.headers).json()
@@ -231,7 +235,12 @@ def test_a_mentor_reviews_the_trees_submissions_once_named(
     submission = submitted(client, project, learner)
     mentor = other_author
     url = f"/api/v1/trees/{project.tree.slug}/mentors"
-    assert client.post(url, json={"username": mentor.user.username}, headers=learner.headers).status_code == 403
+    assert (
+        client.post(
+            url, json={"username": mentor.user.username}, headers=learner.headers
+        ).status_code
+        == 403
+    )
     added = client.post(
         url, json={"username": mentor.user.username.upper()}, headers=project.author.headers
     )
@@ -242,13 +251,17 @@ def test_a_mentor_reviews_the_trees_submissions_once_named(
     ]
     unknown = client.post(url, json={"username": "nobody-here"}, headers=project.author.headers)
     assert unknown.status_code == 400
-    assert client.get(f"/api/v1/submissions/{submission}", headers=mentor.headers).status_code == 200
+    assert (
+        client.get(f"/api/v1/submissions/{submission}", headers=mentor.headers).status_code == 200
+    )
     assert claim(client, mentor).json()["id"] == submission
     assert review(client, mentor, submission).json()["reviewedBy"] == mentor.id
 
     removed = client.delete(f"{url}/{mentor.id}", headers=project.author.headers)
     assert removed.status_code == 204
-    assert client.get(f"/api/v1/submissions/{submission}", headers=mentor.headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/submissions/{submission}", headers=mentor.headers).status_code == 404
+    )
     assert client.get("/api/v1/reviews/queue", headers=mentor.headers).status_code == 403
     assert client.delete(f"{url}/{mentor.id}", headers=project.author.headers).status_code == 404
 
@@ -262,7 +275,9 @@ def test_the_rubric_is_written_by_the_author_and_read_by_learners(
     assert [c["id"] for c in seen.json()["criteria"]] == ["works", "style"]
     assert seen.json()["criteria"][0]["minimum"] == 2
     assert client.put(url, json=RUBRIC, headers=other_author.headers).status_code == 403
-    bad = {"criteria": [{"id": "x", "name": "X", "levels": [{"name": "A", "points": 1}], "minimum": 5}]}
+    bad = {
+        "criteria": [{"id": "x", "name": "X", "levels": [{"name": "A", "points": 1}], "minimum": 5}]
+    }
     refused = client.put(url, json=bad, headers=project.author.headers)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["loc"][:3] == ["body", "criteria", 0]
@@ -299,9 +314,7 @@ def test_an_approval_the_engine_refuses_leaves_the_submission_waiting(
     assert total_xp(session, learner) == 10
 
 
-def test_an_author_never_reviews_their_own_submission(
-    client: TestClient, project: Project
-) -> None:
+def test_an_author_never_reviews_their_own_submission(client: TestClient, project: Project) -> None:
     project.ready(client, project.author)
     assert project.submit(client, project.author).status_code == 201
     assert client.get("/api/v1/reviews/queue", headers=project.author.headers).json()["total"] == 0

@@ -142,7 +142,9 @@ def test_every_learner_table_is_protected(own_database: Engine) -> None:
     written_by_its_learner = {"user_profiles"}
     # Attempts are read by their learner only and written only by the assessment functions
     # (migration 0030; tests/assessments/test_security.py).
-    read_by_its_learner = {"assessment_attempts"}
+    # Submissions likewise, by their learner and their reviewers, written only by the project
+    # functions (migration 0033; tests/reviews/test_security.py).
+    read_by_its_learner = {"assessment_attempts", "project_submissions"}
     migrate.upgrade(own_database)
     with own_database.connect() as connection:
         rows = connection.execute(

@@ -49,9 +49,7 @@ class TreeMentor(Base):
         Text, ForeignKey("skill_trees.id", ondelete="CASCADE")
     )
     mentor_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
-    added_by: Mapped[str | None] = mapped_column(
-        Text, ForeignKey("users.id", ondelete="SET NULL")
-    )
+    added_by: Mapped[str | None] = mapped_column(Text, ForeignKey("users.id", ondelete="SET NULL"))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (

@@ -31,7 +31,6 @@ from skilltree.db.constraints import error_detail, violated_constraint
 from skilltree.documents import ProgressEvidence, validate_document
 from skilltree.errors import (
     AssessmentAttemptRequired,
-    ProjectReviewRequired,
     CompletionMethodNotAllowed,
     Conflict,
     FieldError,
@@ -39,6 +38,7 @@ from skilltree.errors import (
     InvalidTransition,
     NotEnoughTimeLogged,
     NotFound,
+    ProjectReviewRequired,
     SkillLocked,
 )
 from skilltree.graph import service as graph_service
@@ -191,8 +191,7 @@ def _outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
             )
         case "ReviewRequired":
             raise ProjectReviewRequired(
-                f"{name!r} is completed by PROJECT only through a submission a reviewer "
-                "approves.",
+                f"{name!r} is completed by PROJECT only through a submission a reviewer approves.",
                 extra={"submissionsUrl": f"/api/v1/skills/{answer['skillId']}/submissions"},
             )
         case "ScoreTooLow":
@@ -210,9 +209,7 @@ def completion_outcome(answer: dict[str, Any]) -> ProgressOutcome:
     return _outcome(answer, Event.COMPLETE)
 
 
-def method_not_allowed(
-    subject: str, method: str, allowed: list[str]
-) -> CompletionMethodNotAllowed:
+def method_not_allowed(subject: str, method: str, allowed: list[str]) -> CompletionMethodNotAllowed:
     return CompletionMethodNotAllowed(
         f"{subject} cannot be completed by {method}, only by {', '.join(allowed)}.",
         extra={"method": method, "allowedMethods": allowed},

@@ -57,9 +57,7 @@ _REVIEW: Answers = {
         "`CompletionMethodNotAllowed`, `SkillLocked`, ...; the submission waits as before)."
     },
 }
-_ORDER = Query(
-    description="`oldest`: longest waiting first (the default); `newest`: newest first."
-)
+_ORDER = Query(description="`oldest`: longest waiting first (the default); `newest`: newest first.")
 
 
 @router.put("/skills/{skill_id}/rubric", response_model=Rubric, responses=_RUBRIC)
@@ -174,9 +172,7 @@ def claim(
     return Response(status_code=204) if claimed is None else claimed
 
 
-@router.post(
-    "/submissions/{submission_id}/review", response_model=Submission, responses=_REVIEW
-)
+@router.post("/submissions/{submission_id}/review", response_model=Submission, responses=_REVIEW)
 def review(
     submission_id: str, body: ReviewRequest, session: DbSession, user: CurrentUser
 ) -> Submission:

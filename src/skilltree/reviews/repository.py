@@ -192,7 +192,10 @@ def submission(session: Session, submission_id: str) -> dict[str, Any] | None:
     return None if raw is None else _answer(raw)
 
 
-_OWN = " FROM project_submissions p WHERE user_id = :user AND (CAST(:skill AS text) IS NULL OR skill_id = :skill)"
+_OWN = (
+    " FROM project_submissions p WHERE user_id = :user"
+    " AND (CAST(:skill AS text) IS NULL OR skill_id = :skill)"
+)
 
 
 def own_submissions(
@@ -202,7 +205,8 @@ def own_submissions(
     values = {"user": user_id, "skill": skill_id, "limit": limit, "offset": offset}
     rows = session.execute(
         text(
-            "SELECT project_submission_view(p, false)::text" + _OWN
+            "SELECT project_submission_view(p, false)::text"
+            + _OWN
             + " ORDER BY submitted_at DESC, id DESC LIMIT :limit OFFSET :offset"
         ),
         values,
@@ -224,7 +228,8 @@ def queue(
     values = {"me": reviewer_id, "limit": limit, "offset": offset}
     rows = session.execute(
         text(
-            "SELECT project_submission_view(p, false)::text" + _QUEUE
+            "SELECT project_submission_view(p, false)::text"
+            + _QUEUE
             + f" ORDER BY submitted_at {direction}, id {direction} LIMIT :limit OFFSET :offset"
         ),
         values,

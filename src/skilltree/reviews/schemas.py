@@ -73,7 +73,7 @@ class SubmissionRequest(CamelModel):
     """A learner's work for a PROJECT skill: text, links (files as links), or both."""
 
     text: Annotated[str, Field(max_length=20_000)] = ""
-    links: Annotated[list[Link], Field(max_length=20)] = []
+    links: Annotated[list[Link], Field(max_length=20, default_factory=list)]
 
     @model_validator(mode="after")
     def _not_empty(self) -> SubmissionRequest:
@@ -99,7 +99,9 @@ class ReviewRequest(CamelModel):
     (needed to ask for changes)."""
 
     decision: Decision
-    scores: Annotated[dict[CriterionId, Points], Field(max_length=MAX_CRITERIA)] = {}
+    scores: Annotated[
+        dict[CriterionId, Points], Field(max_length=MAX_CRITERIA, default_factory=dict)
+    ]
     feedback: Annotated[str, Field(max_length=20_000)] = ""
 
     @model_validator(mode="after")

@@ -11,7 +11,6 @@ reads. This module checks who may do what and shapes the answers. The caller com
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -112,9 +111,7 @@ def remove_mentor(session: Session, slug: str, user_id: str, author: User) -> No
 # --- learners ---
 
 
-def submit(
-    session: Session, user: User, skill_id: str, request: SubmissionRequest
-) -> Submission:
+def submit(session: Session, user: User, skill_id: str, request: SubmissionRequest) -> Submission:
     """Submit work for the PROJECT skill `skill_id`: it waits in the review queue."""
     answer = visible_answer(
         user,
@@ -262,8 +259,7 @@ def review(
             raise InvalidInput(
                 "The scores do not fit the skill's rubric.",
                 errors=[
-                    FieldError(loc=("scores", p["criterionId"]), msg=p["problem"])
-                    for p in problems
+                    FieldError(loc=("scores", p["criterionId"]), msg=p["problem"]) for p in problems
                 ],
             )
         case "CompletionRefused":

@@ -197,6 +197,9 @@ AS $function$
 -- trigger: achievements_set_updated_at on achievements
 CREATE TRIGGER achievements_set_updated_at BEFORE UPDATE ON public.achievements FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
+-- trigger: project_rubrics_set_updated_at on project_rubrics
+CREATE TRIGGER project_rubrics_set_updated_at BEFORE UPDATE ON public.project_rubrics FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+
 -- trigger: question_banks_set_updated_at on question_banks
 CREATE TRIGGER question_banks_set_updated_at BEFORE UPDATE ON public.question_banks FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 

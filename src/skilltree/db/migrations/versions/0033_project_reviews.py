@@ -143,7 +143,8 @@ ALTER TABLE project_submissions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY project_submissions_policy ON project_submissions FOR SELECT TO skilltree_app
     USING (user_id = current_setting('app.current_user_id', true)
            OR coalesce(skill_tree_id = ANY ((SELECT project_reviewed_trees(
-                                                 current_setting('app.current_user_id', true)))),
+                                                 current_setting('app.current_user_id', true))
+                                             )::text[]),
                        true));
 REVOKE ALL ON project_submissions FROM skilltree_app;
 GRANT SELECT ON project_submissions TO skilltree_app;
