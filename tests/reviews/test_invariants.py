@@ -31,19 +31,23 @@ from skilltree.reviews.schemas import QueueOrder, ReviewRequest, Rubric, Submiss
 from tests.factories import add_dependency, make_category, make_skill, make_tree, make_user
 from tests.reviews.conftest import GOOD, RUBRIC, WORK
 
-SCORES = st.sampled_from([GOOD, {"works": 0, "style": 1}, {"works": 2, "style": 0}, {}])
+SCORES = st.sampled_from([GOOD, GOOD, {"works": 0, "style": 1}, {"works": 2, "style": 0}, {}])
+DECIDER = st.sampled_from([0, 1, None, None])
+"""A reviewer by index, or (None) whoever holds the claim, if anyone does."""
 ACTIONS = st.one_of(
     st.just(("submit",)),
     st.tuples(st.just("claim"), st.integers(0, 1), st.sampled_from(list(QueueOrder))),
-    st.tuples(st.just("approve"), st.integers(0, 1), SCORES),
-    st.tuples(st.just("changes"), st.integers(0, 1), SCORES),
+    st.tuples(st.just("approve"), DECIDER, SCORES),
+    st.tuples(st.just("changes"), DECIDER, SCORES),
     st.just(("expire",)),
     st.tuples(st.just("complete"), st.booleans()),
+    # The whole loop at once (each step may still be refused): submit, claim, decide.
+    st.tuples(st.just("cycle"), st.integers(0, 1), st.sampled_from(["approve", "changes"]), SCORES),
 )
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(actions=st.lists(ACTIONS, min_size=1, max_size=20))
 def test_any_sequence_of_reviews_keeps_the_rules(
@@ -79,7 +83,18 @@ def test_any_sequence_of_reviews_keeps_the_rules(
                     act_as_learner(session, reviewers[who].id)
                     service.claim(session, reviewers[who], order)
                 case (("approve" | "changes") as kind, who, scores):
-                    decide(session, reviewers[who], kind, scores, decided)
+                    decide(session, reviewers, who, kind, scores, decided)
+                case ("cycle", who, kind, scores):
+                    act_as_learner(session, learner.id)
+                    try:
+                        service.submit(
+                            session, learner, skill.id, SubmissionRequest.model_validate(WORK)
+                        )
+                    except SkillTreeError as refused:
+                        event(f"submit refused: {refused.code}")
+                    act_as_learner(session, reviewers[who].id)
+                    service.claim(session, reviewers[who], QueueOrder.OLDEST)
+                    decide(session, reviewers, None, kind, scores, decided)
                 case ("expire",):
                     act_as_owner(session)
                     session.execute(
@@ -106,7 +121,8 @@ def test_any_sequence_of_reviews_keeps_the_rules(
 
 def decide(
     session: Session,
-    reviewer: User,
+    reviewers: list[User],
+    who: int | None,
     kind: str,
     scores: dict[str, float],
     decided: dict[str, tuple[Any, ...]],
@@ -117,6 +133,10 @@ def decide(
     ).first()
     if pending is None:
         return
+    holder = [r for r in reviewers if r.id == pending.claimed_by]
+    if who is None and not holder:
+        return
+    reviewer = reviewers[who] if who is not None else holder[0]
     act_as_learner(session, reviewer.id)
     request = ReviewRequest.model_validate(
         {

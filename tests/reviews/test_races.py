@@ -120,12 +120,11 @@ def test_reviewers_claiming_at_once_never_get_the_same_submission(
     assert len(set(ids)) == REVIEWERS
     assert set(ids) <= set(queue.submissions)
     with Session(engine) as session:
-        owners = dict(
-            session.execute(
-                text("SELECT id, claimed_by FROM project_submissions WHERE id = ANY(:ids)"),
-                {"ids": ids},
-            ).tuples()
-        )
+        rows = session.execute(
+            text("SELECT id, claimed_by FROM project_submissions WHERE id = ANY(:ids)"),
+            {"ids": ids},
+        ).tuples()
+        owners = {submission: owner for submission, owner in rows}
     assert owners == {c.id: c.claimed_by for c in claims if c is not None}
 
 
