@@ -25,6 +25,7 @@ from skilltree.errors import (
     CompletionMethodNotAllowed,
     InvalidInput,
     NotEnoughTimeLogged,
+    ProjectReviewRequired,
     SkillLocked,
 )
 from skilltree.models import (
@@ -392,7 +393,15 @@ ACTIONS = st.one_of(
     st.tuples(st.just("activity"), st.integers(0, 3), st.integers(1, 40)),
     st.tuples(st.just("policy"), st.integers(0, 3), POLICIES),
 )
-REFUSALS = (CompletionMethodNotAllowed, NotEnoughTimeLogged, InvalidInput, SkillLocked)
+# PROJECT is completed only by an approved review since issue 14, part 3 (tests/reviews): a
+# direct PROJECT completion is refused even where the policy allows it.
+REFUSALS = (
+    CompletionMethodNotAllowed,
+    NotEnoughTimeLogged,
+    InvalidInput,
+    SkillLocked,
+    ProjectReviewRequired,
+)
 
 
 @settings(
