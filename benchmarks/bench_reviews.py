@@ -98,6 +98,7 @@ def build(url: str) -> list[tuple[str, str]]:
                 )
                 for n in range(SKILLS)
             )
+            session.flush()
             session.execute(
                 text(
                     "INSERT INTO users (id, email, username, password_hash)"

@@ -22,7 +22,9 @@ Issue 14, part 3. Until now a PROJECT completion was the learner's own word.
   else stores the submission, PENDING.
 - `project_claim(reviewer, now, newest, claim_minutes)`: the oldest (or newest) claimable
   submission of the trees the reviewer reviews (not their own), `FOR UPDATE SKIP LOCKED`, so two
-  reviewers claiming at once never get the same one, claimed for `claim_minutes`.
+  reviewers claiming at once never get the same one, claimed for `claim_minutes`; its
+  transaction commits without waiting for the WAL flush (a claim lost in a crash only returns
+  the submission to the queue).
 - `project_decide(reviewer, submission, approve, scores, feedback, now)`: locks the learner (the
   engine's lock) and the submission; only the reviewer holding its claim decides; the scores
   must fit the rubric (`project_score_problems`; an approval scores every criterion at its
@@ -275,6 +277,10 @@ BEGIN
         claimable_at = p_now + make_interval(mins => p_claim_minutes)
     WHERE user_id = claimed.user_id AND id = claimed.id
     RETURNING * INTO claimed;
+    -- A claim is a lease: one lost in a crash only returns the submission to the queue (its
+    -- reviewer's decision is then refused, and they claim again). So the transaction's commit
+    -- does not wait for the WAL to reach the disk (half a claim's time on a busy disk).
+    PERFORM set_config('synchronous_commit', 'off', true);
     RETURN project_submission_view(claimed, false);
 END
 $$;
