@@ -174,7 +174,9 @@ def race(claims: list[Callable[[], dict[str, Any]]]) -> list[tuple[float, dict[s
 def measure(url: str, reviewers: list[tuple[str, str]]) -> tuple[dict[str, list[float]], int]:
     """Rounds of REVIEWERS claims at once, by HTTP and by the floor, taking turns; and how many
     submissions were claimed (each once)."""
-    samples: dict[str, list[float]] = {"HTTP": [], "SQL": [], "HTTP alone": [], "SQL alone": []}
+    samples: dict[str, list[float]] = {
+        "HTTP": [], "SQL": [], "HTTP alone": [], "SQL alone": [], "HTTP me": []
+    }  # fmt: skip
     claimed: list[str] = []
     port = free_port()
     with terminating(start_server(url, port)):
@@ -217,6 +219,14 @@ def measure(url: str, reviewers: list[tuple[str, str]]) -> tuple[dict[str, list[
                     claimed.append(answer["id"])
                     if n >= WARMUP:
                         samples[f"{kind} alone"].append(ms)
+                # What any signed-in request costs here, for scale: GET /me, alone.
+                headers = {"Authorization": f"Bearer {reviewers[0][1]}"}
+                me_ms, (status, _) = timed(
+                    lambda h=headers: https[0].post("/api/v1/me", None, h, "GET")
+                )
+                assert status == 200
+                if n >= WARMUP:
+                    samples["HTTP me"].append(me_ms)
         finally:
             for db in dbs:
                 db.close()
@@ -261,6 +271,9 @@ every earlier one (inside the index) and over those in flight (`SKIP LOCKED`).
 | claim | HTTP p50 ms | HTTP p95 ms | floor (SQL) p50 ms | HTTP / floor | target p50 ms |
 | --- | ---: | ---: | ---: | ---: | ---: |
 {chr(10).join(rows)}
+
+For scale, what any signed-in request costs in the same turns: `GET /me` (the bearer token
+checked, the account read) alone, p50 {p50["HTTP me"]:.2f} ms.
 
 Target ({TARGET_MS:.0f} ms p50 with {REVIEWERS} at once): {met}. With {REVIEWERS} requests at once
 on one process (and 2 cores), a claim's time includes waiting for the others' turns: the
