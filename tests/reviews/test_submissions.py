@@ -79,7 +79,8 @@ def test_changes_asked_then_a_resubmission_then_approval(
     assert project.submit(client, learner).json()["code"] == "SubmissionPending"
     claim(client, project.author)
     no_feedback = review(client, project.author, first, "REQUEST_CHANGES", {})
-    assert no_feedback.status_code == 422
+    assert no_feedback.status_code == 400
+    assert no_feedback.json()["errors"][0]["loc"] == ["feedback"]
     asked = review(client, project.author, first, "REQUEST_CHANGES", {"works": 0}, "Fix the nav")
     assert asked.status_code == 200, asked.text
     assert (asked.json()["status"], asked.json()["completion"]) == ("CHANGES_REQUESTED", None)
@@ -127,9 +128,15 @@ def test_what_a_submission_is_refused_for(
     locked = project.submit(client, learner)
     assert (locked.status_code, locked.json()["code"]) == (409, "SkillLocked")
     project.ready(client, learner)
-    for body in ({}, {"text": "   "}, {"links": [{"url": "javascript:alert(1)"}]}):
+    for body, loc in (
+        ({}, ["text"]),
+        ({"text": "   "}, ["text"]),
+        ({"links": [{"url": "javascript:alert(1)"}]}, ["links", 0, "url"]),
+    ):
         refused = project.submit(client, learner, body)
-        assert refused.status_code == 422, body
+        assert refused.status_code == 400, body
+        assert refused.json()["errors"][0]["loc"] == loc
+    assert project.submit(client, learner, {"links": "x"}).status_code == 422
     not_a_project = client.post(
         f"/api/v1/skills/{project.intro.id}/submissions", json=WORK, headers=learner.headers
     )
@@ -279,10 +286,13 @@ def test_the_rubric_is_written_by_the_author_and_read_by_learners(
         "criteria": [{"id": "x", "name": "X", "levels": [{"name": "A", "points": 1}], "minimum": 5}]
     }
     refused = client.put(url, json=bad, headers=project.author.headers)
-    assert refused.status_code == 422
-    assert refused.json()["errors"][0]["loc"][:3] == ["body", "criteria", 0]
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["loc"] == ["criteria", 0, "minimum"]
     twice = {"criteria": [RUBRIC["criteria"][0], RUBRIC["criteria"][0]]}
-    assert client.put(url, json=twice, headers=project.author.headers).status_code == 422
+    doubled = client.put(url, json=twice, headers=project.author.headers)
+    assert (doubled.status_code, doubled.json()["errors"][0]["loc"]) == (400, ["criteria"])
+    shapeless = client.put(url, json={"criteria": []}, headers=project.author.headers)
+    assert shapeless.status_code == 422
     assert client.delete(url, headers=project.author.headers).status_code == 204
     assert client.get(url, headers=learner.headers).status_code == 404
 

@@ -25,6 +25,11 @@ from skilltree.reviews.schemas import (
 router = APIRouter(tags=["reviews"])
 
 _RUBRIC: Answers = {
+    400: {
+        "description": "The rubric breaks a rule (`InvalidInput`: criterion ids not distinct, "
+        "a criterion's levels of the same points, a minimum above its top level); `errors` "
+        "names each field."
+    },
     403: {"description": "Only the tree's author or an admin writes its rubrics."},
     404: {"description": "No skill has this id that you may see, or it has no rubric."},
 }
@@ -33,6 +38,10 @@ _MENTORS: Answers = {
     404: {"description": "No tree has this slug that you may see (or no such mentor)."},
 }
 _SUBMIT: Answers = {
+    400: {
+        "description": "Neither text nor links, or a link that is no http(s) URL "
+        "(`InvalidInput`, `errors` naming each field)."
+    },
     404: {"description": "No skill has this id that you may see."},
     409: {
         "description": "The skill's completion policy has no PROJECT "
@@ -48,7 +57,7 @@ _REVIEW: Answers = {
     400: {
         "description": "The scores do not fit the skill's rubric (`InvalidInput`: `errors` "
         "names each criterion: unknown, not the points of a level, missing or below its "
-        "minimum for an approval)."
+        "minimum for an approval), or changes are asked without `feedback`."
     },
     404: {"description": "No submission has this id that you review."},
     409: {

@@ -11,14 +11,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError
 
 from skilltree.documents import WebUrl
+from skilltree.errors import FieldError
 from skilltree.schemas import CamelModel, Page
 
 CriterionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Points = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
 MAX_CRITERIA = 30
+_WEB_URL: TypeAdapter[str] = TypeAdapter(WebUrl)
 
 
 class RubricLevel(CamelModel):
@@ -39,33 +41,39 @@ class Criterion(CamelModel):
     levels: Annotated[list[RubricLevel], Field(min_length=1, max_length=10)]
     minimum: Points = 0
 
-    @model_validator(mode="after")
-    def _levels_reach_the_minimum(self) -> Criterion:
-        points = [level.points for level in self.levels]
-        if len(set(points)) != len(points):
-            raise ValueError("the levels' points must be distinct")
-        if self.minimum > max(points):
-            raise ValueError(f"minimum {self.minimum:g} is above every level ({max(points):g})")
-        return self
-
 
 class Rubric(CamelModel):
     """A PROJECT skill's rubric: the criteria a review scores."""
 
     criteria: Annotated[list[Criterion], Field(min_length=1, max_length=MAX_CRITERIA)]
 
-    @field_validator("criteria")
-    @classmethod
-    def _distinct_ids(cls, criteria: list[Criterion]) -> list[Criterion]:
-        if len({c.id for c in criteria}) != len(criteria):
-            raise ValueError("criterion ids must be distinct")
-        return criteria
+    def problems(self) -> list[FieldError]:
+        """What the rubric breaks beyond its shape (answered 400 naming each field): criterion
+        ids distinct; each criterion's levels of distinct points, its minimum at most its top
+        level."""
+        found: list[FieldError] = []
+        if len({c.id for c in self.criteria}) != len(self.criteria):
+            found.append(FieldError(loc=("criteria",), msg="criterion ids must be distinct"))
+        for i, criterion in enumerate(self.criteria):
+            points = [level.points for level in criterion.levels]
+            if len(set(points)) != len(points):
+                found.append(
+                    FieldError(loc=("criteria", i, "levels"), msg="points must be distinct")
+                )
+            if criterion.minimum > max(points):
+                found.append(
+                    FieldError(
+                        loc=("criteria", i, "minimum"),
+                        msg=f"{criterion.minimum:g} is above every level ({max(points):g})",
+                    )
+                )
+        return found
 
 
 class Link(CamelModel):
-    """A link of a submission (a repository, a demo, a file kept elsewhere)."""
+    """A link of a submission (a repository, a demo, a file kept elsewhere): an http(s) URL."""
 
-    url: WebUrl
+    url: Annotated[str, Field(min_length=1, max_length=2048)]
     title: Annotated[str, Field(max_length=200)] = ""
 
 
@@ -75,11 +83,18 @@ class SubmissionRequest(CamelModel):
     text: Annotated[str, Field(max_length=20_000)] = ""
     links: Annotated[list[Link], Field(max_length=20, default_factory=list)]
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> SubmissionRequest:
+    def problems(self) -> list[FieldError]:
+        """What the submission breaks beyond its shape (answered 400 naming each field): some
+        text or a link; every link an http(s) URL."""
+        found: list[FieldError] = []
         if not self.text.strip() and not self.links:
-            raise ValueError("give a text, links, or both")
-        return self
+            found.append(FieldError(loc=("text",), msg="give a text, links, or both"))
+        for i, link in enumerate(self.links):
+            try:
+                _WEB_URL.validate_python(link.url)
+            except ValidationError:
+                found.append(FieldError(loc=("links", i, "url"), msg="not an http(s) URL"))
+        return found
 
     def stored(self) -> dict[str, Any]:
         """The submission's `content` as stored."""
@@ -100,15 +115,17 @@ class ReviewRequest(CamelModel):
 
     decision: Decision
     scores: Annotated[
-        dict[CriterionId, Points], Field(max_length=MAX_CRITERIA, default_factory=dict)
+        dict[Annotated[str, Field(min_length=1, max_length=64)], Points],
+        Field(max_length=MAX_CRITERIA, default_factory=dict),
     ]
     feedback: Annotated[str, Field(max_length=20_000)] = ""
 
-    @model_validator(mode="after")
-    def _feedback_for_changes(self) -> ReviewRequest:
+    def problems(self) -> list[FieldError]:
+        """What the review breaks beyond its shape (answered 400): asking for changes needs
+        feedback."""
         if self.decision is Decision.REQUEST_CHANGES and not self.feedback.strip():
-            raise ValueError("feedback is needed to ask for changes")
-        return self
+            return [FieldError(loc=("feedback",), msg="feedback is needed to ask for changes")]
+        return []
 
 
 class QueueOrder(StrEnum):

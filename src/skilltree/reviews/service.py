@@ -49,12 +49,19 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _checked(problems: list[FieldError], what: str) -> None:
+    # The rules a request's shape cannot say (the OpenAPI document has the shape): 400.
+    if problems:
+        raise InvalidInput(f"The {what} breaks a rule: see errors.", errors=problems)
+
+
 # --- rubrics (the tree's author, an admin) ---
 
 
 def put_rubric(session: Session, skill_id: str, rubric: Rubric, author: User) -> Rubric:
     """Set the rubric of skill `skill_id` (its tree's author or an admin)."""
     authoring.authored_skill(session, skill_id, author)
+    _checked(rubric.problems(), "rubric")
     repository.save_rubric(session, skill_id, rubric.model_dump(by_alias=True))
     return rubric
 
@@ -113,6 +120,7 @@ def remove_mentor(session: Session, slug: str, user_id: str, author: User) -> No
 
 def submit(session: Session, user: User, skill_id: str, request: SubmissionRequest) -> Submission:
     """Submit work for the PROJECT skill `skill_id`: it waits in the review queue."""
+    _checked(request.problems(), "submission")
     answer = visible_answer(
         user,
         lambda ok: repository.submit(
@@ -229,6 +237,7 @@ def review(
     """Decide on a submission the reviewer claimed: approve it (every rubric criterion at its
     minimum; the skill is completed by PROJECT with every consequence) or ask for changes
     (feedback; the learner may submit again). Deciding again the same answers the first."""
+    _checked(request.problems(), "review")
     answer = repository.decide(
         session,
         reviewer.id,
