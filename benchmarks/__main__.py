@@ -7,6 +7,7 @@ from benchmarks import (
     bench_map_layout,
     bench_pooling,
     bench_progress,
+    bench_reviews,
     bench_search,
     bench_tree_document,
     bench_workers,
@@ -21,3 +22,4 @@ bench_logins.main()
 bench_pooling.main()
 bench_map_layout.main()
 bench_workers.main()
+bench_reviews.main()

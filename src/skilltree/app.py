@@ -295,6 +295,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from skilltree.openapi import install_openapi
     from skilltree.operations.endpoints import router as operations_router
     from skilltree.progress.endpoints import router as progress_router
+    from skilltree.reviews.endpoints import router as reviews_router
     from skilltree.search.endpoints import router as search_router
     from skilltree.treefile.endpoints import IMPORT_PATH
     from skilltree.treefile.endpoints import router as treefile_router
@@ -336,6 +337,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(assessments_router, prefix="/api/v1")
     app.include_router(integrations_router, prefix="/api/v1")
     app.include_router(content_router, prefix="/api/v1")
+    app.include_router(reviews_router, prefix="/api/v1")
     app.include_router(gamification_router, prefix="/api/v1")
     app.include_router(analytics_router, prefix="/api/v1")
     app.include_router(search_router, prefix="/api/v1")

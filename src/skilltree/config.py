@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     """The bearer token GET /metrics asks for (`Authorization: Bearer <token>`); unset, /metrics
     answers 404. At least 16 characters of letters, digits and `-._~+/=`."""
     # ---- end of monitoring ---------------------------------------------------------------------
+    review_claim_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60
+    """How long a reviewer's claim on a project submission lasts (1 minute to 7 days); past it,
+    an undecided submission returns to the review queue for any reviewer to claim."""
 
     @field_validator("database_url")
     @classmethod

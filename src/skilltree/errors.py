@@ -143,3 +143,20 @@ class SkillNotFound(NotFound):
 class SignedDeliveryRequired(Conflict):
     """A skill is completed by EXTERNAL only through a signed webhook of an integration
     (`POST /integrations/{id}/completions`), never on the learner's own word."""
+
+
+class ProjectReviewRequired(Conflict):
+    """This skill is completed by PROJECT only through a submission a reviewer approves
+    (`POST /skills/{id}/submissions`)."""
+
+
+class SubmissionPending(Conflict):
+    """A submission of this skill is already waiting for its review (or approved)."""
+
+
+class ReviewNotClaimed(Conflict):
+    """Only the reviewer holding the submission's claim decides on it: claim it first."""
+
+
+class AlreadyReviewed(Conflict):
+    """This submission has its review already."""

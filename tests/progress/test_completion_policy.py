@@ -25,6 +25,7 @@ from skilltree.errors import (
     CompletionMethodNotAllowed,
     InvalidInput,
     NotEnoughTimeLogged,
+    ProjectReviewRequired,
     SignedDeliveryRequired,
     SkillLocked,
 )
@@ -395,12 +396,16 @@ ACTIONS = st.one_of(
     st.tuples(st.just("activity"), st.integers(0, 3), st.integers(1, 40)),
     st.tuples(st.just("policy"), st.integers(0, 3), POLICIES),
 )
+# PROJECT is completed only by an approved review since issue 14, part 3 (tests/reviews), and
+# EXTERNAL only by a signed delivery (part 5, tests/integrations): a direct completion by
+# either is refused even where the policy allows it.
 REFUSALS = (
     CompletionMethodNotAllowed,
     NotEnoughTimeLogged,
     InvalidInput,
     SkillLocked,
     SignedDeliveryRequired,
+    ProjectReviewRequired,
 )
 
 

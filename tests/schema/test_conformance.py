@@ -158,6 +158,17 @@ SPEC_FOREIGN_KEYS = {
     # What next's stored ranks (issue 12): a skill's go with it, a tree's mark with the tree.
     ("skill_ranks", ("skill_id", "skill_tree_id"), "skills", "c"),
     ("skill_tree_ranks", ("skill_tree_id",), "skill_trees", "c"),
+    # Project reviews (issue 14): mentors and rubrics go with their tree or skill (a mentor's
+    # row with the mentor), submissions with their learner and skill; a reviewer or claimant
+    # who is deleted leaves the decision without a name.
+    ("tree_mentors", ("skill_tree_id",), "skill_trees", "c"),
+    ("tree_mentors", ("mentor_id",), "users", "c"),
+    ("tree_mentors", ("added_by",), "users", "n"),
+    ("project_rubrics", ("skill_id",), "skills", "c"),
+    ("project_submissions", ("user_id",), "users", "c"),
+    ("project_submissions", ("skill_id", "skill_tree_id"), "skills", "c"),
+    ("project_submissions", ("claimed_by",), "users", "n"),
+    ("project_submissions", ("reviewed_by",), "users", "n"),
 }
 
 SPEC_TYPES = {

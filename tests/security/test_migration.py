@@ -142,8 +142,14 @@ def test_every_learner_table_is_protected(own_database: Engine) -> None:
     written_by_its_learner = {"user_profiles"}
     # Attempts are read by their learner only and written only by the assessment functions
     # (migration 0030; tests/assessments/test_security.py).
-    # So is learners' time on content modules (migration 0034; tests/content/test_security.py).
-    read_by_its_learner = {"assessment_attempts", "user_skill_module_progress"}
+    # So are learners' time on content modules (migration 0034; tests/content/test_security.py)
+    # and submissions, read by their learner and their reviewers, written only by the project
+    # functions (migration 0038; tests/reviews/test_security.py).
+    read_by_its_learner = {
+        "assessment_attempts",
+        "user_skill_module_progress",
+        "project_submissions",
+    }
     # Deliveries are read and written only by the integration functions (migration 0033; no
     # policy, no privilege: tests/integrations/test_security.py).
     by_functions_only = {"integration_deliveries"}

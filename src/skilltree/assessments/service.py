@@ -103,7 +103,7 @@ def has_bank(session: Session, skill_id: str) -> bool:
 def start_attempt(session: Session, user: User, skill_id: str) -> Attempt:
     """A new attempt at the skill's bank (or the one still open): its questions drawn, in
     order, without keys. Refused inside the cooldown or past the day's limit, with `retryAt`."""
-    answer = _visible(
+    answer = visible_answer(
         user, lambda ok: repository.start(session, user.id, skill_id, _now(), unpublished_ok=ok)
     )
     match answer.get("refused"):
@@ -132,9 +132,9 @@ def start_attempt(session: Session, user: User, skill_id: str) -> Attempt:
     raise AssertionError(f"unknown refusal {answer!r}")
 
 
-def _visible(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any]:
-    # `call(unpublished_ok)`, asked again for a draft the learner may see (its author, an
-    # admin); a draft hidden from them is a NotFound.
+def visible_answer(user: User, call: Callable[[bool], dict[str, Any]]) -> dict[str, Any]:
+    """`call(unpublished_ok)`, asked again for a draft the learner may see (its author, an
+    admin); a draft hidden from them is `{"refused": "NotFound"}`."""
     answer = call(False)
     if answer.get("refused") == "Unpublished":
         if not may_view_tree(is_published=False, created_by=answer["createdBy"], viewer=user):
@@ -173,7 +173,7 @@ def submit_attempt(
     # PostgreSQL's lower() does not match under every locale): every string answer goes folded
     # too, and the grading takes the folded one for short-text questions.
     folded = {q: normal_text(v) for q, v in request.answers.items() if isinstance(v, str)}
-    answer = _visible(
+    answer = visible_answer(
         user,
         lambda ok: repository.submit(
             session, user.id, attempt_id, request.answers, folded, _now(), unpublished_ok=ok

@@ -116,6 +116,10 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
         "learners' time on skills' content modules, measured by heartbeats",
         ("user_skill_module_progress", "content_*"),
     ),
+    "reviews": (
+        "project submissions, their review queue, rubrics, trees' mentors",
+        ("tree_mentors", "project_*"),
+    ),
     "search": (
         "search documents, their configuration, trigrams",
         ("pg_trgm", "search_*", "skill_search_document", "tree_search_document", "*_search_vector"),

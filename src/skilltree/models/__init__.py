@@ -42,6 +42,7 @@ from skilltree.models.integrations import Integration, IntegrationDelivery, Inte
 from skilltree.models.operations import JobRun, RelationSize
 from skilltree.models.progress import ProgressEvent, UserSkillProgress, UserSkillTreeProgress
 from skilltree.models.requests import IdempotencyRecord
+from skilltree.models.reviews import ProjectRubric, ProjectSubmission, TreeMentor
 from skilltree.models.search import SearchConfiguration
 
 __all__ = [
@@ -65,6 +66,8 @@ __all__ = [
     "JobRun",
     "ProgressEvent",
     "ProgressEventKind",
+    "ProjectRubric",
+    "ProjectSubmission",
     "QuestionBank",
     "RelationSize",
     "SearchConfiguration",
@@ -77,6 +80,7 @@ __all__ = [
     "SkillTreePrerequisite",
     "SkillTreeRanks",
     "SkillType",
+    "TreeMentor",
     "TreeProgressStatus",
     "User",
     "UserAchievement",

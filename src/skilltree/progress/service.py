@@ -40,6 +40,7 @@ from skilltree.errors import (
     InvalidTransition,
     NotEnoughTimeLogged,
     NotFound,
+    ProjectReviewRequired,
     SignedDeliveryRequired,
     SkillLocked,
 )
@@ -133,7 +134,7 @@ def engine_refusals() -> Iterator[None]:
         constraint = violated_constraint(error)
         if constraint == METHOD_ALLOWED:
             refusal = json.loads(error_detail(error) or "{}")
-            raise _method_not_allowed(
+            raise method_not_allowed(
                 "The skill (whose completion policy changed while this ran)", **refusal
             ) from None
         if constraint == SIGNED_DELIVERY:
@@ -182,7 +183,7 @@ def outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
         case "AlreadyCompleted":
             raise InvalidTransition(f"{name!r} is already completed.")
         case "MethodNotAllowed":
-            raise _method_not_allowed(repr(name), answer["method"], answer["allowed"])
+            raise method_not_allowed(repr(name), answer["method"], answer["allowed"])
         case "NotEnoughTime":
             required, logged = answer["required"], answer["logged"]
             verified = bool(answer.get("verified"))
@@ -212,6 +213,11 @@ def outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
                 "attempt the server grades.",
                 extra={"attemptsUrl": f"/api/v1/skills/{answer['skillId']}/attempts"},
             )
+        case "ReviewRequired":
+            raise ProjectReviewRequired(
+                f"{name!r} is completed by PROJECT only through a submission a reviewer approves.",
+                extra={"submissionsUrl": f"/api/v1/skills/{answer['skillId']}/submissions"},
+            )
         case "ScoreTooLow":
             passing, score = float(answer["passing"]), float(answer["score"])
             raise InvalidInput(
@@ -221,9 +227,7 @@ def outcome(answer: dict[str, Any], kind: Event | None) -> ProgressOutcome:
     raise AssertionError(f"unknown refusal {refused!r}")
 
 
-def _method_not_allowed(
-    subject: str, method: str, allowed: list[str]
-) -> CompletionMethodNotAllowed:
+def method_not_allowed(subject: str, method: str, allowed: list[str]) -> CompletionMethodNotAllowed:
     return CompletionMethodNotAllowed(
         f"{subject} cannot be completed by {method}, only by {', '.join(allowed)}.",
         extra={"method": method, "allowedMethods": allowed},

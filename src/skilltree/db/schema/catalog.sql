@@ -200,6 +200,9 @@ CREATE TRIGGER achievements_set_updated_at BEFORE UPDATE ON public.achievements 
 -- trigger: integrations_set_updated_at on integrations
 CREATE TRIGGER integrations_set_updated_at BEFORE UPDATE ON public.integrations FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
+-- trigger: project_rubrics_set_updated_at on project_rubrics
+CREATE TRIGGER project_rubrics_set_updated_at BEFORE UPDATE ON public.project_rubrics FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+
 -- trigger: question_banks_set_updated_at on question_banks
 CREATE TRIGGER question_banks_set_updated_at BEFORE UPDATE ON public.question_banks FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 

@@ -635,6 +635,16 @@ BEGIN
         RETURN jsonb_build_object('refused', 'AttemptRequired', 'name', skill.name,
                                   'skillId', p_skill);
     END IF;
+    -- A PROJECT completion (0038) only through an approved review: the evidence names an
+    -- approved submission of this learner at this skill (project_decide's completion); the
+    -- learner's own word completes nothing.
+    IF p_kind = 'COMPLETE' AND p_method = 'PROJECT'
+       AND NOT EXISTS (SELECT FROM project_submissions p
+                       WHERE p.user_id = p_user AND p.id = p_evidence->'metadata'->>'submissionId'
+                         AND p.skill_id = p_skill AND p.status = 'APPROVED') THEN
+        RETURN jsonb_build_object('refused', 'ReviewRequired', 'name', skill.name,
+                                  'skillId', p_skill);
+    END IF;
     -- A score, whatever the method, must pass the skill's mark (before 0026 only an ASSESSMENT
     -- completion was checked: {"score": 10} completed a skill whose assessment needs 80).
     IF p_kind = 'COMPLETE' AND (p_method = 'ASSESSMENT' OR p_score IS NOT NULL) THEN

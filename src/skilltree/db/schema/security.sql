@@ -74,6 +74,15 @@ CREATE POLICY progress_events_policy ON progress_events AS PERMISSIVE FOR ALL TO
     WITH CHECK ((user_id = current_setting('app.current_user_id'::text, true)));
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE progress_events TO skilltree_app;
 
+-- table: project_rubrics
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE project_rubrics TO skilltree_app;
+
+-- table: project_submissions
+ALTER TABLE project_submissions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY project_submissions_policy ON project_submissions AS PERMISSIVE FOR SELECT TO skilltree_app
+    USING (((user_id = current_setting('app.current_user_id'::text, true)) OR COALESCE((skill_tree_id = ANY (( SELECT project_reviewed_trees(current_setting('app.current_user_id'::text, true)) AS project_reviewed_trees)::text[])), true)));
+GRANT SELECT ON TABLE project_submissions TO skilltree_app;
+
 -- table: question_banks
 GRANT INSERT, UPDATE, DELETE ON TABLE question_banks TO skilltree_app;
 GRANT SELECT (skill_id, settings, questions, updated_at) ON TABLE question_banks TO skilltree_app;
@@ -101,6 +110,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_trees TO skilltree_app;
 
 -- table: skills
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skills TO skilltree_app;
+
+-- table: tree_mentors
+GRANT SELECT, INSERT, DELETE ON TABLE tree_mentors TO skilltree_app;
 
 -- table: user_achievements
 ALTER TABLE user_achievements ENABLE ROW LEVEL SECURITY;
@@ -365,6 +377,30 @@ GRANT EXECUTE ON FUNCTION progress_unlock(text,text,text[],timestamp with time z
 
 -- function: progress_unlock_enrolled(text,timestamp with time zone,text[])
 GRANT EXECUTE ON FUNCTION progress_unlock_enrolled(text,timestamp with time zone,text[]) TO skilltree_app;
+
+-- function: project_acting_user(text)
+GRANT EXECUTE ON FUNCTION project_acting_user(text) TO skilltree_app;
+
+-- function: project_claim(text,timestamp with time zone,boolean,integer)
+REVOKE ALL ON FUNCTION project_claim(text,timestamp with time zone,boolean,integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION project_claim(text,timestamp with time zone,boolean,integer) TO skilltree_app;
+
+-- function: project_decide(text,text,boolean,jsonb,text,timestamp with time zone)
+REVOKE ALL ON FUNCTION project_decide(text,text,boolean,jsonb,text,timestamp with time zone) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION project_decide(text,text,boolean,jsonb,text,timestamp with time zone) TO skilltree_app;
+
+-- function: project_reviewed_trees(text)
+GRANT EXECUTE ON FUNCTION project_reviewed_trees(text) TO skilltree_app;
+
+-- function: project_score_problems(jsonb,jsonb,boolean)
+GRANT EXECUTE ON FUNCTION project_score_problems(jsonb,jsonb,boolean) TO skilltree_app;
+
+-- function: project_submission_view(project_submissions,boolean)
+GRANT EXECUTE ON FUNCTION project_submission_view(project_submissions,boolean) TO skilltree_app;
+
+-- function: project_submit(text,text,jsonb,timestamp with time zone,boolean)
+REVOKE ALL ON FUNCTION project_submit(text,text,jsonb,timestamp with time zone,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION project_submit(text,text,jsonb,timestamp with time zone,boolean) TO skilltree_app;
 
 -- function: refresh_enrolments(text,text[],timestamp with time zone)
 GRANT EXECUTE ON FUNCTION refresh_enrolments(text,text[],timestamp with time zone) TO skilltree_app;

@@ -1,0 +1,1 @@
+"""Projects reviewed by people: learners' submissions, the review queue, rubrics, mentors."""
