@@ -173,9 +173,17 @@ class TreeGraph:
     @cached_property
     def learning_order(self) -> LearningOrder:
         """The skills in learning order (ties by position y, then x, then id) and by layer
-        (dag.topological_layers: layer k needs something of layer k-1, each sorted by id)."""
-        order = self.ordered(self.needs)
-        needs = self.needs
+        (dag.topological_layers: layer k needs something of layer k-1, each sorted by id).
+
+        When every skill comes after its prerequisites by position (a map drawn top-down), the
+        order by position is the learning order: the first skill by position not yet taken
+        always has its prerequisites taken, so it is the one `ordered` would take; checking it
+        is one pass over the edges, without the heap."""
+        needs, rank = self.needs, self.position_rank
+        if all(rank[p] < rank[s] for s, prerequisites in needs.items() for p in prerequisites):
+            order = list(self.by_position)
+        else:
+            order = self.ordered(needs)
         depth: dict[str, int] = {}
         layers: list[list[str]] = []
         for skill in order:  # each skill after its prerequisites
