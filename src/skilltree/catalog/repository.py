@@ -187,14 +187,16 @@ statement a request, so one sort at a time; a larger tree still spills, correctl
 
 
 def graph_of(tree_id: str, version: int, graph: str) -> TreeGraph:
-    """The TreeGraph in tree_document.sql's `graph` column, at the document's `version`."""
+    """The TreeGraph in tree_document.sql's `graph` column, at the document's `version`, its
+    skills by position as the statement ordered them."""
     skills: dict[str, SkillRow] = {}
     needs: dict[str, tuple[str, ...]] = {}
+    # One loop (measured: faster than building the dicts column by column with zip).
     for id_, name, y, x, minutes, optional, xp, milestone, dependencies in orjson.loads(graph):
         skills[id_] = (name, y, x, minutes, optional, xp, milestone)
         # Tuples, not lists, in the graph kept (tree_graphs.SkillRow says why).
         needs[id_] = tuple(dependencies)
-    return TreeGraph(tree_id, version, skills, needs)
+    return TreeGraph(tree_id, version, skills, needs, by_position=list(skills))
 
 
 # --- authoring ---
