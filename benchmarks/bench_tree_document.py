@@ -161,7 +161,7 @@ def sign_up(client: TestClient) -> tuple[str, str]:
     """A learner signed up through the API: their id and bearer token."""
     answer = client.post(
         "/api/v1/auth/register",
-        json={"email": "bench@example.com", "username": "bench", "password": "benchmark!"},
+        json={"email": "bench@example.com", "username": "bench", "password": "quiet-forest-7513"},
     )
     answer.raise_for_status()
     return answer.json()["user"]["id"], answer.json()["token"]
