@@ -181,9 +181,11 @@ def tree_document(
 
 DOCUMENT_SETTINGS = {"work_mem": "64MB"}
 """What the tree document's statement runs with, for the rest of its transaction: sorting a
-tree's skills for the document takes some 2 MB a thousand skills, and the default work_mem (4 MB)
-sent trees from about 2,000 skills to temporary files (measured: benchmarks/RESULTS.md). One
-statement a request, so one sort at a time; a larger tree still spills, correctly."""
+tree's skills by position for the document takes about 0.8 MB a thousand skills (EXPLAIN ANALYZE:
+7.9 MB for the 10,000 of benchmarks/bench_tree_document.py), and the default work_mem (4 MB)
+sent trees from about 5,000 skills to temporary files ("external merge"). 64 MB keeps trees of up
+to about 80,000 skills in memory; one statement a request, so one such sort at a time, and only
+while a document is built; a larger tree still spills, correctly."""
 
 
 def graph_of(tree_id: str, version: int, graph: str) -> TreeGraph:
