@@ -30,6 +30,7 @@ from benchmarks.common import (
     machine,
     percentile,
     start_server,
+    terminating,
     throwaway_database,
     time_calls,
     time_interleaved,
@@ -218,7 +219,7 @@ class Measured:
 
 
 def measure(
-    url: str, engine: Engine, learner: tuple[str, str], skills: int, edges: int
+    url: str, engine: Engine, port: int, learner: tuple[str, str], skills: int, edges: int
 ) -> Measured:
     """Time every path on the tree of `skills` skills; checks that every path returns the same
     document, and that a signed-in answer is the anonymous one with the learner's parts."""
@@ -232,10 +233,6 @@ def measure(
         for name, value in DOCUMENT_SETTINGS.items():
             conn.execute("SELECT set_config(%s, %s, false)", (name, value))
         client = stack.enter_context(TestClient(create_app(engine)))
-        port = free_port()
-        server = start_server(url, port)
-        stack.callback(server.wait, 10)
-        stack.callback(server.terminate)
         http = stack.enter_context(httpx2.Client(base_url=f"http://127.0.0.1:{port}"))
         store = redis_store()
         if store is not None:
@@ -453,7 +450,12 @@ def main() -> None:
             with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
                 for skills in SIZES:
                     enrol(conn, learner[0], tree_slug(skills))
-            measured = [measure(url, engine, learner, n, edges[n]) for n in SIZES]
+            port = free_port()
+            with terminating(start_server(url, port)):
+                measured = []
+                for skills in SIZES:
+                    measured.append(measure(url, engine, port, learner, skills, edges[skills]))
+                    print(report(measured, where), flush=True)  # so far
             section = report(measured, where)
         finally:
             engine.dispose()
