@@ -397,8 +397,8 @@ sign-in and sending {size_kb:,.0f} KiB). Issue 5: {redis_line}; with no copy any
   under the tree's id and version. A request's one statement reads the version, the viewer's
   rows and visibility; the document is built only when no copy has that version, and then the
   same statement gives the tree's graph, from which the learning plan is derived once.
-- A signed-in learner's answer is the kept document, sent as it is, followed by their progress
-  and their states: the states of a learner with no rows (made once per version) with the
+- A signed-in learner's answer is the kept document followed by their progress and their
+  states: the states of a learner with no rows (made once per version) with the
   learner's own values spliced in where they differ, asking the rules (progress.states) only
   about skills with a row and the dependents of satisfied ones.
 - *floor*: `src/skilltree/catalog/tree_document.sql` run through one plain psycopg connection

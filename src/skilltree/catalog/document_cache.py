@@ -10,11 +10,10 @@ learning plan come from is the tree's one `TreeGraph` (graph.tree_graphs), per v
 graph cache. The copies are bounded by the bytes they take (cache.memory): a copy counts its
 document twice, with the answer for visitors made from it (or the learners' `StatesTemplate`).
 
-A signed-in learner's answer is the copy's bytes as they are, followed by their progress and
-their state in every skill: the states of a learner with no rows (`StatesTemplate`, made once per
-version) with the learner's own values put in the places of the skills where they differ. So a
-request costs in proportion to the learner's rows, not to the tree, and the document is never
-copied to make it (`for_learner` gives the parts to send one after the other).
+A signed-in learner's answer is the copy's bytes followed by their progress and their state in
+every skill: the states of a learner with no rows (`StatesTemplate`, made once per version) with
+the learner's own values put in the places of the skills where they differ. So a request's work
+in Python follows the learner's rows, not the tree.
 """
 
 from __future__ import annotations
@@ -122,12 +121,21 @@ class CachedDocument:
                     self._states = StatesTemplate(graph)
         return self._states
 
-    def for_learner(self, progress: bytes, states: bytes) -> tuple[memoryview, bytes]:
-        """The whole answer for a signed-in learner, their tree `progress` and skill `states`
-        (JSON) added, as two parts to send one after the other: the document as it is kept (not
-        copied), and the learner's own end of it."""
-        tail = b"".join((b',"progress":', progress, b',"skillStates":', states, b"}"))
-        return memoryview(self.document)[:-1], tail
+    def for_learner(self, progress: bytes, states: bytes) -> bytes:
+        """The whole answer for a signed-in learner: their tree `progress` and skill `states`
+        (JSON) added to the document. One copy of the document (0.1 ms a MiB here): sending it
+        in parts would not spare it, as the server's HTTP layer (h11) copies every part it is
+        given but a lone bytes object, and a second part waits for the first to drain."""
+        return b"".join(
+            (
+                memoryview(self.document)[:-1],
+                b',"progress":',
+                progress,
+                b',"skillStates":',
+                states,
+                b"}",
+            )
+        )
 
 
 def document_bytes(document: CachedDocument) -> int:

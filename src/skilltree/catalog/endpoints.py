@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
-from starlette.types import Receive, Scope, Send
 
 from skilltree.catalog import authoring, service
 from skilltree.catalog.schemas import (
@@ -72,33 +71,7 @@ def _document(
     }
     if answer.body is None:
         return Response(status_code=304, headers=headers)
-    return PartsResponse(answer.body, status_code=status, headers=headers)
-
-
-class PartsResponse(Response):
-    """A JSON body given in parts, sent one after the other as they are: a signed-in learner's
-    answer is the tree's kept document followed by their own part, and joining them would copy
-    the whole document on every request."""
-
-    media_type = "application/json"
-
-    def __init__(
-        self,
-        parts: tuple[bytes | memoryview, ...],
-        status_code: int = 200,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.parts = parts
-        length = {"Content-Length": str(sum(len(part) for part in parts))}
-        super().__init__(None, status_code, (headers or {}) | length)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        last = len(self.parts) - 1
-        for index, part in enumerate(self.parts):
-            await send({"type": "http.response.body", "body": part, "more_body": index < last})
+    return Response(answer.body, status_code=status, media_type="application/json", headers=headers)
 
 
 @router.get("/categories", response_model=list[Category])

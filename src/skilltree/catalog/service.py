@@ -100,11 +100,11 @@ CACHE_MEMORY_MB (`configure_caches`)."""
 
 @dataclass(frozen=True)
 class TreeAnswer:
-    """GET /trees/{slug}'s answer: its ETag, and the JSON to send, in parts to send one after
-    the other (None: the client's copy, named by If-None-Match, is current)."""
+    """GET /trees/{slug}'s answer: its ETag, and the JSON to send (None: the client's copy,
+    named by If-None-Match, is current)."""
 
     etag: str
-    body: tuple[bytes | memoryview, ...] | None
+    body: bytes | None
 
 
 def tree_document(
@@ -150,7 +150,7 @@ def tree_document(
     )
     etag = _etag(found, viewer)  # `found` is read again when the document had to be built
     if viewer is None:
-        return TreeAnswer(etag, (document.anonymous,))
+        return TreeAnswer(etag, document.anonymous)
     if graph is None:
         graph = _graph(
             session, document.tree_id, document.version, document.document, keep=from_cache
