@@ -45,6 +45,7 @@ from skilltree.catalog.schemas import TreeDocument
 from skilltree.db import migrate
 from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine
+from skilltree.gc_tuning import tune_collector
 from skilltree.graph import service as graph_service
 from skilltree.listeners import register_listeners
 from skilltree.models import (
@@ -407,7 +408,8 @@ sign-in and sending {size_kb:,.0f} KiB). Issue 5: {redis_line}; with no copy any
   *learner floor* adds the learner's {LEARNER_DONE} completed rows and enrolment. The *floors
   of a cached read* are the same statement when the caller's copy is current: what a warm
   request pays in the database.
-- *ASGI in-process*: the FastAPI app through starlette's TestClient, session per request
+- *ASGI in-process*: the FastAPI app through starlette's TestClient (the collector tuned as
+  `skilltree serve` tunes it, `gc_tuning`), session per request
   (pool checkout, BEGIN, the statement, COMMIT). *No copy anywhere* (the tree just changed):
   the in-process caches and the Redis copy are dropped before each request, so it pays a
   version check, the build, the learning plan, and storing the copy in Redis. *Copy in Redis
@@ -447,6 +449,7 @@ def main() -> None:
             where = machine(url)
             with TestClient(create_app(engine)) as client:
                 learner = sign_up(client)
+            tune_collector()  # as `skilltree serve` does once it has built the app
             with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
                 for skills in SIZES:
                     enrol(conn, learner[0], tree_slug(skills))
