@@ -112,3 +112,38 @@ def test_authoring_answers_carry_the_documents_etag(client: TestClient, session:
     assert patched.status_code == 200
     read = client.get("/api/v1/trees/mine", headers=headers)
     assert read.headers["ETag"] == patched.headers["ETag"]
+
+
+def test_any_change_to_a_learners_rows_changes_their_etag_and_answer(
+    client: TestClient, session: Session
+) -> None:
+    """Not only a change of state: the learner's states carry their rows' times and counts."""
+    tree = a_tree(session)
+    first = session.scalar(
+        text("SELECT id FROM skills WHERE skill_tree_id = :t AND name = 'First'"), {"t": tree.id}
+    )
+    learner = make_user(session)
+    session.execute(
+        text(
+            "INSERT INTO user_skill_progress (id, user_id, skill_id, skill_tree_id, status, "
+            "progress_percent) VALUES (md5(:u), :u, :s, :t, 'IN_PROGRESS', 10)"
+        ),
+        {"u": learner.id, "s": first, "t": tree.id},
+    )
+    headers = bearer(make_token(session, learner))
+    read = client.get("/api/v1/trees/etag", headers=headers)
+    session.execute(
+        text("UPDATE user_skill_progress SET progress_percent = 50 WHERE user_id = :u"),
+        {"u": learner.id},
+    )
+
+    after = client.get(
+        "/api/v1/trees/etag", headers=headers | {"If-None-Match": read.headers["ETag"]}
+    )
+
+    assert after.status_code == 200
+    assert after.headers["ETag"] != read.headers["ETag"]
+    assert after.json()["skillStates"][first] == read.json()["skillStates"][first] | {
+        "progressPercent": 50
+    }
+    assert after.json()["skillStates"][first]["status"] == "IN_PROGRESS"

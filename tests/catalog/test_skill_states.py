@@ -1,5 +1,6 @@
 """A learner's skill states in the tree document: exactly progress.states' rules for every
-active skill, however few skills the fast path asks about (property-based, no database)."""
+active skill, however few skills the fast path asks about and splices into the template of a
+learner with no rows (property-based, no database)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
+from skilltree.catalog.document_cache import StatesTemplate
 from skilltree.catalog.service import skill_states
 from skilltree.graph.tree_graphs import SkillFacts, TreeGraph
 from skilltree.models import SkillProgressStatus
@@ -61,7 +63,7 @@ def test_every_skill_has_the_state_the_rules_give(
         if skill in graph.skills
     }
 
-    answer = orjson.loads(skill_states(graph, json.dumps(rows)))
+    answer = orjson.loads(skill_states(graph, StatesTemplate(graph), json.dumps(rows)))
 
     assert list(answer) == graph.by_position
     for skill in graph.skills:
@@ -76,7 +78,29 @@ def test_every_skill_has_the_state_the_rules_give(
 def test_no_rows_leaves_only_the_skills_that_need_nothing_available() -> None:
     facts = SkillFacts("x", 0.0, 0.0, None, False, 10, False)
     graph = TreeGraph("t", 1, {"a": facts, "b": facts}, {"a": [], "b": ["a"]})
-    assert orjson.loads(skill_states(graph, None)) == {
+    assert orjson.loads(skill_states(graph, StatesTemplate(graph), None)) == {
         "a": {"status": "AVAILABLE"},
         "b": {"status": "LOCKED"},
     }
+
+
+def test_the_template_is_the_states_of_a_learner_with_no_rows_in_position_order() -> None:
+    def at(y: float, x: float) -> SkillFacts:
+        return SkillFacts("x", y, x, None, False, 10, False)
+
+    skills = {"c": at(1.0, 0.0), "a": at(0.0, 5.0), 'b"q': at(0.0, 5.0), "d": at(0.0, 1.0)}
+    graph = TreeGraph("t", 1, skills, {"c": ["a"], "a": [], 'b"q': [], "d": ['b"q']})
+    template = StatesTemplate(graph)
+
+    assert template.text == orjson.dumps(
+        {
+            "d": {"status": "LOCKED"},
+            "a": {"status": "AVAILABLE"},
+            'b"q': {"status": "AVAILABLE"},
+            "c": {"status": "LOCKED"},
+        }
+    )
+    assert list(orjson.loads(template.text)) == graph.by_position
+    assert template.splice([(3, b"1"), (0, b"[]")]) == orjson.dumps(
+        {"d": [], "a": {"status": "AVAILABLE"}, 'b"q': {"status": "AVAILABLE"}, "c": 1}
+    )

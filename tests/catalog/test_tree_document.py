@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
+from skilltree.catalog import repository
 from skilltree.catalog.schemas import TreeDocument
+from skilltree.db import rls
 from skilltree.models import DifficultyLevel, SkillType
 from tests.api import bearer
 from tests.factories import (
@@ -26,9 +28,10 @@ from tests.factories import (
 
 
 @pytest.fixture
-def statements(connection: Connection) -> Iterator[list[str]]:
-    """The SQL statements run on the test's connection from now on (savepoints and each
-    request's role switch, `SELECT set_config(...)`, aside)."""
+def statements(connection: Connection, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The SQL statements run on the test's connection from now on, through SQLAlchemy or
+    through psycopg itself (`fetch_all`, which the tree's statement takes: its settings go in
+    the same round trip); savepoints and settings, `SELECT set_config(...)`, aside."""
     seen: list[str] = []
     ignored = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SELECT set_config(")
 
@@ -36,6 +39,11 @@ def statements(connection: Connection) -> Iterator[list[str]]:
         if not statement.startswith(ignored):
             seen.append(statement)
 
+    def fetch_all(session: Session, statement: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(statement)
+        return rls.fetch_all(session, statement, *args, **kwargs)
+
+    monkeypatch.setattr(repository, "fetch_all", fetch_all)
     event.listen(connection, "before_cursor_execute", record)
     yield seen
     event.remove(connection, "before_cursor_execute", record)

@@ -24,12 +24,28 @@ def placed(draw: st.DrawFn) -> TreeGraph:
     return TreeGraph("tree", 1, skills, {s: tuple(p) for s, p in needs.items()})
 
 
+@st.composite
+def drawn_top_down(draw: st.DrawFn) -> TreeGraph:
+    """A random DAG drawn as maps usually are: each skill below all its prerequisites (y by
+    depth, maybe lower still), so the order by position is topological (the plan's one pass)."""
+    needs = draw(dags())
+    depth: dict[str, int] = {}
+    for skill in dag.learning_order(needs):
+        depth[skill] = max((depth[p] + 1 for p in needs.get(skill, ())), default=0)
+        depth[skill] += draw(st.integers(0, 1))
+    skills = {
+        s: (s, 100.0 * depth[s], draw(st.sampled_from([0.0, 100.0])), None, False, 10, False)
+        for s in depth
+    }
+    return TreeGraph("tree", 1, skills, {s: tuple(needs.get(s, ())) for s in depth})
+
+
 def by_position(graph: TreeGraph, skill: str) -> tuple[float, float, str]:
     facts = graph.skills[skill]
     return (facts.position_y, facts.position_x, skill)
 
 
-@given(placed())
+@given(st.one_of(placed(), drawn_top_down()))
 def test_the_learning_plan_is_the_learning_order_and_layers_of_the_pure_algorithms(
     graph: TreeGraph,
 ) -> None:

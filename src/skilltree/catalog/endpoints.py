@@ -21,7 +21,7 @@ from skilltree.catalog.schemas import (
     TreePrerequisites,
     TreeUpdate,
 )
-from skilltree.dependencies import AuthorUser, DbSession, OptionalUser, Paging
+from skilltree.dependencies import AuthorUser, DbSession, OptionalUser, Paging, finish_early
 from skilltree.models import DifficultyLevel, User
 from skilltree.openapi import Answers
 from skilltree.schemas import TreeRef
@@ -148,7 +148,9 @@ def get_tree(
     `skillStates`: your state in every skill (LOCKED and AVAILABLE derived from prerequisites).
     The `ETag` changes with the tree and with your progress in it; send it back in
     `If-None-Match` to get 304 while your copy is current."""
-    return _document(session, slug, viewer, from_cache=True, if_none_match=if_none_match)
+    answer = _document(session, slug, viewer, from_cache=True, if_none_match=if_none_match)
+    finish_early(session)  # it only read: its commit in this trip through the thread pool
+    return answer
 
 
 @router.patch(

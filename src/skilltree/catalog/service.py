@@ -14,7 +14,12 @@ from skilltree import metrics
 from skilltree.cache import trees as trees_cache
 from skilltree.cache.memory import MB
 from skilltree.catalog import repository
-from skilltree.catalog.document_cache import CachedDocument, new_document_cache
+from skilltree.catalog.document_cache import (
+    AVAILABLE,
+    CachedDocument,
+    StatesTemplate,
+    new_document_cache,
+)
 from skilltree.catalog.schemas import Category, CategoryRef, SkillDetail, TreePage, TreeSummary
 from skilltree.catalog.visibility import may_view_tree
 from skilltree.config import DEFAULT_CACHE_MB
@@ -141,13 +146,18 @@ def tree_document(
     etag = _etag(found, viewer)
     if if_none_match is not None and _matches(if_none_match, etag):
         return TreeAnswer(etag, None)
-    document, found = _document_at_version(session, found, known, store, viewer, keep=from_cache)
+    document, found, graph = _document_at_version(
+        session, found, known, store, viewer, keep=from_cache
+    )
     etag = _etag(found, viewer)  # `found` is read again when the document had to be built
     if viewer is None:
         return TreeAnswer(etag, document.anonymous)
-    graph = _graph(session, document.tree_id, document.version, document.document, keep=from_cache)
+    if graph is None:
+        graph = _graph(
+            session, document.tree_id, document.version, document.document, keep=from_cache
+        )
     progress = found.tree_progress.encode() if found.tree_progress else b"null"
-    states = skill_states(graph, found.learner_rows)
+    states = skill_states(graph, document.states_template(graph), found.learner_rows)
     return TreeAnswer(etag, document.for_learner(progress, states))
 
 
@@ -159,15 +169,17 @@ def _document_at_version(
     viewer: User | None,
     *,
     keep: bool,
-) -> tuple[CachedDocument, repository.TreeDocumentRow]:
+) -> tuple[CachedDocument, repository.TreeDocumentRow, TreeGraph | None]:
     """The document at `found`'s version: `known` if it has it, else the one `found` carries,
-    else Redis's, else built now (`found` then read again with it); kept when `keep`."""
+    else Redis's, else built now (`found` then read again with it); kept when `keep`. With it,
+    the graph when it came with the document (built: the statement's own, kept too when
+    `keep`), else None."""
     if known is not None and (known.tree_id, known.version) == (found.tree_id, found.version):
         metrics.TREE_DOCUMENTS.hit()
-        return known, found
+        return known, found, None
     if keep:
         metrics.TREE_DOCUMENTS.miss()
-    document = None
+    document, graph = None, None
     if found.document is None and store is not None:
         stored = store.get(found.tree_id, found.version)
         metrics.REDIS_TREES.found(stored is not None)
@@ -178,14 +190,20 @@ def _document_at_version(
             again = repository.tree_document(session, found.slug, viewer.id if viewer else None)
             found = _visible(again, found.slug, viewer)
         assert found.document is not None
-        text = found.document.encode()
-        graph = _graph(session, found.tree_id, found.version, text, keep=keep)
-        document = CachedDocument.built(found.tree_id, found.version, text, graph)
+        assert found.graph is not None
+        # The graph the document shows, from its own statement: no second read of the tree,
+        # and the learning plan and states always of the document's version.
+        graph = repository.graph_of(found.tree_id, found.version, found.graph)
+        if keep:
+            graph_service.GRAPHS.put(graph.tree_id, graph)
+        document = CachedDocument.built(
+            found.tree_id, found.version, found.document.encode(), graph
+        )
         if store is not None:
             store.put(found.tree_id, found.version, document.document)
     if keep:
         DOCUMENTS.put(found.slug, document)
-    return document, found
+    return document, found, graph
 
 
 def _visible(
@@ -225,17 +243,16 @@ def _graph(
     return TreeGraph.from_document_skills(tree_id, version, skills)
 
 
-_LOCKED = {"status": SkillProgressStatus.LOCKED.value}
-
-
-def skill_states(graph: TreeGraph, learner_rows: str | None) -> bytes:
+def skill_states(graph: TreeGraph, template: StatesTemplate, learner_rows: str | None) -> bytes:
     """Every active skill's state for the learner whose rows these are (a JSON array of
-    user_skill_progress objects with `skillId`), as a JSON object by skill id in position order.
+    user_skill_progress objects with `skillId`), as a JSON object by skill id in position order:
+    `template` (the graph's) with the learner's own values in the places where they differ.
 
-    The rules are progress.states'. Only the skills they could make other than LOCKED are asked
-    about: those with a row, those that need nothing, and the dependents of satisfied skills (a
-    skill with a prerequisite that is not satisfied is LOCKED); so a request costs in proportion
-    to the learner's rows, not the tree.
+    The rules are progress.states'. Only the skills that could differ from the template are
+    asked about: those with a row (whose value is their row), and the dependents of satisfied
+    skills (a skill with a prerequisite that is not satisfied is LOCKED; one that needs nothing
+    is AVAILABLE, as in the template); so a request costs in proportion to the learner's rows,
+    not the tree.
     """
     rows: dict[str, dict[str, Any]] = {}
     for row in orjson.loads(learner_rows) if learner_rows else ():
@@ -243,20 +260,19 @@ def skill_states(graph: TreeGraph, learner_rows: str | None) -> bytes:
             rows[row.pop("skillId")] = row
     statuses = {skill: SkillProgressStatus(row["status"]) for skill, row in rows.items()}
     optional, needs, dependents = graph.optional, graph.needs, graph.dependents
-    asked = set(rows) | graph.roots
-    for skill in statuses:
-        if progress_states.is_satisfied(skill, statuses, optional):
-            asked.update(dependents[skill])
-    states: dict[str, dict[str, Any]] = dict.fromkeys(graph.by_position, _LOCKED)
-    for skill in asked:
-        state = progress_states.state_of(skill, needs, statuses, optional).value
-        row = rows.get(skill)
-        if row is not None:
-            row["status"] = state
-            states[skill] = row
-        elif state != _LOCKED["status"]:
-            states[skill] = {"status": state}
-    return orjson.dumps(states)
+    satisfied = progress_states.satisfied_skills(statuses, optional)
+    rank = graph.position_rank
+    values: list[tuple[int, bytes]] = []
+    for skill, row in rows.items():
+        row["status"] = progress_states.state_given(skill, needs, statuses, satisfied).value
+        values.append((rank[skill], orjson.dumps(row)))
+    unlocked: set[str] = set()
+    for skill in satisfied:
+        unlocked.update(dependents[skill])
+    for skill in unlocked:
+        if skill not in rows and satisfied.issuperset(needs[skill]):
+            values.append((rank[skill], AVAILABLE))
+    return template.splice(values)
 
 
 def visible_skill(session: Session, skill_id: str, viewer: User | None) -> Skill:

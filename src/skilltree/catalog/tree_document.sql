@@ -13,6 +13,15 @@
 -- version, `document` is NULL and PostgreSQL does none of the work below. With `build` false it
 -- is never built: the caller looks for the version it is told in a shared cache (Redis) first.
 --
+-- With the document comes `graph`, what the server derives the learning plan and skill states
+-- from (skilltree.graph.tree_graphs.TreeGraph), from the same snapshot: a JSON array with one
+-- [id, name, positionY, positionX, estimatedMinutes, isOptional, xpValue, isMilestone,
+-- dependencies] per active skill, ordered by position as Python orders it (y, x, then the id's
+-- code points: `COLLATE "C"`), so the server takes that order as it comes (sorting narrow rows
+-- costs PostgreSQL less than sorting in Python). Reading it here, in the document's round trip,
+-- spares the server a second query of the whole graph when the tree has changed (and a graph
+-- that could be of another version than the document).
+--
 -- With `user_id` (the signed-in learner; NULL otherwise), `learner_rows` lists that learner's
 -- user_skill_progress rows in the tree (by skill id, so the same rows give the same text: the
 -- ETag hashes it) and `tree_progress` their enrolment (NULL when not enrolled); the caller derives
@@ -51,9 +60,7 @@ WITH tree AS (
 )
 SELECT t.id,
        t.structure_version,
-       CASE WHEN NOT %(build)s
-              OR (t.id = %(known_id)s AND t.structure_version = %(known_version)s) THEN NULL
-       ELSE json_build_object(
+       CASE WHEN NOT wanted.build THEN NULL ELSE json_build_object(
     'id', t.id,
     'categoryId', t.category_id,
     'name', t.name,
@@ -116,6 +123,15 @@ SELECT t.id,
                   WHERE s.skill_tree_id = t.id AND s.is_active) skill),
         '[]'::json)
 )::text END AS document,
+       CASE WHEN NOT wanted.build THEN NULL ELSE coalesce(
+       (SELECT json_agg(json_build_array(s.id, s.name, s.position_y, s.position_x,
+                                         s.estimated_minutes, s.is_optional, s.xp_value,
+                                         s.is_milestone, coalesce(dependencies.ids, '[]'::json))
+                        ORDER BY s.position_y, s.position_x, s.id COLLATE "C")
+          FROM skills s
+          LEFT JOIN dependencies ON dependencies.id = s.id
+         WHERE s.skill_tree_id = t.id AND s.is_active),
+       '[]'::json)::text END AS graph,
        t.is_published,
        t.created_by,
        (SELECT json_agg(json_build_object(
@@ -142,3 +158,7 @@ SELECT t.id,
           FROM user_skill_tree_progress e
          WHERE e.user_id = %(user_id)s AND e.skill_tree_id = t.id) AS tree_progress
   FROM tree t
+ CROSS JOIN LATERAL (
+     SELECT %(build)s AND (t.id IS DISTINCT FROM %(known_id)s
+                           OR t.structure_version IS DISTINCT FROM %(known_version)s) AS build
+ ) wanted

@@ -85,6 +85,8 @@ class TreeGraph:
         version: int,
         skills: Mapping[str, tuple[Any, ...]],
         needs: Mapping[str, Sequence[str]],
+        *,
+        by_position: list[str] | None = None,
     ) -> None:
         self.tree_id = tree_id
         self.version = version
@@ -93,6 +95,8 @@ class TreeGraph:
         same order: what the database read makes)."""
         self.needs = needs
         """Each active skill's active direct prerequisites (every active skill is a key)."""
+        if by_position is not None:  # the caller has them in that order: `by_position` is it
+            self.__dict__["by_position"] = by_position
 
     @classmethod
     def from_document_skills(
@@ -123,7 +127,7 @@ class TreeGraph:
     @cached_property
     def position_rank(self) -> dict[str, int]:
         """Each active skill's place in `by_position` (0 first): orders as its position does."""
-        return {skill: rank for rank, skill in enumerate(self.by_position)}
+        return dict(zip(self.by_position, range(len(self.by_position)), strict=True))
 
     @cached_property
     def roots(self) -> frozenset[str]:
@@ -154,17 +158,17 @@ class TreeGraph:
     @cached_property
     def learning_order(self) -> LearningOrder:
         """The skills in learning order (ties by position y, then x, then id) and by layer
-        (dag.topological_layers: layer k needs something of layer k-1, each sorted by id)."""
-        order = self.ordered(self.needs)
+        (dag.topological_layers: layer k needs something of layer k-1, each sorted by id).
+
+        When every skill comes after its prerequisites by position (a map drawn top-down), the
+        order by position is the learning order: the first skill by position not yet taken
+        always has its prerequisites taken, so it is the one `ordered` would take. That is found
+        out on the way, in the pass that finds each skill's layer, without the heap."""
         needs = self.needs
-        depth: dict[str, int] = {}
-        layers: list[list[str]] = []
-        for skill in order:  # each skill after its prerequisites
-            d = depth[skill] = 1 + max((depth[p] for p in needs[skill]), default=0)
-            if d > len(layers):
-                layers.append([])
-            layers[d - 1].append(skill)
-        return LearningOrder(order=order, layers=[sorted(layer) for layer in layers])
+        try:
+            return _layered(list(self.by_position), needs)
+        except KeyError:  # a prerequisite after its skill by position
+            return _layered(self.ordered(needs), needs)
 
     def ordered(self, skills: Collection[str]) -> list[str]:
         """`skills` (some of this graph's) in learning order, each after those of its
@@ -222,6 +226,21 @@ def chains_ahead(needs: Mapping[str, Sequence[str]]) -> dict[str, int]:
             if waiting[prerequisite] == 0:
                 ready.append(prerequisite)
     return ahead
+
+
+def _layered(order: list[str], needs: Mapping[str, Sequence[str]]) -> LearningOrder:
+    """`order` as the learning order, with its layers: KeyError when a skill of `order` comes
+    before one of its prerequisites."""
+    depth: dict[str, int] = {}
+    of = depth.__getitem__
+    layers: list[list[str]] = []
+    for skill in order:  # each skill after its prerequisites
+        prerequisites = needs[skill]
+        d = depth[skill] = max(map(of, prerequisites)) + 1 if prerequisites else 1
+        if d > len(layers):
+            layers.append([])
+        layers[d - 1].append(skill)
+    return LearningOrder(order=order, layers=[sorted(layer) for layer in layers])
 
 
 def graph_bytes(graph: TreeGraph) -> int:
