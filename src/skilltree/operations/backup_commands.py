@@ -30,14 +30,17 @@ def _configured() -> backups.Database:
 
 @contextmanager
 def _progress() -> Iterator[backups.Step]:
-    """A progress bar on stderr, gone once done (rich shows it after a moment's work only)."""
+    """A progress bar on stderr, gone once done; none when stderr is not a terminal (cron's
+    mail stays the result lines)."""
+    console = Console(stderr=True)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task("connecting", total=None)
 
