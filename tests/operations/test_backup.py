@@ -242,6 +242,19 @@ def test_no_pg_dump_is_one_line_and_exit_2(
     assert result.stderr.count("\n") == 1
 
 
+def test_a_failed_pg_dump_is_one_line_exit_1_and_leaves_nothing(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    failing = tmp_path / "pg_dump"
+    failing.write_text("#!/bin/sh\necho 'pg_dump: error: query failed: boom' >&2\nexit 1\n")
+    failing.chmod(0o755)
+    monkeypatch.setattr(backups, "client_program", lambda program, major: str(failing))
+    result = cli("db", "backup", str(tmp_path / "x.dump"))
+    assert result.exit_code == 1
+    assert result.stderr == "error: pg_dump failed: pg_dump: error: query failed: boom\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pg_dump"]
+
+
 def test_a_missing_manifest_is_one_line_and_exit_2(cli: Cli, dump: Path, target: str) -> None:
     backups.manifest_path(dump).unlink()
     result = cli("db", "restore", str(dump), "--into", target)

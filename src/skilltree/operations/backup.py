@@ -278,14 +278,33 @@ def read_manifest(dump: Path) -> dict[str, Any]:
 
 
 def backup(source: Database, dump: Path, step: Step) -> dict[str, Any]:
-    """Dump `source` into `dump` and write its manifest next to it; return the manifest."""
+    """Dump `source` into `dump` and write its manifest next to it; return the manifest. Nothing
+    is left behind when it fails (the dump is written as `dump`.partial until it is done)."""
     dump.parent.mkdir(parents=True, exist_ok=True)
     partial = dump.with_name(dump.name + ".partial")
+    try:
+        manifest = _dump_in_one_snapshot(source, partial, step)
+        manifest["dump"] = {
+            "file": dump.name,
+            "bytes": partial.stat().st_size,
+            "sha256": _file_sha256(partial),
+        }
+        manifest["tables"] = manifest.pop("tables")  # last in the file: the long part
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(dump)
+    manifest_path(dump).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _dump_in_one_snapshot(source: Database, partial: Path, step: Step) -> dict[str, Any]:
     with source.connect() as conn:
         pg_dump = client_program("pg_dump", _server_major(conn))
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()
-        assert snapshot is not None
+        if snapshot is None:
+            raise BackupError("pg_export_snapshot() returned nothing", 1)
         command = [
             pg_dump,
             "--format=custom",
@@ -309,25 +328,16 @@ def backup(source: Database, dump: Path, step: Step) -> dict[str, Any]:
                     dumping.kill()
         conn.rollback()
         if dumping.returncode != 0:
-            partial.unlink(missing_ok=True)
             raise BackupError(f"pg_dump failed: {_first_error(stderr)}", 1)
-        manifest = {
+        return {
             "format": MANIFEST_FORMAT,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "database": source.name,
             "server_version": conn.info.parameter_status("server_version"),
             "pg_dump": pg_dump,
             "revision": revision,
-            "dump": {
-                "file": dump.name,
-                "bytes": partial.stat().st_size,
-                "sha256": _file_sha256(partial),
-            },
             "tables": tables,
         }
-    partial.replace(dump)
-    manifest_path(dump).write_text(json.dumps(manifest, indent=2) + "\n")
-    return manifest
 
 
 # -- restore and verify --------------------------------------------------------------------------
