@@ -1,7 +1,8 @@
 """Light and dark themes: the system's preference is followed, the header's toggle (System,
 Light, Dark) is remembered and applied before the first paint, the map and its minimap follow the
-theme's CSS variables, and axe-core finds no contrast violation (WCAG AA) on the catalog, a tree
-page and the profile in either theme, whether chosen by the system or by the toggle."""
+theme's CSS variables, and axe-core finds no violation (WCAG 2 A and AA, colour contrast among
+them, and best practices) on the catalog, a tree page and the profile in either theme, whether
+chosen by the system or by the toggle."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ from skilltree.models import User, UserRole
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 """axe-core, vendored unmodified from the npm registry (tests/browser/vendor/README.md)."""
 
-RULES = ["color-contrast"]
-"""The axe rules run here: AA colour contrast (the rule that depends on the theme)."""
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+"""The axe rules run here: WCAG 2.x A and AA (colour contrast among them) and best practices."""
+
+LEFT_OUT = ["label-content-name-mismatch"]
+"""Rules not run here: a node's accessible name ("Bowline: In progress, 10 XP, ...") does not hold
+its visible lower line word for word; issue 15 part 5 (accessibility) answers it, not the theme."""
+
 
 # Records the theme on <html> when <body> is first parsed: nothing can be painted before then.
 THEME_AT_BODY = """
@@ -59,16 +65,19 @@ def course(live_engine: Engine, author: tuple[User, str], category_slug: str) ->
 
 
 def _violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's violations of RULES on the page as it is now, in short."""
+    """axe-core's violations of TAGS on the page as it is now, in short."""
     if not page.evaluate("typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
     results = page.evaluate(
-        "async (rules) => await axe.run(document, "
-        "{ runOnly: { type: 'rule', values: rules }, resultTypes: ['violations'] })",
-        RULES,
+        """async ([tags, leftOut]) => await axe.run(document, {
+            runOnly: { type: "tag", values: tags },
+            rules: Object.fromEntries(leftOut.map((id) => [id, { enabled: false }])),
+            resultTypes: ["violations"],
+        })""",
+        [TAGS, LEFT_OUT],
     )
-    # The rules ran and checked something (an empty page would pass too).
-    assert {rule["id"] for rule in results["passes"]} == set(RULES)
+    # Contrast was checked on something (an empty page would pass too).
+    assert "color-contrast" in {rule["id"] for rule in results["passes"]}
     return [
         {"rule": v["id"], "nodes": [(n["target"], n["failureSummary"]) for n in v["nodes"]]}
         for v in results["violations"]
