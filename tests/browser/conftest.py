@@ -138,9 +138,12 @@ def new_page(browser: Any, live_server: str, page_errors: PageErrors) -> Iterato
     """A factory of pages in fresh browser contexts (own storage); each fails on a script error."""
     contexts: list[Any] = []
 
-    def make(*, token: str | None = None, width: int = 1280, height: int = 900) -> Any:
+    def make(
+        *, token: str | None = None, width: int = 1280, height: int = 900, **options: Any
+    ) -> Any:
+        # `options`: more of Playwright's context options (color_scheme, bypass_csp, ...).
         context = browser.new_context(
-            base_url=live_server, viewport={"width": width, "height": height}
+            base_url=live_server, viewport={"width": width, "height": height}, **options
         )
         context.set_default_timeout(20_000)
         contexts.append(context)

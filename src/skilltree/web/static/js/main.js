@@ -4,6 +4,7 @@ import { h, replace } from "./dom.js";
 import { clearError, showError } from "./notify.js";
 import { currentRoute, href } from "./router.js";
 import { loadSession, session, signOut } from "./session.js";
+import { initThemeControl } from "./theme.js";
 import { renderAuthor } from "./views/author.js";
 import { renderSignIn, renderSignUp } from "./views/auth.js";
 import { renderCatalog } from "./views/catalog.js";
@@ -85,6 +86,7 @@ async function show(force) {
 }
 
 async function boot() {
+  initThemeControl();
   // A tree's own page (`/trees/slug?...`, served with its link-preview tags) is the app's
   // `#/trees/slug?...`.
   const own = location.pathname.match(/^\/trees\/([^/]+)\/?$/);

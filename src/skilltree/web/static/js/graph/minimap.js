@@ -17,6 +17,12 @@ export class Minimap {
     this.frame = h("div", { class: "minimap-view" });
     this.el = h("div", { class: "minimap", "aria-hidden": "true", title: "The whole tree: click or drag to move the view", hidden: true }, this.canvas, this.frame);
     graph.container.append(this.el);
+    // The blocks are drawn in the theme's colours: drawn again when the theme changes.
+    const redraw = () => {
+      if (this.el.isConnected) this.draw();
+      else document.removeEventListener("themechange", redraw);
+    };
+    document.addEventListener("themechange", redraw);
     this.el.addEventListener("pointerdown", (event) => {
       if (event.button !== 0) return;
       event.preventDefault();
@@ -58,7 +64,7 @@ export class Minimap {
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
     const style = getComputedStyle(document.documentElement);
-    const colours = Object.fromEntries(Object.entries(COLOURS).map(([state, name]) => [state, style.getPropertyValue(name).trim() || "#777"]));
+    const colours = Object.fromEntries(Object.entries(COLOURS).map(([state, name]) => [state, style.getPropertyValue(name).trim()]));
     const { origin } = graph;
     for (const [id, node] of graph.nodes) {
       const { x, y, w, h: boxHeight } = node.box;
