@@ -252,10 +252,10 @@ def _receive(
             minutes=request.minutes_spent or 0,
             url=request.evidence_url,
         )
+    # Refusals of the delivery itself here; the engine's (SkillLocked, MethodNotAllowed, ...)
+    # and none at all go on to `progress.outcome`, which raises the engine's errors.
     refused = answer.get("refused") or answer["outcome"].get("refused")
     match refused:
-        case None:
-            pass
         case "UnknownIntegration":  # disabled since its secrets were read
             raise signing.refuse("UnknownIntegration", "No active integration has this id.")
         case "UnknownLearner":
