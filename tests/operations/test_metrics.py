@@ -201,7 +201,10 @@ def test_events_of_a_rolled_back_transaction_are_not_counted(engine: Engine) -> 
 
 @pytest.fixture
 def no_job_runs(engine: Engine) -> Iterator[None]:
-    """The test database's job_runs emptied after the test (the commands commit to it)."""
+    """The test database's job_runs emptied before the test (earlier tests ran the commands,
+    which commit to it) and after it."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM job_runs"))
     yield
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM job_runs"))
