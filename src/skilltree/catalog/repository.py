@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Row,
@@ -25,7 +24,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from skilltree.db.rls import fetch_all
-from skilltree.graph.tree_graphs import SkillRow, TreeGraph
 from skilltree.models import (
     DifficultyLevel,
     Skill,
@@ -147,7 +145,7 @@ class TreeDocumentRow:
     version: int
     document: str | None
     graph: str | None
-    """The tree's graph as tree_document.sql gives it (`graph_of`)."""
+    """The tree's graph as tree_document.sql gives it (`catalog.service.graph_of`)."""
     is_published: bool
     created_by: str | None
     learner_rows: str | None
@@ -186,19 +184,6 @@ tree's skills by position for the document takes about 0.8 MB a thousand skills 
 sent trees from about 5,000 skills to temporary files ("external merge"). 64 MB keeps trees of up
 to about 80,000 skills in memory; one statement a request, so one such sort at a time, and only
 while a document is built; a larger tree still spills, correctly."""
-
-
-def graph_of(tree_id: str, version: int, graph: str) -> TreeGraph:
-    """The TreeGraph in tree_document.sql's `graph` column, at the document's `version`, its
-    skills by position as the statement ordered them."""
-    skills: dict[str, SkillRow] = {}
-    needs: dict[str, tuple[str, ...]] = {}
-    # One loop (measured: faster than building the dicts column by column with zip).
-    for id_, name, y, x, minutes, optional, xp, milestone, dependencies in orjson.loads(graph):
-        skills[id_] = (name, y, x, minutes, optional, xp, milestone)
-        # Tuples, not lists, in the graph kept (tree_graphs.SkillRow says why).
-        needs[id_] = tuple(dependencies)
-    return TreeGraph(tree_id, version, skills, needs, by_position=list(skills))
 
 
 # --- authoring ---

@@ -25,7 +25,7 @@ from skilltree.catalog.visibility import may_view_tree
 from skilltree.config import DEFAULT_CACHE_MB
 from skilltree.errors import NotAuthenticated, NotFound
 from skilltree.graph import service as graph_service
-from skilltree.graph.tree_graphs import TreeGraph
+from skilltree.graph.tree_graphs import SkillRow, TreeGraph
 from skilltree.models import DifficultyLevel, Skill, SkillProgressStatus, SkillTree, User
 from skilltree.progress import states as progress_states
 from skilltree.schemas import PageParams
@@ -193,7 +193,7 @@ def _document_at_version(
         assert found.graph is not None
         # The graph the document shows, from its own statement: no second read of the tree,
         # and the learning plan and states always of the document's version.
-        graph = repository.graph_of(found.tree_id, found.version, found.graph)
+        graph = graph_of(found.tree_id, found.version, found.graph)
         if keep:
             graph_service.GRAPHS.put(graph.tree_id, graph)
         document = CachedDocument.built(
@@ -301,3 +301,16 @@ def describe_skill(session: Session, skill: Skill) -> SkillDetail:
         dependencies=dependencies,
         dependents=dependents,
     )
+
+
+def graph_of(tree_id: str, version: int, graph: str) -> TreeGraph:
+    """The TreeGraph in tree_document.sql's `graph` column, at the document's `version`, its
+    skills by position as the statement ordered them."""
+    skills: dict[str, SkillRow] = {}
+    needs: dict[str, tuple[str, ...]] = {}
+    # One loop (measured: faster than building the dicts column by column with zip).
+    for id_, name, y, x, minutes, optional, xp, milestone, dependencies in orjson.loads(graph):
+        skills[id_] = (name, y, x, minutes, optional, xp, milestone)
+        # Tuples, not lists, in the graph kept (tree_graphs.SkillRow says why).
+        needs[id_] = tuple(dependencies)
+    return TreeGraph(tree_id, version, skills, needs, by_position=list(skills))
