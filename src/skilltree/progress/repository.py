@@ -37,16 +37,21 @@ def skill_statuses(session: Session, user_id: str, tree_id: str) -> dict[str, Sk
     return {skill_id: status for skill_id, status in rows}
 
 
-# "What next" from the tree's stored ranks (graph.ranks), reading only the skills that can be
-# worked on (roots, the learner's rows, dependents of satisfied skills), their prerequisites and
-# their dependents, never the whole graph. Every step goes from the rows it has to the next by
-# an index, one row at a time (LATERAL ... OFFSET 0: the planner may not turn them into a scan
-# of the tree, as it did for a join it estimated at one row); each dependent's prerequisites are
-# counted once. Two kinds of row: 'skill', each skill the learner can work on now with what it
-# is ranked by; 'unlocks', each dependent of those that exactly one unsatisfied prerequisite
-# holds back, with that prerequisite (finishing it unlocks the dependent). The first row says
-# whether the tree's ranks are current (the others only come when they are), in the same
-# snapshot as the ranks. progress.paths ranks them.
+# "What next" from the tree's stored ranks (graph.ranks), reading only the learner's rows, the
+# dependents of the skills they satisfy, the tree's roots and the dependents of the skills that
+# can be worked on, never the whole graph. A skill can be worked on when it is started, or when
+# it is not done and every one of its active prerequisites is satisfied: a root, or a skill as
+# many of whose prerequisites are satisfied as its stored rank counts (`met`: the satisfied
+# skills' edges, grouped). A dependent of a workable skill that finishing it alone would unlock
+# is one whose stored count exceeds its satisfied ones by exactly one (that workable skill is
+# the one: it is not satisfied). So no skill's prerequisites are read one by one. Every step
+# goes from the rows it has to the next by an index, one row at a time (LATERAL ... OFFSET 0:
+# the planner may not turn them into a scan of the tree, or of every tree, as it did for a join
+# it estimated at one row and for a NOT EXISTS it hashed). Two kinds of row: 'skill', each
+# skill the learner can work on now with what it is ranked by; 'unlocks', each dependent of
+# those that exactly one unsatisfied prerequisite holds back, with that prerequisite. The first
+# row says whether the tree's ranks are current (the others only come when they are), in the
+# same snapshot as the ranks. progress.paths ranks them.
 NEXT_SKILLS = """
 WITH ranked AS MATERIALIZED (
     SELECT EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = %(tree)s) AS current
@@ -56,16 +61,23 @@ WITH ranked AS MATERIALIZED (
     CROSS JOIN LATERAL (
         SELECT s.is_optional FROM skills s WHERE s.id = r.skill_id AND s.is_active OFFSET 0) s
     WHERE r.user_id = %(user)s AND r.skill_tree_id = %(tree)s AND (SELECT current FROM ranked)
+), met AS MATERIALIZED (
+    SELECT d.skill_id, count(*) AS satisfied
+    FROM mine m
+    CROSS JOIN LATERAL (
+        SELECT d.skill_id FROM skill_dependencies d WHERE d.depends_on_id = m.skill_id OFFSET 0) d
+    WHERE progress_satisfies(m.status, m.is_optional)
+    GROUP BY d.skill_id
 ), candidates AS MATERIALIZED (
     SELECT k.skill_id FROM skill_ranks k
     WHERE k.skill_tree_id = %(tree)s AND k.prerequisites = 0 AND (SELECT current FROM ranked)
     UNION
-    SELECT m.skill_id FROM mine m WHERE m.status IN ('AVAILABLE', 'IN_PROGRESS')
-    UNION
-    SELECT d.skill_id FROM mine m
+    SELECT m.skill_id FROM met m
     CROSS JOIN LATERAL (
-        SELECT d.skill_id FROM skill_dependencies d WHERE d.depends_on_id = m.skill_id OFFSET 0) d
-    WHERE progress_satisfies(m.status, m.is_optional)
+        SELECT k.prerequisites FROM skill_ranks k WHERE k.skill_id = m.skill_id OFFSET 0) k
+    WHERE m.satisfied = k.prerequisites
+    UNION
+    SELECT m.skill_id FROM mine m WHERE m.status = 'IN_PROGRESS'
 ), workable AS MATERIALIZED (
     SELECT c.id, c.name, c.estimated_minutes, c.xp_value, c.is_milestone, c.position_y,
            c.position_x, r.status IS NOT DISTINCT FROM 'IN_PROGRESS' AS started
@@ -75,17 +87,7 @@ WITH ranked AS MATERIALIZED (
     LEFT JOIN LATERAL (
         SELECT r.status FROM user_skill_progress r
         WHERE r.user_id = %(user)s AND r.skill_id = c.id OFFSET 0) r ON true
-    WHERE r.status = 'IN_PROGRESS'
-       OR ((r.status IS NULL OR r.status IN ('LOCKED', 'AVAILABLE')) AND NOT EXISTS (
-              SELECT FROM skill_dependencies d
-              JOIN skills p ON p.id = d.depends_on_id AND p.is_active
-              LEFT JOIN user_skill_progress pr ON pr.user_id = %(user)s AND pr.skill_id = p.id
-              WHERE d.skill_id = c.id AND NOT progress_satisfies(pr.status, p.is_optional)))
-), dependents AS MATERIALIZED (
-    SELECT DISTINCT d.skill_id
-    FROM workable w
-    CROSS JOIN LATERAL (
-        SELECT d.skill_id FROM skill_dependencies d WHERE d.depends_on_id = w.id OFFSET 0) d
+    WHERE r.status IS NULL OR r.status IN ('LOCKED', 'AVAILABLE', 'IN_PROGRESS')
 )
 SELECT 'ranked', NULL, NULL, NULL, (SELECT current FROM ranked), NULL::integer,
        NULL::integer, NULL::boolean, NULL::float8, NULL::float8, NULL::integer, NULL::integer
@@ -96,19 +98,18 @@ FROM workable w
 CROSS JOIN LATERAL (
     SELECT k.chain_ahead, k.dependents FROM skill_ranks k WHERE k.skill_id = w.id OFFSET 0) k
 UNION ALL
-SELECT 'unlocks', s.id, s.name, held.holder, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM dependents x
+SELECT 'unlocks', x.id, x.name, w.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM workable w
 CROSS JOIN LATERAL (
-    SELECT s.id, s.name FROM skills s WHERE s.id = x.skill_id AND s.is_active OFFSET 0) s
+    SELECT d.skill_id FROM skill_dependencies d WHERE d.depends_on_id = w.id OFFSET 0) d
 CROSS JOIN LATERAL (
-    SELECT count(*) AS unsatisfied, min(d.depends_on_id) AS holder
-    FROM skill_dependencies d
-    JOIN skills p ON p.id = d.depends_on_id AND p.is_active
-    LEFT JOIN user_skill_progress pr ON pr.user_id = %(user)s AND pr.skill_id = p.id
-    WHERE d.skill_id = x.skill_id AND NOT progress_satisfies(pr.status, p.is_optional)) held
-WHERE held.unsatisfied = 1 AND NOT EXISTS (
+    SELECT k.prerequisites FROM skill_ranks k WHERE k.skill_id = d.skill_id OFFSET 0) k
+CROSS JOIN LATERAL (
+    SELECT x.id, x.name FROM skills x WHERE x.id = d.skill_id AND x.is_active OFFSET 0) x
+LEFT JOIN met ON met.skill_id = d.skill_id
+WHERE k.prerequisites - coalesce(met.satisfied, 0) = 1 AND NOT EXISTS (
     SELECT FROM user_skill_progress r
-    WHERE r.user_id = %(user)s AND r.skill_id = x.skill_id
+    WHERE r.user_id = %(user)s AND r.skill_id = d.skill_id
       AND r.status IN ('IN_PROGRESS', 'COMPLETED', 'SKIPPED'))
 """
 
