@@ -44,7 +44,7 @@ def _files_owner() -> str | None:
 @pytest.mark.slow
 def test_the_documented_pgbackrest_round_trip_restores_every_row() -> None:
     if shutil.which("pgbackrest") is None:
-        service_missing("pgBackRest", "pgbackrest not installed (Debian: apt-get install pgbackrest)")
+        service_missing("pgBackRest", "not installed (Debian: apt-get install pgbackrest)")
     programs = _postgresql_programs()
     if programs is None:
         service_missing("pgBackRest", "no Debian PostgreSQL 13-17 server programs for its cluster")
