@@ -5,11 +5,13 @@ it was just before the delete; and the refusals, each one line with exit code 2.
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +246,72 @@ def test_restore_to_time_without_a_base_backup_is_one_line_and_exit_2(
         "`skilltree db basebackup`"
     ]
     assert not (tmp_path / "pgdata").exists()  # refused before starting any server
+
+
+def _archive(command: str, segment: Path) -> subprocess.CompletedProcess[str]:
+    """Run the archive command as the server would for `segment`."""
+    line = command.replace("%p", str(segment)).replace("%f", segment.name)
+    return subprocess.run(["/bin/sh", "-c", line], capture_output=True, text=True)
+
+
+def test_the_archive_command_never_overwrites_a_segment(tmp_path: Path) -> None:
+    wal = tmp_path / "archive with space" / "wal"
+    wal.mkdir(parents=True)
+    command = archives.archive_command(wal)
+    segment = tmp_path / "000000010000000000000007"
+    segment.write_bytes(b"first" * 1000)
+
+    assert _archive(command, segment).returncode == 0
+    assert (wal / segment.name).read_bytes() == b"first" * 1000
+    assert [path.name for path in wal.iterdir()] == [segment.name]  # no temporary left
+
+    again = _archive(command, segment)  # the server retrying after a crash: the same bytes
+    assert again.returncode == 0
+
+    segment.write_bytes(b"other" * 1000)
+    refused = _archive(command, segment)
+    assert refused.returncode != 0
+    assert "exists with other contents, not overwritten" in refused.stderr
+    assert (wal / segment.name).read_bytes() == b"first" * 1000
+
+
+def test_the_archive_command_fails_when_it_cannot_write(tmp_path: Path) -> None:
+    segment = tmp_path / "000000010000000000000008"
+    segment.write_bytes(b"wal")
+    failed = _archive(archives.archive_command(tmp_path / "missing"), segment)
+    assert failed.returncode != 0
+    assert failed.stderr.strip()
+
+
+def test_retention_keeps_the_window_the_newest_backup_before_it_and_their_wal(
+    tmp_path: Path,
+) -> None:
+    archive = archives.Archive(tmp_path / "archive")
+    archive.create(None)
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    for days, first in ((20, 2), (10, 5), (8, 7), (3, 9), (1, 12)):
+        path = archive.base / f"backup-{days}"
+        path.mkdir()
+        finished = now - timedelta(days=days)
+        (path / archives.BACKUP_RECORD).write_text(
+            json.dumps(
+                {
+                    "started_at": (finished - timedelta(minutes=5)).isoformat(),
+                    "finished_at": finished.isoformat(),
+                    "start_wal": f"0000000100000000000000{first:02X}",
+                }
+            )
+        )
+    for number in range(1, 16):
+        (archive.wal / f"0000000100000000000000{number:02X}").write_bytes(b"")
+    (archive.wal / "00000002.history").write_text("1\t0/5000000\tbefore 2026\n")
+
+    pruned = archives.prune(archive, 7, now)
+
+    # Kept: the 3- and 1-day-old backups, and the 8-day-old one, the newest before the window.
+    assert sorted(pruned.backups) == ["backup-10", "backup-20"]
+    assert [b.name for b in archives.base_backups(archive)] == ["backup-8", "backup-3", "backup-1"]
+    assert pruned.segments == 6  # 01 to 06: before the 8-day-old backup's first segment, 07
+    left = sorted(path.name for path in archive.wal.iterdir())
+    assert left[0] == "000000010000000000000007"
+    assert "00000002.history" in left

@@ -29,6 +29,9 @@ from psycopg import sql
 EMBEDDED_DATABASE = "skilltree"
 STATEMENT_STATISTICS = "pg_stat_statements"
 _servers: dict[Path, Any] = {}
+KEPT_ACROSS_RESTORES = (".handle_pids.json", "log")
+"""Files of the wheel's in the data directory that a point-in-time restore keeps: the
+processes using the server, its log."""
 
 
 def _get_server(pgdata: Path) -> Any:

@@ -250,7 +250,7 @@ def archive_current_wal(conn: psycopg.Connection[Any], step: Step) -> None:
             "FROM pg_stat_archiver"
         ).fetchone()
         archived, failed, failing = row if row else (None, None, False)
-        if archived and str(archived)[:24] >= segment:
+        if archived and len(str(archived)) == len(segment) and str(archived) >= segment:
             return
         if failing and failed and str(failed)[:24] >= segment:
             raise BackupError(
@@ -403,10 +403,12 @@ def _replay_failed(log: str, target: datetime) -> BackupError:
     return BackupError(f"recovery failed: {(fatal or ['see the server log'])[-1].strip()}", 1)
 
 
-def swap_in(cluster: Cluster, recovered: Path, start: Callable[[], object]) -> None:
-    """Put `recovered` in the place of `cluster`'s data directory (its server stopped), then
-    `start` the server; the old directory is deleted once it has started, put back (and the
-    server started on it) if it does not."""
+def swap_in(
+    cluster: Cluster, recovered: Path, start: Callable[[], object], carry: tuple[str, ...] = ()
+) -> None:
+    """Put `recovered` in the place of `cluster`'s data directory (its server stopped), with
+    the files `carry` names taken from the old one, then `start` the server; the old directory
+    is deleted once it has started, put back (and the server started on it) if it does not."""
     old = cluster.pgdata.with_name(cluster.pgdata.name + ".before-restore")
     if old.exists():
         raise BackupError(
@@ -417,6 +419,8 @@ def swap_in(cluster: Cluster, recovered: Path, start: Callable[[], object]) -> N
     cluster.pgdata.rename(old)
     recovered.rename(cluster.pgdata)
     try:
+        for name in carry:
+            _carry(old / name, cluster.pgdata / name)
         start()
     except BaseException:
         cluster.stop()
@@ -429,6 +433,20 @@ def swap_in(cluster: Cluster, recovered: Path, start: Callable[[], object]) -> N
     shutil.rmtree(old)
 
 
+def _carry(source: Path, target: Path) -> None:
+    if target.is_dir():
+        shutil.rmtree(target)
+    else:
+        target.unlink(missing_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target)
+    elif source.exists():
+        shutil.copy2(source, target)
+    if source.exists():
+        stat = source.stat()
+        os.chown(target, stat.st_uid, stat.st_gid)
+
+
 def restore_to_time(
     cluster: Cluster,
     archive: Archive,
@@ -436,6 +454,7 @@ def restore_to_time(
     live: Database,
     start: Callable[[], object],
     step: Step,
+    carry: tuple[str, ...] = (),
 ) -> BaseBackup:
     """Rebuild `cluster`'s databases as they were at `target`: the server behind `live` (the
     cluster's, running) archives its WAL up to now, a new data directory is recovered to
@@ -451,6 +470,6 @@ def restore_to_time(
         archive_current_wal(conn, step)
     recovered = recover(cluster, archive, target, step)
     step("swapping the recovered data directory in", 3, 4)
-    swap_in(cluster, recovered, start)
+    swap_in(cluster, recovered, start, carry)
     step("restored", 4, 4)
     return chosen

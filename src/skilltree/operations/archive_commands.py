@@ -101,7 +101,14 @@ def restore_to_time(moment: datetime) -> None:
     try:
         with _progress() as step:
             chosen = archives.restore_to_time(
-                cluster, archive, moment, live, lambda: embedded.restart(data_dir), step
+                cluster,
+                archive,
+                moment,
+                live,
+                lambda: embedded.restart(data_dir),
+                step,
+                # The server's list of users and its log go on with the new directory.
+                carry=embedded.KEPT_ACROSS_RESTORES,
             )
         restarted = backups.Database({**live.params, "host": embedded.restart(data_dir)}, None)
         with restarted.connect() as conn:
