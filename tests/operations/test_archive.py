@@ -6,8 +6,10 @@ it was just before the delete; and the refusals, each one line with exit code 2.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -315,3 +317,84 @@ def test_retention_keeps_the_window_the_newest_backup_before_it_and_their_wal(
     left = sorted(path.name for path in archive.wal.iterdir())
     assert left[0] == "000000010000000000000007"
     assert "00000002.history" in left
+
+
+EMBEDDED_PROBE = """
+import sys
+from pathlib import Path
+
+import psycopg
+
+from skilltree.db.embedded import embedded_url, server_socket_dir
+
+data_dir, statement = Path(sys.argv[1]), sys.argv[2]
+embedded_url(data_dir, archiving=True)
+with psycopg.connect(f"host={server_socket_dir(data_dir)} user=postgres dbname=skilltree") as conn:
+    row = conn.execute(statement).fetchone()
+    print(row[0] if row else "")
+"""
+
+
+def test_the_embedded_server_is_restored_to_a_time_by_the_commands(tmp_path: Path) -> None:
+    # An embedded server of its own, in processes of their own (each its only user while it
+    # runs: the server starts and stops with each), archiving as SkillTree configures it.
+    environment = {
+        **os.environ,
+        "SKILLTREE_DATA_DIR": str(tmp_path),
+        "EMBEDDED_ARCHIVING": "true",
+        "ARCHIVE_RETENTION_DAYS": "1",
+    }
+    environment.pop("DATABASE_URL", None)
+    skilltree = str(Path(sys.executable).with_name("skilltree"))
+
+    def run(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
+
+    def probe(statement: str) -> str:
+        done = run(sys.executable, "-c", EMBEDDED_PROBE, str(tmp_path), statement)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    probe(
+        "CREATE TABLE kept AS SELECT n, md5(n::text) AS word FROM generate_series(1, 1000) n;"
+        "SELECT count(*) FROM kept"
+    )
+    assert probe("SELECT current_setting('archive_mode')") == "on"
+    backup = run(skilltree, "db", "basebackup")
+    assert backup.returncode == 0, backup.stderr
+    assert "base backup finished at" in backup.stdout
+    assert "retention 1 days: 1 base backups kept, 0 deleted" in backup.stdout
+    before = probe("SELECT md5(string_agg(word, ',' ORDER BY n)) FROM kept")
+    moment = probe("SELECT clock_timestamp()")
+    assert probe("WITH gone AS (DELETE FROM kept WHERE n > 10 RETURNING 1) "
+                 "SELECT count(*) FROM gone") == "990"  # fmt: skip
+
+    restored = run(skilltree, "db", "restore", "--to-time", moment)
+
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.startswith("restored to ")
+    assert "the server is on timeline 2" in restored.stdout
+    assert probe("SELECT md5(string_agg(word, ',' ORDER BY n)) FROM kept") == before
+    assert not (tmp_path / "pgdata.before-restore").exists()
+    assert (tmp_path / "pgdata" / "log").exists()
+
+
+def test_the_commands_refuse_a_server_of_ones_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    databases.forget_engine()
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/anything")
+    try:
+        for command in (["basebackup"], ["restore", "--to-time", "2026-01-01T00:00:00Z"]):
+            done = runner.invoke(app, ["db", *command])
+            assert done.exit_code == 2
+            assert done.output.startswith("error: DATABASE_URL is set: SkillTree archives only")
+            assert len(done.output.strip().splitlines()) == 1
+    finally:
+        databases.forget_engine()
+
+
+def test_a_timestamp_that_is_not_one_is_one_line_and_exit_2() -> None:
+    done = runner.invoke(app, ["db", "restore", "--to-time", "yesterday"])
+    assert done.exit_code == 2
+    assert done.output.strip() == (
+        "error: --to-time: 'yesterday' is not a timestamp such as 2026-12-07T04:15:00Z"
+    )
