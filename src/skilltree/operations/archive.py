@@ -281,6 +281,7 @@ class Cluster:
                 stderr=subprocess.STDOUT,
                 text=True,
                 user=self.user,
+                cwd="/",  # the server's user may not reach this process's directory
                 timeout=RECOVERY_TIMEOUT_SECONDS,
             )
             out.seek(0)
@@ -324,21 +325,34 @@ def recover(cluster: Cluster, archive: Archive, target: datetime, step: Step) ->
     (scratch / "recovery.signal").touch()
     sockets = Path(tempfile.mkdtemp(prefix="skilltree-restore-"))
     log = cluster.pgdata.with_name(cluster.pgdata.name + ".restoring.log")
+    server: subprocess.Popen[bytes] | None = None
     try:
         _own(scratch, cluster.user, 0o700)
         _own(sockets, cluster.user, 0o700)
         step(f"replaying the archived WAL up to {target.isoformat()}", 1, 3)
-        _replay(cluster, archive, scratch, sockets, log, target)
+        server = _start_recovery(cluster, archive, scratch, sockets, log, target)
+        _wait_promoted(server, sockets, log, target)
         step("stopping the recovered server", 2, 3)
-        cluster.stop(scratch)
+        _end(server, cluster, scratch)
     except BaseException:
-        cluster.stop(scratch)
+        if server is not None:
+            _end(server, cluster, scratch)
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
     log.unlink(missing_ok=True)
     return scratch
+
+
+def _end(server: subprocess.Popen[bytes], cluster: Cluster, pgdata: Path) -> None:
+    """Stop the recovery's server cleanly (a shutdown checkpoint), or kill it."""
+    if server.poll() is None:
+        try:
+            cluster.stop(pgdata)
+        except (BackupError, subprocess.SubprocessError):
+            server.kill()
+    server.wait()
 
 
 def _own(path: Path, user: str | None, mode: int) -> None:
@@ -350,9 +364,9 @@ def _own(path: Path, user: str | None, mode: int) -> None:
                 shutil.chown(os.path.join(root, name), user, user)
 
 
-def _replay(
+def _start_recovery(
     cluster: Cluster, archive: Archive, pgdata: Path, sockets: Path, log: Path, target: datetime
-) -> None:
+) -> subprocess.Popen[bytes]:
     settings = {
         "listen_addresses": "",
         "unix_socket_directories": str(sockets),
@@ -362,13 +376,19 @@ def _replay(
     }
     options = [f"-c{name}={value}" for name, value in settings.items()]
     with log.open("w") as output:
-        server = subprocess.Popen(
+        return subprocess.Popen(
             [str(cluster.bin / "postgres"), "-D", str(pgdata), *options],
             stdout=output,
             stderr=subprocess.STDOUT,
             user=cluster.user,
+            cwd="/",
             start_new_session=True,
         )
+
+
+def _wait_promoted(
+    server: subprocess.Popen[bytes], sockets: Path, log: Path, target: datetime
+) -> None:
     deadline = time.monotonic() + RECOVERY_TIMEOUT_SECONDS
     while True:
         if server.poll() is not None:
@@ -376,8 +396,6 @@ def _replay(
         if _promoted(sockets):
             return
         if time.monotonic() > deadline:
-            server.kill()
-            server.wait()
             raise BackupError(f"recovery did not finish in {RECOVERY_TIMEOUT_SECONDS} s", 1)
         time.sleep(0.05)
 
