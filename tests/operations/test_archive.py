@@ -79,6 +79,7 @@ def own_server() -> Iterator[OwnServer]:
         pgdata = root / "pgdata"
         pgdata.mkdir(mode=0o700)
         if user is not None:
+            shutil.chown(root, user, user)  # its log goes there
             shutil.chown(pgdata, user, user)
         cluster = archives.Cluster(pgdata, binaries(), user)
         archive = archives.Archive(root / "archive")
@@ -114,7 +115,7 @@ def learner_with_progress(engine: Engine) -> str:
         load_spec_seed(session)
         session.flush()
         user = make_user(session)
-        service.enrol(session, user, "frontend")
+        service.enrol(session, user, "frontend-web-development")
         skill = session.scalars(
             select(UserSkillProgress.skill_id).where(
                 UserSkillProgress.user_id == user.id,
@@ -327,10 +328,12 @@ import psycopg
 
 from skilltree.db.embedded import embedded_url, server_socket_dir
 
-data_dir, statement = Path(sys.argv[1]), sys.argv[2]
+data_dir, statements = Path(sys.argv[1]), sys.argv[2:]
 embedded_url(data_dir, archiving=True)
 with psycopg.connect(f"host={server_socket_dir(data_dir)} user=postgres dbname=skilltree") as conn:
-    row = conn.execute(statement).fetchone()
+    for statement in statements:
+        cursor = conn.execute(statement)
+    row = cursor.fetchone()
     print(row[0] if row else "")
 """
 
@@ -350,14 +353,14 @@ def test_the_embedded_server_is_restored_to_a_time_by_the_commands(tmp_path: Pat
     def run(*command: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
 
-    def probe(statement: str) -> str:
-        done = run(sys.executable, "-c", EMBEDDED_PROBE, str(tmp_path), statement)
+    def probe(*statements: str) -> str:
+        done = run(sys.executable, "-c", EMBEDDED_PROBE, str(tmp_path), *statements)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
     probe(
-        "CREATE TABLE kept AS SELECT n, md5(n::text) AS word FROM generate_series(1, 1000) n;"
-        "SELECT count(*) FROM kept"
+        "CREATE TABLE kept AS SELECT n, md5(n::text) AS word FROM generate_series(1, 1000) n",
+        "SELECT count(*) FROM kept",
     )
     assert probe("SELECT current_setting('archive_mode')") == "on"
     backup = run(skilltree, "db", "basebackup")

@@ -45,6 +45,9 @@ ARCHIVE_DIR = "archive"
 BACKUP_RECORD = "skilltree-backup.json"
 RECOVERY_TIMEOUT_SECONDS = 600
 ARCHIVED_TIMEOUT_SECONDS = 120
+RECOVERY_PORT = 5432
+"""The recovery's server listens on no TCP port: this only names its socket, in a directory of
+its own."""
 _SEGMENT = re.compile(r"^[0-9A-F]{24}")
 _START_WAL = re.compile(r"^START WAL LOCATION: .* \(file ([0-9A-F]{24})\)$", re.MULTILINE)
 _NOT_REACHED = "recovery ended before configured recovery target was reached"
@@ -370,6 +373,7 @@ def _start_recovery(
     settings = {
         "listen_addresses": "",
         "unix_socket_directories": str(sockets),
+        "port": str(RECOVERY_PORT),
         "restore_command": restore_command(archive.wal),
         "recovery_target_time": target.isoformat(),
         "recovery_target_action": "promote",
@@ -403,7 +407,11 @@ def _wait_promoted(
 def _promoted(sockets: Path) -> bool:
     try:
         with psycopg.connect(
-            host=str(sockets), user="postgres", dbname="postgres", connect_timeout=2
+            host=str(sockets),
+            port=RECOVERY_PORT,
+            user="postgres",
+            dbname="postgres",
+            connect_timeout=2,
         ) as conn:
             row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
             return row is not None and row[0] is False
