@@ -320,27 +320,53 @@ def test_retention_keeps_the_window_the_newest_backup_before_it_and_their_wal(
     assert "00000002.history" in left
 
 
-EMBEDDED_PROBE = """
+EMBEDDED_ROUND_TRIP = """
+import json
 import sys
 from pathlib import Path
 
 import psycopg
+from typer.testing import CliRunner
 
+from skilltree.cli import app
 from skilltree.db.embedded import embedded_url, server_socket_dir
 
-data_dir, statements = Path(sys.argv[1]), sys.argv[2:]
+data_dir = Path(sys.argv[1])
 embedded_url(data_dir, archiving=True)
-with psycopg.connect(f"host={server_socket_dir(data_dir)} user=postgres dbname=skilltree") as conn:
-    for statement in statements:
+
+
+def sql(statement):
+    where = {"host": server_socket_dir(data_dir), "user": "postgres", "dbname": "skilltree"}
+    with psycopg.connect(**where) as conn:
         cursor = conn.execute(statement)
-    row = cursor.fetchone()
-    print(row[0] if row else "")
+        return cursor.fetchone()[0] if cursor.description else None
+
+
+def run(*args):
+    done = CliRunner().invoke(app, list(args))
+    return [done.exit_code, done.output]
+
+
+found = {}
+sql("CREATE TABLE kept AS SELECT n, md5(n::text) AS word FROM generate_series(1, 1000) n")
+found["archive_mode"] = sql("SELECT current_setting('archive_mode')")
+found["backup"] = run("db", "basebackup")
+found["before"] = sql("SELECT md5(string_agg(word, ',' ORDER BY n)) FROM kept")
+moment = sql("SELECT clock_timestamp()::text")
+found["deleted"] = sql(
+    "WITH gone AS (DELETE FROM kept WHERE n > 10 RETURNING 1) SELECT count(*) FROM gone"
+)
+found["restored"] = run("db", "restore", "--to-time", moment)
+found["after"] = sql("SELECT md5(string_agg(word, ',' ORDER BY n)) FROM kept")
+print(json.dumps(found))
 """
 
 
+@pytest.mark.slow
 def test_the_embedded_server_is_restored_to_a_time_by_the_commands(tmp_path: Path) -> None:
-    # An embedded server of its own, in processes of their own (each its only user while it
-    # runs: the server starts and stops with each), archiving as SkillTree configures it.
+    # An embedded server of its own, in a process of its own (its only user: the restore
+    # refuses while another process uses the server), archiving as SkillTree configures it;
+    # the commands run in that process.
     environment = {
         **os.environ,
         "SKILLTREE_DATA_DIR": str(tmp_path),
@@ -348,38 +374,29 @@ def test_the_embedded_server_is_restored_to_a_time_by_the_commands(tmp_path: Pat
         "ARCHIVE_RETENTION_DAYS": "1",
     }
     environment.pop("DATABASE_URL", None)
-    skilltree = str(Path(sys.executable).with_name("skilltree"))
-
-    def run(*command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=300)
-
-    def probe(*statements: str) -> str:
-        done = run(sys.executable, "-c", EMBEDDED_PROBE, str(tmp_path), *statements)
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    probe(
-        "CREATE TABLE kept AS SELECT n, md5(n::text) AS word FROM generate_series(1, 1000) n",
-        "SELECT count(*) FROM kept",
+    done = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_ROUND_TRIP, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
     )
-    assert probe("SELECT current_setting('archive_mode')") == "on"
-    backup = run(skilltree, "db", "basebackup")
-    assert backup.returncode == 0, backup.stderr
-    assert "base backup finished at" in backup.stdout
-    assert "retention 1 days: 1 base backups kept, 0 deleted" in backup.stdout
-    before = probe("SELECT md5(string_agg(word, ',' ORDER BY n)) FROM kept")
-    moment = probe("SELECT clock_timestamp()")
-    assert probe("WITH gone AS (DELETE FROM kept WHERE n > 10 RETURNING 1) "
-                 "SELECT count(*) FROM gone") == "990"  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
 
-    restored = run(skilltree, "db", "restore", "--to-time", moment)
-
-    assert restored.returncode == 0, restored.stderr
-    assert restored.stdout.startswith("restored to ")
-    assert "the server is on timeline 2" in restored.stdout
-    assert probe("SELECT md5(string_agg(word, ',' ORDER BY n)) FROM kept") == before
+    assert found["archive_mode"] == "on"
+    code, output = found["backup"]
+    assert code == 0, output
+    assert "base backup finished at" in output
+    assert "retention 1 days: 1 base backups kept, 0 deleted" in output
+    assert found["deleted"] == 990
+    code, output = found["restored"]
+    assert code == 0, output
+    assert output.startswith("restored to ")
+    assert "the server is on timeline 2" in output
+    assert found["after"] == found["before"]
     assert not (tmp_path / "pgdata.before-restore").exists()
-    assert (tmp_path / "pgdata" / "log").exists()
+    assert (tmp_path / "pgdata" / "log").exists()  # the server's log goes on
 
 
 def test_the_commands_refuse_a_server_of_ones_own(monkeypatch: pytest.MonkeyPatch) -> None:

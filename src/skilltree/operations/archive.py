@@ -324,7 +324,11 @@ def recover(cluster: Cluster, archive: Archive, target: datetime, step: Step) ->
     scratch = cluster.pgdata.with_name(cluster.pgdata.name + ".restoring")
     shutil.rmtree(scratch, ignore_errors=True)
     step(f"copying base backup {chosen.name}", 0, 3)
-    shutil.copytree(chosen.path, scratch, ignore=shutil.ignore_patterns(BACKUP_RECORD))
+    # Not the lock files of sockets in the data directory (the embedded server's are there):
+    # the server started on the copy would take them for another server's.
+    shutil.copytree(
+        chosen.path, scratch, ignore=shutil.ignore_patterns(BACKUP_RECORD, ".s.PGSQL.*")
+    )
     (scratch / "recovery.signal").touch()
     sockets = Path(tempfile.mkdtemp(prefix="skilltree-restore-"))
     log = cluster.pgdata.with_name(cluster.pgdata.name + ".restoring.log")
