@@ -104,7 +104,7 @@ def own_server() -> Iterator[OwnServer]:
         migrate.upgrade(engine)
         engine.dispose()
         yield server
-        cluster.stop()
+        cluster.stop(mode="immediate")  # thrown away
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

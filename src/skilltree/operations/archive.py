@@ -293,9 +293,11 @@ class Cluster:
     def running(self, pgdata: Path | None = None) -> bool:
         return self.pg_ctl("status", pgdata=pgdata).returncode == 0
 
-    def stop(self, pgdata: Path | None = None) -> None:
+    def stop(self, pgdata: Path | None = None, mode: str = "fast") -> None:
+        """Stop the server of `pgdata` (default: the cluster's) if it runs; `mode` as
+        pg_ctl's (fast: a shutdown checkpoint; immediate: none, for a server thrown away)."""
         if self.running(pgdata):
-            done = self.pg_ctl("-w", "-m", "fast", "stop", pgdata=pgdata)
+            done = self.pg_ctl("-w", "-m", mode, "stop", pgdata=pgdata)
             if done.returncode != 0:
                 raise BackupError(f"cannot stop the server: {done.stdout.strip()}", 1)
 
