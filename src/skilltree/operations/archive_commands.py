@@ -40,11 +40,12 @@ def _embedded_server() -> backups.Database:
 
 
 def basebackup_command() -> None:
-    """Take a base backup of the embedded server (pg_basebackup) into SKILLTREE_DATA_DIR/
-    archive/base, where its WAL is archived (EMBEDDED_ARCHIVING), then apply the retention
-    (ARCHIVE_RETENTION_DAYS): from the backups kept, `skilltree db restore --to-time` can
-    rebuild the database as it was at any moment since the oldest. Run it daily from cron.
-    Exits 2 when DATABASE_URL is set, the server cannot be reached or does not archive yet."""
+    """Take a base backup of the embedded server (pg_basebackup) into
+    SKILLTREE_DATA_DIR/archive/base, where its WAL is archived (EMBEDDED_ARCHIVING), then apply
+    the retention (ARCHIVE_RETENTION_DAYS): from the backups kept, `skilltree db restore
+    --to-time` can rebuild the database as it was at any moment since the oldest. Run it daily
+    from cron. Exits 2 when DATABASE_URL is set, the server cannot be reached or does not
+    archive yet."""
     settings = _embedded_settings()
     archive = archives.Archive.of(settings.skilltree_data_dir)
     source = _embedded_server()
