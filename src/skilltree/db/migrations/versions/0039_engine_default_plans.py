@@ -289,7 +289,8 @@ BEGIN
             JOIN skills p ON p.id = d.depends_on_id AND p.is_active
             LEFT JOIN user_skill_progress pr ON pr.user_id = p_user AND pr.skill_id = p.id
             WHERE d.skill_id = c.id
-              AND NOT coalesce(pr.status = 'COMPLETED' OR (pr.status = 'SKIPPED' AND p.is_optional), false))
+              AND NOT coalesce(pr.status = 'COMPLETED'
+                               OR (pr.status = 'SKIPPED' AND p.is_optional), false))
     ), rows AS (
         INSERT INTO user_skill_progress AS r (
             id, user_id, skill_id, skill_tree_id, status, unlocked_at)
@@ -491,7 +492,9 @@ BEGIN
         SELECT FROM skill_dependencies d
         JOIN skills p ON p.id = d.depends_on_id AND p.is_active
         LEFT JOIN user_skill_progress r ON r.user_id = p_user AND r.skill_id = p.id
-        WHERE d.skill_id = p_skill AND NOT coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional), false)) THEN
+        WHERE d.skill_id = p_skill
+          AND NOT coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional),
+                           false)) THEN
         RETURN 'LOCKED';
     END IF;
     RETURN 'AVAILABLE';
@@ -534,7 +537,9 @@ BEGIN
               SELECT FROM skill_dependencies d
               JOIN skills p ON p.id = d.depends_on_id AND p.is_active
               LEFT JOIN user_skill_progress pr ON pr.user_id = c.user_id AND pr.skill_id = p.id
-              WHERE d.skill_id = c.id AND NOT coalesce(pr.status = 'COMPLETED' OR (pr.status = 'SKIPPED' AND p.is_optional), false))
+              WHERE d.skill_id = c.id
+                AND NOT coalesce(pr.status = 'COMPLETED'
+                                 OR (pr.status = 'SKIPPED' AND p.is_optional), false))
     ), rows AS (
         INSERT INTO user_skill_progress AS r (
             id, user_id, skill_id, skill_tree_id, status, unlocked_at)
@@ -569,6 +574,8 @@ BEGIN
     -- satisfied, can be free: those are the candidates, not every skill of the tree. The roots
     -- are the tree's stored ranks' when they are current (skill_ranks, by the tree's index: the
     -- roots alone), else the skills without an active prerequisite (only one of the two runs).
+    -- The one statement of the engine planned again at each call (a custom plan folds
+    -- `ranked`: 0036), once per enrolment, whose writes cost far more.
     RETURN progress_unlock(p_user, p_tree, ARRAY(
         SELECT k.skill_id FROM skill_ranks k
         WHERE ranked AND k.skill_tree_id = p_tree AND k.prerequisites = 0
@@ -584,7 +591,8 @@ BEGIN
         JOIN skills p ON p.id = r.skill_id
         JOIN skill_dependencies d ON d.depends_on_id = r.skill_id
         WHERE r.user_id = p_user AND r.skill_tree_id = p_tree
-          AND coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional), false)), p_now);
+          AND coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional),
+                       false)), p_now);
 END
 $function$;
 
@@ -615,7 +623,8 @@ BEGIN
         JOIN skills p ON p.id = m.id
         LEFT JOIN user_skill_progress r ON r.user_id = p_user AND r.skill_id = p.id
         WHERE m.id <> p_skill
-          AND NOT coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional), false)), '[]');
+          AND NOT coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional),
+                           false)), '[]');
 END
 $function$;
 
