@@ -297,9 +297,13 @@ def test_the_modules_answer_says_whether_the_skill_has_a_bank_and_nothing_more(
         without = client.get(f"/api/v1/skills/{quiz.intro.id}/modules", headers=headers)
         assert with_bank.json()["hasQuestionBank"] is True
         assert without.json()["hasQuestionBank"] is False
-        assert "prompt" not in with_bank.text and "Which tag" not in with_bank.text
-    assert client.delete(
-        f"/api/v1/skills/{quiz.skill.id}/question-bank", headers=quiz.author.headers
-    ).status_code == 204
+        assert "prompt" not in with_bank.text
+        assert "Which tag" not in with_bank.text
+    assert (
+        client.delete(
+            f"/api/v1/skills/{quiz.skill.id}/question-bank", headers=quiz.author.headers
+        ).status_code
+        == 204
+    )
     gone = client.get(f"/api/v1/skills/{quiz.skill.id}/modules", headers=learner.headers)
     assert gone.json()["hasQuestionBank"] is False

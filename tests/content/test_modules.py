@@ -226,8 +226,15 @@ def test_a_modules_markdown_body_is_shown_as_written(
     text = "# Knots\n\nTie a *bowline*. <script>x()</script> [no](javascript:alert(1))"
     course.intro.content = {
         "type": "structured",
-        "modules": [{"title": "Read", "type": "article", "estimatedMinutes": 5,
-                     "resources": [], "body": text}],
+        "modules": [
+            {
+                "title": "Read",
+                "type": "article",
+                "estimatedMinutes": 5,
+                "resources": [],
+                "body": text,
+            }
+        ],
     }
     session.flush()
     body = modules_of(client, course, course.intro.id, None)
