@@ -125,10 +125,15 @@ export function quizSection(skill, { canTake, onCompleted }) {
   const section = h("section", { class: "quiz", "aria-labelledby": `quiz-${skill.id}` }, h("h3", { id: `quiz-${skill.id}` }, "Quiz"), body);
   const message = h("p", { class: "quiz-message", role: "status" });
 
+  /** The learner's latest attempt from GET /skills/{id}/attempts (when none is in memory). */
+  let latest = null;
   const showStart = (note) => {
     const last = lastResults.get(skill.id);
-    const start = h("button", { type: "button", class: "primary", onClick: () => begin(start) }, last && !last.passed ? "Try again" : "Start the quiz");
-    replace(body, last ? resultsView(last) : null, canTake ? h("p", { class: "muted" }, "The questions are drawn for you when you start; the answers are shown after you submit.") : h("p", { class: "muted" }, "Enrol in the tree to take this quiz."), canTake && !(last && last.passed) ? h("div", { class: "actions" }, start) : null, message);
+    const open = !last && latest && !latest.submittedAt && (!latest.expiresAt || Date.parse(latest.expiresAt) > Date.now());
+    const label = open ? "Continue your attempt" : (last && !last.passed) || (!last && latest?.submittedAt && !latest.passed) ? "Try again" : "Start the quiz";
+    const start = h("button", { type: "button", class: "primary", onClick: () => begin(start) }, label);
+    const before = !last && latest?.submittedAt ? h("p", { class: "quiz-last" }, `Your last attempt: ${percent(latest.score)}, ${latest.passed ? "passed" : "not passed"} (${when(latest.submittedAt)}).`) : null;
+    replace(body, last ? resultsView(last) : before, canTake ? h("p", { class: "muted" }, "The questions are drawn for you when you start; the answers are shown after you submit.") : h("p", { class: "muted" }, "Enrol in the tree to take this quiz."), canTake && !(last && last.passed) ? h("div", { class: "actions" }, start) : null, message);
     replace(message, note || "");
   };
 
@@ -196,6 +201,16 @@ export function quizSection(skill, { canTake, onCompleted }) {
   }
 
   showStart();
+  if (canTake && !lastResults.has(skill.id)) {
+    api
+      .get(`/skills/${encodeURIComponent(skill.id)}/attempts`, { pageSize: 1 })
+      .then((page) => {
+        latest = page.items[0] || null;
+        // Still showing the start (not an attempt begun meanwhile): say what came before.
+        if (latest && body.contains(message) && !body.querySelector("form")) showStart(message.textContent);
+      })
+      .catch((error) => replace(message, `Your earlier attempts could not be loaded: ${error.message}`));
+  }
   return section;
 }
 

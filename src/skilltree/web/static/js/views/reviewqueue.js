@@ -5,6 +5,7 @@
 
 import * as api from "../api.js";
 import { h, replace } from "../dom.js";
+import { href } from "../router.js";
 import { session } from "../session.js";
 import { rubricSummary, submissionLinks } from "./project.js";
 
@@ -20,12 +21,16 @@ function waited(iso) {
 }
 
 export async function renderReviewQueue(main) {
+  if (!session.user) {
+    replace(main, h("h1", {}, "Review queue"), h("p", {}, h("a", { href: href("signin", { next: href("reviews") }) }, "Sign in"), " to review projects."));
+    return null;
+  }
   const skills = new Map();
   const rubrics = new Map();
   const status = h("p", { class: "review-message", role: "status" });
   const list = h("div", { class: "review-list" });
   const claimButton = h("button", { type: "button", class: "primary", onClick: claimNext }, "Claim the next submission");
-  const order = h("select", { id: "review-order", onChange: () => load() }, h("option", { value: "oldest" }, "Longest waiting first"), h("option", { value: "newest" }, "Newest first"));
+  const order = h("select", { id: "review-order", onChange: () => load().catch((error) => replace(status, error.message)) }, h("option", { value: "oldest" }, "Longest waiting first"), h("option", { value: "newest" }, "Newest first"));
   replace(
     main,
     h("h1", { tabindex: "-1" }, "Review queue"),
