@@ -52,7 +52,7 @@ function moduleBody(module) {
   }
   return [
     videos,
-    module.body ? h("div", { class: "markdown" }, renderMarkdown(module.body, { headingBase: 5 })) : null,
+    module.body ? h("div", { class: "markdown" }, renderMarkdown(module.body, { headingBase: 4 })) : null,
     links.length ? h("ul", { class: "module-links" }, links) : null,
   ];
 }
