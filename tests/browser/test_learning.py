@@ -60,6 +60,12 @@ def _both_themes(new_page: Any, token: str, visit: Any) -> None:
     assert found == {"light": [], "dark": []}
 
 
+def _published(engine: Engine, author: User, category: str, prefix: str, skills: list[Any]) -> Any:
+    """A published tree of `skills` by `author`: its slug and its skills' ids by key."""
+    document = tree_file(category, unique(prefix), f"{prefix.title()} {unique(prefix)}", skills)
+    return {"slug": document["tree"]["slug"], **import_tree(engine, document, author)}
+
+
 def _module(title: str, kind: str, resources: list[dict[str, str]], **extra: Any) -> dict[str, Any]:
     return {"title": title, "type": kind, "estimatedMinutes": 10, "resources": resources, **extra}
 
@@ -102,10 +108,11 @@ def test_the_embed_allowlist_is_the_pages_frame_policy() -> None:
 @pytest.fixture
 def course(live_engine: Engine, author: tuple[User, str], category_slug: str) -> dict[str, Any]:
     """A tree with `read` (an article, a video from an allowed player, one from elsewhere)."""
-    document = tree_file(
+    return _published(
+        live_engine,
+        author[0],
         category_slug,
-        unique("modules"),
-        f"Knots {unique('modules')}",
+        "modules",
         [
             {
                 "key": "read",
@@ -132,8 +139,6 @@ def course(live_engine: Engine, author: tuple[User, str], category_slug: str) ->
             }
         ],
     )  # fmt: skip
-    ids = import_tree(live_engine, document, author[0])
-    return {"slug": document["tree"]["slug"], "read": ids["read"]}
 
 
 COUNT_BEATS = """
@@ -261,10 +266,11 @@ def quiz(live_engine: Engine, author: tuple[User, str], category_slug: str) -> d
     """`timed` (a 10-minute limit, an hour's cooldown) and `daily` (one attempt a day), both
     completed by their assessment only, with `after` needing `timed`."""
     assessed = {"ASSESSMENT": {"passingScore": 100}}
-    document = tree_file(
+    return _published(
+        live_engine,
+        author[0],
         category_slug,
-        unique("quiz"),
-        f"Quiz {unique('quiz')}",
+        "quiz",
         [
             {"key": "timed", "name": "Timed Knots", "completionPolicy": assessed,
              "questionBank": _bank(timeLimitSeconds=600, cooldownMinutes=60)},
@@ -273,8 +279,6 @@ def quiz(live_engine: Engine, author: tuple[User, str], category_slug: str) -> d
             {"key": "after", "name": "After", "dependencies": ["timed"]},
         ],
     )  # fmt: skip
-    ids = import_tree(live_engine, document, author[0])
-    return {"slug": document["tree"]["slug"], **ids}
 
 
 def _answer_right(form: Any) -> None:
@@ -431,18 +435,18 @@ def project(live_engine: Engine, author: tuple[User, str], category_slug: str) -
     from skilltree.reviews import service
     from skilltree.reviews.schemas import Rubric
 
-    document = tree_file(
+    found = _published(
+        live_engine,
+        author[0],
         category_slug,
-        unique("project"),
-        f"Projects {unique('project')}",
+        "project",
         [{"key": "build", "name": "Build a Rig", "completionPolicy": {"PROJECT": {}}}],
     )
-    ids = import_tree(live_engine, document, author[0])
     with committed(live_engine) as session:
         service.put_rubric(
-            session, ids["build"], Rubric.model_validate(RUBRIC), session.merge(author[0])
+            session, found["build"], Rubric.model_validate(RUBRIC), session.merge(author[0])
         )
-    return {"slug": document["tree"]["slug"], **ids}
+    return found
 
 
 def _claim_and_open(page: Any) -> Any:
