@@ -309,6 +309,7 @@ export async function renderTree(main, slug, query) {
       onClose: closePanel,
       onEnrol: enrol,
       onAct: act,
+      onLearned: () => attempt("Reloading the tree", reload), // a quiz or module completed it
       onPath: pathTo,
       onEdit: (skillId) => changeSkill(skillId),
       onDelete: (skillId) => deleteSkill(skillId),
