@@ -9,15 +9,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from skilltree.models import MasteryLevel
 from skilltree.schemas import CamelModel, Page
-
-
-class MasteryLevel(StrEnum):
-    """How well a completed skill is known (the database's "MasteryLevel")."""
-
-    FAMILIAR = "FAMILIAR"
-    PROFICIENT = "PROFICIENT"
-    MASTERED = "MASTERED"
 
 
 class Recall(StrEnum):

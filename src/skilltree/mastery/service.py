@@ -127,7 +127,12 @@ def attempt_review(
     """The review a graded review attempt makes: made now the first time (`repeated` False),
     answered as recorded for a repeated submit (None: the attempt made none)."""
     if not repeated:
-        return _review(session, user, skill_id, attempt_id, None)
+        try:
+            return _review(session, user, skill_id, attempt_id, None)
+        except (NotFound, InvalidTransition):
+            # The skill was reset or made inactive since the attempt started: the grade stands,
+            # no review is made.
+            return None
     recorded = repository.review_of_attempt(session, user.id, attempt_id)
     if recorded is None:
         return None

@@ -10,8 +10,8 @@ gives (the `fsrs` package, in the API: skilltree.mastery.scheduling). docs/progr
 
 - `skill_mastery` (a learner table: `user_id` leads its key; row-level security lets the API's
   role read its learner's rows and write none): a learner's FSRS card of a completed skill from
-  its first review on, when it is due, and its evidence points (`level` is generated from them,
-  `mastery_level_for`: the level never exceeds what the evidence supports). Before the first
+  its first review on, when it is due, and its evidence points (`level` is checked against them,
+  `mastery_level_for`: the level never differs from what the evidence supports). Before the first
   review the completion stands for the card (`mastery_completion_rating`, `mastery_first_days`).
 - `mastery_reviews` (likewise): every review once (unique per graded attempt).
 - `assessment_attempts.review`: `assessment_start` marks an attempt at a completed skill as a
@@ -57,7 +57,7 @@ CREATE TABLE skill_mastery (
     skill_id text NOT NULL,
     evidence numeric(3,1) NOT NULL,
     verified boolean NOT NULL,
-    level "MasteryLevel" GENERATED ALWAYS AS (mastery_level_for(evidence, verified)) STORED,
+    level "MasteryLevel" NOT NULL,
     card jsonb NOT NULL,
     due_at timestamp with time zone NOT NULL,
     last_reviewed_at timestamp with time zone NOT NULL,
@@ -69,6 +69,7 @@ CREATE TABLE skill_mastery (
     CONSTRAINT skill_mastery_skill_id_fkey FOREIGN KEY (skill_id) REFERENCES skills(id)
         ON DELETE CASCADE,
     CONSTRAINT skill_mastery_evidence_check CHECK (evidence >= 0 AND evidence <= 10),
+    CONSTRAINT skill_mastery_level_check CHECK (level = mastery_level_for(evidence, verified)),
     CONSTRAINT skill_mastery_counts_check CHECK (reviews >= 1 AND lapses >= 0 AND lapses <= reviews),
     CONSTRAINT skill_mastery_due_check CHECK (due_at > last_reviewed_at),
     CONSTRAINT skill_mastery_card_check CHECK (jsonb_typeof(card) = 'object')
@@ -101,7 +102,7 @@ CREATE TABLE mastery_reviews (
     CONSTRAINT mastery_reviews_due_check CHECK (due_after > reviewed_at)
 );
 CREATE INDEX idx_mastery_reviews_skill ON mastery_reviews USING btree (user_id, skill_id, reviewed_at);
-COMMENT ON TABLE mastery_reviews IS 'Each mastery review once: its rating (1 Again .. 4 Good, Easy: FSRS), the graded attempt it was (none: self-rated recall), the level and due date before and after. Written only by mastery_record.';
+COMMENT ON TABLE mastery_reviews IS 'Each mastery review once: its FSRS rating (1 Again, 2 Hard, 3 Good, 4 Easy), the graded attempt it was (none: self-rated recall), the level and due date before and after. Written only by mastery_record.';
 
 ALTER TABLE skill_mastery ENABLE ROW LEVEL SECURITY;
 CREATE POLICY skill_mastery_policy ON skill_mastery FOR SELECT TO skilltree_app
@@ -327,12 +328,13 @@ BEGIN
         evidence := least(10, evidence + CASE WHEN graded THEN 1 ELSE 0.5 END);
         verified := verified OR graded;
     END IF;
-    INSERT INTO skill_mastery AS m (user_id, skill_id, evidence, verified, card, due_at,
+    INSERT INTO skill_mastery AS m (user_id, skill_id, evidence, verified, level, card, due_at,
                                     last_reviewed_at, reviews, lapses)
-    VALUES (p_user, p_skill, evidence, verified, p_card, p_due, p_now, 1,
-            CASE WHEN rating = 1 THEN 1 ELSE 0 END)
+    VALUES (p_user, p_skill, evidence, verified, mastery_level_for(evidence, verified), p_card,
+            p_due, p_now, 1, CASE WHEN rating = 1 THEN 1 ELSE 0 END)
     ON CONFLICT (user_id, skill_id) DO UPDATE
-    SET evidence = EXCLUDED.evidence, verified = EXCLUDED.verified, card = EXCLUDED.card,
+    SET evidence = EXCLUDED.evidence, verified = EXCLUDED.verified, level = EXCLUDED.level,
+        card = EXCLUDED.card,
         due_at = EXCLUDED.due_at, last_reviewed_at = EXCLUDED.last_reviewed_at,
         reviews = m.reviews + 1, lapses = m.lapses + EXCLUDED.lapses
     RETURNING * INTO card;
