@@ -81,7 +81,8 @@ def test_a_card_not_stored_yet_starts_from_its_completion() -> None:
 def test_the_level_the_evidence_supports(
     connection: Connection, evidence: float, verified: bool, level: str
 ) -> None:
-    assert sql(connection, "mastery_level_for(CAST(:e AS numeric), :v)", e=evidence, v=verified) == level
+    found = sql(connection, "mastery_level_for(CAST(:e AS numeric), :v)", e=evidence, v=verified)
+    assert found == level
 
 
 DAY = timedelta(days=1)
