@@ -82,6 +82,7 @@ def build(url: str) -> tuple[str, str]:
                 Skill(skill_tree_id=tree.id, name=f"Skill {n}", key=f"skill-{n}", xp_value=10)
                 for n in range(SKILLS)
             )
+            session.flush()
             session.execute(
                 text(
                     "INSERT INTO users (id, email, username, password_hash)"
@@ -104,12 +105,13 @@ def build(url: str) -> tuple[str, str]:
             # MASTERED cards, due over a year around now: DUE of each learner's are due.
             session.execute(
                 text(
-                    "INSERT INTO skill_mastery (user_id, skill_id, evidence, verified, card,"
-                    " due_at, last_reviewed_at, reviews, lapses)"
-                    " SELECT c.user_id, c.skill_id, 2, true, '{\"card_id\": 1}', c.due,"
+                    "INSERT INTO skill_mastery (user_id, skill_id, evidence, verified, level,"
+                    " card, due_at, last_reviewed_at, reviews, lapses)"
+                    " SELECT c.user_id, c.skill_id, 2, true, 'MASTERED', '{\"card_id\": 1}', c.due,"
                     " c.due - interval '30 days', 3, 0 FROM ("
                     "  SELECT u.id AS user_id, s.id AS skill_id, now() + make_interval(hours =>"
-                    "   (row_number() OVER (PARTITION BY u.id ORDER BY s.id) - :due - 1) * 8)"
+                    "   ((row_number() OVER (PARTITION BY u.id ORDER BY s.id) - :due - 1)"
+                    "    * 8)::int)"
                     "   AS due FROM users u CROSS JOIN skills s WHERE u.id LIKE 'learner%') c"
                 ),
                 {"due": DUE},

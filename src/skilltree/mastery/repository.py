@@ -135,12 +135,14 @@ def record(
 
 
 def review_of_attempt(session: Session, user_id: str, attempt_id: str) -> dict[str, Any] | None:
-    """The review a graded attempt made, as recorded (without what its activity earned)."""
+    """The review a graded attempt made, as recorded, in `mastery_record`'s shape (without
+    what its activity earned)."""
     row = (
         session.execute(
             text(
-                "SELECT skill_id, rating, score, on_time, level_before, level_after AS level,"
-                " due_before, due_after AS due_at, reviewed_at FROM mastery_reviews"
+                'SELECT skill_id AS "skillId", rating, score, on_time AS "onTime",'
+                ' level_before AS "levelBefore", level_after AS level, due_before AS "dueBefore",'
+                ' due_after AS "dueAt", reviewed_at AS "reviewedAt" FROM mastery_reviews'
                 " WHERE user_id = :user AND attempt_id = :attempt"
             ),
             {"user": user_id, "attempt": attempt_id},

@@ -110,8 +110,8 @@ def _outcome(answer: dict[str, Any]) -> ReviewOutcome:
         due_before=answer["dueBefore"],
         due_at=answer["dueAt"],
         reviewed_at=answer["reviewedAt"],
-        xp_awarded=answer["xpAwarded"] or 0,
-        achievements=answer["achievements"] or [],
+        xp_awarded=answer.get("xpAwarded") or 0,
+        achievements=answer.get("achievements") or [],
     )
 
 
@@ -134,16 +134,4 @@ def attempt_review(
             # no review is made.
             return None
     recorded = repository.review_of_attempt(session, user.id, attempt_id)
-    if recorded is None:
-        return None
-    return ReviewOutcome(
-        skill_id=recorded["skill_id"],
-        rating=Recall.of(recorded["rating"]),
-        score=recorded["score"],
-        on_time=recorded["on_time"],
-        level_before=recorded["level_before"],
-        level=recorded["level"],
-        due_before=recorded["due_before"],
-        due_at=recorded["due_at"],
-        reviewed_at=recorded["reviewed_at"],
-    )
+    return None if recorded is None else _outcome(recorded)
