@@ -110,8 +110,8 @@ def build(url: str) -> tuple[str, str]:
                     " SELECT c.user_id, c.skill_id, 2, true, 'MASTERED', '{\"card_id\": 1}', c.due,"
                     " c.due - interval '30 days', 3, 0 FROM ("
                     "  SELECT u.id AS user_id, s.id AS skill_id, now() + make_interval(hours =>"
-                    "   ((row_number() OVER (PARTITION BY u.id ORDER BY s.id) - :due - 1)"
-                    "    * 8)::int)"
+                    "   ((row_number() OVER (PARTITION BY u.id ORDER BY s.id) - :due) * 8"
+                    "    - 4)::int)"
                     "   AS due FROM users u CROSS JOIN skills s WHERE u.id LIKE 'learner%') c"
                 ),
                 {"due": DUE},
