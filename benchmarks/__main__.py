@@ -5,6 +5,7 @@ from benchmarks import (
     bench_graph,
     bench_logins,
     bench_map_layout,
+    bench_mastery,
     bench_pooling,
     bench_progress,
     bench_reviews,
@@ -23,3 +24,4 @@ bench_pooling.main()
 bench_map_layout.main()
 bench_workers.main()
 bench_reviews.main()
+bench_mastery.main()

@@ -292,6 +292,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     from skilltree.gamification.endpoints import router as gamification_router
     from skilltree.graph.endpoints import router as graph_router
     from skilltree.integrations.endpoints import router as integrations_router
+    from skilltree.mastery.endpoints import router as mastery_router
     from skilltree.openapi import install_openapi
     from skilltree.operations.endpoints import router as operations_router
     from skilltree.progress.endpoints import router as progress_router
@@ -338,6 +339,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(integrations_router, prefix="/api/v1")
     app.include_router(content_router, prefix="/api/v1")
     app.include_router(reviews_router, prefix="/api/v1")
+    app.include_router(mastery_router, prefix="/api/v1")
     app.include_router(gamification_router, prefix="/api/v1")
     app.include_router(analytics_router, prefix="/api/v1")
     app.include_router(search_router, prefix="/api/v1")

@@ -334,6 +334,7 @@ class AchievementCriteria(Document):
         "milestones_reached",
         "skills_in_category",
         "hours_learned",
+        "skills_mastered",
     ]
     threshold: Annotated[Number, Field(ge=0, le=1_000_000_000)]
     additionalParams: Annotated[Bag | None, Field(validate_default=True)] = None

@@ -160,3 +160,8 @@ class ReviewNotClaimed(Conflict):
 
 class AlreadyReviewed(Conflict):
     """This submission has its review already."""
+
+
+class ReviewAttemptRequired(Conflict):
+    """This skill has a question bank: its mastery is reviewed by a review attempt
+    (`POST /skills/{id}/attempts`, then `POST /attempts/{id}/submit`), not by self-rating."""

@@ -101,6 +101,7 @@ CRITERIA = st.sampled_from(
         "trees_completed",
         "milestones_reached",
         "hours_learned",
+        "skills_mastered",
     ]
 )
 

@@ -169,6 +169,13 @@ SPEC_FOREIGN_KEYS = {
     ("project_submissions", ("skill_id", "skill_tree_id"), "skills", "c"),
     ("project_submissions", ("claimed_by",), "users", "n"),
     ("project_submissions", ("reviewed_by",), "users", "n"),
+    # Mastery (issue 14 part 6): cards and reviews go with their learner and skill, a review of
+    # an attempt with the attempt.
+    ("skill_mastery", ("user_id",), "users", "c"),
+    ("skill_mastery", ("skill_id",), "skills", "c"),
+    ("mastery_reviews", ("user_id",), "users", "c"),
+    ("mastery_reviews", ("skill_id",), "skills", "c"),
+    ("mastery_reviews", ("user_id", "attempt_id"), "assessment_attempts", "c"),
 }
 
 SPEC_TYPES = {
@@ -251,9 +258,11 @@ def test_enum_types_have_spec_values(connection: Connection) -> None:
             "JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname"
         )
     ).all()
-    # Deviations: UserRole (users.role) for authoring rights; ProgressEventKind for the audit trail.
+    # Deviations: UserRole (users.role) for authoring rights; ProgressEventKind for the audit trail;
+    # MasteryLevel for mastery (issue 14 part 6, deviation 35).
     assert {name: list(values) for name, values in rows} == SPEC_ENUMS | {
         "UserRole": ["LEARNER", "AUTHOR", "ADMIN"],
+        "MasteryLevel": ["FAMILIAR", "PROFICIENT", "MASTERED"],
         "ProgressEventKind": [
             "ENROLL", "START", "COMPLETE", "SKIP", "ACTIVITY", "UNLOCK", "ACHIEVEMENT", "LEVEL_UP"
         ],

@@ -149,6 +149,10 @@ def test_every_learner_table_is_protected(own_database: Engine) -> None:
         "assessment_attempts",
         "user_skill_module_progress",
         "project_submissions",
+        # Mastery cards and reviews (migration 0040; tests/mastery/test_security.py): read by
+        # their learner, written only by mastery_record.
+        "skill_mastery",
+        "mastery_reviews",
     }
     # Deliveries are read and written only by the integration functions (migration 0033; no
     # policy, no privilege: tests/integrations/test_security.py).

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from skilltree.mastery.schemas import ReviewOutcome
 from skilltree.schemas import CamelModel, Page
 
 QuestionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -261,6 +262,10 @@ class Attempt(CamelModel):
     """What the completion did (the engine's outcome) when the attempt passed."""
     repeated: bool = False
     """True when this answers a start or submit made before (the open attempt, the first grade)."""
+    review: bool = False
+    """A mastery review: an attempt at a skill already completed (it completes nothing again)."""
+    mastery: ReviewOutcome | None = None
+    """What the review did to the skill's mastery, once submitted (docs/progress.md, "Mastery")."""
 
 
 class AttemptSummary(CamelModel):

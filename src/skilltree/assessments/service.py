@@ -29,6 +29,7 @@ from skilltree.catalog.visibility import may_view_tree
 from skilltree.documents import validate_document
 from skilltree.errors import AttemptNotAllowedYet, NotFound, SkillLocked
 from skilltree.graph import service as graph_service
+from skilltree.mastery import service as mastery_service
 from skilltree.models import ProgressEventKind, User
 from skilltree.progress import service as progress_service
 from skilltree.schemas import PageParams
@@ -182,6 +183,11 @@ def submit_attempt(
     if answer.get("refused") == "NotFound":
         raise NotFound(f"No attempt has the id {attempt_id!r}.")
     attempt = Attempt.model_validate(answer)
+    if attempt.review:
+        # A review attempt moves the skill's mastery once (a repeated submit answers it).
+        attempt.mastery = mastery_service.attempt_review(
+            session, user, attempt.skill_id, attempt.id, repeated=attempt.repeated
+        )
     completion = attempt.completion
     if completion and completion.get("changed") and not answer.get("repeated"):
         progress_service.count_events(

@@ -120,6 +120,10 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
         "project submissions, their review queue, rubrics, trees' mentors",
         ("tree_mentors", "project_*"),
     ),
+    "mastery": (
+        "mastery levels of completed skills, their FSRS review cards, reviews",
+        ("MasteryLevel", "skill_mastery", "mastery_*"),
+    ),
     "search": (
         "search documents, their configuration, trigrams",
         ("pg_trgm", "search_*", "skill_search_document", "tree_search_document", "*_search_vector"),

@@ -38,6 +38,7 @@ def measure(criteria: dict[str, Any], learner: LearnerMeasures) -> float:
         "trees_completed": learner.trees_completed,
         "milestones_reached": learner.milestones_reached,
         "hours_learned": learner.hours_learned,
+        "skills_mastered": learner.skills_mastered,
     }
     return values[kind]
 

@@ -26,6 +26,7 @@ from skilltree.models.enums import (
     AchievementRarity,
     CompletionMethod,
     DifficultyLevel,
+    MasteryLevel,
     ProgressEventKind,
     SkillProgressStatus,
     SkillType,
@@ -39,6 +40,7 @@ from skilltree.models.gamification import (
     XpHistogramPending,
 )
 from skilltree.models.integrations import Integration, IntegrationDelivery, IntegrationSecret
+from skilltree.models.mastery import MasteryReview, SkillMastery
 from skilltree.models.operations import JobRun, RelationSize
 from skilltree.models.progress import ProgressEvent, UserSkillProgress, UserSkillTreeProgress
 from skilltree.models.requests import IdempotencyRecord
@@ -64,6 +66,8 @@ __all__ = [
     "IntegrationDelivery",
     "IntegrationSecret",
     "JobRun",
+    "MasteryLevel",
+    "MasteryReview",
     "ProgressEvent",
     "ProgressEventKind",
     "ProjectRubric",
@@ -74,6 +78,7 @@ __all__ = [
     "Skill",
     "SkillCategory",
     "SkillDependency",
+    "SkillMastery",
     "SkillProgressStatus",
     "SkillRank",
     "SkillTree",

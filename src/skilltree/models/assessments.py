@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, PrimaryKeyConstraint, Text, func
+from sqlalchemy import DateTime, Float, ForeignKey, Index, PrimaryKeyConstraint, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,6 +58,11 @@ class AssessmentAttempt(Base):
     passed: Mapped[bool | None]
     expired: Mapped[bool | None]
     completion: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    review: Mapped[bool] = mapped_column(
+        server_default=text("false"),
+        comment="An attempt started when the skill was already completed: a mastery review "
+        "(0040), which completes nothing again.",
+    )
 
     __table_args__ = (
         PrimaryKeyConstraint("user_id", "id", name="assessment_attempts_pkey"),

@@ -96,6 +96,14 @@ class ProgressEventKind(enum.StrEnum):
     LEVEL_UP = "LEVEL_UP"
 
 
+class MasteryLevel(enum.StrEnum):
+    """How well a completed skill is known (issue 14 part 6; not in the spec)."""
+
+    FAMILIAR = "FAMILIAR"
+    PROFICIENT = "PROFICIENT"
+    MASTERED = "MASTERED"
+
+
 def pg_enum(python_enum: type[enum.StrEnum]) -> Enum:
     """The PostgreSQL enum type for `python_enum`, named exactly as the spec (e.g. "SkillType")."""
     return Enum(

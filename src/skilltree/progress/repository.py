@@ -319,6 +319,8 @@ class LearnerMeasures:
     hours_learned: float = 0
     """Time measured on content (heartbeats), in hours: the profile's hours learned."""
     skills_by_category: dict[str, int] = field(default_factory=dict)
+    skills_mastered: int = 0
+    """Skills whose last review left them MASTERED (`mastery_skills_mastered`)."""
 
 
 def measures(session: Session, user_id: str) -> LearnerMeasures:
@@ -349,6 +351,9 @@ def measures(session: Session, user_id: str) -> LearnerMeasures:
         )
     ).one_or_none()
     total_xp, best_streak, hours_learned = profile if profile else (0, 0, 0.0)
+    mastered = session.execute(
+        text("SELECT mastery_skills_mastered(:user)"), {"user": user_id}
+    ).scalar_one()
     return LearnerMeasures(
         skills_completed=sum(by_category.values()),
         total_xp=total_xp,
@@ -357,6 +362,7 @@ def measures(session: Session, user_id: str) -> LearnerMeasures:
         milestones_reached=int(milestones_reached),
         hours_learned=hours_learned,
         skills_by_category=by_category,
+        skills_mastered=int(mastered),
     )
 
 

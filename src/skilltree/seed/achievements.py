@@ -1,5 +1,5 @@
 """The achievements every SkillTree database starts with: the spec's First Steps and a ladder of
-milestones for skills, XP, streaks, trees, milestone skills and categories."""
+milestones for skills, XP, streaks, trees, milestone skills, categories, time and mastery."""
 
 from __future__ import annotations
 
@@ -83,4 +83,9 @@ ACHIEVEMENTS: tuple[dict[str, Any], ...] = (
                  _criteria("hours_learned", 10), 100, "hourglass", "#0E7490", _UNCOMMON),
     _achievement("Hundred Hours", "Spend a hundred hours on skills' content", _TIME,
                  _criteria("hours_learned", 100), 500, "timer", "#155E75", _RARE),
+    # Mastery kept up by reviews (docs/progress.md, "Mastery"): skills a review left MASTERED.
+    _achievement("Kept Sharp", "Master a skill by reviewing it", _MASTERY,
+                 _criteria("skills_mastered", 1), 40, "brain", "#7C3AED", _UNCOMMON),
+    _achievement("Master of Ten", "Master 10 skills", _MASTERY,
+                 _criteria("skills_mastered", 10), 300, "gem", "#6D28D9", _RARE),
 )  # fmt: skip

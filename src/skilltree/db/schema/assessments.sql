@@ -17,6 +17,7 @@ CREATE TABLE assessment_attempts (
     passed boolean,
     expired boolean,
     completion jsonb,
+    review boolean DEFAULT false NOT NULL,
     CONSTRAINT assessment_attempts_pkey PRIMARY KEY (user_id, id),
     CONSTRAINT assessment_attempts_graded_once_check CHECK ((((submitted_at IS NULL) = (score IS NULL)) AND ((submitted_at IS NULL) = (passed IS NULL)) AND ((submitted_at IS NULL) = (results IS NULL)) AND ((submitted_at IS NULL) = (expired IS NULL)))),
     CONSTRAINT assessment_attempts_score_check CHECK (((score >= (0)::double precision) AND (score <= (100)::double precision))),
@@ -24,6 +25,7 @@ CREATE TABLE assessment_attempts (
     CONSTRAINT assessment_attempts_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 COMMENT ON TABLE assessment_attempts IS 'A learner''s attempts at a skill''s question bank: the questions drawn (as shown), and once submitted the answers, per-question results, score. Written only by assessment_start and assessment_submit.';
+COMMENT ON COLUMN assessment_attempts.review IS 'An attempt started when the skill was already completed: a mastery review (0040), which completes nothing again.';
 CREATE INDEX idx_assessment_attempt_user_skill ON public.assessment_attempts USING btree (user_id, skill_id, started_at);
 
 -- table: question_banks
@@ -126,7 +128,7 @@ BEGIN
         'submittedAt', p_attempt.submitted_at, 'score', p_attempt.score,
         'passed', p_attempt.passed, 'expired', p_attempt.expired,
         'results', p_attempt.results, 'completion', p_attempt.completion,
-        'repeated', p_repeated);
+        'review', p_attempt.review, 'repeated', p_repeated);
 END
 $function$;
 
@@ -269,9 +271,13 @@ BEGIN
     INTO drawn
     FROM (SELECT q, random() AS r FROM jsonb_array_elements(bank.questions) q
           ORDER BY r LIMIT (bank.settings->>'questionsPerAttempt')::integer) d;
-    INSERT INTO assessment_attempts (user_id, id, skill_id, started_at, expires_at, questions)
+    -- An attempt at a skill already completed is a mastery review (0040): graded as any, it
+    -- completes nothing again, and its grade moves the skill's review schedule and level.
+    INSERT INTO assessment_attempts (user_id, id, skill_id, started_at, expires_at, questions,
+                                     review)
     VALUES (p_user, new_row_id(), p_skill, p_now,
-            p_now + make_interval(secs => (bank.settings->>'timeLimitSeconds')::integer), drawn)
+            p_now + make_interval(secs => (bank.settings->>'timeLimitSeconds')::integer), drawn,
+            state = 'COMPLETED')
     RETURNING * INTO open;
     RETURN assessment_attempt_view(open, false);
 END

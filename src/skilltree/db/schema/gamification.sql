@@ -80,6 +80,7 @@ BEGIN
         WHEN 'trees_completed' THEN p_trees_completed
         WHEN 'milestones_reached' THEN p_milestones
         WHEN 'hours_learned' THEN p_hours
+        WHEN 'skills_mastered' THEN mastery_skills_mastered(p_user)
         WHEN 'skills_in_category' THEN learner_skills_in_category(
             p_user, p_criteria->'additionalParams'->>'category')
         END::numeric;

@@ -67,6 +67,12 @@ GRANT UPDATE (expires_at) ON TABLE integration_secrets TO skilltree_app;
 -- table: integrations
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE integrations TO skilltree_app;
 
+-- table: mastery_reviews
+ALTER TABLE mastery_reviews ENABLE ROW LEVEL SECURITY;
+CREATE POLICY mastery_reviews_policy ON mastery_reviews AS PERMISSIVE FOR SELECT TO skilltree_app
+    USING ((user_id = current_setting('app.current_user_id'::text, true)));
+GRANT SELECT ON TABLE mastery_reviews TO skilltree_app;
+
 -- table: progress_events
 ALTER TABLE progress_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY progress_events_policy ON progress_events AS PERMISSIVE FOR ALL TO skilltree_app
@@ -95,6 +101,12 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_categories TO skilltree_app;
 
 -- table: skill_dependencies
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_dependencies TO skilltree_app;
+
+-- table: skill_mastery
+ALTER TABLE skill_mastery ENABLE ROW LEVEL SECURITY;
+CREATE POLICY skill_mastery_policy ON skill_mastery AS PERMISSIVE FOR SELECT TO skilltree_app
+    USING ((user_id = current_setting('app.current_user_id'::text, true)));
+GRANT SELECT ON TABLE skill_mastery TO skilltree_app;
 
 -- table: skill_ranks
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_ranks TO skilltree_app;
@@ -335,6 +347,32 @@ GRANT EXECUTE ON FUNCTION learner_skills_in_category(text,text) TO skilltree_app
 
 -- function: level_for_xp(integer)
 GRANT EXECUTE ON FUNCTION level_for_xp(integer) TO skilltree_app;
+
+-- function: mastery_begin(text,text,timestamp with time zone,text,integer)
+REVOKE ALL ON FUNCTION mastery_begin(text,text,timestamp with time zone,text,integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mastery_begin(text,text,timestamp with time zone,text,integer) TO skilltree_app;
+
+-- function: mastery_completion_rating(text,"CompletionMethod",double precision,jsonb)
+GRANT EXECUTE ON FUNCTION mastery_completion_rating(text,"CompletionMethod",double precision,jsonb) TO skilltree_app;
+
+-- function: mastery_first_days(integer)
+GRANT EXECUTE ON FUNCTION mastery_first_days(integer) TO skilltree_app;
+
+-- function: mastery_level_for(numeric,boolean)
+GRANT EXECUTE ON FUNCTION mastery_level_for(numeric,boolean) TO skilltree_app;
+
+-- function: mastery_record(text,text,timestamp with time zone,text,integer,jsonb,timestamp with time zone)
+REVOKE ALL ON FUNCTION mastery_record(text,text,timestamp with time zone,text,integer,jsonb,timestamp with time zone) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mastery_record(text,text,timestamp with time zone,text,integer,jsonb,timestamp with time zone) TO skilltree_app;
+
+-- function: mastery_review_rating(text,text,text,integer)
+GRANT EXECUTE ON FUNCTION mastery_review_rating(text,text,text,integer) TO skilltree_app;
+
+-- function: mastery_shown_level("MasteryLevel",timestamp with time zone,timestamp with time zone,timestamp with time zone)
+GRANT EXECUTE ON FUNCTION mastery_shown_level("MasteryLevel",timestamp with time zone,timestamp with time zone,timestamp with time zone) TO skilltree_app;
+
+-- function: mastery_skills_mastered(text)
+GRANT EXECUTE ON FUNCTION mastery_skills_mastered(text) TO skilltree_app;
 
 -- function: new_row_id()
 GRANT EXECUTE ON FUNCTION new_row_id() TO skilltree_app;

@@ -1,0 +1,1 @@
+"""Mastery that fades and is reviewed: levels of completed skills, scheduled reviews (FSRS)."""
