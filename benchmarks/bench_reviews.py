@@ -18,11 +18,9 @@ the run fails if one was claimed twice.
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from benchmarks.common import (
     libpq_dsn,
     machine,
     percentile,
+    signed_in_user,
     start_server,
     terminating,
     throwaway_database,
@@ -45,7 +44,6 @@ from benchmarks.common import (
     today,
     write_results,
 )
-from skilltree.accounts.service import token_digest
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
 from skilltree.listeners import register_listeners
@@ -54,9 +52,7 @@ from skilltree.models import (
     SkillCategory,
     SkillTree,
     User,
-    UserProfile,
     UserRole,
-    UserSession,
 )
 from skilltree.ports import free_port
 
@@ -120,23 +116,7 @@ def build(url: str) -> list[tuple[str, str]]:
                     "  FROM users u CROSS JOIN skills s WHERE u.id LIKE 'learner%') l"
                 )
             )
-            reviewers = []
-            for n in range(REVIEWERS):
-                user = User(
-                    email=f"r{n}@example.com", username=f"r{n}", password_hash="-",
-                    role=UserRole.ADMIN,
-                )  # fmt: skip
-                session.add(user)
-                session.flush()
-                token = secrets.token_urlsafe(16)
-                session.add(UserProfile(user_id=user.id))
-                session.add(
-                    UserSession(
-                        user_id=user.id, token_hash=token_digest(token),
-                        expires_at=datetime.now(UTC) + timedelta(hours=6),
-                    )
-                )  # fmt: skip
-                reviewers.append((user.id, token))
+            reviewers = [signed_in_user(session, f"r{n}", UserRole.ADMIN) for n in range(REVIEWERS)]
             session.commit()
             return reviewers
     finally:
