@@ -3,6 +3,7 @@
 from benchmarks import (
     bench_analytics,
     bench_graph,
+    bench_item_analysis,
     bench_logins,
     bench_map_layout,
     bench_pooling,
@@ -23,3 +24,4 @@ bench_pooling.main()
 bench_map_layout.main()
 bench_workers.main()
 bench_reviews.main()
+bench_item_analysis.main()
