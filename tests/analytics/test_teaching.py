@@ -293,8 +293,8 @@ def test_item_analysis_of_attempts_taken_through_the_api(
         "text": (3, 2),
         "order": (3, 2),
     }
-    # single: right only in the attempt that got everything else right too.
-    assert items["single"]["discrimination"] == pytest.approx(1.0)
+    # single: right in 1 of the 3 attempts; rest scores 1, 1 and 0: r = (3/9) / (6/9).
+    assert items["single"]["discrimination"] == pytest.approx(0.5, abs=1e-12)
 
 
 # --- the questions failed most ----------------------------------------------------------------

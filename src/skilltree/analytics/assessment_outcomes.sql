@@ -19,7 +19,8 @@ WITH graded AS (
       FROM graded
      GROUP BY skill_id, user_id
 ), skills_taken AS (
-    SELECT skill_id, sum(attempts) AS attempts, sum(passes) AS passed, count(*) AS learners,
+    SELECT skill_id, sum(attempts)::bigint AS attempts, sum(passes)::bigint AS passed,
+           count(*) AS learners,
            count(*) FILTER (WHERE passes > 0) AS learners_passed,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY to_pass) FILTER (WHERE passes > 0)
                AS median_attempts_to_pass

@@ -12,14 +12,16 @@
 --   drew different questions compare. NULL when it is undefined: fewer than two attempts, a
 --   question everyone answered right (or wrong), rest scores all equal, or attempts of this one
 --   question only (no rest).
--- bank_attempts repeats on every row: the counted attempts at the bank.
+-- bank_attempts repeats on every row: the counted attempts at the bank (each attempt's first
+-- result counted, so the attempts are read once).
 --
 -- Read through analytics_assessment_attempts: an author sees nothing of another author's tree.
 -- One pass over the skill's attempts, each attempt's results expanded twice (its totals, then
--- each answer), no sort.
+-- each answer), grouped by question in a hash, no sort.
 WITH answers AS (
     SELECT r.value->>'questionId' AS question_id,
            (r.value->>'correct')::boolean AS correct,
+           r.ordinality = 1 AS first_result,
            (t.earned - (r.value->>'earned')::float8)
                / nullif(t.points - (r.value->>'points')::float8, 0) AS rest
       FROM analytics_assessment_attempts a
@@ -27,13 +29,14 @@ WITH answers AS (
            SELECT sum((x->>'earned')::float8) AS earned, sum((x->>'points')::float8) AS points
              FROM jsonb_array_elements(a.results) x
            ) t
-     CROSS JOIN LATERAL jsonb_array_elements(a.results) r
+     CROSS JOIN LATERAL jsonb_array_elements(a.results) WITH ORDINALITY r
      WHERE a.skill_id = %(skill_id)s AND a.submitted_at IS NOT NULL AND NOT a.expired
 ), items AS (
     SELECT question_id,
            count(*) AS attempts,
            count(*) FILTER (WHERE correct) AS correct,
-           corr(correct::int, rest) AS discrimination
+           corr(correct::int, rest) AS discrimination,
+           count(*) FILTER (WHERE first_result) AS first_results
       FROM answers
      GROUP BY question_id
 )
@@ -43,9 +46,7 @@ SELECT q.value->>'id' AS question_id, q.value->>'kind' AS kind, q.value->>'promp
        coalesce(i.correct, 0) AS correct,
        i.correct::float8 / nullif(i.attempts, 0) AS difficulty,
        i.discrimination,
-       (SELECT count(*) FROM analytics_assessment_attempts a
-         WHERE a.skill_id = %(skill_id)s AND a.submitted_at IS NOT NULL AND NOT a.expired)
-           AS bank_attempts
+       (SELECT coalesce(sum(first_results), 0) FROM items)::bigint AS bank_attempts
   FROM question_banks b
  CROSS JOIN LATERAL jsonb_array_elements(b.questions) WITH ORDINALITY q
   LEFT JOIN items i ON i.question_id = q.value->>'id'
