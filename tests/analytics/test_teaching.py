@@ -410,7 +410,7 @@ def test_review_queue_waits_per_project_skill(
             "approved": 3,
             "changesRequested": 1,
             "medianWaitMinutes": 90.0,  # of 30, 60, 120, 600
-            "p90WaitMinutes": 456.0,  # 120 + 0.7 x (600 - 120)
+            "p90WaitMinutes": pytest.approx(456.0),  # 120 + 0.7 x (600 - 120)
             "pending": 2,
             "medianPendingMinutes": 60.0,
             "oldestPendingMinutes": 90.0,
