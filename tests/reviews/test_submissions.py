@@ -342,7 +342,7 @@ def test_an_approval_is_counted_in_the_metrics_progress_events(
     submission = submitted(client, project, learner)  # the intro's completion counted too
     before = completes()
     assert claim(client, project.author).status_code == 200
-    asked = review(client, project.author, submission, "CHANGES_REQUESTED", feedback="More")
+    asked = review(client, project.author, submission, "REQUEST_CHANGES", feedback="More")
     assert asked.status_code == 200, asked.text
     assert completes() == before  # asking for changes completes nothing
 
