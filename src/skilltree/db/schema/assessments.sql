@@ -24,6 +24,7 @@ CREATE TABLE assessment_attempts (
     CONSTRAINT assessment_attempts_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 COMMENT ON TABLE assessment_attempts IS 'A learner''s attempts at a skill''s question bank: the questions drawn (as shown), and once submitted the answers, per-question results, score. Written only by assessment_start and assessment_submit.';
+CREATE INDEX idx_assessment_attempt_skill ON public.assessment_attempts USING btree (skill_id);
 CREATE INDEX idx_assessment_attempt_user_skill ON public.assessment_attempts USING btree (user_id, skill_id, started_at);
 
 -- table: question_banks
