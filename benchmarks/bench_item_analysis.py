@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks.common import (
     RawHttp,
+    add_learners,
     libpq_dsn,
     machine,
     percentile,
@@ -127,14 +128,7 @@ def build(url: str) -> tuple[str, str, str]:
             )
             for skill in skills:
                 assessments.put_bank(session, skill.id, bank, author)
-            session.execute(
-                text(
-                    "INSERT INTO users (id, email, username, password_hash)"
-                    " SELECT 'learner' || n, 'l' || n || '@example.com', 'l' || n, '-'"
-                    " FROM generate_series(1, :n) n"
-                ),
-                {"n": LEARNERS},
-            )
+            add_learners(session, LEARNERS)
             # Graded attempts as assessment_submit stores them (written straight: grading them
             # one call each would take long), DRAWN questions each, answered right with a
             # chance of (ability + difficulty) / 2.

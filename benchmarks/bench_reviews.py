@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks.common import (
     RawPost,
+    add_learners,
     libpq_dsn,
     machine,
     percentile,
@@ -95,14 +96,7 @@ def build(url: str) -> list[tuple[str, str]]:
                 for n in range(SKILLS)
             )
             session.flush()
-            session.execute(
-                text(
-                    "INSERT INTO users (id, email, username, password_hash)"
-                    " SELECT 'learner' || n, 'l' || n || '@example.com', 'l' || n, '-'"
-                    " FROM generate_series(1, :n) n"
-                ),
-                {"n": LEARNERS},
-            )
+            add_learners(session, LEARNERS)
             # As the learners would have submitted them, one a second, oldest first (written
             # straight: project_submit makes the same rows, one a call).
             session.execute(

@@ -266,15 +266,22 @@ def test_a_skill_without_a_bank_is_a_404(client: TestClient, teaching: Teaching)
     assert answer.headers["content-type"] == "application/problem+json"
 
 
-def test_item_analysis_of_attempts_taken_through_the_api(
-    client: TestClient, session: Session, author: Person
-) -> None:
+def marked_quiz(session: Session, client: TestClient, author: Person) -> tuple[SkillTree, Skill]:
+    """A tree by `author` with one skill whose bank has a question of every kind, its keys and
+    explanations carrying marker strings (tests/assessments/conftest.py)."""
     tree = make_tree(session, make_category(session), created_by=author.id)
     skill = make_skill(session, tree, completion_policy={"ASSESSMENT": {}})
     put = client.put(
         f"/api/v1/skills/{skill.id}/question-bank", json=bank(), headers=author.headers
     )
     assert put.status_code == 200, put.text
+    return tree, skill
+
+
+def test_item_analysis_of_attempts_taken_through_the_api(
+    client: TestClient, session: Session, author: Person
+) -> None:
+    _, skill = marked_quiz(session, client, author)
     for answers in (RIGHT, RIGHT | {"single": "p"}, {}):
         learner = make_person(session)
         attempt = client.post(f"/api/v1/skills/{skill.id}/attempts", headers=learner.headers)
@@ -481,12 +488,7 @@ def test_someone_elses_draft_looks_missing(
 def test_no_key_or_explanation_in_any_of_them(
     client: TestClient, session: Session, author: Person, other_author: Person, admin: Person
 ) -> None:
-    tree = make_tree(session, make_category(session), created_by=author.id)
-    skill = make_skill(session, tree, completion_policy={"ASSESSMENT": {}})
-    put = client.put(
-        f"/api/v1/skills/{skill.id}/question-bank", json=bank(), headers=author.headers
-    )
-    assert put.status_code == 200, put.text
+    tree, skill = marked_quiz(session, client, author)
     learner = make_person(session)
     attempt = client.post(f"/api/v1/skills/{skill.id}/attempts", headers=learner.headers).json()
     done = client.post(
