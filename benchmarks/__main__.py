@@ -3,6 +3,7 @@
 from benchmarks import (
     bench_analytics,
     bench_graph,
+    bench_item_analysis,
     bench_logins,
     bench_map_layout,
     bench_mastery,
@@ -25,3 +26,4 @@ bench_map_layout.main()
 bench_workers.main()
 bench_reviews.main()
 bench_mastery.main()
+bench_item_analysis.main()

@@ -14,9 +14,7 @@ straight from psycopg (one transaction each, as the learner), taking turns with 
 from __future__ import annotations
 
 import json
-import secrets
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from benchmarks.common import (
     libpq_dsn,
     machine,
     percentile,
+    signed_in_user,
     start_server,
     terminating,
     throwaway_database,
@@ -38,7 +37,6 @@ from benchmarks.common import (
     today,
     write_results,
 )
-from skilltree.accounts.service import token_digest
 from skilltree.assessments import service as assessments
 from skilltree.assessments.schemas import QuestionBank
 from skilltree.db import migrate
@@ -49,9 +47,7 @@ from skilltree.models import (
     SkillCategory,
     SkillTree,
     User,
-    UserProfile,
     UserRole,
-    UserSession,
 )
 from skilltree.ports import free_port
 
@@ -123,20 +119,7 @@ def build(url: str) -> tuple[str, list[tuple[str, str]]]:
                 }
             )  # fmt: skip
             assessments.put_bank(session, skill.id, bank, author)
-            learners = []
-            for n in range(2 * (LEARNERS + WARMUP)):
-                user = User(email=f"l{n}@example.com", username=f"l{n}", password_hash="-")
-                session.add(user)
-                session.flush()
-                token = secrets.token_urlsafe(16)
-                session.add(UserProfile(user_id=user.id))
-                session.add(
-                    UserSession(
-                        user_id=user.id, token_hash=token_digest(token),
-                        expires_at=datetime.now(UTC) + timedelta(hours=6),
-                    )
-                )  # fmt: skip
-                learners.append((user.id, token))
+            learners = [signed_in_user(session, f"l{n}") for n in range(2 * (LEARNERS + WARMUP))]
             session.commit()
             return skill.id, learners
     finally:

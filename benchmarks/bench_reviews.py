@@ -18,11 +18,9 @@ the run fails if one was claimed twice.
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +33,11 @@ from sqlalchemy.orm import Session
 
 from benchmarks.common import (
     RawPost,
+    add_learners,
     libpq_dsn,
     machine,
     percentile,
+    signed_in_user,
     start_server,
     terminating,
     throwaway_database,
@@ -45,7 +45,6 @@ from benchmarks.common import (
     today,
     write_results,
 )
-from skilltree.accounts.service import token_digest
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
 from skilltree.listeners import register_listeners
@@ -54,9 +53,7 @@ from skilltree.models import (
     SkillCategory,
     SkillTree,
     User,
-    UserProfile,
     UserRole,
-    UserSession,
 )
 from skilltree.ports import free_port
 
@@ -99,14 +96,7 @@ def build(url: str) -> list[tuple[str, str]]:
                 for n in range(SKILLS)
             )
             session.flush()
-            session.execute(
-                text(
-                    "INSERT INTO users (id, email, username, password_hash)"
-                    " SELECT 'learner' || n, 'l' || n || '@example.com', 'l' || n, '-'"
-                    " FROM generate_series(1, :n) n"
-                ),
-                {"n": LEARNERS},
-            )
+            add_learners(session, LEARNERS)
             # As the learners would have submitted them, one a second, oldest first (written
             # straight: project_submit makes the same rows, one a call).
             session.execute(
@@ -120,23 +110,7 @@ def build(url: str) -> list[tuple[str, str]]:
                     "  FROM users u CROSS JOIN skills s WHERE u.id LIKE 'learner%') l"
                 )
             )
-            reviewers = []
-            for n in range(REVIEWERS):
-                user = User(
-                    email=f"r{n}@example.com", username=f"r{n}", password_hash="-",
-                    role=UserRole.ADMIN,
-                )  # fmt: skip
-                session.add(user)
-                session.flush()
-                token = secrets.token_urlsafe(16)
-                session.add(UserProfile(user_id=user.id))
-                session.add(
-                    UserSession(
-                        user_id=user.id, token_hash=token_digest(token),
-                        expires_at=datetime.now(UTC) + timedelta(hours=6),
-                    )
-                )  # fmt: skip
-                reviewers.append((user.id, token))
+            reviewers = [signed_in_user(session, f"r{n}", UserRole.ADMIN) for n in range(REVIEWERS)]
             session.commit()
             return reviewers
     finally:

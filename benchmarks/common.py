@@ -6,22 +6,26 @@ import json
 import os
 import platform
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import psycopg
 from psycopg import sql
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
+from sqlalchemy.orm import Session
 
+from skilltree.accounts.service import token_digest
 from skilltree.db.session import sqlalchemy_url
+from skilltree.models import User, UserProfile, UserRole, UserSession
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -241,3 +245,36 @@ def timed(call: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     result = call()
     return (time.perf_counter() - start) * 1000, result
+
+
+def signed_in_user(
+    session: Session, name: str, role: UserRole = UserRole.LEARNER
+) -> tuple[str, str]:
+    """A new user `name` (e-mail `name@example.com`) with a profile and a session valid for 6
+    hours: their id and bearer token."""
+    user = User(email=f"{name}@example.com", username=name, password_hash="-", role=role)
+    session.add(user)
+    session.flush()
+    token = secrets.token_urlsafe(16)
+    session.add(UserProfile(user_id=user.id))
+    session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=token_digest(token),
+            expires_at=datetime.now(UTC) + timedelta(hours=6),
+        )
+    )
+    return user.id, token
+
+
+def add_learners(session: Session, count: int) -> None:
+    """`count` learners without a session, ids `learner1` to `learner<count>` (one statement:
+    a benchmark's crowd, whose rows are written straight)."""
+    session.execute(
+        text(
+            "INSERT INTO users (id, email, username, password_hash)"
+            " SELECT 'learner' || n, 'l' || n || '@example.com', 'l' || n, '-'"
+            " FROM generate_series(1, :n) n"
+        ),
+        {"n": count},
+    )

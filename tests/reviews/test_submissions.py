@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from skilltree.metrics import REGISTRY
 from skilltree.models import CompletionMethod, UserProfile, UserSkillProgress
 from tests.factories import Person, make_person
 from tests.reviews.conftest import GOOD, RUBRIC, WORK, Project, claim, review
@@ -329,3 +330,28 @@ def test_an_author_never_reviews_their_own_submission(client: TestClient, projec
     assert project.submit(client, project.author).status_code == 201
     assert client.get("/api/v1/reviews/queue", headers=project.author.headers).json()["total"] == 0
     assert claim(client, project.author).status_code == 204
+
+
+def test_an_approval_is_counted_in_the_metrics_progress_events(
+    client: TestClient, project: Project, learner: Person
+) -> None:
+    def completes() -> float:
+        found = REGISTRY.get_sample_value("skilltree_progress_events_total", {"kind": "COMPLETE"})
+        return found or 0
+
+    submission = submitted(client, project, learner)  # the intro's completion counted too
+    before = completes()
+    assert claim(client, project.author).status_code == 200
+    asked = review(client, project.author, submission, "REQUEST_CHANGES", feedback="More")
+    assert asked.status_code == 200, asked.text
+    assert completes() == before  # asking for changes completes nothing
+
+    again = project.submit(client, learner)
+    assert again.status_code == 201, again.text
+    assert claim(client, project.author).status_code == 200
+    approved = review(client, project.author, again.json()["id"])
+    assert approved.status_code == 200, approved.text
+    assert completes() == before + 1
+    repeated = review(client, project.author, again.json()["id"])
+    assert repeated.json()["repeated"] is True
+    assert completes() == before + 1  # a repeated decision is the first one, counted once

@@ -10,13 +10,18 @@ from fastapi import APIRouter, Depends, Query
 
 from skilltree.analytics import service
 from skilltree.analytics.schemas import (
+    AssessmentOutcomes,
     Calendar,
     Cohorts,
     CompletionSeries,
+    FailedQuestion,
     Funnel,
+    HardestQuestionsQuery,
+    ItemAnalysis,
     LearnerPage,
     Pace,
     PlatformActivity,
+    ReviewQueueWaits,
     StalledSkill,
     TimeToComplete,
 )
@@ -112,6 +117,50 @@ def tree_time_to_complete(slug: str, session: DbSession, user: CurrentUser) -> T
     `freshness.asOf` (refreshed by `skilltree analytics refresh-times`; a tree's first read
     computes it)."""
     return service.time_to_complete(session, slug, user)
+
+
+@router.get(
+    "/skills/{skill_id}/items",
+    responses={
+        403: {"description": "The skill's tree is someone else's (its author and admins only)."},
+        404: {"description": "No skill has this id that you may see, or it has no question bank."},
+    },
+)
+def skill_items(skill_id: str, session: DbSession, user: CurrentUser) -> ItemAnalysis:
+    """Item analysis of the skill's question bank, question by question in the bank's order:
+    the graded, unexpired attempts that drew it, how many answered it right, its difficulty
+    (the share right) and its discrimination (point-biserial correlation with the attempt's
+    rest score; null when undefined). No key or explanation. Exact as of the request."""
+    return service.item_analysis(session, skill_id, user)
+
+
+@router.get("/trees/{slug}/hardest-questions", responses=_TREE)
+def tree_hardest_questions(
+    slug: str,
+    session: DbSession,
+    user: CurrentUser,
+    query: Annotated[HardestQuestionsQuery, Query()],
+) -> list[FailedQuestion]:
+    """The questions of the tree's banks that learners fail most: of those drawn by at least
+    `minAttempts` graded, unexpired attempts, the `limit` with the largest share answered
+    wrong first. No key or explanation. Exact as of the request."""
+    return service.hardest_questions(session, slug, user, query)
+
+
+@router.get("/trees/{slug}/assessments", responses=_TREE)
+def tree_assessments(slug: str, session: DbSession, user: CurrentUser) -> AssessmentOutcomes:
+    """For every skill with a question bank, in position order: graded attempts, passes and
+    the pass rate, learners who took and passed it, and the attempts learners needed to pass
+    (median and distribution). Exact as of the request."""
+    return service.assessment_outcomes(session, slug, user)
+
+
+@router.get("/trees/{slug}/review-waits", responses=_TREE)
+def tree_review_waits(slug: str, session: DbSession, user: CurrentUser) -> ReviewQueueWaits:
+    """For every skill taking PROJECT submissions, in position order: decisions made, the
+    median and 90th percentile of minutes from submission to decision, and the submissions
+    waiting now with how long. Exact as of the request."""
+    return service.review_waits(session, slug, user)
 
 
 @router.get("/me/calendar")

@@ -168,3 +168,26 @@ def timezone_of(session: Session, user_id: str) -> str | None:
         text("SELECT timezone FROM user_profiles WHERE user_id = :user"), {"user": user_id}
     ).scalar_one_or_none()
     return zone
+
+
+def item_analysis(session: Session, skill_id: str) -> Sequence[RowMapping]:
+    """item_analysis.sql: no row when the skill has no bank."""
+    return _rows(session, "item_analysis", {"skill_id": skill_id})
+
+
+def hardest_questions(
+    session: Session, tree_id: str, min_attempts: int, limit: int
+) -> Sequence[RowMapping]:
+    """hardest_questions.sql."""
+    parameters = {"tree_id": tree_id, "min_attempts": min_attempts, "limit": limit}
+    return _rows(session, "hardest_questions", parameters)
+
+
+def assessment_outcomes(session: Session, tree_id: str) -> Sequence[RowMapping]:
+    """assessment_outcomes.sql."""
+    return _rows(session, "assessment_outcomes", {"tree_id": tree_id})
+
+
+def review_waits(session: Session, tree_id: str, now: datetime) -> Sequence[RowMapping]:
+    """review_waits.sql."""
+    return _rows(session, "review_waits", {"tree_id": tree_id, "now": now})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from skilltree.models import TreeProgressStatus
 from skilltree.schemas import CamelModel, Page
@@ -214,3 +214,121 @@ class Cohorts(CamelModel):
     """Weekly enrolment cohorts with retention."""
 
     cohorts: list[Cohort]
+
+
+class ItemStatistics(CamelModel):
+    """One question of a bank and how the graded, unexpired attempts that drew it answered it.
+    Never its key nor its explanation."""
+
+    question_id: str
+    kind: str
+    prompt: str
+    points: float
+    attempts: int
+    """Graded, unexpired attempts that drew the question."""
+    correct: int
+    """Of those, the attempts that answered it right."""
+    difficulty: float | None
+    """`correct / attempts` (the share answered right); null when no attempt drew it."""
+    discrimination: float | None
+    """Point-biserial correlation between the question's score (1 right, 0 wrong) and the
+    attempt's rest score (the share of its other questions' points it earned), from -1 to 1;
+    null when undefined (fewer than two attempts, no variance in either, no other question)."""
+
+
+class ItemAnalysis(CamelModel):
+    """A skill's question bank, question by question, in the bank's order."""
+
+    skill_id: str
+    attempts: int
+    """Graded, unexpired attempts at the bank (an expired attempt answered nothing)."""
+    items: list[ItemStatistics]
+
+
+class FailedQuestion(CamelModel):
+    """A question learners fail often: how many attempts drew it and how many got it wrong."""
+
+    skill_id: str
+    skill_key: str
+    skill_name: str
+    question_id: str
+    kind: str
+    prompt: str
+    attempts: int
+    failed: int
+    failure_rate: float
+    """`failed / attempts`."""
+
+
+class HardestQuestionsQuery(CamelModel):
+    """Which questions GET /analytics/trees/{slug}/hardest-questions lists."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: Annotated[int, Field(ge=1, le=200)] = 20
+    """How many questions, the most failed first."""
+    min_attempts: Annotated[int, Field(ge=1, le=1_000_000)] = 5
+    """Only questions drawn by at least this many graded, unexpired attempts (a question
+    answered once says little)."""
+
+
+class AttemptsToPass(CamelModel):
+    """How many learners needed this many attempts to pass."""
+
+    attempts: int
+    learners: int
+
+
+class AssessmentOutcome(CamelModel):
+    """A skill's question bank by its results: attempts, passes, attempts needed to pass."""
+
+    skill_id: str
+    key: str
+    name: str
+    attempts: int
+    """Graded attempts (expired ones included, as failures)."""
+    passed: int
+    pass_rate: float | None
+    """`passed / attempts`; null without attempts."""
+    learners: int
+    """Learners with a graded attempt."""
+    learners_passed: int
+    median_attempts_to_pass: float | None
+    """Over the learners who passed: the median of their attempts up to their first pass."""
+    attempts_to_pass: list[AttemptsToPass]
+    """The distribution of those attempts, fewest first."""
+
+
+class AssessmentOutcomes(CamelModel):
+    """Every skill of a tree with a question bank, in position order."""
+
+    tree_id: str
+    slug: str
+    skills: list[AssessmentOutcome]
+
+
+class ReviewWaits(CamelModel):
+    """How long a PROJECT skill's submissions wait for a reviewer's decision."""
+
+    skill_id: str
+    key: str
+    name: str
+    decided: int
+    approved: int
+    changes_requested: int
+    median_wait_minutes: float | None
+    """From submission to decision, over the decided submissions; null without any."""
+    p90_wait_minutes: float | None
+    pending: int
+    """Waiting for a decision now (claimed or not)."""
+    median_pending_minutes: float | None
+    oldest_pending_minutes: float | None
+
+
+class ReviewQueueWaits(CamelModel):
+    """Every skill of a tree that takes PROJECT submissions (or has some), in position order."""
+
+    tree_id: str
+    slug: str
+    as_of: datetime
+    skills: list[ReviewWaits]

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from skilltree.analytics import repository
 from skilltree.analytics.schemas import (
     ActivePeriod,
+    AssessmentOutcome,
+    AssessmentOutcomes,
     Calendar,
     CalendarDay,
     Cohort,
@@ -24,13 +26,19 @@ from skilltree.analytics.schemas import (
     CohortWeek,
     CompletionDay,
     CompletionSeries,
+    FailedQuestion,
     Freshness,
     Funnel,
     FunnelSkill,
+    HardestQuestionsQuery,
+    ItemAnalysis,
+    ItemStatistics,
     LearnerPage,
     LearnerRow,
     Pace,
     PlatformActivity,
+    ReviewQueueWaits,
+    ReviewWaits,
     SkillTimes,
     SnapshotFreshness,
     StalledSkill,
@@ -38,6 +46,7 @@ from skilltree.analytics.schemas import (
 )
 from skilltree.catalog import service as catalog
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
+from skilltree.graph import service as graph_service
 from skilltree.models import SkillTree, User, UserRole
 from skilltree.schemas import PageParams
 
@@ -58,11 +67,15 @@ def analysable_tree(session: Session, slug: str, user: User) -> SkillTree:
     """Tree `slug` if `user` may analyse it (its author, or an admin); NotFound when they may
     not even see it, Forbidden when it is someone else's published tree."""
     tree = catalog.visible_tree(session, slug, user)
+    _may_analyse(user, tree.created_by)
+    return tree
+
+
+def _may_analyse(user: User, created_by: str | None) -> None:
     if not (
-        user.role is UserRole.ADMIN or (user.role is UserRole.AUTHOR and tree.created_by == user.id)
+        user.role is UserRole.ADMIN or (user.role is UserRole.AUTHOR and created_by == user.id)
     ):
         raise Forbidden("Only the tree's author or an admin can see its analytics.")
-    return tree
 
 
 def freshness(session: Session) -> Freshness:
@@ -196,6 +209,62 @@ def time_to_complete(session: Session, slug: str, user: User) -> TimeToComplete:
 
 
 SKILL_TIMES_FIELDS = tuple(SkillTimes.model_fields)
+ITEM_FIELDS = tuple(ItemStatistics.model_fields)
+
+
+def item_analysis(session: Session, skill_id: str, user: User) -> ItemAnalysis:
+    """Item analysis of skill `skill_id`'s question bank, for its tree's author or an admin
+    (NotFound for a skill they may not see or without a bank, Forbidden for someone else's)."""
+    place = graph_service.visible_skill(session, skill_id, user)
+    _may_analyse(user, place.tree_created_by)
+    rows = repository.item_analysis(session, skill_id)
+    if not rows:
+        raise NotFound(f"The skill {skill_id!r} has no question bank.")
+    return ItemAnalysis(
+        skill_id=skill_id,
+        attempts=rows[0]["bank_attempts"],
+        items=[ItemStatistics.model_validate({k: row[k] for k in ITEM_FIELDS}) for row in rows],
+    )
+
+
+def hardest_questions(
+    session: Session, slug: str, user: User, query: HardestQuestionsQuery
+) -> list[FailedQuestion]:
+    """The questions of tree `slug`'s banks that learners fail most, for its author or an
+    admin."""
+    tree = analysable_tree(session, slug, user)
+    rows = repository.hardest_questions(session, tree.id, query.min_attempts, query.limit)
+    return [FailedQuestion.model_validate(dict(row)) for row in rows]
+
+
+def assessment_outcomes(session: Session, slug: str, user: User) -> AssessmentOutcomes:
+    """Pass rate and attempts to pass of every skill of tree `slug` with a question bank."""
+    tree = analysable_tree(session, slug, user)
+    return AssessmentOutcomes(
+        tree_id=tree.id,
+        slug=tree.slug,
+        skills=[
+            AssessmentOutcome.model_validate(dict(row))
+            for row in repository.assessment_outcomes(session, tree.id)
+        ],
+    )
+
+
+def review_waits(
+    session: Session, slug: str, user: User, now: datetime | None = None
+) -> ReviewQueueWaits:
+    """How long the project submissions of tree `slug` wait for a decision, per skill."""
+    tree = analysable_tree(session, slug, user)
+    now = now or _now()
+    return ReviewQueueWaits(
+        tree_id=tree.id,
+        slug=tree.slug,
+        as_of=now,
+        skills=[
+            ReviewWaits.model_validate(dict(row))
+            for row in repository.review_waits(session, tree.id, now)
+        ],
+    )
 
 
 def calendar(

@@ -67,5 +67,7 @@ class AssessmentAttempt(Base):
     __table_args__ = (
         PrimaryKeyConstraint("user_id", "id", name="assessment_attempts_pkey"),
         Index("idx_assessment_attempt_user_skill", "user_id", "skill_id", "started_at"),
+        # Every learner's attempts at one skill, for its item analysis (migration 0042).
+        Index("idx_assessment_attempt_skill", "skill_id"),
         {"comment": ATTEMPTS_COMMENT},
     )

@@ -249,7 +249,16 @@ def review(
     )
     match answer.get("refused"):
         case None:
-            return Submission.model_validate(answer)
+            decided = Submission.model_validate(answer)
+            if decided.completion is not None and not decided.repeated:
+                # Counted in GET /metrics' progress events like every other completion (a
+                # repeated decision answers the first one's, counted then).
+                progress_service.counted(
+                    session,
+                    ProgressEventKind.COMPLETE,
+                    progress_service.outcome(decided.completion, ProgressEventKind.COMPLETE),
+                )
+            return decided
         case "NotFound":
             raise NotFound(f"No submission has the id {submission_id!r} that you review.")
         case "AlreadyReviewed":

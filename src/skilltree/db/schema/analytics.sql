@@ -65,6 +65,23 @@ CREATE TABLE analytics_tree_days (
     CONSTRAINT analytics_tree_days_pkey PRIMARY KEY (skill_tree_id, day)
 );
 
+-- view: analytics_assessment_attempts
+CREATE OR REPLACE VIEW analytics_assessment_attempts AS
+ SELECT user_id,
+    id,
+    skill_id,
+    started_at,
+    submitted_at,
+    score,
+    passed,
+    expired,
+    results
+   FROM assessment_attempts a
+  WHERE (skill_id IN ( SELECT s.id
+           FROM skills s
+          WHERE (s.skill_tree_id IN ( SELECT analytics_trees.id
+                   FROM analytics_trees))));
+
 -- view: analytics_enrolments
 CREATE OR REPLACE VIEW analytics_enrolments AS
  SELECT id,

@@ -26,6 +26,7 @@ CREATE TABLE assessment_attempts (
 );
 COMMENT ON TABLE assessment_attempts IS 'A learner''s attempts at a skill''s question bank: the questions drawn (as shown), and once submitted the answers, per-question results, score. Written only by assessment_start and assessment_submit.';
 COMMENT ON COLUMN assessment_attempts.review IS 'An attempt started when the skill was already completed: a mastery review (0040), which completes nothing again.';
+CREATE INDEX idx_assessment_attempt_skill ON public.assessment_attempts USING btree (skill_id);
 CREATE INDEX idx_assessment_attempt_user_skill ON public.assessment_attempts USING btree (user_id, skill_id, started_at);
 
 -- table: question_banks

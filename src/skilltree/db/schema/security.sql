@@ -187,6 +187,9 @@ GRANT SELECT, USAGE ON SEQUENCE progress_events_id_seq TO skilltree_app;
 -- sequence: xp_histogram_pending_id_seq
 GRANT SELECT, USAGE ON SEQUENCE xp_histogram_pending_id_seq TO skilltree_app;
 
+-- view: analytics_assessment_attempts
+GRANT SELECT ON TABLE analytics_assessment_attempts TO skilltree_app;
+
 -- view: analytics_enrolments
 GRANT SELECT ON TABLE analytics_enrolments TO skilltree_app;
 
