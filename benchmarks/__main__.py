@@ -6,6 +6,7 @@ from benchmarks import (
     bench_logins,
     bench_map_layout,
     bench_pooling,
+    bench_prisma,
     bench_progress,
     bench_reviews,
     bench_search,
@@ -14,6 +15,7 @@ from benchmarks import (
 )
 
 bench_tree_document.main()
+bench_prisma.main()
 bench_graph.main()
 bench_progress.main()
 bench_analytics.main()
