@@ -74,6 +74,7 @@ HARNESS_FILES = (
     "tree_query.mjs",
 )
 INSTALL_FILES = ("package.json", "package-lock.json")
+NPM_CI = ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"]
 PINNED = ("prisma", "@prisma/client", "@prisma/adapter-pg", "pg")
 """The packages package.json pins to exact versions (tests/test_benchmarks.py checks the lock)."""
 SIZES = {1_000: (200, 20), 5_000: (60, 6), 10_000: (30, 3)}
@@ -115,9 +116,9 @@ def prepare_harness() -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(HARNESS / name, target)
     steps = [
-        (".installed", digest(INSTALL_FILES), ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"]),
+        (".installed", digest(INSTALL_FILES), NPM_CI),
         (".generated", digest(HARNESS_FILES), ["node_modules/.bin/prisma", "generate"]),
-    ]  # fmt: skip
+    ]
     stub = CACHE / "bin" / "schema-engine-offline-stub"
     env = os.environ | {"PRISMA_SCHEMA_ENGINE_BINARY": str(stub), "PRISMA_HIDE_UPDATE_MESSAGE": "1"}
     for stamp_name, wanted, command in steps:
@@ -144,7 +145,8 @@ class PrismaHarness:
 
     def ask(self, **message: object) -> dict[str, Any]:
         """The harness's answer to `message`; its error raised."""
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self.process.stdin.write(json.dumps(message) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
@@ -289,7 +291,7 @@ def report(measured: list[Measured], where: str, versions: Mapping[str, Any], en
             for m, m50 in zip(measured, p50s, strict=True)
         ]
         rows.append(f"| {name} | {' | '.join(cells)} |")
-    summary = []
+    summary, sizes = [], []
     for m, m50 in zip(measured, p50s, strict=True):
         spec = m.prisma["spec"]
         summary.append(
@@ -297,8 +299,13 @@ def report(measured: list[Measured], where: str, versions: Mapping[str, Any], en
             f"{m50[SIGNED_IN]:.1f} | {m50[ANONYMOUS]:.1f} | {m50[CHANGED]:.1f} | "
             f"{m50[FLOOR]:.1f} | {m50[PRISMA] / m50[SIGNED_IN]:.1f}x | "
             f"{m50[PRISMA] / m50[ANONYMOUS]:.1f}x | {m50[PRISMA] / m50[CHANGED]:.2f}x | "
-            f"{m50[PRISMA_SCALARS] / m50[CHANGED]:.2f}x | {spec['statements']} | "
-            f"{spec['bytes'] / 1024:,.0f} | {m.our_bytes / 1024:,.0f} |"
+            f"{m50[PRISMA_SCALARS] / m50[CHANGED]:.2f}x |"
+        )
+        sizes.append(
+            f"at {m.skills:,} skills Prisma sends {spec['statements']} statements "
+            f"({m.prisma['scalars']['statements']} without the edges) and returns "
+            f"{spec['bytes'] / 1024:,.0f} KiB as JSON, ours "
+            f"{m.our_bytes / 1024:,.0f} KiB"
         )
     pinned = ", ".join(f"`{name}` {versions['installed'][name]}" for name in PINNED)
     runs = ", ".join(f"{r} at {n:,} skills" for n, (r, _) in SIZES.items())
@@ -319,9 +326,10 @@ Prisma's first and last skill among our document's ids. Each path is timed over 
 
 p50 in ms, and how many times longer Prisma's query takes than our read:
 
-| skills | Prisma | Prisma, no edges | ours, signed in, copy current | ours, anonymous | ours, tree just changed | our SQL floor | Prisma / signed in | Prisma / anonymous | Prisma / just changed | Prisma no edges / just changed | Prisma's statements | Prisma's result KiB (JSON) | our document KiB |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+{SUMMARY_HEADER}
 {chr(10).join(summary)}
+
+A signed-in read: {"; ".join(sizes)}.
 
 | path | {header} |
 | --- |{" ---: | ---: | ---: |" * len(measured)}
@@ -347,6 +355,14 @@ p50 in ms, and how many times longer Prisma's query takes than our read:
   with the statement's settings), the document built, with the learner's rows.
 - Prisma's side is timed without HTTP and ours with it, so the ratios lean towards Prisma.
 """
+
+
+SUMMARY_HEADER = (
+    "| skills | Prisma | Prisma, no edges | ours, signed in, copy current | ours, anonymous "
+    "| ours, tree just changed | our SQL floor | Prisma / signed in | Prisma / anonymous "
+    "| Prisma / just changed | Prisma no edges / just changed |\n"
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
 
 
 def main() -> None:
