@@ -18,7 +18,10 @@
 // skills' dependencies and dependents, which the spec's schema holds in String[] columns and ours
 // in an edge table, included as relations; "scalars" is the spec's text as written (the edges
 // left out: a lower bound of Prisma's cost); "json" is "spec" followed by JSON.stringify of the
-// result, what an API would do before sending it.
+// result, what an API would do before sending it; "join" is "spec" in one statement
+// (`relationLoadStrategy: 'join'`, the relationJoins preview: LATERAL joins and JSON built by
+// PostgreSQL). The spec's query names no strategy, which is "query" without the preview: the
+// others name it, as the preview would otherwise make "join" the default.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createInterface } from 'node:readline'
@@ -33,13 +36,14 @@ const MODELS = [
   'userAchievement', 'userSession',
 ]
 
-function treeQuery(prisma, slug, userId, edges) {
+function treeQuery(prisma, slug, userId, edges, relationLoadStrategy = 'query') {
   const skillInclude = { userProgress: { where: { userId } } }
   if (edges) {
     skillInclude.dependencies = { select: { dependsOnId: true } }
     skillInclude.dependents = { select: { skillId: true } }
   }
   return prisma.skillTree.findUnique({
+    relationLoadStrategy,
     where: { slug },
     include: {
       skills: {
@@ -56,6 +60,7 @@ const VARIANTS = {
   spec: (prisma, slug, userId) => treeQuery(prisma, slug, userId, true),
   scalars: (prisma, slug, userId) => treeQuery(prisma, slug, userId, false),
   json: async (prisma, slug, userId) => JSON.stringify(await treeQuery(prisma, slug, userId, true)),
+  join: (prisma, slug, userId) => treeQuery(prisma, slug, userId, true, 'join'),
 }
 
 // The version npm ci installed (some packages export no ./package.json).
@@ -88,7 +93,7 @@ async function handle(msg) {
     }
     case 'info': {
       const variants = {}
-      for (const name of ['spec', 'scalars']) {
+      for (const name of ['spec', 'scalars', 'join']) {
         const statements = []
         const listener = (event) => statements.push(event.query)
         logged.$on('query', listener)
