@@ -8,7 +8,9 @@ import json
 import os
 import pkgutil
 import re
+import shutil
 from pathlib import Path
+from typing import Any
 
 import benchmarks
 import pytest
@@ -119,3 +121,61 @@ def test_the_prisma_comparison_is_skipped_without_node(
     monkeypatch.setattr(bench_prisma, "prepare_harness", lambda: pytest.fail("ran without node"))
     bench_prisma.main()
     assert "skipped" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql+psycopg://postgres@/skilltree?host=/tmp/pg-socket",
+            {"database": "skilltree", "user": "postgres", "host": "/tmp/pg-socket"},
+        ),
+        (
+            "postgresql+psycopg://bench:secret@127.0.0.1:5433/skilltree",
+            {
+                "database": "skilltree",
+                "user": "bench",
+                "host": "127.0.0.1",
+                "port": 5433,
+                "password": "secret",
+            },
+        ),
+    ],
+)
+def test_node_gets_the_benchmark_database_connection(url: str, expected: dict[str, object]) -> None:
+    assert bench_prisma.node_connection(url) == expected
+
+
+def test_the_harness_is_installed_and_generated_again_only_when_its_files_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = tmp_path / "prisma"
+    shutil.copytree(
+        bench_prisma.HARNESS,
+        harness,
+        ignore=shutil.ignore_patterns(".cache", "node_modules", "generated"),
+    )
+    monkeypatch.setattr(bench_prisma, "HARNESS", harness)
+    monkeypatch.setattr(bench_prisma, "CACHE", harness / ".cache")
+    ran: list[str] = []
+
+    def run(command: list[str], **options: Any) -> None:
+        assert options["cwd"] == harness / ".cache"
+        assert Path(options["env"]["PRISMA_SCHEMA_ENGINE_BINARY"]).is_file()
+        ran.append(command[1])
+
+    monkeypatch.setattr(bench_prisma.subprocess, "run", run)
+    assert bench_prisma.prepare_harness() == harness / ".cache"
+    assert ran == ["ci", "generate"]
+    for name in bench_prisma.HARNESS_FILES:
+        assert (harness / ".cache" / name).read_bytes() == (harness / name).read_bytes()
+    bench_prisma.prepare_harness()
+    assert ran == ["ci", "generate"]
+    schema = harness / "prisma" / "schema.prisma"
+    schema.write_text(schema.read_text("utf-8") + "\n", "utf-8")
+    bench_prisma.prepare_harness()
+    assert ran == ["ci", "generate", "generate"]
+    lock = harness / "package-lock.json"
+    lock.write_text(lock.read_text("utf-8") + "\n", "utf-8")
+    bench_prisma.prepare_harness()
+    assert ran == ["ci", "generate", "generate", "ci", "generate"]
