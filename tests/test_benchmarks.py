@@ -117,7 +117,7 @@ def test_the_prisma_driver_knows_the_harness_commands_and_runs_with_make_bench()
 def test_the_prisma_comparison_is_skipped_without_node(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(bench_prisma.shutil, "which", lambda name: None)
+    monkeypatch.setattr("benchmarks.bench_prisma.shutil.which", lambda name: None)
     monkeypatch.setattr(bench_prisma, "prepare_harness", lambda: pytest.fail("ran without node"))
     bench_prisma.main()
     assert "skipped" in capsys.readouterr().out
@@ -164,7 +164,7 @@ def test_the_harness_is_installed_and_generated_again_only_when_its_files_change
         assert Path(options["env"]["PRISMA_SCHEMA_ENGINE_BINARY"]).is_file()
         ran.append(command[1])
 
-    monkeypatch.setattr(bench_prisma.subprocess, "run", run)
+    monkeypatch.setattr("benchmarks.bench_prisma.subprocess.run", run)
     assert bench_prisma.prepare_harness() == harness / ".cache"
     assert ran == ["ci", "generate"]
     for name in bench_prisma.HARNESS_FILES:
