@@ -37,6 +37,7 @@ from benchmarks.bench_tree_document import (
     LAYERS,
     LEARNER_DONE,
     SEED,
+    Measured,
     build_tree,
     enrol,
     sign_up,
@@ -180,13 +181,10 @@ def node_connection(url: str) -> dict[str, object]:
 
 
 @dataclass(frozen=True)
-class Measured:
-    """One tree's samples (ms) of every path, what each side returned, and Prisma's statements."""
+class Compared(Measured):
+    """`Measured` (`size`: our signed-in answer's), with what each of Prisma's queries returned
+    and how many statements it sent (tree_query.mjs's "info")."""
 
-    skills: int
-    edges: int
-    samples: dict[str, list[float]]
-    our_bytes: int
     prisma: dict[str, Any]
 
 
@@ -206,7 +204,7 @@ def interleaved(
 
 def measure(
     url: str, port: int, harness: PrismaHarness, learner: tuple[str, str], skills: int, edges: int
-) -> Measured:
+) -> Compared:
     """Time every path on the tree of `skills` skills, after checking that Prisma and our API
     return the same tree and learner."""
     slug = tree_slug(skills)
@@ -279,10 +277,10 @@ def measure(
             FLOOR: sampled(floor),
         }
         samples = interleaved(paths, runs=runs, warmup=warmup)
-    return Measured(skills, edges, samples, len(ours), info)
+    return Compared(skills, edges, samples, len(ours), info)
 
 
-def report(measured: list[Measured], where: str, versions: Mapping[str, Any], end: str) -> str:
+def report(measured: list[Compared], where: str, versions: Mapping[str, Any], end: str) -> str:
     """The markdown section for RESULTS.md."""
     p50s = [{name: percentile(s, 0.5) for name, s in m.samples.items()} for m in measured]
     header = " | ".join(f"{m.skills:,}: p50 ms | p95 ms | / floor" for m in measured)
@@ -309,7 +307,7 @@ def report(measured: list[Measured], where: str, versions: Mapping[str, Any], en
             f"at {m.skills:,} skills Prisma sends {spec['statements']} statements "
             f"({m.prisma['scalars']['statements']} without the edges) and returns "
             f"{spec['bytes'] / 1024:,.0f} KiB as JSON, ours "
-            f"{m.our_bytes / 1024:,.0f} KiB"
+            f"{m.size / 1024:,.0f} KiB"
         )
     pinned = ", ".join(f"`{name}` {versions['installed'][name]}" for name in PINNED)
     runs = ", ".join(f"{r} at {n:,} skills" for n, (r, _) in SIZES.items())
