@@ -217,8 +217,6 @@ def measure(
         conn = stack.enter_context(psycopg.connect(libpq_dsn(url), autocommit=True))
         for name, value in DOCUMENT_SETTINGS.items():
             conn.execute("SELECT set_config(%s, %s, false)", (name, value))
-        http = [RawHttp(port)]
-        stack.callback(lambda: http[0].close())
 
         def floor() -> None:
             parameters = {
@@ -258,6 +256,8 @@ def measure(
             return run
 
         info = harness.ask(cmd="info", slug=slug, userId=learner_id)["variants"]
+        http = [RawHttp(port)]
+        stack.callback(lambda: http[0].close())
         ours = read(signed_in)
         for variant in info.values():
             assert variant["skills"] == skills, variant
