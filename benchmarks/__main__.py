@@ -8,6 +8,7 @@ from benchmarks import (
     bench_map_layout,
     bench_mastery,
     bench_pooling,
+    bench_prisma,
     bench_progress,
     bench_reviews,
     bench_search,
@@ -16,6 +17,7 @@ from benchmarks import (
 )
 
 bench_tree_document.main()
+bench_prisma.main()
 bench_graph.main()
 bench_progress.main()
 bench_analytics.main()
