@@ -145,13 +145,14 @@ export async function renderCatalog(main, query) {
   const resume = h("div", { class: "continue-slot" });
   replace(main, h("h1", {}, "Skill trees"), resume, form, results);
   // The learner's progress: on each card, and (without filters) where to continue.
-  let mine = { bySlug: new Map(), trees: [] };
-  try {
-    mine = await progressBySlug();
-    if (!active && mine.trees.length) replace(resume, await continueLearning(mine.trees));
-  } catch (error) {
+  const mineLoad = progressBySlug().catch((error) => {
     showError(error, "Loading your progress");
-  }
+    return { bySlug: new Map(), trees: [] };
+  });
+  const resumeLoad = mineLoad
+    .then(async (mine) => replace(resume, !active && mine.trees.length ? await continueLearning(mine.trees) : null))
+    .catch((error) => showError(error, "Finding what to continue"));
+  const mine = await mineLoad;
   try {
     const found = await findTrees(filters, mine.bySlug);
     replace(
@@ -163,4 +164,5 @@ export async function renderCatalog(main, query) {
     replace(results, h("p", { class: "error" }, error.message));
     showError(error, "Loading the catalog");
   }
+  await resumeLoad;
 }
