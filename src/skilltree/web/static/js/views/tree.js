@@ -1,11 +1,11 @@
 // A tree's page: its graph, the learner's progress and actions, and (for its authors) editing.
 
 import * as api from "../api.js";
+import { tellOutcome } from "../celebrate.js";
 import { h, humanise, minutes, replace, s } from "../dom.js";
 import { layoutFor } from "../graph/layout.js";
 import { GraphView } from "../graph/render.js";
 import { STATE_LABELS, deriveStates, recordedRows } from "../graph/states.js";
-import { tellOutcome } from "../celebrate.js";
 import { attempt, showError, toast } from "../notify.js";
 import { currentRoute, href } from "../router.js";
 import { session } from "../session.js";
