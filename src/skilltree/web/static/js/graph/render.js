@@ -467,12 +467,14 @@ export class GraphView {
       s("rect", { class: "focus-ring", x: -w / 2 - 3, y: -h / 2 - 3, width: w + 6, height: h + 6, rx: 12 }),
       s("g", { class: "icon", transform: `translate(${-w / 2 + 17},0)` }, s("circle", { class: "icon-bg", r: 11 }), icon),
       name,
+      // Spaces between the texts (not drawn: SVG draws text only inside <text>): the words the
+      // node shows read "Bowline Available · 10 XP optional", as its accessible name says them.
+      " ",
       sub,
     );
-    // After the state in the text's order, as the accessible name says it ("…, 10 XP, optional").
     if (skill.isOptional) {
       el.classList.add("optional");
-      el.append(s("text", { class: "tag-optional", x: -w / 2 + 4, y: -h / 2 - 5 }, "optional"));
+      el.append(" ", s("text", { class: "tag-optional", x: -w / 2 + 4, y: -h / 2 - 5 }, "optional"));
     }
     if (skill.isMilestone) el.append(s("path", { class: "star", d: STAR, transform: `translate(${w / 2 - 12},${-h / 2 + 12})` }));
     if (this.editing) el.append(s("circle", { class: "handle", cx: 0, cy: h / 2, r: 7, "aria-hidden": "true" }));

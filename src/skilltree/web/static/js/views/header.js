@@ -35,11 +35,13 @@ function holder() {
 export function showStanding(profile) {
   const box = holder();
   if (!box) return;
-  if (!session.user || !profile) {
+  if (!session.user) {
     box.hidden = true;
     box.replaceChildren();
     return;
   }
+  // A learner with no event yet may have no profile row: they stand at the start.
+  profile = profile || { totalXp: 0, currentLevel: 1, currentStreak: 0 };
   const level = profile.currentLevel;
   const xp = profile.totalXp;
   const { into, span, toGo } = levelSpan(xp, level);
