@@ -65,12 +65,17 @@ export function panToSkills(graph, ids) {
     return true;
   }
   const started = performance.now();
+  let placed = { ...graph.view };
   const step = (now) => {
+    // The person moved the map meanwhile (keys, wheel, drag, another pan): their move wins.
+    const { x, y, k: zoom } = graph.view;
+    if (!graph.container.isConnected || x !== placed.x || y !== placed.y || zoom !== placed.k) return undefined;
     const t = Math.min(1, (now - started) / 450);
     const ease = 1 - (1 - t) ** 3;
     if (t >= 1) return done();
     graph.setView({ x: from.x + (target.x - from.x) * ease, y: from.y + (target.y - from.y) * ease, k: from.k + (target.k - from.k) * ease });
-    requestAnimationFrame(step);
+    placed = { ...graph.view };
+    return requestAnimationFrame(step);
   };
   requestAnimationFrame(step);
   return true;
