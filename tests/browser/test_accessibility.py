@@ -45,13 +45,16 @@ def learner(live_engine: Engine) -> str:
         return make_token(session, user)
 
 
+ANIMATIONS_DONE = "() => document.getAnimations().every((a) => a.playState !== 'running')"
+"""No transition or entrance animation half way (axe reads colours as they are drawn)."""
+
+
 def _ready(page: Any) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator("html[data-ready]")).to_have_count(1)
     expect(page.locator("main .loading")).to_have_count(0)
-    # No transition or entrance animation half way (axe reads colours as they are drawn).
-    page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
+    page.wait_for_function(ANIMATIONS_DONE)
 
 
 def _tree(page: Any, slug: str, query: str = "") -> None:
@@ -97,20 +100,23 @@ def test_axe_finds_no_violation_on_any_page(
     _tree(anonymous, course["slug"], f"?skill={ids['splice']}")
     found["tree, anonymous"] = violations(anonymous, ran=("color-contrast", LABEL_IN_NAME))
 
-    page = new_page(token=learner, color_scheme=scheme, bypass_csp=True)
+    # Reduced motion: a notification that takes its turn during axe's reading is drawn at once
+    # in its colours (no entrance); the celebration's animated form is checked in
+    # test_learning_loop.py.
+    page = new_page(token=learner, color_scheme=scheme, bypass_csp=True, reduced_motion="reduce")
     _tree(page, course["slug"])
     page.locator("#enrol").click()
-    expect(_node(page, ids["basics"])).to_have_attribute("data-state", "AVAILABLE")
+    expect(page.locator("#enrol")).to_have_text("Enrolled ✓")
     steps = (("basics", "complete", "COMPLETED"), ("bowline", "start", "IN_PROGRESS"),
              ("hitch", "skip", "SKIPPED"))  # fmt: skip
     for key, action, state in steps:
         _node(page, ids[key]).click()
         _details(page).locator(f'[data-action="{action}"]').click()
         expect(_node(page, ids[key])).to_have_attribute("data-state", state)
-    # Every state drawn, a milestone selected, the celebration and the header's standing shown.
+    # Every state drawn, a milestone selected, the header's standing and the news shown.
     _node(page, ids["master"]).click()
+    expect(_details(page)).to_have_attribute("data-skill-id", ids["master"])
     _ready(page)
-    expect(page.locator(".toast")).to_have_count(1)
     found["tree, learner"] = violations(page, ran=("color-contrast", LABEL_IN_NAME))
     page.goto("/#/")
     _ready(page)
