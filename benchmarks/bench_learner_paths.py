@@ -12,8 +12,10 @@ benchmarks/RESULTS.md. Two shapes of tree, each imported from a tree file:
 
 The reading learner has completed the first 10% of the tree in learning order. Requests go
 through the ASGI app in process (FastAPI's TestClient; real sessions, committed). Warm: the tree's
-graph is in the process's cache. Cold: the caches emptied and the pool's connections closed before
-each request, as right after the tree changed in a new process. Each sample of enrol and complete
+graph is in the process's cache. Cold: the process's copies of the tree emptied before each
+request, as right after the tree changed (the pool's connections stay open, as in a running
+server); "new process": the connections closed too, as the first request of a new process (opening
+a connection is timed apart, "connect"). Each sample of enrol and complete
 is a different learner (enrolled beforehand, for complete). The floors, through plain psycopg:
 
 - next: the skills the learner can work on now, by one hand-written query over the tree;
@@ -57,6 +59,7 @@ from skilltree.graph import dag
 from skilltree.graph.repository import TREE_GRAPH
 from skilltree.graph.service import GRAPHS
 from skilltree.listeners import register_listeners
+from skilltree.progress.endpoints import PATH_PAGE
 from skilltree.treefile import service as treefile
 
 SIZES = (1_000, 10_000, 100_000)
@@ -167,7 +170,9 @@ class Tree:
 
     def answer_items(self, path: str) -> int:
         """What the answer of `path` lists: skills recommended, steps, skills unlocked."""
-        return {"next": 5, "path": self.steps, "enrol": len(self.roots), "complete": 1}[path]
+        # A path is answered a page of PATH_PAGE steps at a time (the request's default).
+        listed = {"next": 5, "path": min(self.steps, PATH_PAGE), "enrol": len(self.roots)}
+        return listed.get(path, 1)
 
 
 def add_learners(conn: psycopg.Connection[tuple[Any, ...]], count: int) -> list[tuple[str, str]]:
@@ -215,7 +220,7 @@ def prepare(url: str, engine: Engine, shape: str, size: int) -> Tree:
         # the order) and the reader's rows must be the same skills in every run.
         order = dag.learning_order(needs, sort_key=key_of.__getitem__)
         roots = [row[0] for row in conn.execute(ROOTS, {"tree": tree_id})]
-        api_runs = runs + runs // 2
+        api_runs = runs + 2 * (runs // 2)  # warm, cold and new-process samples
         (reader, token), *others = add_learners(conn, 2 + 2 * api_runs + runs)
         conn.execute("SELECT progress_enrol(%s, %s, now())", (reader, slug))
         conn.execute(
@@ -312,10 +317,19 @@ def measure(url: str, engine: Engine, tree: Tree) -> dict[str, list[float]]:
         }
         conn.commit()
         # Correctness first: the answers are the floors' results.
-        steps = check(
-            client.get(f"/api/v1/me/trees/{tree.slug}/path?to={tree.target}", headers=reader)
-        )["steps"]
+        steps, offset = [], 0
+        while offset is not None:  # every page of the path
+            page = check(
+                client.get(
+                    f"/api/v1/me/trees/{tree.slug}/path?to={tree.target}&limit=1000"
+                    f"&offset={offset}",
+                    headers=reader,
+                )
+            )
+            steps += page["steps"]
+            offset = page["nextOffset"]
         tree.steps = len(steps)
+        assert tree.steps == page["totalSteps"]
         assert {s["id"] for s in steps} == {row[0] for row in floors["path"]()}  # type: ignore[attr-defined]
         ranked = check(client.get(f"/api/v1/me/trees/{tree.slug}/next?limit=50", headers=reader))
         workable = {row[0] for row in floors["next"]()}  # type: ignore[attr-defined]
@@ -326,19 +340,28 @@ def measure(url: str, engine: Engine, tree: Tree) -> dict[str, list[float]]:
             floors[name]()
             conn.rollback()
         for name in PATHS:
-            samples[f"{name} warm"], samples[f"{name} cold"], samples[f"{name} floor"] = [], [], []
+            for kind in ("warm", "cold", "new process", "floor"):
+                samples[f"{name} {kind}"] = []
         for _ in range(runs):  # floors and warm requests taking turns
             for name in PATHS:
                 samples[f"{name} floor"].append(timed(floors[name]))
                 conn.rollback()
                 samples[f"{name} warm"].append(timed(requests[name]))
-        samples["graph read"] = []
-        for _ in range(runs // 2):  # then cold ones: no copy, no connection, before each
+        samples["graph read"], samples["connect"] = [], []
+        for _ in range(runs // 2):  # then cold ones: no copy of the tree before each
             for name in PATHS:
+                # Cold: the first request after the tree changed (no graph, no document; the
+                # pool's connections are the server's, open).
+                GRAPHS.clear()
+                DOCUMENTS.clear()
+                samples[f"{name} cold"].append(timed(requests[name]))
+                # A new process's first request: no copy and no connection either (opening one
+                # costs what the "connect" line says, whatever the request).
                 GRAPHS.clear()
                 DOCUMENTS.clear()
                 engine.dispose()
-                samples[f"{name} cold"].append(timed(requests[name]))
+                samples[f"{name} new process"].append(timed(requests[name]))
+            samples["connect"].append(timed(lambda: psycopg.connect(libpq_dsn(url)).close()))
             # What a cold path reads first: the tree's graph, in one statement ("next" reads
             # the ranks its writer stored instead).
             samples["graph read"].append(
@@ -356,8 +379,11 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
         f"`python -m benchmarks.bench_learner_paths`, {today()}, on {where}.",
         "",
         "Through the ASGI app in process (TestClient, real sessions). Warm: the tree's graph",
-        "cached (floors and warm requests take turns); cold, afterwards: caches emptied and",
-        "connections closed before each request. Floors through",
+        "cached (floors and warm requests take turns); cold, afterwards: the process's copies of",
+        "the tree (graph, documents) emptied before each request, as right after the tree changed",
+        "(the pool's connections open, as in a running server); *new process*: connections",
+        "closed too, as a new process's first request (each pays for opening a connection:",
+        "*connect*, below). Floors through",
         "plain psycopg (see the script's docstring). The reading learner has completed the first",
         "10% of the tree (in learning order, ties by key); the path goes to the last skill of that",
         "order. Each enrol and complete sample is another learner. *Items*: what the answer lists",
@@ -365,8 +391,8 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
         "collector is tuned as `skilltree serve` tunes it (gc_tuning).",
         "",
         "| tree | skills | edges | path | items | warm p50 ms | warm p95 ms | floor p50 ms"
-        " | warm / floor | cold p50 ms | cold / warm |",
-        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        " | warm / floor | cold p50 ms | cold / warm | new process p50 ms |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     verdicts = []
     for tree, samples in results:
@@ -376,9 +402,11 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
             floor = percentile(samples[f"{name} floor"], 0.5)
             lines.append(
                 f"| {tree.shape} | {tree.size:,} | {tree.edges:,} | {name}"
-                f" | {tree.answer_items(name):,} | {warm:.1f}"
+                f" | {tree.answer_items(name):,}{f' of {tree.steps:,}' if name == 'path' else ''}"
+                f" | {warm:.1f}"
                 f" | {percentile(samples[f'{name} warm'], 0.95):.1f} | {floor:.1f}"
-                f" | {warm / floor:.2f}x | {cold:.1f} | {cold / warm:.2f}x |"
+                f" | {warm / floor:.2f}x | {cold:.1f} | {cold / warm:.2f}x"
+                f" | {percentile(samples[f'{name} new process'], 0.5):.1f} |"
             )
             target = TARGET_MS.get(tree.size)
             if target is not None:
@@ -400,6 +428,11 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
         warm = percentile(samples["next warm"], 0.5)
         lines.append(
             f"- {tree.shape}, {tree.size:,} skills: {read:.1f} ms ({read / warm:.1f}x a warm next)"
+        )
+    lines += ["", "*Connect*: opening a connection through plain psycopg, p50:", ""]
+    for tree, samples in results:
+        lines.append(
+            f"- {tree.shape}, {tree.size:,} skills: {percentile(samples['connect'], 0.5):.1f} ms"
         )
     lines += ["", "**Targets** (issue 12: p50 <= 20 ms at 10,000 skills, <= 200 ms at 100,000,"]
     lines += ["warm; cold <= 3x warm):", "", *verdicts]

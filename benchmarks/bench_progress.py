@@ -351,8 +351,7 @@ SELECT coalesce(sum(m.xp_reward), 0)::int FROM earned JOIN met m ON m.id = earne
 FLOOR_PROFILE_SQL = """
 UPDATE user_profiles
 SET total_xp = %(total_xp)s, current_level = %(level)s, current_streak = %(streak)s,
-    max_streak = %(max_streak)s, last_activity_at = now(),
-    hours_learned = hours_learned + %(minutes)s / 60.0, skills_completed = %(skills)s,
+    max_streak = %(max_streak)s, last_activity_at = now(), skills_completed = %(skills)s,
     trees_started = %(trees_started)s, trees_completed = %(trees_completed)s
 WHERE user_id = %(user)s
 """

@@ -25,6 +25,9 @@ def _server_url() -> str:
     return embedded_url(data_dir, "postgres")
 
 
+# The embedded server the tests share archives no WAL (every test database's would be kept):
+# the point-in-time recovery tests run servers of their own (tests/operations/test_archive.py).
+os.environ.setdefault("EMBEDDED_ARCHIVING", "false")
 SERVER_URL = _server_url()
 _PREFIX = make_url(SERVER_URL).database if os.environ.get("DATABASE_URL") else "skilltree"
 

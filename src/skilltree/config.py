@@ -121,6 +121,15 @@ class Settings(BaseSettings):
     """The bearer token GET /metrics asks for (`Authorization: Bearer <token>`); unset, /metrics
     answers 404. At least 16 characters of letters, digits and `-._~+/=`."""
     # ---- end of monitoring ---------------------------------------------------------------------
+    # ---- Point-in-time recovery (issue 17 part 3; docs/operations.md#point-in-time-recovery) ----
+    embedded_archiving: bool = True
+    """The embedded server archives its WAL under SKILLTREE_DATA_DIR/archive/wal, from which
+    `skilltree db restore --to-time` rebuilds the database as it was at a moment after a base
+    backup (`skilltree db basebackup`). A change takes effect at the server's next start."""
+    archive_retention_days: Annotated[int, Field(ge=1, le=3650)] = 7
+    """`skilltree db basebackup` keeps the base backups of this many days, the newest before
+    them, and the WAL from the oldest kept on: any moment of these days can be restored."""
+    # ---- end of point-in-time recovery ---------------------------------------------------------
     review_claim_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60
     """How long a reviewer's claim on a project submission lasts (1 minute to 7 days); past it,
     an undecided submission returns to the review queue for any reviewer to claim."""

@@ -106,6 +106,9 @@ class ContentResource(Document):
     url: WebUrl
 
 
+MODULE_BODY_MAX = 50_000
+"""The longest Markdown text a module may carry."""
+
 MODULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 """A module's own id (not in the spec): a key-like name, and not all digits, since a module
 without an id is named by its position, 1, 2, ... (learners' time on it is kept by that name)."""
@@ -133,6 +136,9 @@ class ContentModule(Document):
     type: Literal["article", "video", "interactive", "assessment"]
     estimatedMinutes: Annotated[Number, Field(ge=0, le=100_000)]
     resources: Annotated[list[ContentResource], Field(max_length=50)]
+    body: Annotated[str, StringConstraints(max_length=MODULE_BODY_MAX)] | None = None
+    """The module's own text in Markdown (not in the spec), shown by the web app with raw HTML
+    and non-http(s) links left out (docs/web.md)."""
 
 
 class SkillContent(Document):

@@ -285,3 +285,25 @@ def test_the_learner_lists_their_own_attempts_newest_first_a_page_at_a_time(
     assert missing.status_code == 404
     assert missing.headers["content-type"] == PROBLEM
     assert client.get(url).status_code == 401
+
+
+def test_the_modules_answer_says_whether_the_skill_has_a_bank_and_nothing_more(
+    client: TestClient, quiz: Quiz, learner: Person
+) -> None:
+    # The web app's skill panel reads it to offer the quiz (a boolean: never questions or keys).
+    for who in (None, learner):
+        headers = who.headers if who else {}
+        with_bank = client.get(f"/api/v1/skills/{quiz.skill.id}/modules", headers=headers)
+        without = client.get(f"/api/v1/skills/{quiz.intro.id}/modules", headers=headers)
+        assert with_bank.json()["hasQuestionBank"] is True
+        assert without.json()["hasQuestionBank"] is False
+        assert "prompt" not in with_bank.text
+        assert "Which tag" not in with_bank.text
+    assert (
+        client.delete(
+            f"/api/v1/skills/{quiz.skill.id}/question-bank", headers=quiz.author.headers
+        ).status_code
+        == 204
+    )
+    gone = client.get(f"/api/v1/skills/{quiz.skill.id}/modules", headers=learner.headers)
+    assert gone.json()["hasQuestionBank"] is False

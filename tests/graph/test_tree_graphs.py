@@ -54,13 +54,26 @@ def test_the_learning_plan_is_the_learning_order_and_layers_of_the_pure_algorith
     assert plan.layers == dag.topological_layers(graph.needs)
 
 
-@given(placed(), st.data())
+@given(st.one_of(placed(), drawn_top_down()), st.data())
 def test_part_of_a_graph_is_ordered_as_the_graph_it_makes(
     graph: TreeGraph, data: st.DataObject
 ) -> None:
     part = data.draw(st.sets(st.sampled_from(sorted(graph.needs))))
     inside = {s: [p for p in graph.needs[s] if p in part] for s in part}
     assert graph.ordered(part) == dag.learning_order(inside, lambda s: by_position(graph, s))
+
+
+@given(drawn_top_down())
+def test_a_graph_drawn_top_down_is_known_as_such(graph: TreeGraph) -> None:
+    assert graph.drawn_top_down
+    upside_down = TreeGraph(
+        "tree",
+        1,
+        {s: (s, -row[1], row[2], *row[3:]) for s, row in graph.skills.rows.items()},
+        graph.needs,
+    )
+    has_edge = any(graph.needs.values())
+    assert upside_down.drawn_top_down is not has_edge
 
 
 @given(placed())

@@ -46,6 +46,39 @@ def test_path_to_a_skill_lists_what_is_left_in_order(
     assert after["totalXp"] == 275
 
 
+def test_a_path_comes_a_page_at_a_time_with_the_whole_paths_totals(
+    client: TestClient, curriculum: Curriculum, learner: dict[str, str], session: Session
+) -> None:
+    for key, y in [("html", 0), ("css", 100), ("js", 100), ("react", 200)]:
+        curriculum.skills[key].estimated_minutes = 10
+        curriculum.skills[key].position_y = y
+    curriculum.skills["css"].position_x, curriculum.skills["js"].position_x = 0, 100
+    session.commit()
+    url = f"/api/v1/me/trees/frontend/path?to={curriculum.id('react')}"
+    whole = client.get(url, headers=learner).json()
+    assert whole["totalSteps"] == 4
+    assert whole["nextOffset"] is None
+    pages, offset = [], 0
+    while offset is not None:
+        page = client.get(f"{url}&limit=3&offset={offset}", headers=learner).json()
+        assert (page["totalSteps"], page["totalMinutes"], page["totalXp"]) == (
+            4,
+            40,
+            whole["totalXp"],
+        )
+        pages.append(names(page["steps"]))
+        offset = page["nextOffset"]
+    assert pages == [["HTML", "CSS", "JS"], ["REACT"]]
+    past = client.get(f"{url}&offset=10", headers=learner).json()
+    assert past["steps"] == []
+    assert past["nextOffset"] is None
+    assert past["totalSteps"] == 4
+    for bad in ("limit=0", "limit=1001", "offset=-1"):
+        answer = client.get(f"{url}&{bad}", headers=learner)
+        assert answer.status_code == 422, bad
+        assert answer.headers["content-type"].startswith("application/problem+json")
+
+
 def test_path_to_a_done_skill_is_empty_and_unknown_is_404(
     client: TestClient, curriculum: Curriculum, learner: dict[str, str]
 ) -> None:

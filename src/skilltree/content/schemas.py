@@ -44,6 +44,8 @@ class SkillModule(CamelModel):
     type: Literal["article", "video", "interactive", "assessment"]
     estimated_minutes: int | float
     resources: list[ModuleResource]
+    body: str | None = None
+    """The module's own text in Markdown, when its author wrote one (not in the spec)."""
     cap_seconds: int
     progress: ModuleProgress | None
     """The signed-in learner's, once they opened it; null otherwise."""
@@ -61,6 +63,9 @@ class SkillModules(CamelModel):
     """The learner's time measured on the skill's modules (null when not signed in)."""
     required_minutes: int | None
     """The minutes a TIME_BASED completion needs (null when the policy has no TIME_BASED)."""
+    has_question_bank: bool
+    """Whether the skill has a question bank to start attempts at (`POST
+    /skills/{id}/attempts`); never its questions or keys."""
 
 
 class HeartbeatOutcome(CamelModel):

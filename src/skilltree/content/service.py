@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from skilltree.assessments import service as assessments_service
 from skilltree.catalog import service as catalog_service
 from skilltree.config import get_settings
 from skilltree.content import repository
@@ -80,6 +81,7 @@ def skill_modules(session: Session, skill_id: str, viewer: User | None) -> Skill
                     type=module.type,
                     estimated_minutes=shown["estimatedMinutes"],
                     resources=shown["resources"],
+                    body=module.body,
                     cap_seconds=cap,
                     progress=None if row is None else _progress(row, cap),
                 )
@@ -94,6 +96,7 @@ def skill_modules(session: Session, skill_id: str, viewer: User | None) -> Skill
         if viewer is None
         else float(sum((r.seconds_spent for r in rows.values()), Decimal(0))),
         required_minutes=None if time_based is None else int(time_based["minutes"]),
+        has_question_bank=assessments_service.has_bank(session, skill.id),
     )
 
 

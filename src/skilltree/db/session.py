@@ -34,7 +34,7 @@ def database_url(settings: Settings | None = None) -> str:
         return sqlalchemy_url(settings.database_url)
     from skilltree.db.embedded import embedded_url
 
-    return embedded_url(settings.skilltree_data_dir)
+    return embedded_url(settings.skilltree_data_dir, archiving=settings.embedded_archiving)
 
 
 def describe_url(url: str) -> str:

@@ -170,12 +170,30 @@ class TreeGraph:
         except KeyError:  # a prerequisite after its skill by position
             return _layered(self.ordered(needs), needs)
 
+    @cached_property
+    def drawn_top_down(self) -> bool:
+        """Whether every skill comes after all its prerequisites by position (maps are usually
+        drawn so): then the order by position is a learning order of any part of the graph."""
+        rank = self.position_rank
+        return all(
+            rank[prerequisite] < rank[skill]
+            for skill, prerequisites in self.needs.items()
+            for prerequisite in prerequisites
+        )
+
     def ordered(self, skills: Collection[str]) -> list[str]:
         """`skills` (some of this graph's) in learning order, each after those of its
         prerequisites among them, ties by position (y, then x, then id): dag.learning_order of
         the graph they make, with each skill's place by position as its key (ints compare
-        faster than tuples of position and id)."""
+        faster than tuples of position and id).
+
+        In a graph drawn top down that is their order by position: Kahn's algorithm, taking the
+        first by position of the skills whose prerequisites are taken, always finds the first
+        skill by position not yet taken ready (its prerequisites come before it), so it takes
+        them by position; one sort does it (a path of 66,000 steps: the heap took most of it)."""
         needs, rank, by_position = self.needs, self.position_rank, self.by_position
+        if self.drawn_top_down:
+            return sorted(skills, key=rank.__getitem__)
         missing: dict[str, int] = {}
         ready: list[int] = []
         for skill in skills:

@@ -113,22 +113,47 @@ def backup_command(
 
 def restore_command(
     file: Annotated[
-        Path,
+        Path | None,
         typer.Argument(help="The backup (its manifest next to it).", dir_okay=False),
-    ],
+    ] = None,
     into: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--into",
-            help="Where to restore: a database URL, or a database name on the configured "
+            help="Where to restore FILE: a database URL, or a database name on the configured "
             "server. Created when absent; refused unless empty.",
         ),
-    ],
+    ] = None,
+    to_time: Annotated[
+        str | None,
+        typer.Option(
+            "--to-time",
+            metavar="TIMESTAMP",
+            help="Instead of FILE: rebuild the embedded server's databases as they were at "
+            "TIMESTAMP (ISO 8601, UTC unless it says otherwise, e.g. 2026-12-07T04:15:00Z) "
+            "from the newest base backup before it and the archived WAL "
+            "(`skilltree db basebackup`). Stop every other SkillTree process first.",
+        ),
+    ] = None,
 ) -> None:
-    """Restore a backup of `skilltree db backup` into an empty database, then check it against
-    the manifest (revision, every table's row count and checksum), printing each difference.
-    Exits 1 when something differs, 2 when the database cannot be reached, is not empty, or no
-    suitable pg_restore is installed."""
+    """Restore a backup of `skilltree db backup` into an empty database (--into), then check
+    it against the manifest (revision, every table's row count and checksum), printing each
+    difference; or, with --to-time, rebuild the embedded server as it was at a moment. Exits 1
+    when something differs, 2 when the database cannot be reached, is not empty, no suitable
+    pg_restore is installed, or no base backup or archived WAL covers the time."""
+    if to_time is not None:
+        if file is not None or into is not None:
+            raise fail("--to-time restores the embedded server in place: no FILE, no --into", 2)
+        from skilltree.operations.archive_commands import parse_time, restore_to_time
+
+        restore_to_time(parse_time(to_time))
+        return
+    if file is None or into is None:
+        raise fail("give the backup FILE and --into (or --to-time TIMESTAMP)", 2)
+    _restore_file(file, into)
+
+
+def _restore_file(file: Path, into: str) -> None:
     from skilltree.db.session import sqlalchemy_url
 
     if "://" in into:

@@ -146,16 +146,28 @@ def my_progress(session: DbSession, user: CurrentUser) -> MyProgress:
     return service.my_progress(session, user)
 
 
+PATH_PAGE, PATH_PAGE_MAX = 100, 1000
+"""Steps of a path answered by default, and at most (`limit`)."""
+
+
 @router.get("/me/trees/{slug}/path", response_model=LearningPath)
 def path_to_skill(
     slug: str,
     to: Annotated[str, Query(description="The id of the skill to reach.")],
     session: DbSession,
     user: CurrentUser,
+    limit: Annotated[
+        int, Query(ge=1, le=PATH_PAGE_MAX, description="The most steps to answer.")
+    ] = PATH_PAGE,
+    offset: Annotated[
+        int, Query(ge=0, le=2**31 - 1, description="Steps to pass over (`nextOffset`).")
+    ] = 0,
 ) -> Response:
-    """The skills you still need to reach a target skill, in a valid order, with minutes and XP."""
+    """The skills you still need to reach a target skill, in a valid order, a page at a time,
+    with the minutes and XP of the whole path."""
     # Built from trusted data as its JSON object (paths.path_to): serialised as it is.
-    return Response(to_json(paths.path_to(session, user, slug, to)), media_type="application/json")
+    answer = paths.path_to(session, user, slug, to, limit, offset)
+    return Response(to_json(answer), media_type="application/json")
 
 
 @router.get("/me/trees/{slug}/next", response_model=NextSkills)

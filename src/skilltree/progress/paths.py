@@ -54,9 +54,14 @@ def _step(graph: TreeGraph, skill_id: str, status: Status) -> PathStep:
     )
 
 
-def path_to(session: Session, user: User, slug: str, target: str) -> LearningPathJson:
+def path_to(
+    session: Session, user: User, slug: str, target: str, limit: int, offset: int = 0
+) -> LearningPathJson:
     """What the learner still has to do to reach `target` (itself included), in learning order,
-    as the JSON object of a LearningPath."""
+    as the JSON object of a LearningPath: the steps from `offset`, at most `limit` of them, with
+    the totals of the whole path. The whole path is ordered (a page of it must be the same page
+    whoever asks), but only the page's steps are described and sent: a path to the far end of a
+    large tree has tens of thousands of steps."""
     view = _learner_tree(session, user, slug)
     graph = view.graph
     if target not in graph.skills:
@@ -73,9 +78,9 @@ def path_to(session: Session, user: User, slug: str, target: str) -> LearningPat
     # the way (it has to be completed or skipped).
     todo = {s for s in wanted if statuses.get(s) not in DONE}
     satisfied = states.satisfied_skills(statuses, graph.optional)
+    ordered = graph.ordered(todo)
     steps: list[PathStepJson] = []
-    minutes = xp = 0
-    for skill_id in graph.ordered(todo):
+    for skill_id in ordered[offset : offset + limit]:
         name, _, _, estimated, _, xp_value, _ = rows[skill_id]
         steps.append(
             {
@@ -86,13 +91,19 @@ def path_to(session: Session, user: User, slug: str, target: str) -> LearningPat
                 "xpValue": xp_value,
             }
         )
+    minutes = xp = 0
+    for skill_id in ordered:
+        _, _, _, estimated, _, xp_value, _ = rows[skill_id]
         minutes += estimated or 0
         xp += xp_value
+    following = offset + limit
     return {
         "target": {"id": target, "name": rows[target][0]},
         "steps": steps,
+        "totalSteps": len(ordered),
         "totalMinutes": minutes,
         "totalXp": xp,
+        "nextOffset": following if following < len(ordered) else None,
     }
 
 

@@ -37,79 +37,95 @@ def skill_statuses(session: Session, user_id: str, tree_id: str) -> dict[str, Sk
     return {skill_id: status for skill_id, status in rows}
 
 
-# "What next" from the tree's stored ranks (graph.ranks), reading only the skills that can be
-# worked on (roots, the learner's rows, dependents of satisfied skills), their prerequisites and
-# their dependents, never the whole graph. Every step goes from the rows it has to the next by
-# an index, one row at a time (LATERAL ... OFFSET 0: the planner may not turn them into a scan
-# of the tree, as it did for a join it estimated at one row); each dependent's prerequisites are
-# counted once. Two kinds of row: 'skill', each skill the learner can work on now with what it
-# is ranked by; 'unlocks', each dependent of those that exactly one unsatisfied prerequisite
-# holds back, with that prerequisite (finishing it unlocks the dependent). The first row says
-# whether the tree's ranks are current (the others only come when they are), in the same
-# snapshot as the ranks. progress.paths ranks them.
+# "What next" from the tree's stored ranks (graph.ranks), reading only the learner's rows, the
+# dependents of the skills they satisfy, the tree's roots and the dependents of the skills that
+# can be worked on, never the whole graph, and no skill's prerequisites one by one. `tally`, one
+# aggregate, says for each skill met on the way how many of its prerequisites the learner
+# satisfies, whether it is a root, and whether it is started or done. A skill can be worked on
+# when it is started, or when it is not done and it is a root or as many of its prerequisites are
+# satisfied as its stored rank counts; finishing a workable skill alone unlocks a dependent not
+# taken whose count exceeds its satisfied ones by exactly one (that workable skill is the one: it
+# is not satisfied). Skills are looked up only once they are workable. Every look-up goes by an
+# index, one row at a time (LATERAL ... OFFSET 0), and CTEs are joined to each other only as
+# wholes: the planner may not turn a look-up into a scan of the tree (or of every tree: a NOT
+# EXISTS it hashed read every edge of the database), nor scan a CTE once per row (its estimates
+# of a CTE's rows are guesses). Two kinds of row: 'skill', each skill the learner can work on now
+# with what it is ranked by; 'unlocks', each dependent of those that exactly one unsatisfied
+# prerequisite holds back, with that prerequisite. The first row says whether the tree's ranks
+# are current (the others only come when they are), in the same snapshot as the ranks.
+# progress.paths ranks them.
 NEXT_SKILLS = """
 WITH ranked AS MATERIALIZED (
     SELECT EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = %(tree)s) AS current
 ), mine AS MATERIALIZED (
-    SELECT r.skill_id, r.status, s.is_optional
+    SELECT r.skill_id, r.status,
+           coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND s.is_optional), false)
+               AS satisfied
     FROM user_skill_progress r
     CROSS JOIN LATERAL (
-        SELECT s.is_optional FROM skills s WHERE s.id = r.skill_id AND s.is_active OFFSET 0) s
+        SELECT k.skill_id FROM skill_ranks k WHERE k.skill_id = r.skill_id OFFSET 0) k
+    LEFT JOIN LATERAL (
+        SELECT s.is_optional FROM skills s
+        WHERE s.id = r.skill_id AND r.status = 'SKIPPED' OFFSET 0) s ON true
     WHERE r.user_id = %(user)s AND r.skill_tree_id = %(tree)s AND (SELECT current FROM ranked)
-), candidates AS MATERIALIZED (
-    SELECT k.skill_id FROM skill_ranks k
-    WHERE k.skill_tree_id = %(tree)s AND k.prerequisites = 0 AND (SELECT current FROM ranked)
-    UNION
-    SELECT m.skill_id FROM mine m WHERE m.status IN ('AVAILABLE', 'IN_PROGRESS')
-    UNION
-    SELECT d.skill_id FROM mine m
+), tally AS MATERIALIZED (
+    SELECT t.skill_id, count(*) FILTER (WHERE t.kind = 'met') AS satisfied,
+           bool_or(t.kind = 'root') AS root, bool_or(t.kind = 'started') AS started,
+           bool_or(t.kind IN ('started', 'done')) AS taken
+    FROM (
+        SELECT d.skill_id, 'met' AS kind FROM mine m
+        CROSS JOIN LATERAL (
+            SELECT d.skill_id FROM skill_dependencies d
+            WHERE d.depends_on_id = m.skill_id OFFSET 0) d
+        WHERE m.satisfied
+        UNION ALL
+        SELECT k.skill_id, 'root' FROM skill_ranks k
+        WHERE k.skill_tree_id = %(tree)s AND k.prerequisites = 0 AND (SELECT current FROM ranked)
+        UNION ALL
+        SELECT m.skill_id, CASE WHEN m.status = 'IN_PROGRESS' THEN 'started' ELSE 'done' END
+        FROM mine m WHERE m.status IN ('IN_PROGRESS', 'COMPLETED', 'SKIPPED')
+    ) t
+    GROUP BY t.skill_id
+), open AS MATERIALIZED (
+    SELECT t.skill_id, t.started, t.root, t.satisfied FROM tally t WHERE t.started OR NOT t.taken
+), ready AS MATERIALIZED (
+    SELECT t.skill_id, t.started, k.chain_ahead, k.dependents
+    FROM open t
     CROSS JOIN LATERAL (
-        SELECT d.skill_id FROM skill_dependencies d WHERE d.depends_on_id = m.skill_id OFFSET 0) d
-    WHERE progress_satisfies(m.status, m.is_optional)
+        SELECT k.prerequisites, k.chain_ahead, k.dependents FROM skill_ranks k
+        WHERE k.skill_id = t.skill_id OFFSET 0) k
+    WHERE t.started OR t.root OR t.satisfied = k.prerequisites
 ), workable AS MATERIALIZED (
     SELECT c.id, c.name, c.estimated_minutes, c.xp_value, c.is_milestone, c.position_y,
-           c.position_x, r.status IS NOT DISTINCT FROM 'IN_PROGRESS' AS started
-    FROM candidates k
+           c.position_x, t.started, t.chain_ahead, t.dependents
+    FROM ready t
     CROSS JOIN LATERAL (
-        SELECT c.* FROM skills c WHERE c.id = k.skill_id AND c.is_active OFFSET 0) c
-    LEFT JOIN LATERAL (
-        SELECT r.status FROM user_skill_progress r
-        WHERE r.user_id = %(user)s AND r.skill_id = c.id OFFSET 0) r ON true
-    WHERE r.status = 'IN_PROGRESS'
-       OR ((r.status IS NULL OR r.status IN ('LOCKED', 'AVAILABLE')) AND NOT EXISTS (
-              SELECT FROM skill_dependencies d
-              JOIN skills p ON p.id = d.depends_on_id AND p.is_active
-              LEFT JOIN user_skill_progress pr ON pr.user_id = %(user)s AND pr.skill_id = p.id
-              WHERE d.skill_id = c.id AND NOT progress_satisfies(pr.status, p.is_optional)))
-), dependents AS MATERIALIZED (
-    SELECT DISTINCT d.skill_id
+        SELECT c.* FROM skills c WHERE c.id = t.skill_id OFFSET 0) c
+), edges AS MATERIALIZED (
+    SELECT w.id AS holder, d.skill_id
     FROM workable w
     CROSS JOIN LATERAL (
         SELECT d.skill_id FROM skill_dependencies d WHERE d.depends_on_id = w.id OFFSET 0) d
+), held AS MATERIALIZED (
+    SELECT e.holder, e.skill_id, coalesce(t.satisfied, 0) AS satisfied
+    FROM edges e LEFT JOIN tally t ON t.skill_id = e.skill_id
+    WHERE NOT coalesce(t.taken, false)
 )
+
 SELECT 'ranked', NULL, NULL, NULL, (SELECT current FROM ranked), NULL::integer,
        NULL::integer, NULL::boolean, NULL::float8, NULL::float8, NULL::integer, NULL::integer
 UNION ALL
 SELECT 'skill', w.id, w.name, NULL, w.started, w.estimated_minutes, w.xp_value, w.is_milestone,
-       w.position_y, w.position_x, k.chain_ahead, k.dependents
+       w.position_y, w.position_x, w.chain_ahead, w.dependents
 FROM workable w
-CROSS JOIN LATERAL (
-    SELECT k.chain_ahead, k.dependents FROM skill_ranks k WHERE k.skill_id = w.id OFFSET 0) k
 UNION ALL
-SELECT 'unlocks', s.id, s.name, held.holder, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM dependents x
+SELECT 'unlocks', x.id, x.name, h.holder, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM held h
 CROSS JOIN LATERAL (
-    SELECT s.id, s.name FROM skills s WHERE s.id = x.skill_id AND s.is_active OFFSET 0) s
+    SELECT k.prerequisites FROM skill_ranks k WHERE k.skill_id = h.skill_id OFFSET 0) k
 CROSS JOIN LATERAL (
-    SELECT count(*) AS unsatisfied, min(d.depends_on_id) AS holder
-    FROM skill_dependencies d
-    JOIN skills p ON p.id = d.depends_on_id AND p.is_active
-    LEFT JOIN user_skill_progress pr ON pr.user_id = %(user)s AND pr.skill_id = p.id
-    WHERE d.skill_id = x.skill_id AND NOT progress_satisfies(pr.status, p.is_optional)) held
-WHERE held.unsatisfied = 1 AND NOT EXISTS (
-    SELECT FROM user_skill_progress r
-    WHERE r.user_id = %(user)s AND r.skill_id = x.skill_id
-      AND r.status IN ('IN_PROGRESS', 'COMPLETED', 'SKIPPED'))
+    SELECT x.id, x.name FROM skills x WHERE x.id = h.skill_id OFFSET 0) x
+WHERE k.prerequisites - h.satisfied = 1
 """
 
 

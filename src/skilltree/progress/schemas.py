@@ -136,12 +136,19 @@ class PathStep(CamelModel):
 
 
 class LearningPath(CamelModel):
-    """The skills a learner still needs to reach `target`, in a valid order, with totals."""
+    """The skills a learner still needs to reach `target`, in a valid order: a page of the
+    steps, with the totals of the whole path."""
 
     target: SkillRef
-    steps: list[PathStep]
-    total_minutes: int
-    total_xp: int
+    steps: list[PathStep] = Field(
+        description="The steps from `offset`, at most `limit` of them, in learning order."
+    )
+    total_steps: int = Field(description="The steps of the whole path.")
+    total_minutes: int = Field(description="Estimated minutes of the whole path.")
+    total_xp: int = Field(description="XP of the whole path.")
+    next_offset: int | None = Field(
+        description="The `offset` of the next page; null on the last page."
+    )
 
 
 class PathStepJson(TypedDict):
@@ -168,8 +175,10 @@ class LearningPathJson(TypedDict):
 
     target: SkillRefJson
     steps: list[PathStepJson]
+    totalSteps: int
     totalMinutes: int
     totalXp: int
+    nextOffset: int | None
 
 
 class Recommendation(CamelModel):

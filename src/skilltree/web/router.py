@@ -29,9 +29,14 @@ from skilltree.errors import NotFound
 
 STATIC_DIR = Path(__file__).parent / "static"
 
+EMBED_HOSTS = ("https://www.youtube-nocookie.com", "https://player.vimeo.com")
+"""The video players a content module may embed (static/js/embeds.js lists the same): frames
+come from these only."""
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
+        "frame-src " + " ".join(EMBED_HOSTS),
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",

@@ -63,12 +63,14 @@ $function$;
 -- function: content_has_modules(jsonb)
 CREATE OR REPLACE FUNCTION public.content_has_modules(p_content jsonb)
  RETURNS boolean
- LANGUAGE sql
+ LANGUAGE plpgsql
  IMMUTABLE PARALLEL SAFE
 AS $function$
+BEGIN
     -- Whether a skill's content has modules to measure time on.
-    SELECT coalesce(jsonb_typeof(p_content->'modules') = 'array'
-                    AND jsonb_array_length(p_content->'modules') > 0, false)
+    RETURN coalesce(jsonb_typeof(p_content->'modules') = 'array'
+                    AND jsonb_array_length(p_content->'modules') > 0, false);
+END
 $function$;
 
 -- function: content_heartbeat(text,text,text,timestamp with time zone,boolean,integer,numeric)
@@ -235,23 +237,29 @@ $function$;
 -- function: content_time_logged(text,text,jsonb,integer)
 CREATE OR REPLACE FUNCTION public.content_time_logged(p_user text, p_skill text, p_content jsonb, p_reported integer)
  RETURNS integer
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE PARALLEL SAFE
 AS $function$
+BEGIN
     -- The whole minutes that count toward a TIME_BASED policy: for a skill with content
     -- modules, those measured on them; for one without, p_reported (the client's word).
-    SELECT CASE WHEN content_has_modules(p_content)
-                THEN floor(content_verified_seconds(p_user, p_skill) / 60)::integer
-                ELSE p_reported END
+    -- (PL/pgSQL, as the other helpers of the progress engine: achievement_measure.)
+    IF content_has_modules(p_content) THEN
+        RETURN floor(content_verified_seconds(p_user, p_skill) / 60)::integer;
+    END IF;
+    RETURN p_reported;
+END
 $function$;
 
 -- function: content_verified_seconds(text,text)
 CREATE OR REPLACE FUNCTION public.content_verified_seconds(p_user text, p_skill text)
  RETURNS numeric
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE PARALLEL SAFE
 AS $function$
+BEGIN
     -- The seconds heartbeats measured on the skill's content modules for the learner.
-    SELECT coalesce(sum(seconds_spent), 0) FROM user_skill_module_progress
-    WHERE user_id = p_user AND skill_id = p_skill
+    RETURN (SELECT coalesce(sum(seconds_spent), 0) FROM user_skill_module_progress
+            WHERE user_id = p_user AND skill_id = p_skill);
+END
 $function$;

@@ -66,12 +66,14 @@ CREATE INDEX idx_xp_histogram_pending_xp ON public.xp_histogram_pending USING bt
 -- function: achievement_measure(jsonb,text,integer,integer,integer,integer,integer,double precision)
 CREATE OR REPLACE FUNCTION public.achievement_measure(p_criteria jsonb, p_user text, p_skills_completed integer, p_total_xp integer, p_best_streak integer, p_trees_completed integer, p_milestones integer, p_hours double precision)
  RETURNS numeric
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE PARALLEL SAFE
 AS $function$
+BEGIN
     -- The learner's value of the measure an achievement's criteria name (NULL: none known).
-    -- One expression, so that the planner inlines it into the query that uses it.
-    SELECT CASE p_criteria->>'type'
+    -- PL/pgSQL, not SQL: the engine calls no SQL function with parameters (Citus cannot run
+    -- one in a distributed function), and progress_finish measures each achievement once.
+    RETURN CASE p_criteria->>'type'
         WHEN 'skill_completion_count' THEN p_skills_completed
         WHEN 'xp_threshold' THEN p_total_xp
         WHEN 'streak_days' THEN p_best_streak
@@ -80,17 +82,20 @@ AS $function$
         WHEN 'hours_learned' THEN p_hours
         WHEN 'skills_in_category' THEN learner_skills_in_category(
             p_user, p_criteria->'additionalParams'->>'category')
-        END::numeric
+        END::numeric;
+END
 $function$;
 
 -- function: level_for_xp(integer)
 CREATE OR REPLACE FUNCTION public.level_for_xp(p_xp integer)
  RETURNS integer
- LANGUAGE sql
+ LANGUAGE plpgsql
  IMMUTABLE PARALLEL SAFE
 AS $function$
-    -- Level n starts at 100·(n-1)² XP: 0, 100, 400, 900, ...
-    SELECT 1 + floor(sqrt((greatest(p_xp, 0) / 100)::numeric))::integer
+BEGIN
+    -- Level n starts at 100·(n-1)² XP: 0, 100, 400, 900, ... (PL/pgSQL: as achievement_measure)
+    RETURN 1 + floor(sqrt((greatest(p_xp, 0) / 100)::numeric))::integer;
+END
 $function$;
 
 -- function: streak_after_activity(integer,timestamp with time zone,timestamp with time zone,text)

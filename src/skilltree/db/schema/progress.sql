@@ -286,6 +286,8 @@ BEGIN
     -- satisfied, can be free: those are the candidates, not every skill of the tree. The roots
     -- are the tree's stored ranks' when they are current (skill_ranks, by the tree's index: the
     -- roots alone), else the skills without an active prerequisite (only one of the two runs).
+    -- The one statement of the engine planned again at each call (a custom plan folds
+    -- `ranked`: 0036), once per enrolment, whose writes cost far more.
     RETURN progress_unlock(p_user, p_tree, ARRAY(
         SELECT k.skill_id FROM skill_ranks k
         WHERE ranked AND k.skill_tree_id = p_tree AND k.prerequisites = 0
@@ -301,7 +303,8 @@ BEGIN
         JOIN skills p ON p.id = r.skill_id
         JOIN skill_dependencies d ON d.depends_on_id = r.skill_id
         WHERE r.user_id = p_user AND r.skill_tree_id = p_tree
-          AND progress_satisfies(r.status, p.is_optional)), p_now);
+          AND coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional),
+                       false)), p_now);
 END
 $function$;
 
@@ -386,26 +389,28 @@ BEGIN
                coalesce(sum(cardinality(milestones_reached)), 0)
         INTO prof.skills_completed, prof.trees_completed, prof.trees_started, milestones
         FROM user_skill_tree_progress WHERE user_id = p_user;
-        -- Award every active achievement now met, then look again while rewards add XP (only
-        -- XP changes between rounds: later rounds look at XP thresholds only). Measured only
-        -- for the achievements not yet earned (the fence keeps the planner from measuring first).
+        -- Award every active achievement now met, then look again while rewards add XP. Only
+        -- XP changes between rounds, so a later round can only meet an XP threshold; it asks
+        -- the same question of every achievement not yet earned all the same (no "first
+        -- round" switch: a custom plan folds one, and its statement would be planned again at
+        -- every event; rounds after the first are rare and few). Measured once each, and only
+        -- for the achievements not yet earned (the fence keeps the planner from measuring
+        -- first, or twice).
         LOOP
             earned_now := 0;
             FOR achievement IN
-                SELECT a.*, achievement_measure(
-                    a.criteria, p_user, prof.skills_completed, prof.total_xp, prof.max_streak,
-                    prof.trees_completed, milestones, prof.hours_learned) AS value
-                FROM (SELECT * FROM achievements a
-                      WHERE a.is_active
-                        AND (rewards = 0 OR a.criteria->>'type' = 'xp_threshold')
-                        AND NOT EXISTS (
-                            SELECT FROM user_achievements e
-                            WHERE e.user_id = p_user AND e.achievement_id = a.id)
-                      OFFSET 0) a
-                WHERE achievement_measure(
-                      a.criteria, p_user, prof.skills_completed, prof.total_xp, prof.max_streak,
-                      prof.trees_completed, milestones, prof.hours_learned)
-                      >= (a.criteria->>'threshold')::numeric
+                SELECT * FROM (
+                    SELECT a.*, achievement_measure(
+                        a.criteria, p_user, prof.skills_completed, prof.total_xp,
+                        prof.max_streak, prof.trees_completed, milestones,
+                        prof.hours_learned) AS value
+                    FROM achievements a
+                    WHERE a.is_active
+                      AND NOT EXISTS (
+                          SELECT FROM user_achievements e
+                          WHERE e.user_id = p_user AND e.achievement_id = a.id)
+                    OFFSET 0) a
+                WHERE a.value >= (a.criteria->>'threshold')::numeric
                 ORDER BY a.name, a.id
             LOOP
                 INSERT INTO user_achievements (id, user_id, achievement_id, earned_at, metadata)
@@ -484,21 +489,6 @@ BEGIN
 END
 $function$;
 
--- function: progress_held_back(text,text[])
-CREATE OR REPLACE FUNCTION public.progress_held_back(p_user text, p_skills text[])
- RETURNS SETOF text
- LANGUAGE sql
- STABLE
-AS $function$
-    -- The skills among p_skills that some active prerequisite, not satisfied, holds back (once
-    -- per such prerequisite). A plain query: the planner inlines it where it is used.
-    SELECT d.skill_id
-    FROM skill_dependencies d
-    JOIN skills p ON p.id = d.depends_on_id AND p.is_active
-    LEFT JOIN user_skill_progress r ON r.user_id = p_user AND r.skill_id = p.id
-    WHERE d.skill_id = ANY (p_skills) AND NOT progress_satisfies(r.status, p.is_optional)
-$function$;
-
 -- function: progress_lock_profile(text)
 CREATE OR REPLACE FUNCTION public.progress_lock_profile(p_user text)
  RETURNS user_profiles
@@ -551,7 +541,9 @@ BEGIN
         FROM reached m
         JOIN skills p ON p.id = m.id
         LEFT JOIN user_skill_progress r ON r.user_id = p_user AND r.skill_id = p.id
-        WHERE m.id <> p_skill AND NOT progress_satisfies(r.status, p.is_optional)), '[]');
+        WHERE m.id <> p_skill
+          AND NOT coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional),
+                           false)), '[]');
 END
 $function$;
 
@@ -569,7 +561,6 @@ $function$;
 CREATE OR REPLACE FUNCTION public.progress_skill_event(p_kind "ProgressEventKind", p_user text, p_skill text, p_now timestamp with time zone, p_unpublished_ok boolean DEFAULT false, p_method "CompletionMethod" DEFAULT 'MANUAL'::"CompletionMethod", p_score double precision DEFAULT NULL::double precision, p_assessment text DEFAULT NULL::text, p_evidence jsonb DEFAULT NULL::jsonb, p_minutes integer DEFAULT 0)
  RETURNS jsonb
  LANGUAGE plpgsql
- SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
 DECLARE
     skill record;
@@ -583,6 +574,7 @@ DECLARE
     unlocked jsonb := '[]';
     minutes integer := CASE WHEN p_kind IN ('COMPLETE', 'ACTIVITY') THEN coalesce(p_minutes, 0)
                             ELSE 0 END;
+    details jsonb := '{}';
 BEGIN
     IF p_kind NOT IN ('START', 'COMPLETE', 'SKIP', 'ACTIVITY') THEN
         RAISE EXCEPTION 'not a skill event: %', p_kind USING ERRCODE = 'invalid_parameter_value';
@@ -720,26 +712,28 @@ BEGIN
         WHERE user_id = p_user AND skill_id = p_skill;
     END IF;
     mine.last_activity_at := p_now;
-    CASE p_kind
-        WHEN 'START' THEN
-            mine.status := 'IN_PROGRESS';
-            mine.started_at := p_now;
-        WHEN 'COMPLETE' THEN
-            mine.status := 'COMPLETED';
-            mine.progress_percent := 100;
-            mine.completed_at := p_now;
-            mine.started_at := coalesce(mine.started_at, p_now);
-            mine.completion_method := p_method;
-            mine.completion_score := p_score;
-            mine.evidence_data := p_evidence;
-            mine.time_spent_minutes := mine.time_spent_minutes + minutes;
-            xp := skill.xp_value;
-        WHEN 'SKIP' THEN
-            mine.status := 'SKIPPED';
-        ELSE
-            mine.time_spent_minutes := mine.time_spent_minutes + minutes;
-            mine.attempts_count := mine.attempts_count + 1;
-    END CASE;
+    -- (IF on the kind, not CASE p_kind: issue 18's Citus trial could not run that on a worker.)
+    IF p_kind = 'START' THEN
+        mine.status := 'IN_PROGRESS';
+        mine.started_at := p_now;
+    ELSIF p_kind = 'COMPLETE' THEN
+        mine.status := 'COMPLETED';
+        mine.progress_percent := 100;
+        mine.completed_at := p_now;
+        mine.started_at := coalesce(mine.started_at, p_now);
+        mine.completion_method := p_method;
+        mine.completion_score := p_score;
+        mine.evidence_data := p_evidence;
+        mine.time_spent_minutes := mine.time_spent_minutes + minutes;
+        xp := skill.xp_value;
+        details := jsonb_build_object('method', p_method, 'score', p_score, 'minutes', minutes);
+    ELSIF p_kind = 'SKIP' THEN
+        mine.status := 'SKIPPED';
+    ELSE
+        mine.time_spent_minutes := mine.time_spent_minutes + minutes;
+        mine.attempts_count := mine.attempts_count + 1;
+        details := jsonb_build_object('minutes', minutes);
+    END IF;
     UPDATE user_skill_progress r
     SET status = mine.status, progress_percent = mine.progress_percent,
         time_spent_minutes = mine.time_spent_minutes, attempts_count = mine.attempts_count,
@@ -753,11 +747,7 @@ BEGIN
     RETURNING r.* INTO mine;
     INSERT INTO progress_events (
         user_id, kind, skill_tree_id, skill_id, xp_delta, occurred_at, details)
-    VALUES (p_user, p_kind, skill.tree_id, p_skill, xp, p_now, CASE p_kind
-        WHEN 'COMPLETE' THEN jsonb_build_object(
-            'method', p_method, 'score', p_score, 'minutes', minutes)
-        WHEN 'ACTIVITY' THEN jsonb_build_object('minutes', minutes)
-        ELSE '{}' END);
+    VALUES (p_user, p_kind, skill.tree_id, p_skill, xp, p_now, details);
     IF p_kind IN ('COMPLETE', 'SKIP') THEN
         unlocked := unlocked || progress_unlock(p_user, skill.tree_id, ARRAY(
             SELECT skill_id FROM skill_dependencies WHERE depends_on_id = p_skill), p_now);
@@ -775,10 +765,17 @@ CREATE OR REPLACE FUNCTION public.progress_skill_state(p_user text, p_skill text
 AS $function$
 BEGIN
     -- IN_PROGRESS, COMPLETED and SKIPPED are what the row says; otherwise AVAILABLE when every
-    -- active prerequisite is satisfied, else LOCKED. (PL/pgSQL, not SQL: its plan is kept.)
+    -- active prerequisite is satisfied (COMPLETED, or SKIPPED and optional: as
+    -- progress_satisfies), else LOCKED. (PL/pgSQL, not SQL: its plan is kept.)
     IF p_recorded IN ('IN_PROGRESS', 'COMPLETED', 'SKIPPED') THEN
         RETURN p_recorded;
-    ELSIF EXISTS (SELECT FROM progress_held_back(p_user, ARRAY[p_skill])) THEN
+    ELSIF EXISTS (
+        SELECT FROM skill_dependencies d
+        JOIN skills p ON p.id = d.depends_on_id AND p.is_active
+        LEFT JOIN user_skill_progress r ON r.user_id = p_user AND r.skill_id = p.id
+        WHERE d.skill_id = p_skill
+          AND NOT coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional),
+                           false)) THEN
         RETURN 'LOCKED';
     END IF;
     RETURN 'AVAILABLE';
@@ -821,24 +818,35 @@ CREATE OR REPLACE FUNCTION public.progress_unlock(p_user text, p_tree text, p_ca
  LANGUAGE plpgsql
 AS $function$
 DECLARE
+    ids text[] := p_candidates;
     unlocked jsonb;
 BEGIN
+    IF ids IS NULL THEN  -- (apart: in the statement below, a custom plan would fold it)
+        ids := ARRAY(SELECT id FROM skills WHERE skill_tree_id = p_tree);
+    END IF;
     -- Every candidate (every active skill of the tree when NULL) without a row or LOCKED whose
-    -- prerequisites are now satisfied becomes AVAILABLE, with its unlock time and one UNLOCK
-    -- event (only for the rows this statement wrote: a racing tree edit writes the others).
+    -- prerequisites are now satisfied (COMPLETED, or SKIPPED and optional: as
+    -- progress_satisfies) becomes AVAILABLE, with its unlock time and one UNLOCK event (only
+    -- for the rows this statement wrote: a racing tree edit writes the others).
     -- Whatever plan the planner makes (custom or generic), each candidate meets the skill, the
     -- learner's row and the prerequisites that are its own by equalities that an index, a hash
     -- or a merge answers, never a filter over all of them: a custom plan of the previous shape
     -- (a LEFT JOIN of the learner's rows kept by "status IS NULL OR LOCKED", then
     -- progress_held_back(p_user, ARRAY[c.id])) took 10,000 candidates for a few and compared
     -- each with every skill of the tree in a nested loop (10^9 pairs, 63 s).
-    WITH candidates AS MATERIALIZED (
-        -- (driven by the ids, not "p_candidates IS NULL OR ...": one plan for both)
+    -- The candidates and the tree come in through one row (args), which the planner sees as a
+    -- row, not as the constants of this call: a custom plan then costs exactly what the generic
+    -- plan does, and PostgreSQL keeps the generic one after five calls. (With the ids as a
+    -- constant array, a custom plan always counted fewer candidates than the generic plan's
+    -- guess of 10, so this statement was planned again at every event: 0039.)
+    WITH args AS MATERIALIZED (
+        SELECT p_tree AS tree_id, ids
+    ), candidates AS MATERIALIZED (
         SELECT c.id
-        FROM unnest(coalesce(p_candidates, ARRAY(
-                SELECT id FROM skills WHERE skill_tree_id = p_tree))) AS k(id)
-        JOIN skills c ON c.id = k.id
-        WHERE c.skill_tree_id = p_tree AND c.is_active
+        FROM args
+        CROSS JOIN unnest(args.ids) AS k(id)
+        JOIN skills c ON c.id = k.id AND c.skill_tree_id = args.tree_id
+        WHERE c.is_active
           AND NOT EXISTS (
               SELECT FROM user_skill_progress r
               WHERE r.user_id = p_user AND r.skill_id = c.id AND r.status <> 'LOCKED')
@@ -848,7 +856,9 @@ BEGIN
             SELECT FROM skill_dependencies d
             JOIN skills p ON p.id = d.depends_on_id AND p.is_active
             LEFT JOIN user_skill_progress pr ON pr.user_id = p_user AND pr.skill_id = p.id
-            WHERE d.skill_id = c.id AND NOT progress_satisfies(pr.status, p.is_optional))
+            WHERE d.skill_id = c.id
+              AND NOT coalesce(pr.status = 'COMPLETED'
+                               OR (pr.status = 'SKIPPED' AND p.is_optional), false))
     ), rows AS (
         INSERT INTO user_skill_progress AS r (
             id, user_id, skill_id, skill_tree_id, status, unlocked_at)
@@ -903,7 +913,13 @@ BEGIN
         JOIN skills s ON s.id = c.id AND s.skill_tree_id = p_tree AND s.is_active
         LEFT JOIN user_skill_progress r ON r.user_id = c.user_id AND r.skill_id = c.id
         WHERE (r.status IS NULL OR r.status = 'LOCKED')
-          AND NOT EXISTS (SELECT FROM progress_held_back(c.user_id, ARRAY[c.id]))
+          AND NOT EXISTS (  -- an active prerequisite not satisfied (as progress_satisfies)
+              SELECT FROM skill_dependencies d
+              JOIN skills p ON p.id = d.depends_on_id AND p.is_active
+              LEFT JOIN user_skill_progress pr ON pr.user_id = c.user_id AND pr.skill_id = p.id
+              WHERE d.skill_id = c.id
+                AND NOT coalesce(pr.status = 'COMPLETED'
+                                 OR (pr.status = 'SKIPPED' AND p.is_optional), false))
     ), rows AS (
         INSERT INTO user_skill_progress AS r (
             id, user_id, skill_id, skill_tree_id, status, unlocked_at)

@@ -351,9 +351,6 @@ GRANT EXECUTE ON FUNCTION progress_events_refuse_update() TO skilltree_app;
 -- function: progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean,numeric)
 GRANT EXECUTE ON FUNCTION progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean,numeric) TO skilltree_app;
 
--- function: progress_held_back(text,text[])
-GRANT EXECUTE ON FUNCTION progress_held_back(text,text[]) TO skilltree_app;
-
 -- function: progress_lock_profile(text)
 GRANT EXECUTE ON FUNCTION progress_lock_profile(text) TO skilltree_app;
 

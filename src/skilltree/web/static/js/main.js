@@ -10,6 +10,7 @@ import { renderSignIn, renderSignUp } from "./views/auth.js";
 import { renderCatalog } from "./views/catalog.js";
 import { renderProfile } from "./views/profile.js";
 import { initStanding, showStanding } from "./views/header.js";
+import { renderReviewQueue } from "./views/reviewqueue.js";
 import { renderTree } from "./views/tree.js";
 
 const main = document.getElementById("main");
@@ -22,6 +23,7 @@ function renderNav() {
   if (session.user) {
     items.push(link("Profile", href("profile")));
     if (session.canAuthor) items.push(link("Author", href("author")));
+    if (session.reviews) items.push(link("Reviews", href("reviews"))); // issue 14: the review queue
     items.push(
       h("span", { class: "who" }, `Signed in as ${session.user.username}`),
       h("button", { type: "button", class: "link-button", id: "sign-out", onClick: onSignOut }, "Sign out"),
@@ -86,6 +88,7 @@ async function show(force) {
     else if (name === "trees" && rest[0]) leave = await renderTree(view, rest[0], query);
     else if (name === "profile") leave = await renderProfile(view);
     else if (name === "author") leave = await renderAuthor(view);
+    else if (name === "reviews") leave = await renderReviewQueue(view);
     else replace(view, h("h1", {}, "Not found"), h("p", {}, "There is no page at this address."), h("a", { href: href() }, "Back to the catalog"));
     if (view.isConnected) leaveView = leave || null;
     else if (leave) leave();

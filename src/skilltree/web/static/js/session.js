@@ -2,7 +2,7 @@
 
 import * as api from "./api.js";
 
-export const session = { user: null, canAuthor: false };
+export const session = { user: null, canAuthor: false, reviews: false };
 
 function authorRole(user) {
   return user.role === "AUTHOR" || user.role === "ADMIN";
@@ -12,15 +12,28 @@ function authorRole(user) {
 export async function loadSession() {
   session.user = null;
   session.canAuthor = false;
+  session.reviews = false;
   if (!api.token()) return session;
   try {
     session.user = await api.get("/me");
     session.canAuthor = authorRole(session.user);
+    session.reviews = session.canAuthor || (await reviewsAnything());
   } catch (error) {
     if (error.status === 401) api.setToken(null);
     else throw error;
   }
   return session;
+}
+
+/** Whether a learner reviews some tree's projects, as a mentor (issue 14): the queue answers. */
+async function reviewsAnything() {
+  try {
+    await api.get("/reviews/queue", { pageSize: 1 });
+    return true;
+  } catch (error) {
+    if (error.status === 403) return false;
+    throw error;
+  }
 }
 
 export async function signIn(login, password) {
@@ -43,5 +56,6 @@ export async function signOut() {
     api.setToken(null);
     session.user = null;
     session.canAuthor = false;
+    session.reviews = false;
   }
 }

@@ -4,6 +4,8 @@
 import { h, humanise, minutes, safeLink } from "../dom.js";
 import { STATE_LABELS, missingPrerequisites } from "../graph/states.js";
 import { describePolicy, selfReported } from "../policy.js";
+// Issue 14, part 8: modules, quiz and project (views/learn.js).
+import { learnSection } from "./learn.js";
 
 function facts(skill) {
   const rows = [
@@ -119,6 +121,7 @@ export function skillDetails(skill, state, ctx) {
         ]
       : null,
     ctx.editing ? authorActions(skill, ctx) : learnerActions(skill, state, ctx),
+    ctx.editing ? null : learnSection(skill, state, ctx),
     skillLinks("Needs first", skill.dependencies, ctx, ctx.editing ? "Nothing: it can be learned first." : null),
     skillLinks("Unlocks", skill.dependents, ctx),
   ];

@@ -328,6 +328,8 @@ export async function renderTree(main, slug, query) {
       onClose: closePanel,
       onEnrol: enrol,
       onAct: act,
+      // A quiz or module completed it: the map again, and the header's standing from GET /me.
+      onLearned: () => attempt("Reloading the tree", reload).then(() => announceProgress(null)),
       onPath: pathTo,
       onEdit: (skillId) => changeSkill(skillId),
       onDelete: (skillId) => deleteSkill(skillId),
@@ -432,7 +434,8 @@ export async function renderTree(main, slug, query) {
 
   async function pathTo(id) {
     await attempt("Finding the path", async () => {
-      const answer = await api.get(`/me/trees/${encodeURIComponent(slug)}/path`, { to: id });
+      // The first 1,000 steps (the API's largest page) are drawn; the totals are the whole path's.
+      const answer = await api.get(`/me/trees/${encodeURIComponent(slug)}/path`, { to: id, limit: 1000 });
       const ids = [...answer.steps.map((step) => step.id), answer.target.id];
       graph.highlight(ids, "route");
       showGuide(
@@ -440,7 +443,8 @@ export async function renderTree(main, slug, query) {
         answer.steps.map((step) =>
           h("li", {}, h("button", { type: "button", class: "link-button", onClick: () => openSkill(step.id) }, step.name), h("span", { class: "muted" }, ` — ${STATE_LABELS[step.status]}, ${minutes(step.estimatedMinutes)}, ${step.xpValue} XP`)),
         ),
-        `${answer.steps.length} skills, ${minutes(answer.totalMinutes)}, ${answer.totalXp} XP in all.`,
+        `${answer.totalSteps} skills, ${minutes(answer.totalMinutes)}, ${answer.totalXp} XP in all` +
+          (answer.totalSteps > answer.steps.length ? ` (the first ${answer.steps.length} listed).` : "."),
       );
     });
   }
