@@ -71,11 +71,14 @@ def test_a_learner_completes_a_skill_and_its_dependent_unlocks_without_a_reload(
     expect(node["hitch"]).to_have_attribute("data-state", "AVAILABLE")
     expect(node["basics"]).to_have_attribute("data-state", "COMPLETED")
     expect(node["master"]).to_have_attribute("data-state", "LOCKED")
-    news = page.locator(".toast").last
-    expect(news).to_contain_text("+125 XP (total 125)")
+    # One piece of news at a time: the enrolment's (until it goes), then the celebration.
+    expect(page.locator(".toast")).to_have_count(1)
+    news = page.locator(".toast-celebrate")
+    expect(news).to_contain_text("+120 XP for “Rope Basics”")
+    expect(news).to_contain_text("+5 XP achievement “First Knot”")
+    expect(news).to_contain_text("= 125 XP (125 XP in all)")
     expect(news).to_contain_text("Level up! You reached level 2.")
-    expect(news).to_contain_text("Achievement earned: First Knot")
-    expect(news).to_contain_text("Unlocked: ")
+    expect(news).to_contain_text("Unlocked 2 skills:")
     expect(page.get_by_role("progressbar", name="Progress in this tree")).to_have_attribute(
         "aria-valuenow", "25"
     )

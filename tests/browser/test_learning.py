@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from tests.browser.axe import violations
 from tests.browser.data import committed, import_tree, tree_file, unique
-from tests.browser.test_themes import _ready, _violations
+from tests.browser.test_themes import _ready
 from tests.factories import make_token, make_user
 
 from skilltree.models import User, UserRole
@@ -56,7 +57,7 @@ def _both_themes(new_page: Any, token: str, visit: Any) -> None:
         visit(page)
         _ready(page)
         assert page.evaluate("document.documentElement.dataset.theme") == scheme
-        found[scheme] = _violations(page)
+        found[scheme] = violations(page)
     assert found == {"light": [], "dark": []}
 
 
@@ -76,7 +77,7 @@ def _enrol_and_open(page: Any, slug: str, skill_id: str) -> Any:
 
     page.goto(f"/#/trees/{slug}")
     expect(page.locator("#graph[data-rendered]")).to_have_count(1)
-    enrol = page.get_by_role("button", name="Enrol")
+    enrol = page.get_by_role("button", name="Enrol", exact=True)
     if enrol.count():
         enrol.click()
         expect(enrol).to_have_count(0)

@@ -1,31 +1,20 @@
 """Light and dark themes: the system's preference is followed, the header's toggle (System,
 Light, Dark) is remembered and applied before the first paint, the map and its minimap follow the
 theme's CSS variables, and axe-core finds no violation (WCAG 2 A and AA, colour contrast among
-them, and best practices) on the catalog, a tree page and the profile in either theme, whether
-chosen by the system or by the toggle."""
+them, label in name too, and best practices: tests/browser/axe.py) on the catalog, a tree page and
+the profile in either theme, whether chosen by the system or by the toggle."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from tests.browser.axe import violations
 from tests.browser.data import committed, import_tree, output_dir, tree_file, unique
 from tests.factories import make_token, make_user
 
 from skilltree.models import User, UserRole
-
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-"""axe-core, vendored unmodified from the npm registry (tests/browser/vendor/README.md)."""
-
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-"""The axe rules run here: WCAG 2.x A and AA (colour contrast among them) and best practices."""
-
-LEFT_OUT = ["label-content-name-mismatch"]
-"""Rules not run here: a node's accessible name ("Bowline: In progress, 10 XP, ...") does not hold
-its visible lower line word for word; issue 15 part 5 (accessibility) answers it, not the theme."""
-
 
 # Records the theme on <html> when <body> is first parsed: nothing can be painted before then.
 THEME_AT_BODY = """
@@ -62,26 +51,6 @@ def course(live_engine: Engine, author: tuple[User, str], category_slug: str) ->
     document = _course(category_slug)
     import_tree(live_engine, document, author[0])
     return str(document["tree"]["slug"])
-
-
-def _violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's violations of TAGS on the page as it is now, in short."""
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE))
-    results = page.evaluate(
-        """async ([tags, leftOut]) => await axe.run(document, {
-            runOnly: { type: "tag", values: tags },
-            rules: Object.fromEntries(leftOut.map((id) => [id, { enabled: false }])),
-            resultTypes: ["violations"],
-        })""",
-        [TAGS, LEFT_OUT],
-    )
-    # Contrast was checked on something (an empty page would pass too).
-    assert "color-contrast" in {rule["id"] for rule in results["passes"]}
-    return [
-        {"rule": v["id"], "nodes": [(n["target"], n["failureSummary"]) for n in v["nodes"]]}
-        for v in results["violations"]
-    ]
 
 
 def _toggle(page: Any) -> Any:
@@ -134,7 +103,7 @@ def _check_pages(page: Any, slug: str, theme: str) -> None:
             expect(page.locator("#graph[data-rendered]")).to_have_count(1)
         _ready(page)
         assert _theme(page) == theme, what
-        found[what] = _violations(page)
+        found[what] = violations(page)
     assert found == {"tree": [], "catalog": [], "profile": []}
 
 

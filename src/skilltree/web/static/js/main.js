@@ -9,6 +9,7 @@ import { renderAuthor } from "./views/author.js";
 import { renderSignIn, renderSignUp } from "./views/auth.js";
 import { renderCatalog } from "./views/catalog.js";
 import { renderProfile } from "./views/profile.js";
+import { initStanding, showStanding } from "./views/header.js";
 import { renderReviewQueue } from "./views/reviewqueue.js";
 import { renderTree } from "./views/tree.js";
 
@@ -31,6 +32,16 @@ function renderNav() {
     items.push(link("Sign in", href("signin")), link("Sign up", href("signup")));
   }
   replace(document.getElementById("nav"), items);
+  showStanding(session.user?.profile);
+}
+
+/** A new page: focus its heading (read first by screen readers; Tab goes on from there). */
+function focusHeading(view) {
+  if (!view.isConnected || view.contains(document.activeElement)) return;
+  const heading = view.querySelector("h1");
+  if (!heading) return;
+  if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+  heading.focus();
 }
 
 async function onSignOut() {
@@ -81,10 +92,12 @@ async function show(force) {
     else replace(view, h("h1", {}, "Not found"), h("p", {}, "There is no page at this address."), h("a", { href: href() }, "Back to the catalog"));
     if (view.isConnected) leaveView = leave || null;
     else if (leave) leave();
+    focusHeading(view);
   } catch (error) {
     if (!view.isConnected) return;
     replace(view, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, error.message || String(error)));
     showError(error);
+    focusHeading(view);
   }
 }
 
@@ -100,6 +113,7 @@ async function boot() {
     showError(error, "Loading your session");
   }
   renderNav();
+  initStanding();
   window.addEventListener("hashchange", show);
   await show();
   document.documentElement.dataset.ready = "true";

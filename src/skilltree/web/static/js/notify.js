@@ -1,4 +1,4 @@
-// Telling the person what happened: a banner for errors (never swallowed), toasts for news.
+// Telling the person what happened: a banner for errors (never swallowed), notifications for news, one at a time.
 
 import { h, replace } from "./dom.js";
 
@@ -21,17 +21,51 @@ export function clearError() {
   banner.replaceChildren();
 }
 
-/** A short message that goes away by itself; `lines` are shown one under the other. */
-export function toast(title, lines = [], { kind = "info", timeout = 7000 } = {}) {
-  const box = h(
+// Notifications wait their turn: one is shown at a time (never a stack over the page), each for
+// `timeout` ms from when it appears, or until dismissed; the next then takes its place.
+const queue = [];
+let showing = null;
+
+function showNext() {
+  showing = null;
+  const next = queue.shift();
+  if (!next) return;
+  showing = next;
+  const holder = document.getElementById("toasts");
+  holder.append(next.box);
+  holder.dataset.queued = String(queue.length);
+  next.timer = setTimeout(() => dismiss(next), next.timeout);
+  next.onShow?.(next.box);
+}
+
+function dismiss(entry) {
+  clearTimeout(entry.timer);
+  const index = queue.indexOf(entry);
+  if (index !== -1) queue.splice(index, 1);
+  if (!entry.box.isConnected) return;
+  entry.box.remove();
+  if (showing === entry) showNext();
+}
+
+/** A notification: `title`, then `lines` one under the other (text or elements); queued behind
+ * any shown now. `body` (an element) replaces the lines; `onShow(box)` runs when it appears. */
+export function toast(title, lines = [], { kind = "info", timeout = 7000, body = null, onShow = null } = {}) {
+  const entry = { timeout, onShow, timer: null, box: null };
+  entry.box = h(
     "div",
     { class: `toast toast-${kind}` },
-    h("strong", {}, title),
-    lines.length ? h("ul", {}, lines.map((line) => h("li", {}, line))) : null,
+    h(
+      "div",
+      { class: "toast-head" },
+      h("strong", {}, title),
+      h("button", { type: "button", class: "link-button toast-close", "aria-label": `Dismiss: ${title}`, onClick: () => dismiss(entry) }, "Dismiss"),
+    ),
+    body || (lines.length ? h("ul", {}, lines.map((line) => h("li", {}, line))) : null),
   );
-  document.getElementById("toasts").append(box);
-  setTimeout(() => box.remove(), timeout);
-  return box;
+  queue.push(entry);
+  if (!showing) showNext();
+  else document.getElementById("toasts").dataset.queued = String(queue.length);
+  return entry.box;
 }
 
 /** Run `work`, showing any error it throws; answers its result or undefined. */

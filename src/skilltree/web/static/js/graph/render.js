@@ -451,10 +451,8 @@ export class GraphView {
       el.classList.add("milestone");
       el.append(s("rect", { class: "milestone-ring", x: -w / 2 - 5, y: -h / 2 - 5, width: w + 10, height: h + 10, rx: 14 }));
     }
-    if (skill.isOptional) {
-      el.classList.add("optional");
-      el.append(s("text", { class: "tag-optional", x: -w / 2 + 4, y: -h / 2 - 5 }, "optional"));
-    }
+    // The selection ring: blue, outside the milestone's amber ring (both show on a selected milestone).
+    el.append(s("rect", { class: "select-ring", x: -w / 2 - 10, y: -h / 2 - 10, width: w + 20, height: h + 20, rx: 17 }));
     const icon = s("path", { class: "icon-glyph" });
     // The name (one or two lines, measured: graph/text.js) and the state under it, centred.
     const face = faceOf(skill);
@@ -469,8 +467,15 @@ export class GraphView {
       s("rect", { class: "focus-ring", x: -w / 2 - 3, y: -h / 2 - 3, width: w + 6, height: h + 6, rx: 12 }),
       s("g", { class: "icon", transform: `translate(${-w / 2 + 17},0)` }, s("circle", { class: "icon-bg", r: 11 }), icon),
       name,
+      // Spaces between the texts (not drawn: SVG draws text only inside <text>): the words the
+      // node shows read "Bowline Available · 10 XP optional", as its accessible name says them.
+      " ",
       sub,
     );
+    if (skill.isOptional) {
+      el.classList.add("optional");
+      el.append(" ", s("text", { class: "tag-optional", x: -w / 2 + 4, y: -h / 2 - 5 }, "optional"));
+    }
     if (skill.isMilestone) el.append(s("path", { class: "star", d: STAR, transform: `translate(${w / 2 - 12},${-h / 2 + 12})` }));
     if (this.editing) el.append(s("circle", { class: "handle", cx: 0, cy: h / 2, r: 7, "aria-hidden": "true" }));
     const node = { el, icon, sub, skill, box, shown: face.shown };
@@ -487,11 +492,12 @@ export class GraphView {
     node.icon.setAttribute("d", icon.d);
     node.icon.classList.toggle("solid", icon.fill);
     node.sub.textContent = `${STATE_LABELS[state]} · ${node.skill.xpValue} XP`;
-    // The accessible name holds the words shown (a short name first) and the full name.
-    const named = node.shown === node.skill.name || node.shown.endsWith("…") ? node.skill.name : `${node.shown} (${node.skill.name})`;
+    // The accessible name holds the words shown, in their order (a short or cut name first, the
+    // full name after it in brackets), then what is not written: WCAG 2.5.3, label in name.
+    const named = node.shown === node.skill.name ? node.skill.name : `${node.shown} (${node.skill.name})`;
     const label = [`${named}: ${STATE_LABELS[state]}`, `${node.skill.xpValue} XP`];
-    if (node.skill.isMilestone) label.push("milestone");
     if (node.skill.isOptional) label.push("optional");
+    if (node.skill.isMilestone) label.push("milestone");
     node.el.setAttribute("aria-label", label.join(", "));
   }
 

@@ -38,7 +38,6 @@ export async function renderSignIn(main, query, done) {
     }),
     h("p", { class: "narrow" }, "No account yet? ", h("a", { href: href("signup") }, "Sign up")),
   );
-  login.focus();
 }
 
 export async function renderSignUp(main, query, done) {
@@ -66,5 +65,4 @@ export async function renderSignUp(main, query, done) {
     ),
     h("p", { class: "narrow" }, "Already registered? ", h("a", { href: href("signin") }, "Sign in")),
   );
-  email.focus();
 }

@@ -4,6 +4,7 @@ import * as api from "../api.js";
 import { h, humanise, replace } from "../dom.js";
 import { showError } from "../notify.js";
 import { href } from "../router.js";
+import { cardProgress, continueLearning, progressBySlug } from "./continue.js";
 
 const DIFFICULTIES = ["BEGINNER", "INTERMEDIATE", "ADVANCED", "EXPERT"];
 
@@ -29,7 +30,7 @@ export function highlighted(parts) {
   return (parts || []).map((part) => (part.match ? h("mark", {}, part.text) : part.text));
 }
 
-function treeCard(tree, query) {
+function treeCard(tree, query, mine) {
   const tags = (tree.tags || []).map((tag) => h("li", {}, h("a", { href: href({ tag }), class: "tag" }, `#${tag}`)));
   return h(
     "li",
@@ -45,6 +46,7 @@ function treeCard(tree, query) {
       tree.isPublished === false ? h("span", { class: "badge badge-draft" }, "Draft") : null,
     ),
     h("p", {}, highlighted(segments(tree.shortDescription || "", query))),
+    cardProgress(mine?.get(tree.slug)),
     tags.length ? h("ul", { class: "tags", "aria-label": "Tags" }, tags) : null,
   );
 }
@@ -66,7 +68,7 @@ function hitCard(hit) {
   );
 }
 
-async function findTrees(filters) {
+async function findTrees(filters, mine) {
   // Search (when the server has it) ranks skills and trees and marks the words it matched;
   // otherwise the catalog's own filters, with the words matched here in up to 100 trees.
   if (filters.q) {
@@ -80,7 +82,7 @@ async function findTrees(filters) {
   const page = await api.get("/trees", { category: filters.category, difficulty: filters.difficulty, tag: filters.tag, pageSize: 100 });
   const needle = (filters.q || "").trim().toLowerCase();
   const items = needle ? page.items.filter((tree) => matches(tree, needle)) : page.items;
-  return { cards: items.map((tree) => treeCard(tree, filters.q)), total: needle ? items.length : page.total, noun: ["tree", "trees"] };
+  return { cards: items.map((tree) => treeCard(tree, filters.q, mine)), total: needle ? items.length : page.total, noun: ["tree", "trees"] };
 }
 
 export async function renderCatalog(main, query) {
@@ -139,10 +141,20 @@ export async function renderCatalog(main, query) {
   });
 
   const results = h("section", { "aria-live": "polite", "aria-label": "Trees" }, h("p", { class: "loading" }, "Loading trees…"));
-  replace(main, h("h1", {}, "Skill trees"), form, results);
+  const active = Object.values(filters).some(Boolean);
+  const resume = h("div", { class: "continue-slot" });
+  replace(main, h("h1", {}, "Skill trees"), resume, form, results);
+  // The learner's progress: on each card, and (without filters) where to continue.
+  const mineLoad = progressBySlug().catch((error) => {
+    showError(error, "Loading your progress");
+    return { bySlug: new Map(), trees: [] };
+  });
+  const resumeLoad = mineLoad
+    .then(async (mine) => replace(resume, !active && mine.trees.length ? await continueLearning(mine.trees) : null))
+    .catch((error) => showError(error, "Finding what to continue"));
+  const mine = await mineLoad;
   try {
-    const found = await findTrees(filters);
-    const active = Object.values(filters).some(Boolean);
+    const found = await findTrees(filters, mine.bySlug);
     replace(
       results,
       h("p", { class: "count" }, `${found.total} ${found.noun[found.total === 1 ? 0 : 1]}`, active ? h("a", { href: href(), class: "clear-filters" }, "Clear filters") : null),
@@ -152,4 +164,5 @@ export async function renderCatalog(main, query) {
     replace(results, h("p", { class: "error" }, error.message));
     showError(error, "Loading the catalog");
   }
+  await resumeLoad;
 }

@@ -55,14 +55,22 @@ function skillLinks(title, ids, ctx, emptyText) {
   ];
 }
 
+// Issue 15 part 5: the action just taken (ctx.done) keeps its button, saying what it did, so
+// that the focus stays where it was (tree.js focuses [data-action=...] again).
+const DONE_LABELS = { enrol: "Enrolled ✓", start: "Started ✓", complete: "Completed ✓", skip: "Skipped ✓" };
+
+function doneButton(action) {
+  return h("button", { type: "button", class: "done-action", "aria-disabled": "true", "data-action": action }, DONE_LABELS[action]);
+}
+
 function learnerActions(skill, state, ctx) {
   if (!ctx.signedIn) return h("p", {}, h("a", { href: ctx.signInHref }, "Sign in"), " to track your progress in this skill.");
-  if (!ctx.enrolled) return h("p", {}, "Enrol in this tree to start its skills. ", h("button", { type: "button", onClick: ctx.onEnrol }, "Enrol"));
-  const buttons = [];
-  if (state === "AVAILABLE") buttons.push(h("button", { type: "button", onClick: () => ctx.onAct("start", skill.id) }, "Start"));
+  if (!ctx.enrolled) return h("p", {}, "Enrol in this tree to start its skills. ", h("button", { type: "button", "data-action": "enrol", onClick: ctx.onEnrol }, "Enrol"));
+  const buttons = ctx.done && DONE_LABELS[ctx.done] ? [doneButton(ctx.done)] : [];
+  if (state === "AVAILABLE") buttons.push(h("button", { type: "button", "data-action": "start", onClick: () => ctx.onAct("start", skill.id) }, "Start"));
   const open = state === "AVAILABLE" || state === "IN_PROGRESS";
-  if (open && selfReported(skill.completionPolicy)) buttons.push(h("button", { type: "button", class: "primary", onClick: () => ctx.onAct("complete", skill.id) }, "Complete"));
-  if (skill.isOptional && state !== "COMPLETED" && state !== "SKIPPED") buttons.push(h("button", { type: "button", onClick: () => ctx.onAct("skip", skill.id) }, "Skip (optional)"));
+  if (open && selfReported(skill.completionPolicy)) buttons.push(h("button", { type: "button", class: "primary", "data-action": "complete", onClick: () => ctx.onAct("complete", skill.id) }, "Complete"));
+  if (skill.isOptional && state !== "COMPLETED" && state !== "SKIPPED") buttons.push(h("button", { type: "button", "data-action": "skip", onClick: () => ctx.onAct("skip", skill.id) }, "Skip (optional)"));
   if (state !== "COMPLETED" && state !== "SKIPPED") buttons.push(h("button", { type: "button", onClick: () => ctx.onPath(skill.id) }, "Path to this skill"));
   // Not by a click: an assessment, a project, time or another platform (issue 14) completes it.
   const elsewhere = open && !selfReported(skill.completionPolicy) ? h("p", { class: "muted policy-note" }, "This skill is not completed by marking it done: it takes ", describePolicy(skill.completionPolicy).toLowerCase(), ".") : null;

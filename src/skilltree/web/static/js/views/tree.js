@@ -1,6 +1,7 @@
 // A tree's page: its graph, the learner's progress and actions, and (for its authors) editing.
 
 import * as api from "../api.js";
+import { tellOutcome } from "../celebrate.js";
 import { h, humanise, minutes, replace, s } from "../dom.js";
 import { layoutFor } from "../graph/layout.js";
 import { GraphView } from "../graph/render.js";
@@ -9,6 +10,7 @@ import { attempt, showError, toast } from "../notify.js";
 import { currentRoute, href } from "../router.js";
 import { session } from "../session.js";
 import { findBox } from "./findbox.js";
+import { announceProgress } from "./header.js";
 import { editSkill } from "./skillform.js";
 import { skillDetails } from "./skillpanel.js";
 
@@ -34,6 +36,7 @@ function legend() {
     { class: "legend", "aria-label": "Legend" },
     Object.keys(STATE_LABELS).map((state) => h("li", {}, swatch(state), STATE_LABELS[state])),
     h("li", {}, h("span", { class: "legend-star", "aria-hidden": "true" }, "★"), "Milestone (double border)"),
+    h("li", {}, h("span", { class: "legend-selected", "aria-hidden": "true" }), "Selected (blue outer ring)"),
     h("li", {}, h("span", { class: "legend-arrow", "aria-hidden": "true" }, "→"), "Learn first → unlocks"),
   );
 }
@@ -70,6 +73,9 @@ export async function renderTree(main, slug, query) {
     selectedId: null,
     editing: false,
     view: parseView(query.get("view")) ? query.get("view") : null,
+    // The action just taken ({action, skillId}; "enrol" from the head has no skill): its button
+    // stays in place, saying what it did, and keeps the focus (issue 15, part 5).
+    done: null,
   };
   // The selected skill and the view are kept in the address (`?skill=...&view=x,y,zoom`):
   // choosing a skill is a step back and forward go through, the view is rewritten in place.
@@ -222,6 +228,7 @@ export async function renderTree(main, slug, query) {
     description.textContent = doc.description || doc.shortDescription || "";
     const buttons = [];
     if (user && !doc.progress) buttons.push(h("button", { type: "button", class: "primary", id: "enrol", onClick: enrol }, "Enrol"));
+    else if (user && page.done?.action === "enrol" && !page.done.skillId) buttons.push(h("button", { type: "button", class: "done-action", id: "enrol", "aria-disabled": "true" }, "Enrolled ✓"));
     if (user && doc.progress) buttons.push(h("button", { type: "button", id: "what-next", onClick: whatNext }, "What next?"));
     if (!user) buttons.push(h("a", { class: "button", href: href("signin", { next: href("trees", doc.slug) }) }, "Sign in to learn"));
     if (editable()) {
@@ -285,11 +292,23 @@ export async function renderTree(main, slug, query) {
   }
   list.addEventListener("toggle", () => list.open && fillList());
 
+  // The zoom keys work anywhere on the page but in a field (the map's own keys: render.js).
+  main.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || graphBox.contains(event.target)) return;
+    if (event.target.closest?.("input, select, textarea, [contenteditable]")) return;
+    const zoom = { "+": () => graph.zoom(1.25), "=": () => graph.zoom(1.25), "-": () => graph.zoom(0.8), 0: () => graph.fit() }[event.key];
+    if (zoom && graph.svg) {
+      event.preventDefault();
+      zoom();
+    }
+  });
+
   // --- the details panel ---
 
   function openSkill(id, { focusPanel = true } = {}) {
     const skill = page.skillsById.get(id);
     if (!skill) return;
+    if (page.done?.skillId && page.done.skillId !== id) page.done = null;
     page.selectedId = id;
     writeAddress(true);
     graph.select(id);
@@ -309,12 +328,14 @@ export async function renderTree(main, slug, query) {
       onClose: closePanel,
       onEnrol: enrol,
       onAct: act,
-      onLearned: () => attempt("Reloading the tree", reload), // a quiz or module completed it
+      // A quiz or module completed it: the map again, and the header's standing from GET /me.
+      onLearned: () => attempt("Reloading the tree", reload).then(() => announceProgress(null)),
       onPath: pathTo,
       onEdit: (skillId) => changeSkill(skillId),
       onDelete: (skillId) => deleteSkill(skillId),
       onConnect: (from, to) => connect(from, to),
       onRemovePrerequisite: page.editing ? (from) => disconnect(from, id) : null,
+      done: page.done?.skillId === id ? page.done.action : null,
     };
     replace(panel, skillDetails(skill, page.states.get(id), ctx));
     panel.hidden = false;
@@ -324,6 +345,7 @@ export async function renderTree(main, slug, query) {
 
   function closePanel() {
     const was = page.selectedId;
+    page.done = null;
     page.selectedId = null;
     if (was) writeAddress(true);
     panel.hidden = true;
@@ -334,14 +356,10 @@ export async function renderTree(main, slug, query) {
 
   // --- learning ---
 
-  function showOutcome(verb, skill, outcome) {
-    const lines = [];
-    if (outcome.xpAwarded) lines.push(`+${outcome.xpAwarded} XP (total ${outcome.profile.totalXp})`);
-    if (outcome.levelUp) lines.push(`Level up! You reached level ${outcome.profile.currentLevel}.`);
-    for (const achievement of outcome.achievements || []) lines.push(`Achievement earned: ${achievement.name} (+${achievement.xpReward} XP)`);
-    if (outcome.unlocked?.length) lines.push(`Unlocked: ${outcome.unlocked.map((other) => other.name).join(", ")}`);
-    if (!outcome.changed) lines.push("Nothing changed: this was already done.");
-    toast(`${verb} “${skill.name}”`, lines, { kind: outcome.levelUp || outcome.achievements?.length ? "celebrate" : "success" });
+  /** After an action, focus its button again (redrawn in place, saying what it did). */
+  function keepFocus(box, action) {
+    const button = box.querySelector(`[data-action="${action}"]`) || box.querySelector(`#${action}`);
+    if (button) button.focus({ preventScroll: true });
   }
 
   async function act(action, id) {
@@ -357,17 +375,30 @@ export async function renderTree(main, slug, query) {
       graph.clearHighlight();
       showProgress();
       if (list.open) fillList();
+      page.done = { action, skillId: id };
       openSkill(id, { focusPanel: false });
-      showOutcome({ start: "Started", complete: "Completed", skip: "Skipped" }[action], skill, outcome);
+      keepFocus(panel, action);
+      announceProgress(outcome);
+      tellOutcome({ start: "Started", complete: "Completed", skip: "Skipped" }[action], skill, outcome, {
+        graph,
+        onOpen: (other) => {
+          openSkill(other);
+          graph.focusNode(other);
+        },
+      });
       graph.container.dataset.lastChanged = changed.join(" ");
     });
   }
 
   async function enrol() {
+    const fromPanel = panel.contains(document.activeElement) && page.selectedId;
     await attempt("Enrolling", async () => {
       const outcome = await api.post(`/trees/${encodeURIComponent(slug)}/enroll`);
       toast(`Enrolled in “${page.doc.name}”`, outcome.unlocked?.length ? [`Ready to learn: ${outcome.unlocked.map((s_) => s_.name).join(", ")}`] : []);
+      page.done = { action: "enrol", skillId: fromPanel ? page.selectedId : null };
       await reload();
+      keepFocus(fromPanel ? panel : actions, "enrol");
+      announceProgress(outcome);
     });
   }
 
@@ -538,7 +569,7 @@ export async function renderTree(main, slug, query) {
   await applyDocument(doc);
   const built = performance.now();
   restoring = true;
-  if (query.get("skill") && page.skillsById.has(query.get("skill"))) openSkill(query.get("skill"));
+  if (query.get("skill") && page.skillsById.has(query.get("skill"))) openSkill(query.get("skill"), { focusPanel: false });
   if (parseView(query.get("view"))) graph.setView(parseView(query.get("view")));
   restoring = false;
   // Two frames: the first runs before the graph is painted, the second after.
