@@ -29,6 +29,7 @@ from benchmarks.common import (
     libpq_dsn,
     machine,
     percentile,
+    published_tree,
     signed_in_user,
     start_server,
     terminating,
@@ -44,10 +45,6 @@ from skilltree.db.session import create_db_engine
 from skilltree.listeners import register_listeners
 from skilltree.models import (
     Skill,
-    SkillCategory,
-    SkillTree,
-    User,
-    UserRole,
 )
 from skilltree.ports import free_port
 
@@ -90,19 +87,7 @@ def build(url: str) -> tuple[str, list[tuple[str, str]]]:
     try:
         migrate.upgrade(engine)
         with Session(engine) as session:
-            author = User(
-                email="author@example.com", username="author", password_hash="-",
-                role=UserRole.AUTHOR,
-            )  # fmt: skip
-            category = SkillCategory(name="Quiz", slug="quiz", sort_order=0)
-            session.add_all([author, category])
-            session.flush()
-            tree = SkillTree(
-                category_id=category.id, name="Quizzes", slug="quizzes", is_published=True,
-                created_by=author.id,
-            )  # fmt: skip
-            session.add(tree)
-            session.flush()
+            author, tree = published_tree(session, "Quiz", "quizzes")
             skill = Skill(
                 skill_tree_id=tree.id, name="Quiz", key="quiz", xp_value=40,
                 completion_policy={"ASSESSMENT": {}},

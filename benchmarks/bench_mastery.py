@@ -32,6 +32,7 @@ from benchmarks.common import (
     libpq_dsn,
     machine,
     percentile,
+    published_tree,
     start_server,
     terminating,
     throwaway_database,
@@ -43,7 +44,7 @@ from skilltree.accounts.service import token_digest
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
 from skilltree.listeners import register_listeners
-from skilltree.models import Skill, SkillCategory, SkillTree, User, UserRole, UserSession
+from skilltree.models import Skill, UserSession
 from skilltree.ports import free_port
 
 SKILLS, LEARNERS, DUE = 1_000, 100, 60
@@ -65,19 +66,7 @@ def build(url: str) -> tuple[str, str]:
     try:
         migrate.upgrade(engine)
         with Session(engine) as session:
-            author = User(
-                email="author@example.com", username="author", password_hash="-",
-                role=UserRole.AUTHOR,
-            )  # fmt: skip
-            category = SkillCategory(name="Skills", slug="skills", sort_order=0)
-            session.add_all([author, category])
-            session.flush()
-            tree = SkillTree(
-                category_id=category.id, name="Skills", slug="skills", is_published=True,
-                created_by=author.id,
-            )  # fmt: skip
-            session.add(tree)
-            session.flush()
+            _, tree = published_tree(session, "Skills", "skills")
             session.add_all(
                 Skill(skill_tree_id=tree.id, name=f"Skill {n}", key=f"skill-{n}", xp_value=10)
                 for n in range(SKILLS)

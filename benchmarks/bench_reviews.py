@@ -37,6 +37,7 @@ from benchmarks.common import (
     libpq_dsn,
     machine,
     percentile,
+    published_tree,
     signed_in_user,
     start_server,
     terminating,
@@ -50,9 +51,6 @@ from skilltree.db.session import create_db_engine
 from skilltree.listeners import register_listeners
 from skilltree.models import (
     Skill,
-    SkillCategory,
-    SkillTree,
-    User,
     UserRole,
 )
 from skilltree.ports import free_port
@@ -72,19 +70,7 @@ def build(url: str) -> list[tuple[str, str]]:
     try:
         migrate.upgrade(engine)
         with Session(engine) as session:
-            author = User(
-                email="author@example.com", username="author", password_hash="-",
-                role=UserRole.AUTHOR,
-            )  # fmt: skip
-            category = SkillCategory(name="Projects", slug="projects", sort_order=0)
-            session.add_all([author, category])
-            session.flush()
-            tree = SkillTree(
-                category_id=category.id, name="Projects", slug="projects", is_published=True,
-                created_by=author.id,
-            )  # fmt: skip
-            session.add(tree)
-            session.flush()
+            _, tree = published_tree(session, "Projects", "projects")
             session.add_all(
                 Skill(
                     skill_tree_id=tree.id,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.accounts.service import token_digest
 from skilltree.db.session import sqlalchemy_url
-from skilltree.models import User, UserProfile, UserRole, UserSession
+from skilltree.models import SkillCategory, SkillTree, User, UserProfile, UserRole, UserSession
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -245,6 +245,23 @@ def timed(call: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     result = call()
     return (time.perf_counter() - start) * 1000, result
+
+
+def published_tree(session: Session, name: str, slug: str) -> tuple[User, SkillTree]:
+    """A published tree `name` (`slug`) in a category of the same name, by a new author
+    `author`: the author and the tree (flushed)."""
+    author = User(
+        email="author@example.com", username="author", password_hash="-", role=UserRole.AUTHOR
+    )
+    category = SkillCategory(name=name, slug=slug, sort_order=0)
+    session.add_all([author, category])
+    session.flush()
+    tree = SkillTree(
+        category_id=category.id, name=name, slug=slug, is_published=True, created_by=author.id
+    )
+    session.add(tree)
+    session.flush()
+    return author, tree
 
 
 def signed_in_user(
