@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -12,7 +14,9 @@ from typer.testing import CliRunner, Result
 from skilltree.cli import app
 from skilltree.db import migrate
 from skilltree.db.session import create_db_engine
+from skilltree.operations.archive import base_backups
 from tests import databases
+from tests.operations.test_archive import fake_archive
 
 runner = CliRunner()
 
@@ -209,7 +213,7 @@ def test_users_set_role(test_database: str) -> None:
 
 
 def test_housekeeping_forgets_old_keys_and_deliveries_and_compacts_the_xp_histogram(
-    test_database: str,
+    test_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert db("upgrade").exit_code == 0
     assert db("seed").exit_code == 0
@@ -251,8 +255,15 @@ def test_housekeeping_forgets_old_keys_and_deliveries_and_compacts_the_xp_histog
     finally:
         engine.dispose()
 
+    # An embedded server's archive (docs/operations.md, point-in-time recovery): retention too.
+    archive = fake_archive(tmp_path, datetime.now(UTC))
+    monkeypatch.setenv("SKILLTREE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ARCHIVE_RETENTION_DAYS", "7")
+    databases.forget_engine()
     done = db("housekeeping")
     assert done.exit_code == 0, done.output
+    assert "archive retention 7 days: 2 base backups deleted, 6 WAL segments deleted" in done.stdout
+    assert [b.name for b in base_backups(archive)] == ["backup-8", "backup-3", "backup-1"]
     assert "idempotency keys older than 7 days deleted: 1" in done.stdout
     assert "XP histogram: 1 pending changes folded" in done.stdout
     assert "integration deliveries older than 7 days deleted: 1" in done.stdout

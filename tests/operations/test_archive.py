@@ -286,12 +286,11 @@ def test_the_archive_command_fails_when_it_cannot_write(tmp_path: Path) -> None:
     assert failed.stderr.strip()
 
 
-def test_retention_keeps_the_window_the_newest_backup_before_it_and_their_wal(
-    tmp_path: Path,
-) -> None:
-    archive = archives.Archive(tmp_path / "archive")
+def fake_archive(root: Path, now: datetime) -> archives.Archive:
+    """An archive under `root` with base backups finished 20, 10, 8, 3 and 1 day(s) before
+    `now` (named backup-20 ...), WAL segments 01 to 0F and a timeline history file."""
+    archive = archives.Archive(root / "archive")
     archive.create(None)
-    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
     for days, first in ((20, 2), (10, 5), (8, 7), (3, 9), (1, 12)):
         path = archive.base / f"backup-{days}"
         path.mkdir()
@@ -308,7 +307,14 @@ def test_retention_keeps_the_window_the_newest_backup_before_it_and_their_wal(
     for number in range(1, 16):
         (archive.wal / f"0000000100000000000000{number:02X}").write_bytes(b"")
     (archive.wal / "00000002.history").write_text("1\t0/5000000\tbefore 2026\n")
+    return archive
 
+
+def test_retention_keeps_the_window_the_newest_backup_before_it_and_their_wal(
+    tmp_path: Path,
+) -> None:
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    archive = fake_archive(tmp_path, now)
     pruned = archives.prune(archive, 7, now)
 
     # Kept: the 3- and 1-day-old backups, and the 8-day-old one, the newest before the window.

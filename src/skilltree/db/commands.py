@@ -137,14 +137,16 @@ def housekeeping(
 ) -> None:
     """Routine upkeep, safe to run at any time (daily from cron): forget old Idempotency-Key
     answers and integrations' old deliveries, fold the XP histogram's pending changes and drop
-    its empty rows."""
+    its empty rows, and apply ARCHIVE_RETENTION_DAYS to the embedded server's archive of base
+    backups and WAL when there is one (as `db basebackup` does)."""
     from datetime import UTC, datetime, timedelta
 
+    from skilltree.config import get_settings
     from skilltree.db.session import unit_of_work
     from skilltree.gamification.repository import compact_xp_histogram
     from skilltree.idempotency import forget_keys
     from skilltree.integrations.repository import forget_deliveries
-    from skilltree.operations import jobs
+    from skilltree.operations import archive, jobs
 
     engine = connect()
     now = datetime.now(UTC)
@@ -155,11 +157,21 @@ def housekeeping(
             deliveries = forget_deliveries(session, now - timedelta(days=keep_deliveries_days))
         with unit_of_work(engine) as session:
             folded, dropped = compact_xp_histogram(session)
+        settings = get_settings()
+        archived = archive.Archive.of(settings.skilltree_data_dir)
+        pruned = None
+        if archived.base.is_dir():
+            pruned = archive.prune(archived, settings.archive_retention_days, now)
     typer.echo(f"idempotency keys older than {keep_days} days deleted: {forgotten:,}")
     typer.echo(
         f"integration deliveries older than {keep_deliveries_days} days deleted: {deliveries:,}"
     )
     typer.echo(f"XP histogram: {folded:,} pending changes folded, {dropped:,} empty rows dropped")
+    if pruned is not None:
+        typer.echo(
+            f"archive retention {settings.archive_retention_days} days: {len(pruned.backups)} base"
+            f" backups deleted, {pruned.segments:,} WAL segments deleted"
+        )
 
 
 @db_app.command("dump-schema")
