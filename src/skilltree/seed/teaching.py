@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.assessments import service as assessments
 from skilltree.assessments.schemas import QuestionBank
+from skilltree.db.rls import act_as_learner, act_as_owner
 from skilltree.errors import InvalidTransition, SkillLocked
 from skilltree.models import ProjectSubmission, Skill, SkillTree, User, UserRole
 from skilltree.reviews import repository as reviews_repository
@@ -384,7 +385,7 @@ def load_teaching(session: Session, learner_emails: list[str]) -> None:
     skills = dict(
         session.execute(
             select(Skill.short_name, Skill.id).where(Skill.skill_tree_id == tree.id)
-        ).tuples()
+        ).tuples().all()
     )
     for short_name, bank in BANKS.items():
         if not assessments.has_bank(session, skills[short_name]):
@@ -406,10 +407,14 @@ def _submit_as_first_able(session: Session, skill_id: str, emails: list[str]) ->
         learner = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
         if learner is None:
             continue
+        # As the API submits: as its role, for the signed-in learner (the database checks it).
+        act_as_learner(session, learner.id)
         try:
             reviews.submit(session, learner, skill_id, SUBMISSION)
         except (SkillLocked, InvalidTransition):
             continue
+        finally:
+            act_as_owner(session)
         return
     raise ValueError(f"no demo learner may submit {PROJECT_SKILL!r}: the demo's plans changed")
 
