@@ -1,6 +1,7 @@
 """The demo teaches (issue 14, part 9): articles and a video, question banks of every kind, a
 PROJECT skill with a rubric and a pending submission, a TIME_BASED skill, each with its policy,
-written through the services the API uses."""
+written through the services the API uses. (That loading the demo twice changes nothing, these
+included, is test_demo.test_loading_the_demo_twice_changes_nothing.)"""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from skilltree.schemas import PageParams
 from skilltree.seed import load_demo
 from skilltree.seed.learners import LEARNERS
 from skilltree.seed.teaching import AUTHOR, BANKS, PROJECT_SKILL, TIME_BASED_SKILL, TREE
-from tests.seed.loading import database_snapshot, loaded_once, session_on
+from tests.seed.loading import loaded_once, session_on
 
 KINDS = {"SINGLE_CHOICE", "MULTIPLE_CHOICE", "NUMERIC", "SHORT_TEXT", "ORDERING"}
 KEY_FIELDS = ("correct", "answer", "tolerance", "accepted", "pattern", "order", "explanation")
@@ -81,9 +82,7 @@ def test_at_least_five_banked_skills_whose_banks_validate_and_use_every_kind(
 def test_a_demo_learner_starts_an_attempt_and_sees_no_key(demo: Connection) -> None:
     with session_on(demo) as session:
         skill = _skills(session)["Python Basics"]  # a root: open to every learner
-        learner = session.execute(
-            select(User).where(User.email == LEARNERS[1].email)
-        ).scalar_one()
+        learner = session.execute(select(User).where(User.email == LEARNERS[1].email)).scalar_one()
         act_as_learner(session, learner.id)
         attempt = assessments.start_attempt(session, learner, skill.id)
         shown: dict[str, Any] = attempt.model_dump(by_alias=True)
@@ -134,7 +133,8 @@ def test_the_featured_tree_teaches_with_articles_and_an_embeddable_video(
         }
     for name, content in contents.items():
         articles = [m for m in content["modules"] if m["type"] == "article"]
-        assert articles and all(m["body"].strip() for m in articles), name
+        assert articles, name
+        assert all(m["body"].strip() for m in articles), name
         assert any(r["type"] == "link" for m in articles for r in m["resources"]), name
     videos = [m for c in contents.values() for m in c["modules"] if m["type"] == "video"]
     assert videos
@@ -143,11 +143,3 @@ def test_the_featured_tree_teaches_with_articles_and_an_embeddable_video(
             url = urlsplit(resource["url"])
             assert url.scheme == "https"
             assert url.hostname in {"www.youtube-nocookie.com", "player.vimeo.com"}
-
-
-def test_loading_the_demo_twice_changes_nothing(demo: Connection) -> None:
-    before = database_snapshot(demo)
-    with session_on(demo) as session:
-        load_demo(session)
-        session.flush()
-        assert database_snapshot(demo) == before

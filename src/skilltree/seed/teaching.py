@@ -383,9 +383,9 @@ def load_teaching(session: Session, learner_emails: list[str]) -> None:
         return
     author = session.get_one(User, tree.created_by)
     skills = dict(
-        session.execute(
-            select(Skill.short_name, Skill.id).where(Skill.skill_tree_id == tree.id)
-        ).tuples().all()
+        session.execute(select(Skill.short_name, Skill.id).where(Skill.skill_tree_id == tree.id))
+        .tuples()
+        .all()
     )
     for short_name, bank in BANKS.items():
         if not assessments.has_bank(session, skills[short_name]):
