@@ -35,6 +35,15 @@ from skilltree.seed.learners import (
 )
 from skilltree.seed.rows import Row, insert_rows
 from skilltree.seed.spec import load_categories, load_skills, load_spec_seed, load_trees, load_users
+from skilltree.seed.teaching import (
+    TIME_BASED_MINUTES,
+    TIME_BASED_SKILL,
+    TREE,
+    article,
+    extra_modules,
+    load_author,
+    load_teaching,
+)
 
 NODE_SPACING = 220
 LEVEL_HEIGHT = 200
@@ -59,7 +68,10 @@ def load_demo(session: Session, *, show_progress: bool = False) -> None:
         category_ids = dict(
             session.execute(select(SkillCategory.slug, SkillCategory.id)).tuples().all()
         )
-        tree_ids = load_trees(session, [tree_row(tree) for tree in TREES], category_ids)
+        author_id = load_author(session)
+        tree_ids = load_trees(
+            session, [tree_row(tree) | {"created_by": author_id} for tree in TREES], category_ids
+        )
         progress.advance(task)
         for tree in TREES:
             name_of = {skill.short_name: skill.name for skill in tree.skills}
@@ -80,6 +92,8 @@ def load_demo(session: Session, *, show_progress: bool = False) -> None:
             ],
         )
         load_learners(session, progress, task)
+        # After the learners' weeks: a bank makes ASSESSMENT go through attempts only.
+        load_teaching(session, [learner.email for learner in LEARNERS])
 
 
 def load_learners(session: Session, progress: Progress, task: Any) -> None:
@@ -219,9 +233,12 @@ def skill_rows(tree: TreeOutline) -> list[Row]:
                 "position_x": x,
                 "position_y": y,
                 "node_size": 3 if skill.milestone else 2 if skill.kind is SkillType.PROJECT else 1,
-                "content": skill_content(skill, resources),
+                "content": skill_content(skill, resources, featured=tree.slug == TREE),
                 "resources": resources,
-                "completion_policy": completion_policy(skill.kind),
+                "completion_policy": completion_policy(
+                    skill.kind,
+                    time_based=tree.slug == TREE and skill.short_name == TIME_BASED_SKILL,
+                ),
                 "is_optional": skill.optional,
                 "is_milestone": skill.milestone,
             }
@@ -250,11 +267,14 @@ def tree_layout(tree: TreeOutline) -> dict[str, tuple[float, float]]:
     )
 
 
-def completion_policy(kind: SkillType) -> dict[str, Any]:
+def completion_policy(kind: SkillType, *, time_based: bool = False) -> dict[str, Any]:
     """How a demo skill of this type may be completed: a project submitted, knowledge shown by an
     assessment passed at 70, practice marked done (as the demo's learners complete them,
     `learners._completion`). MANUAL too, so that a newcomer can complete every skill in the web
-    app, which does not take assessments or projects yet (issue 14, parts 2 and 3)."""
+    app, which does not take assessments or projects yet (issue 14, parts 2 and 3). A
+    `time_based` skill is completed by time logged on it too (teaching.TIME_BASED_SKILL)."""
+    if time_based:
+        return {"MANUAL": {}, "TIME_BASED": {"minutes": TIME_BASED_MINUTES}}
     if kind is SkillType.PROJECT:
         return {"MANUAL": {}, "PROJECT": {}}
     if kind is SkillType.PRACTICAL:
@@ -262,8 +282,11 @@ def completion_policy(kind: SkillType) -> dict[str, Any]:
     return {"MANUAL": {}, "ASSESSMENT": {"passingScore": 70}}
 
 
-def skill_content(skill: SkillOutline, resources: list[dict[str, str]]) -> dict[str, Any]:
-    """A structured `content` document: read, then practise, check or build, per skill type."""
+def skill_content(
+    skill: SkillOutline, resources: list[dict[str, str]], *, featured: bool = False
+) -> dict[str, Any]:
+    """A structured `content` document: read (an article in Markdown), then practise, check or
+    build, per skill type; the `featured` tree's skills may have a video too (teaching)."""
     if skill.kind is SkillType.PROJECT:
         reading, follow_up = 30, ("Build and submit the project", "assessment")
     elif skill.kind is SkillType.PRACTICAL:
@@ -278,7 +301,11 @@ def skill_content(skill: SkillOutline, resources: list[dict[str, str]]) -> dict[
                 "type": "article",
                 "estimatedMinutes": reading,
                 "resources": resources,
+                "body": article(
+                    skill.short_name if featured else "", skill.description, skill.objectives
+                ),
             },
+            *(extra_modules(skill.short_name) if featured else []),
             {
                 "title": follow_up[0],
                 "type": follow_up[1],
