@@ -328,15 +328,19 @@ def test_the_selected_skill_and_the_view_are_in_the_address(
     page.locator(f'.node[data-id="{ids["Control Flow"]}"]').click()
     expect(heading).to_have_text("Control Flow")
     page.wait_for_function("(id) => location.hash.includes(`skill=${id}`)", arg=ids["Control Flow"])
+    before = page.locator("#graph").get_attribute("data-zoom")
     page.get_by_role("button", name="Zoom in").click()
-    zoom = page.locator("#graph").get_attribute("data-zoom")
+    # The map's zoom changed and the address says it (read together in the page: whenever the
+    # map settles, never a value read half way).
     page.wait_for_function(
-        """(k) => {
+        """(before) => {
+            const k = document.querySelector("#graph").dataset.zoom;
             const view = new URLSearchParams(location.hash.split("?")[1] || "").get("view");
-            return view && Number(view.split(",")[2]).toFixed(3) === k;
+            return k !== before && view && Number(view.split(",")[2]).toFixed(3) === k;
         }""",
-        arg=zoom,
+        arg=before,
     )
+    zoom = page.locator("#graph").get_attribute("data-zoom")
     view = _query(page)["view"][0]
 
     # Reload: the same skill open, the same view.
@@ -344,7 +348,10 @@ def test_the_selected_skill_and_the_view_are_in_the_address(
     expect(page.locator("#graph[data-rendered]")).to_have_count(1, timeout=60_000)
     expect(heading).to_have_text("Control Flow")
     expect(page.locator("#graph")).to_have_attribute("data-zoom", zoom or "")
-    assert _query(page)["view"][0] == view
+    page.wait_for_function(
+        """(v) => new URLSearchParams(location.hash.split("?")[1] || "").get("view") === v""",
+        arg=view,
+    )
 
     # Another skill is a step: back and forward go between the two.
     page.locator(f'.node[data-id="{ids["NumPy Arrays"]}"]').click()
