@@ -114,6 +114,7 @@ def test_the_map_shows_mastery_on_each_completed_node_and_due_ones_as_due(
         "data-mastery", "due"
     )
 
+
 def test_the_profile_lists_reviews_due_and_rates_recall(
     new_page: Any, reviews: dict[str, Any]
 ) -> None:
@@ -129,9 +130,9 @@ def test_the_profile_lists_reviews_due_and_rates_recall(
     faded = section.locator(f'li[data-skill="{ids["faded"]}"]')
     expect(banked).to_contain_text(reviews["slug"])
     expect(banked).to_contain_text("days overdue")
-    expect(banked.get_by_role("link", name="Take the review quiz: Banked Bowline")).to_have_attribute(
-        "href", f"#/trees/{reviews['slug']}?skill={ids['banked']}"
-    )
+    expect(
+        banked.get_by_role("link", name="Take the review quiz: Banked Bowline")
+    ).to_have_attribute("href", f"#/trees/{reviews['slug']}?skill={ids['banked']}")
     expect(banked.get_by_role("button")).to_have_count(0)
     group = faded.get_by_role("group", name="How well do you recall Faded Hitch?")
     for word in ("Again", "Hard", "Good", "Easy"):
@@ -148,6 +149,13 @@ def test_the_profile_lists_reviews_due_and_rates_recall(
     page.get_by_role("link", name="Take the review quiz: Banked Bowline").click()
     details = page.get_by_role("complementary", name="Skill details")
     expect(details).to_have_attribute("data-skill-id", ids["banked"])
+    # The review quiz: a fresh draw, graded; the review moves the node off "Review due".
+    details.get_by_role("button", name="Start the quiz").click()
+    details.get_by_role("radio", name="Bowline").check()
+    details.get_by_role("button", name="Submit answers").click()
+    expect(details.locator(".quiz-review")).to_contain_text("Review recorded")
+    expect(_node(page, ids["banked"])).not_to_have_attribute("data-mastery", "due")
+    expect(_node(page, ids["banked"])).to_have_attribute("data-state", "COMPLETED")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
