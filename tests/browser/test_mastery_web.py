@@ -65,7 +65,7 @@ def reviews(live_engine: Engine, author: tuple[User, str], category_slug: str) -
             ),
             {"u": learner.id, "s": [ids["banked"], ids["faded"]]},
         )
-    return {"slug": slug, "ids": ids, "token": token}
+    return {"slug": slug, "name": document["tree"]["name"], "ids": ids, "token": token}
 
 
 def _node(page: Any, id_: str) -> Any:
@@ -128,7 +128,7 @@ def test_the_profile_lists_reviews_due_and_rates_recall(
     ids = reviews["ids"]
     banked = section.locator(f'li[data-skill="{ids["banked"]}"]')
     faded = section.locator(f'li[data-skill="{ids["faded"]}"]')
-    expect(banked).to_contain_text(reviews["slug"])
+    expect(banked).to_contain_text(f"in {reviews['name']} · Familiar · ")
     expect(banked).to_contain_text("days overdue")
     expect(
         banked.get_by_role("link", name="Take the review quiz: Banked Bowline")

@@ -96,7 +96,9 @@ export async function renderProfile(main) {
       achievements.available.length ? [h("h3", {}, "Ahead of you"), h("ul", { class: "achievements" }, achievements.available.map((a) => achievementItem(a, false)))] : null,
     ),
   );
-  loadReviews(reviewsBox);
+  // A review names its tree: the enrolled trees give the names of their slugs.
+  const treeNames = new Map(progress.trees.map((entry) => [entry.tree.slug, entry.tree.name]));
+  loadReviews(reviewsBox, treeNames);
   try {
     const answer = await api.get("/analytics/me/calendar");
     replace(calendarBox, calendar(answer));
@@ -142,10 +144,10 @@ function overdueWords(mastery) {
   return `${days} ${days === 1 ? "day" : "days"} overdue`;
 }
 
-async function loadReviews(box) {
+async function loadReviews(box, treeNames) {
   try {
     const answer = await api.get("/me/reviews", { pageSize: 50 });
-    replace(box, reviewList(answer, box));
+    replace(box, reviewList(answer, box, treeNames));
   } catch (error) {
     if (api.isMissingRoute(error)) replace(box, h("p", { class: "muted" }, "This server does not schedule reviews."));
     else {
@@ -155,42 +157,44 @@ async function loadReviews(box) {
   }
 }
 
-function reviewList(answer, box) {
+function reviewList(answer, box, treeNames) {
   if (!answer.items.length) return h("p", {}, "Nothing to review now: your skills are fresh.");
   const more = answer.total > answer.items.length ? h("p", { class: "muted" }, `${answer.items.length} of ${answer.total} shown, the longest due first.`) : null;
-  return [h("ul", { class: "reviews-due" }, answer.items.map((mastery) => reviewItem(mastery, box))), more];
+  return [h("ul", { class: "reviews-due" }, answer.items.map((mastery) => reviewItem(mastery, box, treeNames))), more];
 }
 
-function reviewItem(mastery, box) {
+function reviewItem(mastery, box, treeNames) {
   const open = href("trees", mastery.treeSlug, { skill: mastery.skillId });
   const action =
     mastery.reviewBy === "ASSESSMENT"
-      ? h("a", { class: "button", href: open }, `Take the review quiz: ${mastery.skillName}`)
+      ? h("div", { class: "review-actions" }, h("a", { class: "button", href: open }, `Take the review quiz: ${mastery.skillName}`))
       : h(
           "div",
           { class: "review-actions", role: "group", "aria-label": `How well do you recall ${mastery.skillName}?` },
           RECALLS.map(([recall, word]) =>
-            h("button", { type: "button", "data-recall": recall, onClick: (event) => rate(mastery, recall, event.currentTarget, box) }, word),
+            h("button", { type: "button", "data-recall": recall, onClick: (event) => rate(mastery, recall, event.currentTarget, box, treeNames) }, word),
           ),
         );
   return h(
     "li",
     { "data-skill": mastery.skillId },
     h("a", { href: open }, h("strong", {}, mastery.skillName)),
-    h("span", { class: "muted" }, ` in ${mastery.treeSlug} · ${humanise(mastery.level)} · ${overdueWords(mastery)}`),
+    h("span", { class: "muted" }, ` in ${treeNames.get(mastery.treeSlug) || mastery.treeSlug} · ${humanise(mastery.level)} · ${overdueWords(mastery)}`),
     action,
   );
 }
 
-async function rate(mastery, recall, button, box) {
+async function rate(mastery, recall, button, box, treeNames) {
   const group = button.closest(".review-actions");
   for (const other of group.querySelectorAll("button")) other.disabled = true;
   try {
     const outcome = await api.post(`/me/reviews/${encodeURIComponent(mastery.skillId)}`, { recall });
     toast(`Reviewed “${mastery.skillName}”: ${humanise(outcome.level)}, next review ${new Date(outcome.dueAt).toLocaleDateString()}.`);
-    await loadReviews(box);
-    box.querySelector("li a, p")?.setAttribute("tabindex", "-1");
-    box.querySelector("li a, p")?.focus();
+    await loadReviews(box, treeNames);
+    // Focus stays in the list: on the next review's link, or on the words that none is left.
+    const next = box.querySelector("li a") || box.querySelector("p");
+    if (next?.tagName === "P") next.setAttribute("tabindex", "-1");
+    next?.focus();
   } catch (error) {
     for (const other of group.querySelectorAll("button")) other.disabled = false;
     showError(error, `Reviewing “${mastery.skillName}”`);
