@@ -75,6 +75,22 @@ export function routePath(points, horizontal) {
   return d;
 }
 
+// --- mastery (issue 14 part 8) ---
+
+const MASTERY_WORDS = { FAMILIAR: "Familiar", PROFICIENT: "Proficient", MASTERED: "Mastered" };
+
+/** A completed node's mastery in words: "Review due" once due (never a level), else its level. */
+function masteryWords(state, mastery) {
+  if (state !== "COMPLETED" || !mastery) return "";
+  return mastery.due ? "Review due" : MASTERY_WORDS[mastery.level] || "";
+}
+
+/** A completed node's `data-mastery`: "due", or its level in lower case ("" without one). */
+function masteryKey(mastery) {
+  if (!mastery) return "";
+  return mastery.due ? "due" : String(mastery.level || "").toLowerCase();
+}
+
 export class GraphView {
   /**
    * @param {HTMLElement} container where the graph is drawn
@@ -383,6 +399,8 @@ export class GraphView {
           keep(padded);
           const state = (this.states.get(id) || "LOCKED").toLowerCase().replace("_", "-");
           const el = h("div", { class: `map-label state-${state}`, "data-id": id }, text.lines.join("\n"));
+          const mastery = this.nodes.get(id)?.el.dataset.mastery;
+          if (mastery) el.dataset.mastery = mastery;
           el.style.left = `${at.x0}px`;
           el.style.top = `${at.y0}px`;
           el.style.width = `${w}px`;
@@ -491,14 +509,25 @@ export class GraphView {
     node.el.dataset.state = state;
     node.icon.setAttribute("d", icon.d);
     node.icon.classList.toggle("solid", icon.fill);
-    node.sub.textContent = `${STATE_LABELS[state]} · ${node.skill.xpValue} XP`;
+    // Mastery (setMastery): a completed skill's level, or "Review due", replaces "Completed".
+    const shownState = masteryWords(state, this.mastery?.get(node.skill.id)) || STATE_LABELS[state];
+    node.el.dataset.mastery = state === "COMPLETED" ? masteryKey(this.mastery?.get(node.skill.id)) : "";
+    node.sub.textContent = `${shownState} · ${node.skill.xpValue} XP`;
     // The accessible name holds the words shown, in their order (a short or cut name first, the
     // full name after it in brackets), then what is not written: WCAG 2.5.3, label in name.
     const named = node.shown === node.skill.name ? node.skill.name : `${node.shown} (${node.skill.name})`;
-    const label = [`${named}: ${STATE_LABELS[state]}`, `${node.skill.xpValue} XP`];
+    const label = [`${named}: ${shownState}`, `${node.skill.xpValue} XP`];
     if (node.skill.isOptional) label.push("optional");
     if (node.skill.isMilestone) label.push("milestone");
     node.el.setAttribute("aria-label", label.join(", "));
+  }
+
+  /** Show the learner's mastery (`GET /me/trees/{slug}/mastery` skills) on the completed nodes. */
+  setMastery(skills) {
+    this.mastery = new Map(skills.map((entry) => [entry.skillId, entry]));
+    for (const node of this.nodes.values()) this._paintState(node);
+    this._labelK = null;
+    this._scheduleLabels();
   }
 
   /** Show new states (after an event) on the nodes whose state changed; answers their ids. */

@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { h, humanise, replace } from "../dom.js";
-import { showError } from "../notify.js";
+import { showError, toast } from "../notify.js";
 import { href } from "../router.js";
 import { session } from "../session.js";
 
@@ -51,6 +51,7 @@ export async function renderProfile(main) {
   const [me, progress, achievements, leaders] = await Promise.all([api.get("/me"), api.get("/me/progress"), api.get("/me/achievements"), api.get("/leaderboard", { limit: 10 })]);
   const profile = progress.profile;
   const calendarBox = h("div", {}, h("p", { class: "loading" }, "Loading your activity…"));
+  const reviewsBox = h("div", { id: "reviews-due" }, h("p", { class: "loading" }, "Loading your reviews…"));
   replace(
     main,
     h("h1", {}, me.firstName ? `${me.firstName}'s profile` : `${me.username}'s profile`),
@@ -64,6 +65,7 @@ export async function renderProfile(main) {
       stat("Skills completed", profile.skillsCompleted),
       stat("Hours learned", Math.round(profile.hoursLearned * 10) / 10),
     ),
+    h("section", { "aria-labelledby": "reviews-heading" }, h("h2", { id: "reviews-heading" }, "Reviews due"), reviewsBox),
     h("section", {}, h("h2", {}, "Activity"), calendarBox),
     h(
       "section",
@@ -94,6 +96,9 @@ export async function renderProfile(main) {
       achievements.available.length ? [h("h3", {}, "Ahead of you"), h("ul", { class: "achievements" }, achievements.available.map((a) => achievementItem(a, false)))] : null,
     ),
   );
+  // A review names its tree: the enrolled trees give the names of their slugs.
+  const treeNames = new Map(progress.trees.map((entry) => [entry.tree.slug, entry.tree.name]));
+  loadReviews(reviewsBox, treeNames);
   try {
     const answer = await api.get("/analytics/me/calendar");
     replace(calendarBox, calendar(answer));
@@ -121,4 +126,77 @@ function progressFill(percent) {
   const fill = h("div", { class: "progress-fill" });
   fill.style.width = `${Math.round(percent)}%`;
   return fill;
+}
+
+// --- Reviews due (issue 14 part 8): GET /me/reviews, POST /me/reviews/{skillId} ---
+
+const RECALLS = [
+  ["AGAIN", "Again"],
+  ["HARD", "Hard"],
+  ["GOOD", "Good"],
+  ["EASY", "Easy"],
+];
+
+/** How long ago `dueAt` came, in words ("due now", "3 days overdue"). */
+function overdueWords(mastery) {
+  const days = Math.floor((Date.now() - new Date(mastery.dueAt).getTime()) / 86400000);
+  if (!mastery.overdue || days < 1) return "due now";
+  return `${days} ${days === 1 ? "day" : "days"} overdue`;
+}
+
+async function loadReviews(box, treeNames) {
+  try {
+    const answer = await api.get("/me/reviews", { pageSize: 50 });
+    replace(box, reviewList(answer, box, treeNames));
+  } catch (error) {
+    if (api.isMissingRoute(error)) replace(box, h("p", { class: "muted" }, "This server does not schedule reviews."));
+    else {
+      replace(box, h("p", { class: "error" }, error.message));
+      showError(error, "Loading your reviews");
+    }
+  }
+}
+
+function reviewList(answer, box, treeNames) {
+  if (!answer.items.length) return h("p", {}, "Nothing to review now: your skills are fresh.");
+  const more = answer.total > answer.items.length ? h("p", { class: "muted" }, `${answer.items.length} of ${answer.total} shown, the longest due first.`) : null;
+  return [h("ul", { class: "reviews-due" }, answer.items.map((mastery) => reviewItem(mastery, box, treeNames))), more];
+}
+
+function reviewItem(mastery, box, treeNames) {
+  const open = href("trees", mastery.treeSlug, { skill: mastery.skillId });
+  const action =
+    mastery.reviewBy === "ASSESSMENT"
+      ? h("div", { class: "review-actions" }, h("a", { class: "button", href: open }, `Take the review quiz: ${mastery.skillName}`))
+      : h(
+          "div",
+          { class: "review-actions", role: "group", "aria-label": `How well do you recall ${mastery.skillName}?` },
+          RECALLS.map(([recall, word]) =>
+            h("button", { type: "button", "data-recall": recall, onClick: (event) => rate(mastery, recall, event.currentTarget, box, treeNames) }, word),
+          ),
+        );
+  return h(
+    "li",
+    { "data-skill": mastery.skillId },
+    h("a", { href: open }, h("strong", {}, mastery.skillName)),
+    h("span", { class: "muted" }, ` in ${treeNames.get(mastery.treeSlug) || mastery.treeSlug} · ${humanise(mastery.level)} · ${overdueWords(mastery)}`),
+    action,
+  );
+}
+
+async function rate(mastery, recall, button, box, treeNames) {
+  const group = button.closest(".review-actions");
+  for (const other of group.querySelectorAll("button")) other.disabled = true;
+  try {
+    const outcome = await api.post(`/me/reviews/${encodeURIComponent(mastery.skillId)}`, { recall });
+    toast(`Reviewed “${mastery.skillName}”: ${humanise(outcome.level)}, next review ${new Date(outcome.dueAt).toLocaleDateString()}.`);
+    await loadReviews(box, treeNames);
+    // Focus stays in the list: on the next review's link, or on the words that none is left.
+    const next = box.querySelector("li a") || box.querySelector("p");
+    if (next?.tagName === "P") next.setAttribute("tabindex", "-1");
+    next?.focus();
+  } catch (error) {
+    for (const other of group.querySelectorAll("button")) other.disabled = false;
+    showError(error, `Reviewing “${mastery.skillName}”`);
+  }
 }

@@ -3,7 +3,7 @@
 // once, and only then see the results with their explanations. A pass completes the skill.
 
 import * as api from "../api.js";
-import { h, replace } from "../dom.js";
+import { h, humanise, replace } from "../dom.js";
 
 /** The last submitted attempt by skill id: a panel drawn again (after the map updates) shows it. */
 const lastResults = new Map();
@@ -101,6 +101,7 @@ function resultsView(attempt) {
       `Your score: ${percent(attempt.score)}. `,
       passed ? (attempt.completion ? "The skill is completed." : "Well done.") : attempt.expired ? "The answers came after the time limit, so they count for nothing." : "Read the explanations, then try again.",
     ),
+    attempt.mastery ? h("p", { class: "quiz-review" }, `Review recorded: ${humanise(attempt.mastery.level)}, next review ${new Date(attempt.mastery.dueAt).toLocaleDateString()}.`) : null,
     h(
       "ol",
       { class: "results" },
@@ -171,7 +172,8 @@ export function quizSection(skill, { canTake, onCompleted }) {
         lastResults.set(skill.id, graded);
         showStart();
         body.querySelector(`#results-${CSS.escape(graded.id)}`)?.focus();
-        if (graded.completion) onCompleted(graded);
+        // A review attempt (issue 14 part 8) moves the skill's mastery: the map shows it anew.
+        if (graded.completion || graded.mastery) onCompleted(graded);
       } catch (error) {
         submitting = false;
         submit.disabled = false;

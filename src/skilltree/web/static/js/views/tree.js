@@ -271,9 +271,22 @@ export async function renderTree(main, slug, query) {
     graphBox.dataset.layout = layout.source;
     graph.setEditing(page.editing);
     graph.render(doc, layout, page.states, { keepView });
+    loadMastery();
     if (list.open) fillList();
     if (page.selectedId && page.skillsById.has(page.selectedId)) openSkill(page.selectedId, { focusPanel: false });
     else closePanel();
+  }
+
+  /** The learner's mastery per completed skill, on the map (issue 14 part 8). */
+  async function loadMastery() {
+    if (!user) return;
+    try {
+      const answer = await api.get(`/me/trees/${encodeURIComponent(slug)}/mastery`);
+      graph.setMastery(answer.skills);
+      graphBox.dataset.mastery = "shown";
+    } catch (error) {
+      if (!api.isMissingRoute(error) && error.status !== 404) showError(error, "Loading your mastery");
+    }
   }
 
   async function reload() {
@@ -372,6 +385,7 @@ export async function renderTree(main, slug, query) {
       page.doc.progress = { ...(page.doc.progress || {}), ...outcome.tree };
       page.states = deriveStates(page.skillsById, page.rows);
       const changed = graph.updateStates(page.states);
+      if (status === "COMPLETED") loadMastery();
       graph.clearHighlight();
       showProgress();
       if (list.open) fillList();
