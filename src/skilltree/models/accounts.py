@@ -111,7 +111,7 @@ class UserSession(LearnerIdMixin, Base):
 
     user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
     # Deferred: the API's role may not read it (db/schema/security.sql); it finds a session
-    # through `account_session(token_hash)`.
+    # through `account_session(token_hash, user)`.
     token_hash: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     device_info: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     ip_address: Mapped[str | None] = mapped_column(INET)

@@ -126,8 +126,8 @@ BEGIN
 END
 $function$;
 
--- function: account_session(bytea)
-CREATE OR REPLACE FUNCTION public.account_session(p_token_hash bytea, OUT session_id text, OUT user_id text, OUT email text)
+-- function: account_session(bytea,text)
+CREATE OR REPLACE FUNCTION public.account_session(p_token_hash bytea, p_user text, OUT session_id text, OUT user_id text, OUT email text)
  RETURNS record
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -136,11 +136,20 @@ AS $function$
 BEGIN
     -- The active, unexpired session of an active user whose token hashes to p_token_hash; its
     -- user becomes the transaction's learner. (The clock, not now(): a long transaction must
-    -- not keep a session alive past its expiry.)
-    SELECT s.id, s.user_id, u.email INTO session_id, user_id, email
-    FROM user_sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.token_hash = p_token_hash AND s.is_active AND s.expires_at > clock_timestamp()
-      AND u.is_active;
+    -- not keep a session alive past its expiry.) p_user: the user the token names (tokens
+    -- carry it since 0044), so the learner is found first, by the key of their rows; NULL for
+    -- a token issued before, found by its hash alone.
+    IF p_user IS NULL THEN
+        SELECT s.id, s.user_id, u.email INTO session_id, user_id, email
+        FROM user_sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = p_token_hash AND s.is_active AND s.expires_at > clock_timestamp()
+          AND u.is_active;
+    ELSE
+        SELECT s.id, s.user_id, u.email INTO session_id, user_id, email
+        FROM user_sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.user_id = p_user AND u.id = p_user AND s.token_hash = p_token_hash
+          AND s.is_active AND s.expires_at > clock_timestamp() AND u.is_active;
+    END IF;
     IF FOUND THEN
         PERFORM set_config('app.current_user_id', user_id, true);
     END IF;
