@@ -308,7 +308,7 @@ SET skills_completed = e.skills_completed + 1,
                    ORDER BY m COLLATE "C")
         ELSE e.milestones_reached END
 FROM done, prior
-WHERE e.id = prior.id
+WHERE e.user_id = %(user)s AND e.id = prior.id
 RETURNING prior.status = 'NOT_STARTED', e.status = 'COMPLETED' AND prior.status <> 'COMPLETED',
     cardinality(e.milestones_reached) + (
         SELECT coalesce(sum(cardinality(o.milestones_reached)), 0)

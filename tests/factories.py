@@ -3,7 +3,6 @@ at once."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -11,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from skilltree.accounts.service import token_digest
+from skilltree.accounts.service import new_token, token_digest
 from skilltree.models import (
     Skill,
     SkillCategory,
@@ -49,7 +48,7 @@ def make_user(session: Session, role: UserRole = UserRole.LEARNER, **overrides: 
 
 def make_token(session: Session, user: User) -> str:
     """A bearer token for a new live session of `user`."""
-    token = secrets.token_urlsafe(16)
+    token = new_token(user.id)
     session.add(
         UserSession(
             user_id=user.id,

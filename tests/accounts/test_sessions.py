@@ -120,3 +120,38 @@ def test_use_touches_the_session_at_most_once_a_minute(
 
     assert touched > long_ago + timedelta(minutes=4)
     assert the_session(session).last_activity_at == touched
+
+
+def test_a_token_carries_its_user_and_opens_only_their_session(
+    client: TestClient, session: Session
+) -> None:
+    # The user's id, then the secret: the sign-in look-up finds the learner first (issue 18,
+    # blocker 10; docs/scaling.md). The id alone opens nothing.
+    token, user = sign_up(client)
+    other, _ = sign_up(client, email="bea@example.com", username="bea")
+    user_part, dot, secret = token.partition(".")
+    assert (user_part, dot) == (user["id"], ".")
+    assert len(secret) >= 43  # 256 random bits
+    assert client.get(ME, headers=bearer(token)).json()["id"] == user["id"]
+
+    other_id = other.partition(".")[0]
+    for forged in (f"{other_id}.{secret}", f"{user['id']}.{other.partition('.')[2]}", user_part):
+        response = client.get(ME, headers=bearer(forged))
+        assert response.status_code == 401, forged
+
+
+def test_a_token_issued_before_tokens_carried_their_user_still_opens_its_session(
+    client: TestClient, session: Session
+) -> None:
+    # Sessions started before migration 0044 hold tokens without the user: on one PostgreSQL
+    # they keep working until they end or expire.
+    _, user = sign_up(client)
+    old_token = "OLDtoken_without-any-dot_0123456789abcdefghijklmnop"
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user["id"])
+        .values(token_hash=hashlib.sha256(old_token.encode()).digest())
+    )
+    session.flush()
+    assert client.get(ME, headers=bearer(old_token)).json()["id"] == user["id"]
+    assert client.get(ME, headers=bearer(f"{user['id']}.{old_token}")).status_code == 401

@@ -4,7 +4,6 @@ SECURITY DEFINER functions, each of which needs the password or the token."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from skilltree.accounts.passwords import hash_like, hash_password
-from skilltree.accounts.service import token_digest
+from skilltree.accounts.service import new_token, token_digest, token_user
 from skilltree.db.rls import APP_ROLE, LEARNER_SETTING, act_as_learner, act_as_owner
 from skilltree.models import User, UserProfile, UserSession
 from tests.factories import make_category, make_skill, make_tree, make_user
@@ -316,7 +315,7 @@ def test_an_inactive_user_has_no_settings_and_cannot_sign_in(session: Session) -
 
 
 def live_session(session: Session, user: User, **overrides: Any) -> str:
-    token = secrets.token_urlsafe(16)
+    token = new_token(user.id)
     values: dict[str, Any] = {
         "user_id": user.id,
         "token_hash": token_digest(token),
@@ -331,8 +330,8 @@ def live_session(session: Session, user: User, **overrides: Any) -> str:
 def look_up(session: Session, token: str) -> tuple[Any, ...]:
     return tuple(
         session.execute(
-            text("SELECT user_id, email FROM account_session(:hash)"),
-            {"hash": token_digest(token)},
+            text("SELECT user_id, email FROM account_session(:hash, :user)"),
+            {"hash": token_digest(token), "user": token_user(token)},
         ).one()
     )
 
@@ -372,7 +371,7 @@ def test_the_session_of_an_inactive_user_is_not_found(session: Session) -> None:
 ACCOUNT_FUNCTIONS = (
     "account_password_settings(text, text)",
     "account_verify_login(text, text, text)",
-    "account_session(bytea)",
+    "account_session(bytea, text)",
 )
 
 

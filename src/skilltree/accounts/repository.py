@@ -60,17 +60,18 @@ def verify_login(
 
 
 # The role's switch and the look-up in one round trip (rls.fetch_all).
-_SESSION_SQL = "SELECT session_id, email FROM account_session(%(token_hash)s)"
+_SESSION_SQL = "SELECT session_id, user_id, email FROM account_session(%(token_hash)s, %(user)s)"
 
 
 def find_live_session(
-    session: Session, token_hash: bytes, settings: dict[str, str]
+    session: Session, token_hash: bytes, user: str | None, settings: dict[str, str]
 ) -> tuple[UserSession, User] | None:
-    """The active, unexpired session with `token_hash` and its active user (profile and email
-    loaded), after `settings` (the switch to the API's role); the user becomes the transaction's
+    """The active, unexpired session with `token_hash` of `user` (the user its token names; None
+    for an older token, found by its hash alone) and its active user (profile and email loaded),
+    after `settings` (the switch to the API's role); the user becomes the transaction's
     learner."""
-    [(session_id, email)] = fetch_all(
-        session, _SESSION_SQL, {"token_hash": token_hash}, settings=settings
+    [(session_id, user_id, email)] = fetch_all(
+        session, _SESSION_SQL, {"token_hash": token_hash, "user": user}, settings=settings
     )
     if session_id is None:
         return None
@@ -78,7 +79,7 @@ def find_live_session(
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
         .options(joinedload(User.profile))
-        .where(UserSession.id == session_id)
+        .where(UserSession.user_id == user_id, UserSession.id == session_id)
     )
     found = session.execute(statement).tuples().one_or_none()
     if found is not None:

@@ -165,7 +165,7 @@ def authenticate(
     makes its user the learner."""
     now = _now()
     found = repository.find_live_session(
-        session, token_digest(token), learner_settings(None, limits)
+        session, token_digest(token), token_user(token), learner_settings(None, limits)
     )
     if found is None:
         raise NotAuthenticated()
@@ -210,10 +210,24 @@ def _family(part: ua_parser.UserAgent | ua_parser.OS | ua_parser.Device | None) 
     return part.family[:MAX_NAME_CHARS] if part and part.family else None
 
 
+def new_token(user_id: str) -> str:
+    """A bearer token for a new session of `user_id`: the id, a dot and 256 random bits. Only its
+    SHA-256 is stored; the id lets the look-up find the learner first (docs/scaling.md), and
+    alone opens nothing."""
+    return f"{user_id}.{secrets.token_urlsafe(32)}"
+
+
+def token_user(token: str) -> str | None:
+    """The user id `token` names (`new_token`), or None for a token issued before tokens
+    carried their user (migration 0044), which is looked up by its hash alone."""
+    user_id, dot, _ = token.partition(".")
+    return user_id if dot and user_id else None
+
+
 def _start_session(session: Session, user: User, client: Client) -> str:
     # `user` is the transaction's learner already (register, or verify_login): row-level
     # security lets it write their new `user_sessions` row (docs/security.md).
-    token = secrets.token_urlsafe(32)
+    token = new_token(user.id)
     now = _now()
     session.add(
         UserSession(

@@ -59,6 +59,14 @@ class IdMixin:
     id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
 
 
+class LearnerIdMixin:
+    """A cuid2 `id` (see `new_ids`) kept with its learner: the table's primary key is
+    (user_id, id), declared by the table, so a table distributed by learner has its learner in
+    every key (docs/scaling.md)."""
+
+    id: Mapped[str] = mapped_column(Text, default=new_id)
+
+
 class TimestampMixin:
     """`created_at` set on insert; `updated_at` kept current by a trigger on every update."""
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
     func,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from skilltree.db.base import AuditMixin, Base, IdMixin, TimestampMixin
+from skilltree.db.base import AuditMixin, Base, IdMixin, LearnerIdMixin, TimestampMixin
 from skilltree.models.enums import UserRole, pg_enum
 
 
@@ -63,7 +64,7 @@ class UserProfile(TimestampMixin, Base):
     __tablename__ = "user_profiles"
 
     user_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE"), primary_key=True
+        Text, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     bio: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(200))
@@ -103,17 +104,15 @@ class UserProfile(TimestampMixin, Base):
     )
 
 
-class UserSession(IdMixin, Base):
+class UserSession(LearnerIdMixin, Base):
     """A login session; the bearer token is stored only as its SHA-256 hash."""
 
     __tablename__ = "user_sessions"
 
-    user_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
-    )
+    user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
     # Deferred: the API's role may not read it (db/schema/security.sql); it finds a session
-    # through `account_session(token_hash)`.
-    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True, deferred=True)
+    # through `account_session(token_hash, user)`.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     device_info: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     ip_address: Mapped[str | None] = mapped_column(INET)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -125,6 +124,8 @@ class UserSession(IdMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
     __table_args__ = (
+        PrimaryKeyConstraint("user_id", "id", name="user_sessions_pkey"),
+        Index("idx_user_session_token", "token_hash"),
         Index("idx_user_session_active", "user_id", "is_active"),
         Index("idx_session_activity", "last_activity_at"),
         CheckConstraint("is_active OR ended_at IS NOT NULL", name="ended_sessions_have_ended_at"),

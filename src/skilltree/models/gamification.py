@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -24,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from skilltree.db.base import Base, IdMixin, TimestampMixin
+from skilltree.db.base import Base, IdMixin, LearnerIdMixin, TimestampMixin
 from skilltree.models.catalog import HEX_COLOUR_PATTERN
 from skilltree.models.enums import AchievementCategory, AchievementRarity, pg_enum
 
@@ -57,14 +58,12 @@ class Achievement(IdMixin, TimestampMixin, Base):
     )
 
 
-class UserAchievement(IdMixin, Base):
+class UserAchievement(LearnerIdMixin, Base):
     """An achievement a learner has earned, once."""
 
     __tablename__ = "user_achievements"
 
-    user_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
-    )
+    user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
     achievement_id: Mapped[str] = mapped_column(
         Text, ForeignKey("achievements.id", ondelete="CASCADE", onupdate="CASCADE")
     )
@@ -73,6 +72,7 @@ class UserAchievement(IdMixin, Base):
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONB)
 
     __table_args__ = (
+        PrimaryKeyConstraint("user_id", "id", name="user_achievements_pkey"),
         UniqueConstraint("user_id", "achievement_id", name="unique_user_achievement"),
         Index("idx_user_achievement_date", "user_id", "earned_at"),
         Index("idx_achievement_users", "achievement_id"),

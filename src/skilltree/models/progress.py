@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from skilltree.db.base import Base, IdMixin, TimestampMixin
+from skilltree.db.base import Base, LearnerIdMixin, TimestampMixin
 from skilltree.models.enums import (
     CompletionMethod,
     ProgressEventKind,
@@ -34,14 +34,12 @@ from skilltree.models.enums import (
 )
 
 
-class UserSkillTreeProgress(IdMixin, TimestampMixin, Base):
+class UserSkillTreeProgress(LearnerIdMixin, TimestampMixin, Base):
     """A learner's enrolment in, and progress through, one tree."""
 
     __tablename__ = "user_skill_tree_progress"
 
-    user_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
-    )
+    user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
     skill_tree_id: Mapped[str] = mapped_column(
         Text, ForeignKey("skill_trees.id", ondelete="CASCADE", onupdate="CASCADE")
     )
@@ -63,6 +61,7 @@ class UserSkillTreeProgress(IdMixin, TimestampMixin, Base):
     )
 
     __table_args__ = (
+        PrimaryKeyConstraint("user_id", "id", name="user_skill_tree_progress_pkey"),
         UniqueConstraint("user_id", "skill_tree_id", name="unique_user_tree_progress"),
         Index("idx_user_tree_status", "user_id", "status"),
         Index("idx_tree_user_status", "skill_tree_id", "status"),
@@ -77,14 +76,12 @@ class UserSkillTreeProgress(IdMixin, TimestampMixin, Base):
     )
 
 
-class UserSkillProgress(IdMixin, TimestampMixin, Base):
+class UserSkillProgress(LearnerIdMixin, TimestampMixin, Base):
     """A learner's state in one skill."""
 
     __tablename__ = "user_skill_progress"
 
-    user_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
-    )
+    user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
     skill_id: Mapped[str] = mapped_column(
         Text, ForeignKey("skills.id", ondelete="CASCADE", onupdate="CASCADE")
     )
@@ -107,6 +104,7 @@ class UserSkillProgress(IdMixin, TimestampMixin, Base):
     engagement_score: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
+        PrimaryKeyConstraint("user_id", "id", name="user_skill_progress_pkey"),
         UniqueConstraint("user_id", "skill_id", name="unique_user_skill_progress"),
         ForeignKeyConstraint(
             ["skill_id", "skill_tree_id"],
@@ -134,7 +132,10 @@ class UserSkillProgress(IdMixin, TimestampMixin, Base):
 class ProgressEvent(Base):
     """One event of a learner's progress, appended in the event's own transaction, never updated.
 
-    The primary key includes `occurred_at` so the table can be partitioned by month unchanged.
+    The primary key (user_id, occurred_at, id) keeps a learner's events in time order and
+    includes `occurred_at`, so the table can be partitioned by month unchanged, and the
+    learner, so it can be distributed by learner (docs/scaling.md); the analytics fold walks
+    events by id.
     Skill and tree ids are kept without foreign keys: the history outlives deleted skills.
     """
 
@@ -144,9 +145,7 @@ class ProgressEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    user_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
-    )
+    user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[ProgressEventKind] = mapped_column(pg_enum(ProgressEventKind))
     skill_tree_id: Mapped[str | None] = mapped_column(Text)
     skill_id: Mapped[str | None] = mapped_column(Text)
@@ -155,8 +154,8 @@ class ProgressEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 
     __table_args__ = (
-        PrimaryKeyConstraint("id", "occurred_at", name="progress_events_pkey"),
-        Index("idx_progress_event_user_time", "user_id", "occurred_at"),
+        PrimaryKeyConstraint("user_id", "occurred_at", "id", name="progress_events_pkey"),
+        Index("idx_progress_event_id", "id"),
         Index("idx_progress_event_time", "occurred_at"),
         Index("idx_progress_event_tree_time", "skill_tree_id", "occurred_at"),
     )

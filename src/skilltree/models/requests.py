@@ -26,9 +26,7 @@ class IdempotencyRecord(Base):
 
     __tablename__ = "idempotency_keys"
 
-    user_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE")
-    )
+    user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[bytes] = mapped_column(LargeBinary)
     """SHA-256 of method, path and body: the same key on another request is refused."""

@@ -14,7 +14,7 @@ CREATE TABLE idempotency_keys (
     response jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key),
-    CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE CASCADE
+    CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 
 -- table: user_profiles
@@ -47,7 +47,7 @@ CREATE TABLE user_profiles (
     CONSTRAINT user_profiles_total_xp_non_negative_check CHECK ((total_xp >= 0)),
     CONSTRAINT user_profiles_trees_completed_non_negative_check CHECK ((trees_completed >= 0)),
     CONSTRAINT user_profiles_trees_started_non_negative_check CHECK ((trees_started >= 0)),
-    CONSTRAINT user_profiles_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE CASCADE
+    CONSTRAINT user_profiles_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 CREATE INDEX idx_profile_activity ON public.user_profiles USING btree (last_activity_at);
 CREATE INDEX idx_profile_level ON public.user_profiles USING btree (current_level);
@@ -65,13 +65,13 @@ CREATE TABLE user_sessions (
     ended_at timestamp with time zone,
     is_active boolean DEFAULT true NOT NULL,
     id text NOT NULL,
-    CONSTRAINT user_sessions_pkey PRIMARY KEY (id),
+    CONSTRAINT user_sessions_pkey PRIMARY KEY (user_id, id),
     CONSTRAINT user_sessions_ended_sessions_have_ended_at_check CHECK ((is_active OR (ended_at IS NOT NULL))),
-    CONSTRAINT user_sessions_token_hash_key UNIQUE (token_hash),
-    CONSTRAINT user_sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE CASCADE
+    CONSTRAINT user_sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 CREATE INDEX idx_session_activity ON public.user_sessions USING btree (last_activity_at);
 CREATE INDEX idx_user_session_active ON public.user_sessions USING btree (user_id, is_active);
+CREATE INDEX idx_user_session_token ON public.user_sessions USING btree (token_hash);
 
 -- table: users
 CREATE TABLE users (
@@ -126,8 +126,8 @@ BEGIN
 END
 $function$;
 
--- function: account_session(bytea)
-CREATE OR REPLACE FUNCTION public.account_session(p_token_hash bytea, OUT session_id text, OUT user_id text, OUT email text)
+-- function: account_session(bytea,text)
+CREATE OR REPLACE FUNCTION public.account_session(p_token_hash bytea, p_user text, OUT session_id text, OUT user_id text, OUT email text)
  RETURNS record
  LANGUAGE plpgsql
  SECURITY DEFINER
@@ -136,11 +136,20 @@ AS $function$
 BEGIN
     -- The active, unexpired session of an active user whose token hashes to p_token_hash; its
     -- user becomes the transaction's learner. (The clock, not now(): a long transaction must
-    -- not keep a session alive past its expiry.)
-    SELECT s.id, s.user_id, u.email INTO session_id, user_id, email
-    FROM user_sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.token_hash = p_token_hash AND s.is_active AND s.expires_at > clock_timestamp()
-      AND u.is_active;
+    -- not keep a session alive past its expiry.) p_user: the user the token names (tokens
+    -- carry it since 0044), so the learner is found first, by the key of their rows; NULL for
+    -- a token issued before, found by its hash alone.
+    IF p_user IS NULL THEN
+        SELECT s.id, s.user_id, u.email INTO session_id, user_id, email
+        FROM user_sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = p_token_hash AND s.is_active AND s.expires_at > clock_timestamp()
+          AND u.is_active;
+    ELSE
+        SELECT s.id, s.user_id, u.email INTO session_id, user_id, email
+        FROM user_sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.user_id = p_user AND u.id = p_user AND s.token_hash = p_token_hash
+          AND s.is_active AND s.expires_at > clock_timestamp() AND u.is_active;
+    END IF;
     IF FOUND THEN
         PERFORM set_config('app.current_user_id', user_id, true);
     END IF;

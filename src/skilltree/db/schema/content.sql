@@ -152,7 +152,7 @@ BEGIN
                 struggling_indicators = d.indicators, engagement_score = d.engagement
             FROM learner_difficulty(mine.time_spent_minutes + minutes, mine.attempts_count,
                                     (skill->>'estimatedMinutes')::integer, mine.status) d
-            WHERE r.id = mine.id
+            WHERE r.user_id = p_user AND r.id = mine.id
             RETURNING r.* INTO mine;
         END IF;
     END IF;

@@ -38,11 +38,11 @@ CREATE TABLE user_achievements (
     progress double precision DEFAULT 100 NOT NULL,
     metadata jsonb,
     id text NOT NULL,
-    CONSTRAINT user_achievements_pkey PRIMARY KEY (id),
+    CONSTRAINT user_achievements_pkey PRIMARY KEY (user_id, id),
     CONSTRAINT unique_user_achievement UNIQUE (user_id, achievement_id),
     CONSTRAINT user_achievements_achievement_id_fkey FOREIGN KEY (achievement_id) REFERENCES achievements(id) ON UPDATE CASCADE ON DELETE CASCADE,
     CONSTRAINT user_achievements_progress_range_check CHECK (((progress >= (0)::double precision) AND (progress <= (100)::double precision))),
-    CONSTRAINT user_achievements_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE CASCADE
+    CONSTRAINT user_achievements_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 CREATE INDEX idx_achievement_users ON public.user_achievements USING btree (achievement_id);
 CREATE INDEX idx_user_achievement_date ON public.user_achievements USING btree (user_id, earned_at);

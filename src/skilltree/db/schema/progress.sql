@@ -25,12 +25,12 @@ CREATE TABLE progress_events (
     achievement_id text,
     xp_delta integer DEFAULT 0 NOT NULL,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT progress_events_pkey PRIMARY KEY (id, occurred_at),
-    CONSTRAINT progress_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE CASCADE
+    CONSTRAINT progress_events_pkey PRIMARY KEY (user_id, occurred_at, id),
+    CONSTRAINT progress_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
+CREATE INDEX idx_progress_event_id ON public.progress_events USING btree (id);
 CREATE INDEX idx_progress_event_time ON public.progress_events USING btree (occurred_at);
 CREATE INDEX idx_progress_event_tree_time ON public.progress_events USING btree (skill_tree_id, occurred_at);
-CREATE INDEX idx_progress_event_user_time ON public.progress_events USING btree (user_id, occurred_at);
 
 -- table: user_skill_progress
 CREATE TABLE user_skill_progress (
@@ -53,7 +53,7 @@ CREATE TABLE user_skill_progress (
     id text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT user_skill_progress_pkey PRIMARY KEY (id),
+    CONSTRAINT user_skill_progress_pkey PRIMARY KEY (user_id, id),
     CONSTRAINT unique_user_skill_progress UNIQUE (user_id, skill_id),
     CONSTRAINT user_skill_progress_attempts_count_non_negative_check CHECK ((attempts_count >= 0)),
     CONSTRAINT user_skill_progress_completed_has_completed_at_check CHECK (((status <> 'COMPLETED'::"SkillProgressStatus") OR (completed_at IS NOT NULL))),
@@ -63,7 +63,7 @@ CREATE TABLE user_skill_progress (
     CONSTRAINT user_skill_progress_skill_id_fkey FOREIGN KEY (skill_id) REFERENCES skills(id) ON UPDATE CASCADE ON DELETE CASCADE,
     CONSTRAINT user_skill_progress_skill_tree_fkey FOREIGN KEY (skill_id, skill_tree_id) REFERENCES skills(id, skill_tree_id) ON UPDATE CASCADE ON DELETE CASCADE,
     CONSTRAINT user_skill_progress_time_spent_minutes_non_negative_check CHECK ((time_spent_minutes >= 0)),
-    CONSTRAINT user_skill_progress_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE CASCADE
+    CONSTRAINT user_skill_progress_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 CREATE INDEX idx_skill_completion ON public.user_skill_progress USING btree (completed_at);
 CREATE INDEX idx_skill_progress_activity ON public.user_skill_progress USING btree (last_activity_at);
@@ -88,7 +88,7 @@ CREATE TABLE user_skill_tree_progress (
     id text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT user_skill_tree_progress_pkey PRIMARY KEY (id),
+    CONSTRAINT user_skill_tree_progress_pkey PRIMARY KEY (user_id, id),
     CONSTRAINT unique_user_tree_progress UNIQUE (user_id, skill_tree_id),
     CONSTRAINT user_skill_tree_progress_completed_has_completed_at_check CHECK (((status <> 'COMPLETED'::"TreeProgressStatus") OR (completed_at IS NOT NULL))),
     CONSTRAINT user_skill_tree_progress_progress_percent_range_check CHECK (((progress_percent >= (0)::double precision) AND (progress_percent <= (100)::double precision))),
@@ -96,7 +96,7 @@ CREATE TABLE user_skill_tree_progress (
     CONSTRAINT user_skill_tree_progress_skills_completed_non_negative_check CHECK ((skills_completed >= 0)),
     CONSTRAINT user_skill_tree_progress_time_spent_minutes_non_negative_check CHECK ((time_spent_minutes >= 0)),
     CONSTRAINT user_skill_tree_progress_total_skills_non_negative_check CHECK ((total_skills >= 0)),
-    CONSTRAINT user_skill_tree_progress_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE CASCADE
+    CONSTRAINT user_skill_tree_progress_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 );
 CREATE INDEX idx_tree_progress_activity ON public.user_skill_tree_progress USING btree (last_activity_at);
 CREATE INDEX idx_tree_user_status ON public.user_skill_tree_progress USING btree (skill_tree_id, status);
@@ -378,7 +378,7 @@ BEGIN
            AND tree.skills_completed > 0
            AND progress_tree_requirements_met(p_user, p_tree) THEN
             UPDATE user_skill_tree_progress SET status = 'COMPLETED', completed_at = p_now
-            WHERE id = tree.id
+            WHERE user_id = p_user AND id = tree.id
             RETURNING * INTO tree;
         END IF;
         prof.total_xp := prof.total_xp + p_xp;
@@ -743,7 +743,7 @@ BEGIN
         struggling_indicators = d.indicators, engagement_score = d.engagement
     FROM learner_difficulty(mine.time_spent_minutes, mine.attempts_count,
                             skill.estimated_minutes, mine.status) d
-    WHERE r.id = mine.id
+    WHERE r.user_id = p_user AND r.id = mine.id
     RETURNING r.* INTO mine;
     INSERT INTO progress_events (
         user_id, kind, skill_tree_id, skill_id, xp_delta, occurred_at, details)
@@ -979,7 +979,7 @@ BEGIN
             completed_at = CASE WHEN learner.done THEN coalesce(e.completed_at, p_now) END
         FROM (SELECT *, completed > 0 AND progress_tree_requirements_met(user_id, p_tree) AS done
               FROM learner) learner
-        WHERE e.id = learner.id
+        WHERE e.user_id = learner.user_id AND e.id = learner.id
         RETURNING e.user_id
     )
     SELECT array_agg(user_id) INTO users FROM refreshed;

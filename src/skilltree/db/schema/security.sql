@@ -215,9 +215,9 @@ GRANT SELECT ON TABLE analytics_trees TO skilltree_app;
 REVOKE ALL ON FUNCTION account_password_settings(text,text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION account_password_settings(text,text) TO skilltree_app;
 
--- function: account_session(bytea)
-REVOKE ALL ON FUNCTION account_session(bytea) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION account_session(bytea) TO skilltree_app;
+-- function: account_session(bytea,text)
+REVOKE ALL ON FUNCTION account_session(bytea,text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION account_session(bytea,text) TO skilltree_app;
 
 -- function: account_verify_login(text,text,text)
 REVOKE ALL ON FUNCTION account_verify_login(text,text,text) FROM PUBLIC;
