@@ -118,15 +118,26 @@ class Cluster:
         return cls(nodes=nodes, **saved)
 
 
+def _environment(user: str | None) -> dict[str, str]:
+    """The environment of a program run as `user`: its own HOME (libpq, with which the nodes
+    reach each other, reads its client certificates under it)."""
+    if user is None:
+        return dict(os.environ)
+    return {**os.environ, "HOME": pwd.getpwnam(user).pw_dir}
+
+
 def _run(command: list[str], user: str | None, env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, user=user, env=env)
+    environment = env if env is not None else _environment(user)
+    done = subprocess.run(command, capture_output=True, text=True, user=user, env=environment)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
 def _pg_ctl(cluster: Cluster, node: Node, *args: str) -> subprocess.CompletedProcess[str]:
     command = [str(Path(cluster.programs) / "pg_ctl"), "-D", node.pgdata, *args]
-    return subprocess.run(command, capture_output=True, text=True, user=cluster.user)
+    return subprocess.run(
+        command, capture_output=True, text=True, user=cluster.user, env=_environment(cluster.user)
+    )
 
 
 def _start_node(programs: Path, user: str | None, directory: Path, name: str) -> Node:
@@ -148,7 +159,8 @@ def _start_node(programs: Path, user: str | None, directory: Path, name: str) ->
         (pgdata / "postgresql.conf").write_text(base + lines)
         log = directory / f"{name}.log"
         command = [str(programs / "pg_ctl"), "-D", str(pgdata), "-l", str(log), "-w", "start"]
-        if subprocess.run(command, capture_output=True, user=user).returncode == 0:
+        started = subprocess.run(command, capture_output=True, user=user, env=_environment(user))
+        if started.returncode == 0:
             return node
     raise RuntimeError(f"{name} did not start: see {directory / name}.log")
 
