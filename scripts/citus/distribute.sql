@@ -20,7 +20,8 @@
 
 \echo == catalog and users: reference tables (users: docs/scaling.md "accounts", open)
 \if :lab
--- LAB (blocker 1): BEFORE UPDATE row triggers (set_updated_at, ...) refuse distribution.
+-- LAB (blocker 1): a table with any user trigger refuses distribution ('cannot distribute
+-- relation "users" because it has triggers').
 SET citus.enable_unsafe_triggers = on;
 -- LAB (blockers 2 and 4): Citus re-creates the views on a table it takes over, and cannot drop
 -- analytics_trees and analytics_platform_access while the analytics_* policies use them: the
@@ -35,14 +36,6 @@ DROP POLICY analytics_tree_days_policy ON analytics_tree_days;
 -- in policies on distributed tables" as soon as the table joins Citus's metadata. It comes back
 -- at the end calling the function directly.
 DROP POLICY project_submissions_policy ON project_submissions;
--- LAB (blocker 2): the foreign keys tie users, the catalog and the learner tables into one group;
--- a reference table made alone drags the rest in as Citus-managed local tables and then fails
--- to turn them back ("cannot drop view analytics_trees because other objects depend on it").
--- Adding the group to the metadata first (citus_add_local_table_to_metadata('users',
--- cascade_via_foreign_keys => true)) is worse: each table then becomes the shard of a new shell,
--- functions taking its row type follow the shard (progress_finish(user_profiles_102010, ...)) and
--- are dropped with it when the table is distributed, and progress_events' identity column
--- refuses the conversion. So the foreign keys go, kept in lab_foreign_keys, and come back at the end.
 -- LAB (blockers 3 and 9): the statement-level triggers with transition tables fire on the shards
 -- while Citus copies the rows in ("relation skills_102011 is not distributed"; user_profiles' XP
 -- histogram trigger: 'relation "xp_histogram" does not exist' on the workers): every trigger is
@@ -58,6 +51,14 @@ BEGIN
         EXECUTE format('ALTER TABLE %s DISABLE TRIGGER USER', t.relation);
     END LOOP;
 END $$;
+-- LAB (blocker 2): the foreign keys tie users, the catalog and the learner tables into one group;
+-- a reference table made alone drags the rest in as Citus-managed local tables and then fails
+-- to turn them back ("cannot drop view analytics_trees because other objects depend on it").
+-- Adding the group to the metadata first (citus_add_local_table_to_metadata('users',
+-- cascade_via_foreign_keys => true)) is worse: each table then becomes the shard of a new shell,
+-- functions taking its row type follow the shard (progress_finish(user_profiles_102010, ...)) and
+-- are dropped with it when the table is distributed, and progress_events' identity column
+-- refuses the conversion. So the foreign keys go, kept in lab_foreign_keys, and come back at the end.
 CREATE TEMPORARY TABLE lab_foreign_keys AS
     SELECT conrelid::regclass::text AS relation, conname AS name, pg_get_constraintdef(oid) AS definition
     FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace;
