@@ -3,6 +3,7 @@ the hooks that sum up, or refuse, suites skipped for want of a service (tests/se
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -43,6 +44,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="reach the test database through a PgBouncer of the session's own, in transaction "
         "mode, with DATABASE_POOLER=pgbouncer (make pytest-pgbouncer)",
     )
+    parser.addoption(
+        "--citus",
+        action="store_true",
+        help="run the tests marked `citus` on a Citus cluster of the session's own "
+        "(scripts/citus; also SKILLTREE_CITUS=1); without it they are deselected",
+    )
+
+
+def citus_requested(config: pytest.Config) -> bool:
+    """Whether the tests marked `citus` run: `--citus` or SKILLTREE_CITUS=1 (never in CI)."""
+    return bool(config.getoption("citus")) or os.environ.get("SKILLTREE_CITUS", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Unless asked for, the tests marked `citus` are deselected, not skipped: CI never starts
+    Citus, and a skip would fail it (tests/services.py)."""
+    if citus_requested(config):
+        return
+    kept = [item for item in items if item.get_closest_marker("citus") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 POOLED_SERVER_CONNECTIONS = 40

@@ -1,0 +1,1 @@
+"""Scripts run by hand or by the tests; they build nothing."""

@@ -1,0 +1,1 @@
+"""A local Citus cluster for SkillTree (README.md beside this file)."""
