@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from skilltree.assessments.schemas import QuestionBank
 from skilltree.errors import InvalidInput
 from skilltree.models import Skill, SkillCategory, UserRole
 from skilltree.reviews.schemas import Rubric
 from skilltree.treefile import service
+from tests.assessments.conftest import bank as assessments_bank
 from tests.factories import Person, make_category, make_person
 from tests.treefile.sample import RUBRIC, encode, skill, tree_file
 
@@ -37,9 +39,14 @@ def exported(session: Session) -> dict[str, Any]:
     return json.loads(document.model_dump_json())  # type: ignore[no-any-return]
 
 
-def stored_rubrics(session: Session) -> dict[str, Any]:
+def stored_rubrics(session: Session, slug: str = "frontend") -> dict[str, Any]:
+    """The rubrics stored for the skills of tree `slug`, by skill key."""
     rows = session.execute(
-        text("SELECT s.key, r.rubric FROM project_rubrics r JOIN skills s ON s.id = r.skill_id")
+        text(
+            "SELECT s.key, r.rubric FROM project_rubrics r JOIN skills s ON s.id = r.skill_id"
+            " JOIN skill_trees t ON t.id = s.skill_tree_id WHERE t.slug = :slug"
+        ),
+        {"slug": slug},
     ).tuples()
     return dict(rows.all())
 
@@ -102,7 +109,8 @@ def test_a_reimport_leaves_the_rubrics_of_other_trees_alone(
     other = project_file() | {"tree": {"slug": "backend", "name": "B", "category": "web-dev"}}
     service.import_tree(session, encode(other), author=None)
     service.import_tree(session, encode(project_file(None)), author=None)
-    assert len(stored_rubrics(session)) == 1
+    assert stored_rubrics(session) == {}
+    assert stored_rubrics(session, "backend") == {"site": RUBRIC}
     backend = service.export_tree(session, "backend", viewer=None, operator=True)
     assert backend.skills[1].rubric == RUBRIC
 
@@ -305,3 +313,40 @@ def test_the_api_imports_a_rubric_that_learners_read_and_export(
         ]
         == changed
     )
+
+
+def test_a_skills_whole_verified_learning_setup_round_trips_through_another_database_copy(
+    session: Session, category: SkillCategory
+) -> None:
+    # Policy, content modules (ids, bodies), question bank with its keys, and rubric together:
+    # exported, imported as a copy under another slug, exported again, they are the same.
+    quizzed = {"passingScore": 50, "questionsPerAttempt": 2}
+    modules = {
+        "type": "structured",
+        "modules": [
+            {"id": "read", "title": "Read", "type": "article", "estimatedMinutes": 10,
+             "resources": [], "body": "# Links\n\nUse `<a>`."},
+            {"title": "Watch", "type": "video", "estimatedMinutes": 2.5, "resources": []},
+        ],
+    }  # fmt: skip
+    document = project_file(
+        completionPolicy={"ASSESSMENT": {"passingScore": 50}, "PROJECT": {}, "TIME_BASED": {
+            "minutes": 5}},
+        content=modules,
+        questionBank=assessments_bank(**quizzed),
+    )  # fmt: skip
+    service.import_tree(session, encode(document), author=None)
+    first = exported(session)
+    site = first["skills"][1]
+    assert site["questionBank"] == QuestionBank.model_validate(
+        document["skills"][1]["questionBank"]
+    ).model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert (site["content"], site["rubric"]) == (modules, RUBRIC)
+    assert site["completionPolicy"] == document["skills"][1]["completionPolicy"]
+
+    copy_of = copy.deepcopy(first)
+    copy_of["tree"]["slug"] = "frontend-copy"
+    service.import_tree(session, encode(copy_of), author=None)
+    again = service.export_tree(session, "frontend-copy", viewer=None, operator=True)
+    assert json.loads(again.model_dump_json()) == copy_of
+    assert stored_rubrics(session) == stored_rubrics(session, "frontend-copy") == {"site": RUBRIC}
