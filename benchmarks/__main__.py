@@ -3,6 +3,7 @@
 from benchmarks import (
     bench_analytics,
     bench_graph,
+    bench_heartbeats,
     bench_item_analysis,
     bench_logins,
     bench_map_layout,
@@ -28,4 +29,5 @@ bench_map_layout.main()
 bench_workers.main()
 bench_reviews.main()
 bench_mastery.main()
+bench_heartbeats.main()
 bench_item_analysis.main()

@@ -121,8 +121,8 @@ def build(url: str) -> tuple[str, str]:
 def analyze(url: str) -> None:
     """VACUUM ANALYZE what was loaded (as after any bulk load)."""
     with psycopg.connect(libpq_dsn(url), autocommit=True) as db:
-        db.execute("VACUUM ANALYZE skill_mastery")
-        db.execute("VACUUM ANALYZE user_skill_progress")
+        for table in ("skill_mastery", "user_skill_progress", "skills", "users"):
+            db.execute(f"VACUUM ANALYZE {table}")
 
 
 def measure(url: str, learner: str, token: str) -> dict[str, list[float]]:
@@ -146,8 +146,14 @@ def measure(url: str, learner: str, token: str) -> dict[str, list[float]]:
             assert len(rows) == PAGE
             assert rows[0][-1] == DUE
 
+        def me() -> None:
+            status, _ = http.get("/api/v1/me", headers)
+            assert status == 200
+
         try:
-            return time_interleaved({"HTTP": by_http, "SQL": by_sql}, runs=RUNS, warmup=WARMUP)
+            return time_interleaved(
+                {"HTTP": by_http, "SQL": by_sql, "me": me}, runs=RUNS, warmup=WARMUP
+            )
         finally:
             http.close()
 
@@ -168,13 +174,16 @@ measured learner's are due. `GET /api/v1/me/reviews?pageSize={PAGE}` (the first 
 due first, with the level shown now and how many are due) over one keep-alive connection to one
 uvicorn process; the floor is the hand-written query for the same page (the learner's due cards
 by the index on learner and due date, with their skills' names and a count) through psycopg, in
-a transaction as the learner. {RUNS} requests each after {WARMUP} warm-up ones, taking turns.
+a transaction as the learner. {RUNS} requests each after {WARMUP} warm-up ones, taking turns
+with `GET /api/v1/me` (what any signed-in request costs here: the token checked, the account
+read).
 
 | reviews due | p50 ms | p95 ms | target p50 ms |
 | --- | ---: | ---: | ---: |
 | HTTP `GET /me/reviews` | {p50["HTTP"]:.2f} | {p95["HTTP"]:.2f} | {TARGET_MS:.0f} |
 | floor (SQL) | {p50["SQL"]:.2f} | {p95["SQL"]:.2f} | |
 | HTTP / floor | {p50["HTTP"] / p50["SQL"]:.1f}x | | |
+| HTTP `GET /me`, for scale | {p50["me"]:.2f} | {p95["me"]:.2f} | |
 
 Target ({TARGET_MS:.0f} ms p50): {met}. The API's query also finds completed skills without a
 card yet (their completion stands for it) and checks each card's skill is still completed and

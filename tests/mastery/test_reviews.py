@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from skilltree.db.rls import act_as_learner, act_as_owner
 from skilltree.errors import InvalidTransition, ReviewAttemptRequired
 from skilltree.mastery import service
-from skilltree.mastery.schemas import Recall, SelfReview
+from skilltree.mastery.schemas import Recall, ReviewPage, SelfReview
 from skilltree.models import Achievement, AchievementCategory, ProgressEvent, UserProfile
 from skilltree.progress import service as progress_service
 from skilltree.schemas import PageParams
@@ -227,6 +227,28 @@ def test_the_endpoints(client: TestClient, session: Session, clock: Clock, cours
         client.post("/api/v1/me/reviews/nope", json={"recall": "GOOD"}, headers=headers).status_code
         == 404
     )
+
+
+def test_the_due_page_over_http_is_the_services_page_in_the_documented_shape(
+    client: TestClient, session: Session, clock: Clock, course: Course
+) -> None:
+    # One skill reviewed (a stored card), one never (its completion stands for the card).
+    headers = bearer(make_token(session, course.learner))
+    course.complete_manual()
+    course.attempt(RIGHT)
+    clock.later(days=2)
+    course.attempt(RIGHT)
+    clock.later(days=30)
+    course.act()
+    answer = client.get("/api/v1/me/reviews", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    page = service.due_reviews(course.session, course.learner, PageParams())
+    assert answer.json() == page.model_dump(mode="json", by_alias=True)
+    assert [i["skillId"] for i in answer.json()["items"]] == [course.manual.id, course.graded.id]
+    assert [i["reviews"] for i in answer.json()["items"]] == [0, 1]
+    fields = ReviewPage.model_json_schema(by_alias=True)["$defs"]["SkillMastery"]["properties"]
+    assert all(set(item) == set(fields) for item in answer.json()["items"])
 
 
 def test_reviews_of_another_learner_are_not_listed(session: Session, course: Course) -> None:

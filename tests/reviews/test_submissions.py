@@ -291,7 +291,7 @@ def test_the_rubric_is_written_by_the_author_and_read_by_learners(
     assert refused.json()["errors"][0]["loc"] == ["criteria", 0, "minimum"]
     twice = {"criteria": [RUBRIC["criteria"][0], RUBRIC["criteria"][0]]}
     doubled = client.put(url, json=twice, headers=project.author.headers)
-    assert (doubled.status_code, doubled.json()["errors"][0]["loc"]) == (400, ["criteria"])
+    assert (doubled.status_code, doubled.json()["errors"][0]["loc"]) == (400, ["criteria", 1, "id"])
     shapeless = client.put(url, json={"criteria": []}, headers=project.author.headers)
     assert shapeless.status_code == 422
     assert client.delete(url, headers=project.author.headers).status_code == 204

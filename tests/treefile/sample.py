@@ -19,6 +19,34 @@ def tree_file(skills: list[Any], **tree: Any) -> Document:
     return {"format": "skilltree.tree", "version": 1, "tree": header, "skills": skills}
 
 
+RUBRIC: Document = {
+    "criteria": [
+        {
+            "id": "works",
+            "name": "It works",
+            "description": "Every page renders.",
+            "levels": [
+                {"name": "Broken", "points": 0, "description": ""},
+                {"name": "Mostly", "points": 2.5, "description": "A page fails."},
+                {"name": "Fully", "points": 4, "description": ""},
+            ],
+            "minimum": 2.5,
+        },
+        {
+            "id": "style",
+            "name": "Readable",
+            "description": "",
+            "levels": [
+                {"name": "Hard", "points": 0, "description": ""},
+                {"name": "Clear", "points": 1, "description": ""},
+            ],
+            "minimum": 0,
+        },
+    ]
+}
+"""A PROJECT skill's rubric as export writes it (every field, whole points as integers)."""
+
+
 def full_skill(key: str, dependencies: list[str], x: float, y: float, **fields: Any) -> Document:
     """A skill entry with every field, exactly as export writes it."""
     return {
@@ -60,6 +88,7 @@ def full_skill(key: str, dependencies: list[str], x: float, y: float, **fields: 
         ],
         "completionPolicy": {"ASSESSMENT": {}},
         "questionBank": None,
+        "rubric": None,
         "isActive": True,
         "isOptional": False,
         "isMilestone": False,
@@ -99,7 +128,33 @@ def canonical_file() -> Document:
                     "TIME_BASED": {"minutes": 90},
                 },
             ),
-            full_skill("css", ["html"], 0, 200, nodeSize=2),
+            full_skill(
+                "css",
+                ["html"],
+                0,
+                200,
+                nodeSize=2,
+                content={
+                    "type": "structured",
+                    "modules": [
+                        {
+                            "id": "selectors",
+                            "title": "Selectors",
+                            "type": "video",
+                            "estimatedMinutes": 12.5,
+                            "resources": [],
+                            "body": "Watch, then **try** it.",
+                        },
+                        {
+                            "title": "Quiz",
+                            "type": "assessment",
+                            "estimatedMinutes": 5,
+                            "resources": [],
+                        },
+                    ],
+                },
+                completionPolicy={"MANUAL": {}, "TIME_BASED": {"minutes": 30}},
+            ),
             full_skill("semantics", ["html"], 0, 200, parent="html", content=None),
             full_skill("js", ["html"], 220.5, 200, skillType="KNOWLEDGE", resources=None),
             full_skill(
@@ -110,6 +165,7 @@ def canonical_file() -> Document:
                 isOptional=True,
                 assessments=None,
                 completionPolicy={"MANUAL": {}, "PROJECT": {}, "EXTERNAL": {}},
+                rubric=RUBRIC,
             ),
             full_skill("legacy", [], 500, 400, isActive=False, estimatedMinutes=None),
         ],

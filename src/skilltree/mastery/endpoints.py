@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from skilltree.dependencies import CurrentUser, DbSession, Paging
+from skilltree.dependencies import CurrentUser, DbSession, Paging, finish_early
 from skilltree.mastery import service
 from skilltree.mastery.schemas import ReviewOutcome, ReviewPage, SelfReview, TreeMastery
 from skilltree.openapi import Answers
@@ -21,10 +21,13 @@ _SELF: Answers = {
 
 
 @router.get("/me/reviews", response_model=ReviewPage)
-def due_reviews(session: DbSession, user: CurrentUser, paging: Paging) -> ReviewPage:
+def due_reviews(session: DbSession, user: CurrentUser, paging: Paging) -> Response:
     """Your completed skills due for review, the longest due first: each with the level you see
     now (lowered once overdue: never silently MASTERED) and how it is reviewed."""
-    return service.due_reviews(session, user, paging)
+    page = service.due_reviews(session, user, paging)
+    finish_early(session)  # it only read: its commit in this trip through the thread pool
+    # Serialised once, here: returned as a model, it would be validated again against itself.
+    return Response(page.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post("/me/reviews/{skill_id}", response_model=ReviewOutcome, responses=_SELF)

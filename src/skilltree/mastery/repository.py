@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 
 # Every completed active skill of the learner with its card: the stored one, or (never reviewed)
 # the one its completion stands for (rated by mastery_completion_rating, first due after
-# mastery_first_days). The learner first (the key of each table), then the skills.
+# mastery_first_days). The learner first (the key of each table), then the skills. The
+# completions without a card are found first, by a hashed `NOT IN` of the learner's cards
+# (skill_mastery.skill_id is never NULL), and `OFFSET 0` keeps the query's own conditions
+# (`due_at <= :now`) out of that subquery: pushed down, they rated every completion (a PL/pgSQL
+# call each) before the anti-join dropped those with a card. For a learner with 1,000 cards the
+# query went from 2.8 to 1.5 ms (benchmarks/bench_mastery.py).
 _CARDS = """
 WITH cards AS (
     SELECT m.skill_id, m.level, m.due_at, m.last_reviewed_at, m.reviews, m.lapses
@@ -22,12 +27,12 @@ WITH cards AS (
     SELECT r.skill_id, mastery_level_for(CASE WHEN c.rating >= 3 THEN 1 ELSE 0 END, c.rating >= 3),
            r.completed_at + make_interval(days => mastery_first_days(c.rating)),
            r.completed_at, 0, 0
-    FROM user_skill_progress r
+    FROM (SELECT r.* FROM user_skill_progress r
+          WHERE r.user_id = :user AND r.status = 'COMPLETED'
+            AND r.skill_id NOT IN (SELECT m.skill_id FROM skill_mastery m WHERE m.user_id = :user)
+          OFFSET 0) r
     CROSS JOIN LATERAL (SELECT mastery_completion_rating(
         r.user_id, r.completion_method, r.completion_score, r.evidence_data) AS rating) c
-    WHERE r.user_id = :user AND r.status = 'COMPLETED'
-      AND NOT EXISTS (SELECT FROM skill_mastery m
-                      WHERE m.user_id = :user AND m.skill_id = r.skill_id)
 )
 SELECT c.skill_id, s.name AS skill_name, t.slug AS tree_slug, c.level AS earned_level,
        mastery_shown_level(c.level, c.due_at, c.last_reviewed_at, :now) AS level,

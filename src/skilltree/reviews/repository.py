@@ -60,6 +60,42 @@ def delete_rubric(session: Session, skill_id: str) -> bool:
     return deleted is not None
 
 
+def tree_rubrics(session: Session, tree_id: str) -> dict[str, dict[str, Any]]:
+    """The rubrics of the tree's skills as stored, by skill key (for a tree file)."""
+    rows = session.execute(
+        text(
+            "SELECT s.key, r.rubric FROM project_rubrics r JOIN skills s ON s.id = r.skill_id"
+            " WHERE s.skill_tree_id = :tree"
+        ),
+        {"tree": tree_id},
+    ).tuples()
+    return dict(rows.all())
+
+
+def replace_tree_rubrics(
+    session: Session, tree_id: str, rubrics: dict[str, dict[str, Any]]
+) -> set[str]:
+    """Make the rubrics of the tree's skills these (by skill id), and no others: a tree file says
+    every rubric of its tree. Rubrics that do not change are not written. The ids of the skills
+    whose rubric was added, changed or removed."""
+    changed = session.execute(
+        text(
+            "WITH given AS (SELECT key AS skill_id, value AS rubric"
+            "  FROM jsonb_each(CAST(:rubrics AS jsonb))),"
+            " removed AS (DELETE FROM project_rubrics r USING skills s"
+            "  WHERE s.id = r.skill_id AND s.skill_tree_id = :tree"
+            "  AND r.skill_id NOT IN (SELECT skill_id FROM given) RETURNING r.skill_id),"
+            " written AS (INSERT INTO project_rubrics (skill_id, rubric)"
+            "  SELECT skill_id, rubric FROM given"
+            "  ON CONFLICT (skill_id) DO UPDATE SET rubric = EXCLUDED.rubric"
+            "  WHERE project_rubrics.rubric IS DISTINCT FROM EXCLUDED.rubric RETURNING skill_id)"
+            " SELECT skill_id FROM removed UNION SELECT skill_id FROM written"
+        ),
+        {"tree": tree_id, "rubrics": _json(rubrics)},
+    ).scalars()
+    return set(changed)
+
+
 def mentors(session: Session, tree_id: str) -> list[dict[str, Any]]:
     """The tree's mentors, by username."""
     rows = session.execute(

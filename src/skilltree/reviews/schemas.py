@@ -13,12 +13,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from skilltree.documents import WebUrl
+from skilltree.documents import Number, WebUrl
 from skilltree.errors import FieldError
 from skilltree.schemas import CamelModel, Page
 
 CriterionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Points = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+Points = Annotated[Number, Field(ge=0, le=1000)]
+"""Points of a level, a minimum or a score: whole numbers go out as integers (3, not 3.0), as in
+every JSON document, so a rubric is written the same way by the API and in tree files."""
 MAX_CRITERIA = 30
 _WEB_URL: TypeAdapter[str] = TypeAdapter(WebUrl)
 
@@ -39,7 +41,7 @@ class Criterion(CamelModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=2000)] = ""
     levels: Annotated[list[RubricLevel], Field(min_length=1, max_length=10)]
-    minimum: Points = 0
+    minimum: Points = 0.0
 
 
 class Rubric(CamelModel):
@@ -48,26 +50,42 @@ class Rubric(CamelModel):
     criteria: Annotated[list[Criterion], Field(min_length=1, max_length=MAX_CRITERIA)]
 
     def problems(self) -> list[FieldError]:
-        """What the rubric breaks beyond its shape (answered 400 naming each field): criterion
-        ids distinct; each criterion's levels of distinct points, its minimum at most its top
-        level."""
+        """What the rubric breaks beyond its shape (answered 400 naming each field, also in tree
+        files): criterion ids distinct (each repeat named at its `id`); each criterion's levels of
+        distinct points, its minimum at most its top level."""
         found: list[FieldError] = []
-        if len({c.id for c in self.criteria}) != len(self.criteria):
-            found.append(FieldError(loc=("criteria",), msg="criterion ids must be distinct"))
+        first_at: dict[str, int] = {}
         for i, criterion in enumerate(self.criteria):
+            if criterion.id in first_at:
+                found.append(
+                    FieldError(
+                        ("criteria", i, "id"),
+                        f'duplicate criterion id "{criterion.id}" (first at criteria'
+                        f"[{first_at[criterion.id]}])",
+                        "duplicate_id",
+                    )
+                )
+            first_at.setdefault(criterion.id, i)
             points = [level.points for level in criterion.levels]
             if len(set(points)) != len(points):
                 found.append(
-                    FieldError(loc=("criteria", i, "levels"), msg="points must be distinct")
+                    FieldError(
+                        ("criteria", i, "levels"), "points must be distinct", "duplicate_points"
+                    )
                 )
             if criterion.minimum > max(points):
                 found.append(
                     FieldError(
-                        loc=("criteria", i, "minimum"),
-                        msg=f"{criterion.minimum:g} is above every level ({max(points):g})",
+                        ("criteria", i, "minimum"),
+                        f"{criterion.minimum:g} is above every level ({max(points):g})",
+                        "minimum_above_levels",
                     )
                 )
         return found
+
+    def stored(self) -> dict[str, Any]:
+        """The rubric as `project_rubrics.rubric` stores it (and tree files carry it)."""
+        return self.model_dump(mode="json", by_alias=True)
 
 
 class Link(CamelModel):

@@ -62,7 +62,7 @@ def put_rubric(session: Session, skill_id: str, rubric: Rubric, author: User) ->
     """Set the rubric of skill `skill_id` (its tree's author or an admin)."""
     authoring.authored_skill(session, skill_id, author)
     _checked(rubric.problems(), "rubric")
-    repository.save_rubric(session, skill_id, rubric.model_dump(by_alias=True))
+    repository.save_rubric(session, skill_id, rubric.stored())
     return rubric
 
 

@@ -3,7 +3,8 @@
 Like `skilltree.documents`, fields are named exactly as the file's camelCase keys, unknown keys are
 refused and types are strict (`"60"` is not a number); enums take their string values. The JSON
 columns (`content`, `resources`, `assessments`, `layoutConfig`, `themeConfig`) are only shaped as
-JSON objects or arrays here: the service checks each against its `skilltree.documents` model.
+JSON objects or arrays here: the service checks each against its `skilltree.documents` model (the
+question bank and the rubric against theirs).
 """
 
 from __future__ import annotations
@@ -102,6 +103,10 @@ class SkillEntry(FileModel):
     questionBank: dict[str, Any] | None = None
     """A `skilltree.assessments.schemas.QuestionBank`, keys and explanations included (exported
     only for the tree's author, admins and the command line); left out or null: no bank."""
+    rubric: dict[str, Any] | None = None
+    """A `skilltree.reviews.schemas.Rubric`: the criteria a reviewer scores a PROJECT submission
+    by (exported to anyone who may export the tree: learners see it too); left out or null: no
+    rubric."""
     isActive: bool = True
     isOptional: bool = False
     isMilestone: bool = False

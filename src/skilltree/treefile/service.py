@@ -37,6 +37,8 @@ from skilltree.documents import (
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
 from skilltree.graph.dag import find_cycle, layered_positions, learning_order
 from skilltree.models import SkillTree, User, UserRole
+from skilltree.reviews import repository as reviews
+from skilltree.reviews.schemas import Rubric
 from skilltree.storable import unstorable_text_in_json
 from skilltree.treefile import repository
 from skilltree.treefile.schemas import (
@@ -143,6 +145,7 @@ def validate_tree_file(session: Session, raw: object) -> ValidTree:
             unparsed_keys.add(item["key"])
         if isinstance(item, dict):
             _normalise_documents(skill, item, _SKILL_DOCUMENTS, ("skills", index), problems)
+            _check_rubric(skill, item, ("skills", index), problems)
     problems += _graph_problems(skills, unparsed_keys)
     category_id: str | None = None
     prerequisite_ids: list[str] = []
@@ -191,6 +194,32 @@ def _normalise_documents(
         else:
             if entry is not None:
                 setattr(entry, field, normalised)
+
+
+def _check_rubric(
+    entry: SkillEntry | None,
+    raw: dict[str, Any],
+    at: tuple[str | int, ...],
+    problems: list[FieldError],
+) -> None:
+    # The rubric's shape (strict, as the rest of the file) and the rules `PUT /skills/{id}/rubric`
+    # answers 400 for, each at its place; the entry then holds it as `project_rubrics` stores it.
+    value = raw.get("rubric")
+    if not isinstance(value, dict):
+        return  # absent, null, or not an object: the entry model says so
+    at = (*at, "rubric")
+    try:
+        rubric = Rubric.model_validate(value, strict=True)
+    except ValidationError as exc:
+        problems += [
+            FieldError(loc=at + tuple(e["loc"]), msg=e["msg"], type=e["type"])
+            for e in exc.errors(include_url=False)
+        ]
+        return
+    broken = rubric.problems()
+    problems += [FieldError(at + p.loc, p.msg, p.type) for p in broken]
+    if entry is not None and not broken:
+        entry.rubric = rubric.stored()
 
 
 def _graph_problems(skills: Mapping[int, SkillEntry], unparsed_keys: set[str]) -> list[FieldError]:
@@ -388,13 +417,16 @@ def import_tree(
             if s.questionBank is not None
         },
     )
+    rubrics_changed = reviews.replace_tree_rubrics(
+        session, tree.id, {ids[s.key]: s.rubric for s in valid.skills if s.rubric is not None}
+    )
     session.flush()
     if _worth_analysing(created + len(changed) + removed, estimated_skills) or _worth_analysing(
         len(stale) + len(missing), estimated_edges
     ):
         repository.analyze_catalog_after_commit(session)
     kept = set(existing.values()) & set(ids.values())
-    updated = len(changed | ({skill for skill, _ in stale | missing} & kept))
+    updated = len(changed | ({skill for skill, _ in stale | missing} | rubrics_changed) & kept)
     return ImportSummary(
         slug=tree.slug,
         tree_created=tree_created,
@@ -487,8 +519,9 @@ def export_tree(
         return (skills[key]["position_y"], skills[key]["position_x"], key)
 
     banks = assessments.tree_banks(session, tree.id, viewer, operator=operator)
+    rubrics = reviews.tree_rubrics(session, tree.id)
     entries = [
-        _skill_entry(skills[key], sorted(needs[key]), banks.get(key))
+        _skill_entry(skills[key], sorted(needs[key]), banks.get(key), rubrics.get(key))
         for key in learning_order(needs, tie_break)
     ]
     return TreeFile(
@@ -516,7 +549,12 @@ def _may_read(tree: SkillTree, viewer: User | None) -> bool:
     return tree.is_published or (viewer is not None and _may_change(tree, viewer))
 
 
-def _skill_entry(row: RowMapping, dependencies: list[str], bank: QuestionBank | None) -> SkillEntry:
+def _skill_entry(
+    row: RowMapping,
+    dependencies: list[str],
+    bank: QuestionBank | None,
+    rubric: dict[str, Any] | None,
+) -> SkillEntry:
     return SkillEntry(
         key=row["key"],
         name=row["name"],
@@ -538,6 +576,7 @@ def _skill_entry(row: RowMapping, dependencies: list[str], bank: QuestionBank | 
         questionBank=bank.model_dump(mode="json", by_alias=True, exclude_none=True)
         if bank is not None
         else None,
+        rubric=Rubric.model_validate(rubric).stored() if rubric is not None else None,
         isActive=row["is_active"],
         isOptional=row["is_optional"],
         isMilestone=row["is_milestone"],
