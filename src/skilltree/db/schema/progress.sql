@@ -60,13 +60,12 @@ CREATE TABLE user_skill_progress (
     CONSTRAINT user_skill_progress_completion_score_range_check CHECK (((completion_score >= (0)::double precision) AND (completion_score <= (100)::double precision))),
     CONSTRAINT user_skill_progress_engagement_score_range_check CHECK (((engagement_score >= (0)::double precision) AND (engagement_score <= (1)::double precision))),
     CONSTRAINT user_skill_progress_progress_percent_range_check CHECK (((progress_percent >= (0)::double precision) AND (progress_percent <= (100)::double precision))),
-    CONSTRAINT user_skill_progress_skill_id_fkey FOREIGN KEY (skill_id) REFERENCES skills(id) ON UPDATE CASCADE ON DELETE CASCADE,
     CONSTRAINT user_skill_progress_skill_tree_fkey FOREIGN KEY (skill_id, skill_tree_id) REFERENCES skills(id, skill_tree_id) ON UPDATE CASCADE ON DELETE CASCADE,
     CONSTRAINT user_skill_progress_time_spent_minutes_non_negative_check CHECK ((time_spent_minutes >= 0)),
     CONSTRAINT user_skill_progress_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON UPDATE CASCADE ON DELETE CASCADE
 );
-CREATE INDEX idx_skill_completion ON public.user_skill_progress USING btree (completed_at);
-CREATE INDEX idx_skill_progress_activity ON public.user_skill_progress USING btree (last_activity_at);
+CREATE INDEX idx_skill_completion ON public.user_skill_progress USING btree (completed_at) WHERE (completed_at IS NOT NULL);
+CREATE INDEX idx_skill_progress_activity ON public.user_skill_progress USING btree (last_activity_at) WHERE (last_activity_at IS NOT NULL);
 CREATE INDEX idx_skill_user_status ON public.user_skill_progress USING btree (skill_id, status);
 CREATE INDEX idx_tree_user_progress ON public.user_skill_progress USING btree (skill_tree_id, user_id);
 CREATE INDEX idx_user_skill_status ON public.user_skill_progress USING btree (user_id, status);
