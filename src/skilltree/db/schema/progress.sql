@@ -274,6 +274,8 @@ AS $function$
 DECLARE
     -- The learner holds the tree (progress_enrol): no writer changes its graph meanwhile.
     ranked boolean := EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = p_tree);
+    roots jsonb := '[]';
+    freed jsonb;
 BEGIN
     INSERT INTO user_skill_tree_progress (
         id, user_id, skill_tree_id, total_skills, created_at)
@@ -281,15 +283,41 @@ BEGIN
     WHERE skill_tree_id = p_tree AND is_active;
     INSERT INTO progress_events (user_id, kind, skill_tree_id, occurred_at) VALUES (p_user, 'ENROLL', p_tree, p_now);
     -- Only skills without active prerequisites, and dependents of what the learner has already
-    -- satisfied, can be free: those are the candidates, not every skill of the tree. The roots
-    -- are the tree's stored ranks' when they are current (skill_ranks, by the tree's index: the
-    -- roots alone), else the skills without an active prerequisite (only one of the two runs).
-    -- The one statement of the engine planned again at each call (a custom plan folds
-    -- `ranked`: 0036), once per enrolment, whose writes cost far more.
-    RETURN progress_unlock(p_user, p_tree, ARRAY(
-        SELECT k.skill_id FROM skill_ranks k
-        WHERE ranked AND k.skill_tree_id = p_tree AND k.prerequisites = 0
-        UNION
+    -- satisfied, can be free: those are the candidates, not every skill of the tree.
+    IF ranked THEN
+        -- The tree's stored ranks are current (skill_ranks, by the tree's index: the roots
+        -- alone): each root is an active skill of the tree without an active prerequisite, free
+        -- by definition, so it needs none of progress_unlock's checks (0043: they were a fifth
+        -- of enrolling in a tree with 1,000 roots). As progress_unlock: AVAILABLE with its
+        -- unlock time and one UNLOCK event for each row this statement wrote (none for a row
+        -- already AVAILABLE or further).
+        WITH rows AS (
+            INSERT INTO user_skill_progress AS r (
+                id, user_id, skill_id, skill_tree_id, status, unlocked_at)
+            SELECT new_row_id(), p_user, k.skill_id, p_tree, 'AVAILABLE', p_now
+            FROM skill_ranks k WHERE k.skill_tree_id = p_tree AND k.prerequisites = 0
+            ON CONFLICT (user_id, skill_id)
+                DO UPDATE SET status = 'AVAILABLE', unlocked_at = excluded.unlocked_at
+                WHERE r.status = 'LOCKED'
+            RETURNING r.skill_id
+        ), events AS (
+            INSERT INTO progress_events (user_id, kind, skill_tree_id, skill_id, occurred_at)
+            SELECT p_user, 'UNLOCK', p_tree, skill_id, p_now FROM rows
+            ORDER BY skill_id COLLATE "C"
+        )
+        -- Each name by its skill's primary key, whatever the planner guesses of `rows` (a
+        -- join let it hash every skill of every tree for a few roots).
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'id', rows.skill_id,
+                   'name', (SELECT s.name FROM skills s WHERE s.id = rows.skill_id))
+                   ORDER BY rows.skill_id COLLATE "C"), '[]')
+        INTO roots FROM rows;
+    END IF;
+    -- The rest through progress_unlock's checks: the roots when the ranks are not current (the
+    -- skills without an active prerequisite), and the dependents of what the learner satisfied
+    -- before enrolling (rarely any). The one statement of the engine planned again at each
+    -- call (a custom plan folds `ranked`: 0036), once per enrolment, whose writes cost far more.
+    freed := progress_unlock(p_user, p_tree, ARRAY(
         SELECT s.id FROM skills s
         WHERE NOT ranked AND s.skill_tree_id = p_tree AND s.is_active AND NOT EXISTS (
             SELECT FROM skill_dependencies d
@@ -303,6 +331,15 @@ BEGIN
         WHERE r.user_id = p_user AND r.skill_tree_id = p_tree
           AND coalesce(r.status = 'COMPLETED' OR (r.status = 'SKIPPED' AND p.is_optional),
                        false)), p_now);
+    IF freed = '[]' THEN
+        RETURN roots;
+    ELSIF roots = '[]' THEN
+        RETURN freed;
+    END IF;
+    -- Both: one list by id, as progress_unlock lists what it unlocks.
+    RETURN (SELECT jsonb_agg(u ORDER BY u->>'id' COLLATE "C")
+            FROM (SELECT jsonb_array_elements(roots) UNION ALL
+                  SELECT jsonb_array_elements(freed)) AS unlocked(u));
 END
 $function$;
 
