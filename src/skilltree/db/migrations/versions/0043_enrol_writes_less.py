@@ -1,24 +1,23 @@
-"""a learner's skill rows: one key to skills, no time index entries unstarted, cheaper ids
+"""enrolling writes less per root: one key to skills, partial time indexes, ids, no re-checks
 
 Revision ID: 0043
 Revises: 0042
 Create Date: 2026-12-07
 
 Issue 12, part 1: enrolling writes a row and an UNLOCK event per root skill (docs/progress.md,
-"Enrolling": why the rows stay), so what each row costs beyond its own bytes is paid once per
+"What enrolling costs": why the rows stay), so what each row costs beyond its own bytes is paid once per
 root: 1,000 or 10,000 times in the "many roots" trees of benchmarks/bench_learner_paths.py.
 
 - `user_skill_progress_skill_id_fkey` (skill_id -> skills.id, from 0001) is implied by
   `user_skill_progress_skill_tree_fkey` ((skill_id, skill_tree_id) -> skills (id, skill_tree_id),
   both columns NOT NULL, the same ON DELETE / ON UPDATE CASCADE): every row it refuses the
-  composite key refuses, every cascade it makes the composite key makes. The models declare only
-  the composite key. Each insert paid one more referential check (a `FOR KEY SHARE` lookup of the
+  composite key refuses, every cascade it makes the composite key makes. The model now declares
+  only the composite key. Each insert paid one more referential check (a `FOR KEY SHARE` lookup of the
   skill) per row.
 - `idx_skill_completion` (completed_at) and `idx_skill_progress_activity` (last_activity_at)
   held an entry for every row, NULL for every LOCKED or AVAILABLE one (most rows: each root of
   each enrolment). Every read through them asks for a time range, which implies NOT NULL, so the
   planner uses them as partial indexes alike; the unstarted rows no longer add entries.
-
 - `new_row_id()`, which names each of those rows, drew two version 4 UUIDs from the server's
   strong random source (about 7 us each here) for its 24 random bytes; it now takes them from the
   SHA-256 of one: about 17 us a call against 25 (10,000 calls taking turns, load 8).
