@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from skilltree.db.base import new_id
+from skilltree.graph import ranks
 from tests.progress.conftest import Curriculum
 from tests.progress.test_unlock_events import learner_id
 
@@ -74,3 +75,43 @@ def test_rows_without_a_time_add_no_entry_to_its_index(
         text(f"EXPLAIN SELECT skill_id FROM user_skill_progress WHERE {column} >= now()")
     ).scalars()
     assert any(index in line for line in plan)
+
+
+def test_enrolling_lists_the_roots_and_what_earlier_rows_free_by_id(
+    client: TestClient, curriculum: Curriculum, learner: dict[str, str], session: Session
+) -> None:
+    """With the tree's ranks current, the roots are written without progress_unlock's checks and
+    what the learner's rows from before enrolling free goes through them (0043): one list, by
+    id, each with one UNLOCK event; a root already done stays as it is."""
+    ranks.refresh(session, curriculum.tree.id)
+    user_id = learner_id(session)
+    session.execute(
+        text(
+            "INSERT INTO user_skill_progress (id, user_id, skill_id, skill_tree_id, status,"
+            " completed_at, completion_method) VALUES (:id, :user, :skill, :tree, 'COMPLETED',"
+            " now(), 'MANUAL')"
+        ),
+        {
+            "id": new_id(),
+            "user": user_id,
+            "skill": curriculum.id("html"),
+            "tree": curriculum.tree.id,
+        },
+    )
+    session.commit()
+    assert session.scalar(
+        text("SELECT EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = :t)"),
+        {"t": curriculum.tree.id},
+    )
+    answer = client.post("/api/v1/trees/frontend/enroll", headers=learner)
+    assert answer.status_code == 200, answer.text
+    unlocked = [skill["id"] for skill in answer.json()["unlocked"]]
+    # tips: a root; css, js, quiz: free once html is done (quiz's other prerequisite is inactive).
+    assert unlocked == sorted(curriculum.id(key) for key in ("tips", "css", "js", "quiz"))
+    events = session.execute(
+        text("SELECT skill_id FROM progress_events WHERE user_id = :u AND kind = 'UNLOCK'"),
+        {"u": user_id},
+    ).scalars()
+    assert sorted(events) == unlocked
+    status = "SELECT status::text FROM user_skill_progress WHERE user_id = :u AND skill_id = :s"
+    assert session.scalar(text(status), {"u": user_id, "s": curriculum.id("html")}) == "COMPLETED"
