@@ -96,6 +96,20 @@ def test_next_from_stored_ranks_is_next_from_the_graph(
 
 
 ENROL = "SELECT progress_enrol(:u, 'next-ranked', '2026-12-07T00:00:00Z')::text"
+WRITTEN = """
+SELECT (SELECT json_agg(json_build_array(skill_id, status, unlocked_at) ORDER BY skill_id)
+        FROM user_skill_progress WHERE user_id = :u),
+       (SELECT json_agg(json_build_array(kind, skill_id, occurred_at)
+                        ORDER BY kind, skill_id COLLATE "C")
+        FROM progress_events WHERE user_id = :u)
+"""
+
+
+def enrolled(session: Session, user_id: str) -> tuple[Any, ...]:
+    """The answer of enrolling `user_id`, and the rows and events it left."""
+    answer = json.loads(str(session.scalar(text(ENROL), {"u": user_id})))
+    rows, events = session.execute(text(WRITTEN), {"u": user_id}).one()
+    return answer, rows, events
 
 
 @EXAMPLES
@@ -103,15 +117,18 @@ ENROL = "SELECT progress_enrol(:u, 'next-ranked', '2026-12-07T00:00:00Z')::text"
 def test_enrolling_unlocks_the_same_from_stored_ranks_as_from_the_skills(
     session: Session, skills: list[dict[str, Any]], rows: dict[int, Status]
 ) -> None:
-    # progress_enrol_learner finds the roots by the stored ranks when they are current.
+    # progress_enrol_learner writes the roots itself, unchecked, when the stored ranks are
+    # current (0045), and passes the rest through progress_unlock's checks: the same answer,
+    # rows and events as every candidate checked (the learner's rows from before enrolling
+    # included: AVAILABLE or further stay as they are, LOCKED ones of roots unlock).
     with session.begin_nested() as example:
         tree_id, learner = import_with_rows(session, skills, rows)
         with session.begin_nested() as ranked:
-            from_ranks = session.scalar(text(ENROL), {"u": learner.id})
+            from_ranks = enrolled(session, learner.id)
             ranked.rollback()
         session.execute(
             text("DELETE FROM skill_tree_ranks WHERE skill_tree_id = :t"), {"t": tree_id}
         )
-        from_skills = session.scalar(text(ENROL), {"u": learner.id})
-        assert json.loads(str(from_ranks)) == json.loads(str(from_skills))
+        from_skills = enrolled(session, learner.id)
+        assert from_ranks == from_skills
         example.rollback()

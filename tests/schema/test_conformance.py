@@ -129,7 +129,7 @@ SPEC_FOREIGN_KEYS = {
     ("user_skill_tree_progress", ("user_id",), "users", "c"),
     ("user_skill_tree_progress", ("skill_tree_id",), "skill_trees", "c"),
     ("user_skill_progress", ("user_id",), "users", "c"),
-    ("user_skill_progress", ("skill_id",), "skills", "c"),
+    # (user_skill_progress (skill_id) -> skills: implied by the composite key below, deviation 37.)
     ("user_achievements", ("user_id",), "users", "c"),
     ("user_achievements", ("achievement_id",), "achievements", "c"),
     ("user_sessions", ("user_id",), "users", "c"),

@@ -82,9 +82,8 @@ class UserSkillProgress(LearnerIdMixin, TimestampMixin, Base):
     __tablename__ = "user_skill_progress"
 
     user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
-    skill_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("skills.id", ondelete="CASCADE", onupdate="CASCADE")
-    )
+    # The skill by the composite foreign key below alone (it implies a key on skill_id: 0045).
+    skill_id: Mapped[str] = mapped_column(Text)
     # Denormalised for per-tree queries; the composite foreign key below keeps it true.
     skill_tree_id: Mapped[str] = mapped_column(Text)
     status: Mapped[SkillProgressStatus] = mapped_column(
@@ -116,8 +115,18 @@ class UserSkillProgress(LearnerIdMixin, TimestampMixin, Base):
         Index("idx_user_skill_status", "user_id", "status"),
         Index("idx_skill_user_status", "skill_id", "status"),
         Index("idx_tree_user_progress", "skill_tree_id", "user_id"),
-        Index("idx_skill_progress_activity", "last_activity_at"),
-        Index("idx_skill_completion", "completed_at"),
+        # Only rows with a time: the LOCKED and AVAILABLE ones (each root of each enrolment)
+        # add no entry (0045).
+        Index(
+            "idx_skill_progress_activity",
+            "last_activity_at",
+            postgresql_where=text("last_activity_at IS NOT NULL"),
+        ),
+        Index(
+            "idx_skill_completion",
+            "completed_at",
+            postgresql_where=text("completed_at IS NOT NULL"),
+        ),
         CheckConstraint("progress_percent BETWEEN 0 AND 100", name="progress_percent_range"),
         CheckConstraint("time_spent_minutes >= 0", name="time_spent_minutes_non_negative"),
         CheckConstraint("attempts_count >= 0", name="attempts_count_non_negative"),

@@ -88,7 +88,6 @@ def visible_tree(tree: SkillTree | None, user: User, what: str) -> SkillTree:
 # deleted under it; a writer that did not would make this 409, never a 500.
 _CATALOG_REFERENCES = frozenset(
     {
-        "user_skill_progress_skill_id_fkey",
         "user_skill_progress_skill_tree_fkey",
         "user_skill_tree_progress_skill_tree_id_fkey",
     }
