@@ -255,6 +255,7 @@ function drawInsight(view, slug, { funnel, doc, stalls, times, series, cohorts }
     }),
   );
 
+  page.dataset.figuresMs = String(Math.round(performance.now() - arrived));
   replace(
     view,
     replace(
@@ -268,6 +269,7 @@ function drawInsight(view, slug, { funnel, doc, stalls, times, series, cohorts }
     ),
   );
 
+  page.dataset.builtMs = String(Math.round(performance.now() - arrived));
   // The charts (uPlot, loaded once) and the map (its layout kept per tree version) draw as they
   // can; the page says when all is drawn and how long after its data arrived (data-ready-ms).
   const xDays = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
@@ -297,12 +299,17 @@ function drawInsight(view, slug, { funnel, doc, stalls, times, series, cohorts }
         { label: "95th percentile", values: times.skills.map((row) => (row.p95Minutes === null ? null : row.p95Minutes / 60)), colour: "--chart-2" },
       ],
     }),
-  ]).catch((error) => {
+  ]).then(
+    () => {
+      page.dataset.chartsMs = String(Math.round(performance.now() - arrived));
+    },
+  ).catch((error) => {
     for (const part of [completionsChart, cohortChart, timeChart]) replace(part.box, h("p", { class: "error" }, `${error.message} The table below has the same figures.`));
   });
   const map = layoutFor(slug, doc).then((layout) => {
     graphBox.dataset.layout = layout.source;
     graph.render(doc, layout, new Map());
+    page.dataset.mapMs = String(Math.round(performance.now() - arrived));
   });
   Promise.all([charts, map]).then(() =>
     requestAnimationFrame(() => {
