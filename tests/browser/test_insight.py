@@ -59,7 +59,12 @@ def insight(live_engine: Engine, author: tuple[User, str], category_slug: str) -
             session, UserRole.LEARNER, username=unique("onlooker").replace("-", "_")
         )
         other = make_user(session, UserRole.AUTHOR, username=unique("other").replace("-", "_"))
-        tokens = {"learner": make_token(session, learner), "other": make_token(session, other)}
+        admin = make_user(session, UserRole.ADMIN, username=unique("admin").replace("-", "_"))
+        tokens = {
+            "learner": make_token(session, learner),
+            "other": make_token(session, other),
+            "admin": make_token(session, admin),
+        }
     return {"slug": slug, "ids": ids, "author": author[1], **tokens}
 
 
@@ -236,12 +241,13 @@ def test_no_one_but_the_author_and_admins_sees_it_and_is_told_why(
     expect(page.locator(".refusal")).to_have_text(
         "There is no tree at this address that you may see."
     )
-    # The author reaches it from the tree's page.
-    page = new_page(token=insight["author"])
-    page.goto(f"/#/trees/{slug}")
-    page.locator("#insight").click()
-    expect(page.locator('.insight-page[data-ready="true"]')).to_have_count(1)
-    expect(page.locator("h1")).to_be_focused()
+    # The author and an admin reach it from the tree's page (the draft too).
+    for who in ("author", "admin"):
+        page = new_page(token=insight[who])
+        page.goto(f"/#/trees/{slug}")
+        page.locator("#insight").click()
+        expect(page.locator('.insight-page[data-ready="true"]')).to_have_count(1)
+        expect(page.locator("h1")).to_be_focused()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -58,7 +58,8 @@ function options(uPlot, spec, width) {
         };
       }),
     ],
-    axes: [axis(spec.time ? "" : spec.xLabel || ""), axis(spec.yLabel || "")],
+    // Counted x values (weeks, ranks) get whole-number ticks.
+    axes: [{ ...axis(spec.time ? "" : spec.xLabel || ""), ...(spec.time ? {} : { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }) }, axis(spec.yLabel || "")],
     legend: { show: true },
   };
 }
