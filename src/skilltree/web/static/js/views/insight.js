@@ -144,21 +144,26 @@ export async function renderInsight(view, slug) {
   try {
     // The funnel first: a refusal (403, 404) is said before the other figures are asked for.
     const funnel = await api.get(`${path}/funnel`);
+    // The map's layout is read (or computed) as soon as the tree's document is here, while the
+    // other figures are still on their way.
+    const docReady = api.get(`/trees/${encodeURIComponent(slug)}`);
+    const layoutReady = docReady.then((doc) => layoutFor(slug, doc));
+    layoutReady.catch(() => {});
     const [doc, stalls, times, series, cohorts] = await Promise.all([
-      api.get(`/trees/${encodeURIComponent(slug)}`),
+      docReady,
       api.get(`${path}/stalls`, { limit: 1000 }),
       api.get(`${path}/time-to-complete`),
       api.get(`${path}/completions`, { from: day(first), to: day(today) }),
       api.get(`${path}/cohorts`, { weeks: COHORT_WEEKS }),
     ]);
-    data = { funnel, doc, stalls, times, series, cohorts };
+    data = { funnel, doc, stalls, times, series, cohorts, layoutReady };
   } catch (error) {
     return refusal(view, slug, error);
   }
   return drawInsight(view, slug, data);
 }
 
-function drawInsight(view, slug, { funnel, doc, stalls, times, series, cohorts }) {
+function drawInsight(view, slug, { funnel, doc, stalls, times, series, cohorts, layoutReady }) {
   const arrived = performance.now();
   const figures = skillFigures(funnel, stalls);
   const stallCount = Math.min(STALL_TOP, stalls.length);
@@ -306,7 +311,7 @@ function drawInsight(view, slug, { funnel, doc, stalls, times, series, cohorts }
   ).catch((error) => {
     for (const part of [completionsChart, cohortChart, timeChart]) replace(part.box, h("p", { class: "error" }, `${error.message} The table below has the same figures.`));
   });
-  const map = layoutFor(slug, doc).then((layout) => {
+  const map = layoutReady.then((layout) => {
     graphBox.dataset.layout = layout.source;
     graph.render(doc, layout, new Map());
     page.dataset.mapMs = String(Math.round(performance.now() - arrived));
