@@ -8,7 +8,7 @@ import { layoutFor } from "../graph/layout.js";
 import { BANDS, GraphView, piePath } from "../graph/render.js";
 import { href } from "../router.js";
 import { session } from "../session.js";
-import { drawChart } from "./charts.js";
+import { drawChart, loadUplot } from "./charts.js";
 
 /** The skills ringed as stalls: the worst of the API's ranking (median time against estimate). */
 export const STALL_TOP = 10;
@@ -136,6 +136,8 @@ function say(view, slug, error) {
 
 export async function renderInsight(view, slug) {
   if (!session.user) return refusal(view, slug, { status: 401 });
+  // The charting library loads while the figures are asked for (a failure is said by the charts).
+  loadUplot().catch(() => {});
   const path = `/analytics/trees/${encodeURIComponent(slug)}`;
   const today = new Date();
   const first = new Date(today.getTime() - (SERIES_DAYS - 1) * 86400000);
