@@ -19,6 +19,7 @@ TREE_PATHS = [
     "/api/v1/analytics/trees/fixed/learners",
     "/api/v1/analytics/trees/fixed/stalls",
     "/api/v1/analytics/trees/fixed/time-to-complete",
+    "/api/v1/analytics/trees/fixed/cohorts",
 ]
 PLATFORM_PATHS = ["/api/v1/analytics/platform/active", "/api/v1/analytics/platform/cohorts"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -10,7 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from skilltree.analytics import service
-from tests.analytics.conftest import World, at, fold
+from tests.analytics.conftest import Kind, World, add_event, at, enrol, fold
+from tests.factories import make_category, make_skill, make_tree
+
+NOW = at(4, 12)  # Wednesday 4 March 2026; the 1st is a Sunday, the 2nd starts a week
 
 FUNNEL = {  # key: (unlocked, started, completed, skipped)
     "s1": (3, 2, 2, 0),
@@ -170,6 +174,46 @@ def test_time_to_complete_percentiles(api: TestClient, world: World) -> None:
     assert times["s2"]["completed"] == 1
     assert times["s2"]["p50Minutes"] == 0  # completed without starting
     assert times["s3"] == times["s3"] | {"completed": 0, "p50Minutes": None, "p95Minutes": None}
+
+
+def test_tree_cohorts_count_enrolment_weeks_and_activity_in_this_tree_only(
+    session: Session, world: World
+) -> None:
+    # l3 enrolled first in another tree (the week before) and is active there in week 2: a
+    # tree's cohort is the week of enrolling in it, its retention activity in it.
+    l3 = world.learners["l3"]
+    other = make_tree(session, make_category(session), created_by=world.author.id)
+    elsewhere = make_skill(session, other, key="x1", name="X1")
+    enrol(session, l3, other, datetime(2026, 2, 20, 9, tzinfo=UTC))
+    add_event(session, l3, Kind.START, at(3, 9), skill=elsewhere)
+    cohorts = service.tree_cohorts(session, "fixed", world.author, now=NOW, weeks=2).cohorts
+    assert [(c.week, c.learners) for c in cohorts] == [
+        (date(2026, 2, 23), 2),  # l1 and l2 enrolled on Sunday the 1st
+        (date(2026, 3, 2), 1),  # l3
+    ]
+    first, second = cohorts
+    # l1 active on the 1st and the 2nd, l2 from the 2nd
+    assert [(w.weeks_after, w.active, w.retention) for w in first.weeks] == [
+        (0, 1, 0.5),
+        (1, 2, 1.0),
+    ]
+    assert [(w.weeks_after, w.active, w.retention) for w in second.weeks] == [(0, 0, 0.0)]
+
+
+def test_tree_cohorts_over_the_api_name_every_week(api: TestClient, world: World) -> None:
+    answer = api.get(
+        "/api/v1/analytics/trees/fixed/cohorts?weeks=3", headers=world.headers(world.author)
+    )
+    assert answer.status_code == 200, answer.text
+    cohorts = answer.json()["cohorts"]
+    # the last 3 weeks as of today, each with a week for itself and every week since
+    assert [len(c["weeks"]) for c in cohorts] == [3, 2, 1]
+    assert (
+        api.get(
+            "/api/v1/analytics/trees/fixed/cohorts?weeks=53", headers=world.headers(world.author)
+        ).status_code
+        == 422
+    )
 
 
 def test_inactive_skills_are_left_out(api: TestClient, world: World, session: Session) -> None:

@@ -119,6 +119,18 @@ def tree_time_to_complete(slug: str, session: DbSession, user: CurrentUser) -> T
     return service.time_to_complete(session, slug, user)
 
 
+@router.get("/trees/{slug}/cohorts", responses=_TREE)
+def tree_cohorts(
+    slug: str,
+    session: DbSession,
+    user: CurrentUser,
+    weeks: Annotated[int, Query(ge=1, le=52)] = 12,
+) -> Cohorts:
+    """Weekly cohorts of the tree's learners by the week they enrolled in it, with how many
+    were active in the tree each week since (retention). Exact as of the request."""
+    return service.tree_cohorts(session, slug, user, weeks=weeks)
+
+
 @router.get(
     "/skills/{skill_id}/items",
     responses={

@@ -162,6 +162,11 @@ def cohorts(session: Session, now: datetime, weeks: int) -> Sequence[RowMapping]
     return _rows(session, "cohorts", {"now": now, "weeks": weeks})
 
 
+def tree_cohorts(session: Session, tree_id: str, now: datetime, weeks: int) -> Sequence[RowMapping]:
+    """tree_cohorts.sql."""
+    return _rows(session, "tree_cohorts", {"tree_id": tree_id, "now": now, "weeks": weeks})
+
+
 def timezone_of(session: Session, user_id: str) -> str | None:
     """The learner's time zone as stored in their profile (None without one)."""
     zone: str | None = session.execute(

@@ -9,9 +9,11 @@ again (the views in db/schema/analytics.sql), so a query cannot read more than i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
 from skilltree.analytics import repository
@@ -350,8 +352,21 @@ def cohorts(
 ) -> Cohorts:
     """Weekly cohorts by first enrolment and how many of each were active week by week."""
     _admin(user)
+    return _cohorts(repository.cohorts(session, now or _now(), weeks))
+
+
+def tree_cohorts(
+    session: Session, slug: str, user: User, *, now: datetime | None = None, weeks: int = 12
+) -> Cohorts:
+    """Tree `slug`'s weekly cohorts by enrolment in it and how many of each were active in it
+    week by week, for its author or an admin."""
+    tree = analysable_tree(session, slug, user)
+    return _cohorts(repository.tree_cohorts(session, tree.id, now or _now(), weeks))
+
+
+def _cohorts(rows: Sequence[RowMapping]) -> Cohorts:
     found: dict[date, Cohort] = {}
-    for row in repository.cohorts(session, now or _now(), weeks):
+    for row in rows:
         cohort = found.setdefault(
             row["cohort"], Cohort(week=row["cohort"], learners=row["learners"], weeks=[])
         )

@@ -10,6 +10,7 @@ import { renderSignIn, renderSignUp } from "./views/auth.js";
 import { renderCatalog } from "./views/catalog.js";
 import { renderProfile } from "./views/profile.js";
 import { initStanding, showStanding } from "./views/header.js";
+import { renderInsight } from "./views/insight.js";
 import { renderReviewQueue } from "./views/reviewqueue.js";
 import { renderTree } from "./views/tree.js";
 
@@ -85,6 +86,7 @@ async function show(force) {
     if (!name || name === "catalog") leave = await renderCatalog(view, query);
     else if (name === "signin") leave = await renderSignIn(view, query, afterSignIn);
     else if (name === "signup") leave = await renderSignUp(view, query, afterSignIn);
+    else if (name === "trees" && rest[0] && rest[1] === "insight") leave = await renderInsight(view, rest[0]);
     else if (name === "trees" && rest[0]) leave = await renderTree(view, rest[0], query);
     else if (name === "profile") leave = await renderProfile(view);
     else if (name === "author") leave = await renderAuthor(view);

@@ -65,10 +65,12 @@ export class Minimap {
     ctx.clearRect(0, 0, width, height);
     const style = getComputedStyle(document.documentElement);
     const colours = Object.fromEntries(Object.entries(COLOURS).map(([state, name]) => [state, style.getPropertyValue(name).trim()]));
+    // In insight (render.js setInsight) a block takes its funnel band's colour.
+    const bands = [0, 1, 2, 3, 4].map((band) => style.getPropertyValue(`--band-${band}`).trim());
     const { origin } = graph;
     for (const [id, node] of graph.nodes) {
       const { x, y, w, h: boxHeight } = node.box;
-      ctx.fillStyle = colours[graph.states.get(id) || "LOCKED"];
+      ctx.fillStyle = graph.insight ? bands[graph.insight.get(id)?.band || 0] : colours[graph.states.get(id) || "LOCKED"];
       const bw = Math.max(2, w * this.scale);
       const bh = Math.max(2, boxHeight * this.scale);
       ctx.fillRect((x - origin.x) * this.scale - bw / 2, (y - origin.y) * this.scale - bh / 2, bw, bh);

@@ -10,7 +10,7 @@ import { h, s } from "../dom.js";
 import { faceOf } from "./layout.js";
 import { Minimap } from "./minimap.js";
 import { STATE_LABELS } from "./states.js";
-import { LABEL_LINE, LABEL_PX, NAME_LINE, NAME_PX, SUB_PX, TEXT_LEFT, wrap } from "./text.js";
+import { LABEL_LINE, LABEL_PX, NAME_LINE, NAME_PX, SUB_PX, TEXT_LEFT, TEXT_RIGHT, textWidth, wrap } from "./text.js";
 
 const MARGIN = 60;
 const MIN_ZOOM = 0.05;
@@ -73,6 +73,23 @@ export function routePath(points, horizontal) {
     d += c1x === x0 && c1y === y0 && c2x === x1 && c2y === y1 ? ` L${x1},${y1}` : ` C${c1x},${c1y} ${c2x},${c2y} ${x1},${y1}`;
   }
   return d;
+}
+
+// --- insight (issue 15 part 9) ---
+
+/** The classes of the five funnel bands (a skill's share of enrolled learners who completed it). */
+export const BANDS = ["band-0", "band-1", "band-2", "band-3", "band-4"];
+const NO_FIGURES = { band: 0, share: 0, sub: "No learners", subShort: "No learners", words: "no learners yet", stall: 0 };
+
+/** A pie of `share` (0-1) in the icon's circle, from twelve o'clock clockwise. */
+export function piePath(share) {
+  const r = 7;
+  if (share <= 0) return "M0,0";
+  if (share >= 1) return `M0,${-r} A${r},${r} 0 1 1 0,${r} A${r},${r} 0 1 1 0,${-r} Z`;
+  const angle = 2 * Math.PI * share;
+  const x = (r * Math.sin(angle)).toFixed(2);
+  const y = (-r * Math.cos(angle)).toFixed(2);
+  return `M0,0 L0,${-r} A${r},${r} 0 ${share > 0.5 ? 1 : 0} 1 ${x},${y} Z`;
 }
 
 // --- mastery (issue 14 part 8) ---
@@ -397,8 +414,7 @@ export class GraphView {
           const padded = { x0: at.x0 - LABEL_GAP / 2, y0: at.y0 - LABEL_GAP / 2, x1: at.x0 + w + LABEL_GAP / 2, y1: at.y0 + tall + LABEL_GAP / 2 };
           if (meets(padded)) continue;
           keep(padded);
-          const state = (this.states.get(id) || "LOCKED").toLowerCase().replace("_", "-");
-          const el = h("div", { class: `map-label state-${state}`, "data-id": id }, text.lines.join("\n"));
+          const el = h("div", { class: `map-label ${this._labelClass(id)}`, "data-id": id }, text.lines.join("\n"));
           const mastery = this.nodes.get(id)?.el.dataset.mastery;
           if (mastery) el.dataset.mastery = mastery;
           el.style.left = `${at.x0}px`;
@@ -442,6 +458,15 @@ export class GraphView {
     return labels;
   }
 
+
+  /** A map label's classes: the skill's state, or in insight its band (and stall). */
+  _labelClass(id) {
+    if (this.insight) {
+      const figure = this.insight.get(id) || NO_FIGURES;
+      return `${BANDS[figure.band]}${figure.stall ? " stall" : ""}`;
+    }
+    return `state-${(this.states.get(id) || "LOCKED").toLowerCase().replace("_", "-")}`;
+  }
 
   _defs() {
     const marker = (id) =>
@@ -502,6 +527,10 @@ export class GraphView {
   }
 
   _paintState(node) {
+    if (this.insight) {
+      this._paintInsight(node);
+      return;
+    }
     const state = this.states.get(node.skill.id) || "LOCKED";
     const icon = ICONS[state];
     node.el.classList.remove(...Object.keys(ICONS).map((key) => `state-${key.toLowerCase().replace("_", "-")}`));
@@ -520,6 +549,41 @@ export class GraphView {
     if (node.skill.isOptional) label.push("optional");
     if (node.skill.isMilestone) label.push("milestone");
     node.el.setAttribute("aria-label", label.join(", "));
+  }
+
+  /** A node in insight (setInsight): its funnel band's colour, a pie of the share completed,
+   * the share in words, a stall ring; every number in its accessible name. */
+  _paintInsight(node) {
+    const figure = this.insight.get(node.skill.id) || NO_FIGURES;
+    const el = node.el;
+    el.classList.remove(...Object.keys(ICONS).map((key) => `state-${key.toLowerCase().replace("_", "-")}`), ...BANDS);
+    el.classList.add(BANDS[figure.band]);
+    el.classList.toggle("stall", Boolean(figure.stall));
+    el.dataset.state = "";
+    el.dataset.band = String(figure.band);
+    el.dataset.stall = figure.stall ? String(figure.stall) : "";
+    node.icon.setAttribute("d", piePath(figure.share));
+    node.icon.classList.toggle("solid", true);
+    // The longer line when the box holds it ("64% done · 120 stalled"), else the share alone.
+    const room = node.box.w - TEXT_LEFT - TEXT_RIGHT;
+    const sub = textWidth(figure.sub, SUB_PX) <= room ? figure.sub : figure.subShort;
+    node.sub.textContent = sub;
+    const named = node.shown === node.skill.name ? node.skill.name : `${node.shown} (${node.skill.name})`;
+    el.setAttribute("aria-label", `${named}: ${sub}, ${figure.words}`);
+  }
+
+  /**
+   * Colour the map by what learners did (issue 15 part 9) instead of one learner's states:
+   * `figures` maps a skill's id to {band (0-4), share (0-1), sub, subShort, words, stall (its rank
+   * among the stalls, 0 for none)}; null goes back to states.
+   */
+  setInsight(figures) {
+    this.insight = figures;
+    this.container.classList.toggle("insight", Boolean(figures));
+    for (const node of this.nodes.values()) this._paintState(node);
+    this._labelK = null;
+    this._scheduleLabels();
+    this.minimap.draw();
   }
 
   /** Show the learner's mastery (`GET /me/trees/{slug}/mastery` skills) on the completed nodes. */

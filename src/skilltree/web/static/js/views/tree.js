@@ -235,6 +235,7 @@ export async function renderTree(main, slug, query) {
       buttons.push(
         h("button", { type: "button", id: "edit-mode", "aria-pressed": String(page.editing), onClick: toggleEditing }, page.editing ? "Done editing" : "Edit graph"),
         h("button", { type: "button", id: "publish", onClick: togglePublished }, doc.isPublished ? "Unpublish" : "Publish"),
+        h("a", { class: "button", id: "insight", href: href("trees", doc.slug, "insight") }, "Insight"),
       );
     }
     buttons.push(h("button", { type: "button", id: "export", onClick: exportTree }, "Export tree file"));
