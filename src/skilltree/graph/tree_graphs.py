@@ -87,6 +87,7 @@ class TreeGraph:
         needs: Mapping[str, Sequence[str]],
         *,
         by_position: list[str] | None = None,
+        drawn_top_down: bool | None = None,
     ) -> None:
         self.tree_id = tree_id
         self.version = version
@@ -97,6 +98,8 @@ class TreeGraph:
         """Each active skill's active direct prerequisites (every active skill is a key)."""
         if by_position is not None:  # the caller has them in that order: `by_position` is it
             self.__dict__["by_position"] = by_position
+        if drawn_top_down is not None:  # the caller knows it (with `by_position`)
+            self.__dict__["drawn_top_down"] = drawn_top_down
 
     @classmethod
     def from_document_skills(
@@ -264,7 +267,7 @@ def _layered(order: list[str], needs: Mapping[str, Sequence[str]]) -> LearningOr
 def graph_bytes(graph: TreeGraph) -> int:
     """An estimate of the memory a kept graph takes with everything derived from it (measured
     with tracemalloc: 580 to 670 bytes a skill, some 40 an edge, in both directions)."""
-    edges = sum(len(prerequisites) for prerequisites in graph.needs.values())
+    edges = sum(map(len, graph.needs.values()))
     return 700 * len(graph.skills) + 40 * edges
 
 
