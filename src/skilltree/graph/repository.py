@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice, repeat
 from typing import Any
 
 from sqlalchemy import select
@@ -17,43 +16,31 @@ from skilltree.models import Skill, SkillTree
 
 # The tree's version, its active skills and its edges: one statement, so one snapshot, and the
 # graph is exactly the one at that version. One row of arrays, a column each, read in binary,
-# which Python zips into the graph's dicts without a Python step per skill or edge: about a
-# third of the client's time of a row per skill and edge (measured at 10,000 skills).
-# - The skills ordered by position as Python orders them (y, x, then the id's code points:
-#   `COLLATE "C"`), as tree_document.sql orders its graph: the graph takes that order as it
-#   comes (sorting narrow rows costs PostgreSQL less than sorting in Python).
-# - Each skill's active prerequisites: how many (`needs`, in the skills' order) and then all of
-#   them in one array, a skill's after the previous skill's, each skill's by id as
-#   tree_document.sql lists a skill's `dependencies`.
-# - Whether every prerequisite comes before its skill by position (TreeGraph.drawn_top_down).
-# Run on the session's own DBAPI cursor (psycopg's parameter style).
+# which Python zips into the graph's dicts without a Python step per skill: a third of the
+# client's time of a row per skill and edge, for about the same time in PostgreSQL (measured at
+# 10,000 skills). The skills come ordered by position as Python orders them (y, x, then the id's
+# code points: `COLLATE "C"`), as tree_document.sql orders its graph, so the graph takes that
+# order as it comes (sorting narrow rows costs PostgreSQL less than sorting in Python); the
+# edges as they are read, each pair from the same row (two aggregates of one scan). Grouping
+# the edges by skill and checking their order by position in the statement too cost PostgreSQL
+# more than it saved Python. Run on the session's own DBAPI cursor (psycopg's parameter style).
 TREE_GRAPH = """
-    WITH skill AS MATERIALIZED (
-        SELECT s.id, s.name, s.position_y, s.position_x, s.estimated_minutes, s.is_optional,
-               s.xp_value, s.is_milestone,
-               row_number() OVER (ORDER BY s.position_y, s.position_x, s.id COLLATE "C") AS place
-        FROM skills s WHERE s.skill_tree_id = %(tree)s AND s.is_active
-    ), edge AS MATERIALIZED (
-        SELECT a.place, p.place AS before, d.depends_on_id
-        FROM skill_dependencies d
-        JOIN skill a ON a.id = d.skill_id
-        JOIN skill p ON p.id = d.depends_on_id
-        WHERE d.skill_tree_id = %(tree)s
-    ), needs AS (
-        SELECT e.place, count(*) AS needs FROM edge e GROUP BY e.place
-    )
-    SELECT t.structure_version, s.*,
-           (SELECT array_agg(e.depends_on_id ORDER BY e.place, e.depends_on_id) FROM edge e),
-           (SELECT coalesce(bool_and(e.before < e.place), true) FROM edge e)
+    SELECT t.structure_version, s.*, e.*
     FROM skill_trees t
     CROSS JOIN LATERAL (
-        SELECT array_agg(s.id ORDER BY s.place), array_agg(s.name ORDER BY s.place),
-               array_agg(s.position_y ORDER BY s.place), array_agg(s.position_x ORDER BY s.place),
-               array_agg(s.estimated_minutes ORDER BY s.place),
-               array_agg(s.is_optional ORDER BY s.place), array_agg(s.xp_value ORDER BY s.place),
-               array_agg(s.is_milestone ORDER BY s.place),
-               array_agg(coalesce(n.needs, 0) ORDER BY s.place)
-        FROM skill s LEFT JOIN needs n ON n.place = s.place) s
+        SELECT array_agg(s.id ORDER BY s.position_y, s.position_x, s.id COLLATE "C"),
+               array_agg(s.name ORDER BY s.position_y, s.position_x, s.id COLLATE "C"),
+               array_agg(s.position_y ORDER BY s.position_y, s.position_x, s.id COLLATE "C"),
+               array_agg(s.position_x ORDER BY s.position_y, s.position_x, s.id COLLATE "C"),
+               array_agg(s.estimated_minutes
+                         ORDER BY s.position_y, s.position_x, s.id COLLATE "C"),
+               array_agg(s.is_optional ORDER BY s.position_y, s.position_x, s.id COLLATE "C"),
+               array_agg(s.xp_value ORDER BY s.position_y, s.position_x, s.id COLLATE "C"),
+               array_agg(s.is_milestone ORDER BY s.position_y, s.position_x, s.id COLLATE "C")
+        FROM skills s WHERE s.skill_tree_id = t.id AND s.is_active) s
+    CROSS JOIN LATERAL (
+        SELECT array_agg(d.skill_id), array_agg(d.depends_on_id)
+        FROM skill_dependencies d WHERE d.skill_tree_id = t.id) e
     WHERE t.id = %(tree)s
 """
 
@@ -115,15 +102,13 @@ def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    version, ids, names, ys, xs, minutes, optional, xp, milestones, counts, flat, top_down = row
+    version, ids, names, ys, xs, minutes, optional, xp, milestones, skill_ids, prerequisites = row
     if ids is None:  # no active skill
-        return TreeGraph(tree_id, version, {}, {}, by_position=[], drawn_top_down=True)
+        return TreeGraph(tree_id, version, {}, {}, by_position=[])
     columns = zip(names, ys, xs, minutes, optional, xp, milestones, strict=True)
     skills: dict[str, SkillRow] = dict(zip(ids, columns, strict=True))
-    # Each skill's prerequisites: the next `count` of the flat array (tuples: SkillRow says why).
-    prerequisites = iter(flat or ())
-    needs = dict(zip(ids, map(tuple, map(islice, repeat(prerequisites), counts)), strict=True))
-    return TreeGraph(tree_id, version, skills, needs, by_position=ids, drawn_top_down=top_down)
+    edges = zip(skill_ids or (), prerequisites or (), strict=True)
+    return TreeGraph(tree_id, version, skills, _needs(skills, edges), by_position=ids)
 
 
 def _needs(skills: Collection[str], edges: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
