@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
@@ -10,7 +12,8 @@ from skilltree.cache.memory import MB
 from skilltree.graph import repository, service
 from skilltree.graph.tree_graphs import SkillFacts, TreeGraph, graph_bytes, new_graph_cache
 from skilltree.models import Skill, SkillDependency
-from tests.factories import make_category, make_tree
+from tests.factories import make_category, make_skill, make_tree
+from tests.graph.test_dag import dags
 from tests.graph.test_endpoints import frontend
 
 
@@ -157,3 +160,71 @@ def test_one_graph_per_tree_version_serves_documents_and_graph_answers(
     assert document["learningOrder"] == kept.learning_order.order
     names_and_depths(client, f"/api/v1/skills/{s['next'].id}/prerequisites")
     assert service.GRAPHS.get(tree.id) is kept  # the graph answer used the same copy
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(dags(max_size=20), st.data())
+def test_the_graph_read_is_the_graph_of_the_trees_rows_as_python_orders_it(
+    session: Session, needs: dict[str, list[str]], data: st.DataObject
+) -> None:
+    """repository.tree_graph takes the skills' order by position and whether the tree is drawn
+    top down from PostgreSQL: they are what Python makes of the same rows (positions tied, some
+    skills inactive, edges touching them left out)."""
+    coordinate = st.sampled_from([-100.0, 0.0, 0.5, 100.0])
+    with session.begin_nested() as example:
+        tree = make_tree(session, make_category(session))
+        made = {
+            name: make_skill(
+                session,
+                tree,
+                position_y=data.draw(coordinate),
+                position_x=data.draw(coordinate),
+                estimated_minutes=data.draw(st.none() | st.integers(0, 90)),
+                is_optional=data.draw(st.booleans()),
+                xp_value=data.draw(st.integers(0, 50)),
+                is_milestone=data.draw(st.booleans()),
+                is_active=data.draw(st.integers(0, 4)) > 0,
+            )
+            for name in needs
+        }
+        for name, prerequisites in needs.items():
+            for prerequisite in prerequisites:
+                session.execute(
+                    insert(SkillDependency).values(
+                        skill_id=made[name].id,
+                        depends_on_id=made[prerequisite].id,
+                        skill_tree_id=tree.id,
+                    )
+                )
+        session.flush()
+        graph = repository.tree_graph(session, tree.id)
+        assert graph is not None
+        active = {name: skill for name, skill in made.items() if skill.is_active}
+        rows = {
+            s.id: (s.name, s.position_y, s.position_x, s.estimated_minutes, s.is_optional,
+                   s.xp_value, s.is_milestone)
+            for s in active.values()
+        }  # fmt: skip
+        edges = {
+            s.id: sorted(active[p].id for p in needs[name] if p in active)
+            for name, s in active.items()
+        }
+        made_here = TreeGraph(tree.id, graph.version, rows, edges)  # orders them itself
+        assert dict(graph.skills.rows) == rows
+        assert {s: sorted(p) for s, p in graph.needs.items()} == edges
+        assert all(type(p) is tuple for p in graph.needs.values())
+        assert graph.by_position == made_here.by_position
+        assert graph.drawn_top_down is made_here.drawn_top_down
+        assert graph.learning_order == made_here.learning_order
+        example.rollback()
+
+
+def test_a_tree_without_active_skills_has_an_empty_graph(session: Session) -> None:
+    tree = make_tree(session, make_category(session))
+    make_skill(session, tree, is_active=False)
+    graph = repository.tree_graph(session, tree.id)
+    assert graph is not None
+    assert (dict(graph.skills.rows), dict(graph.needs), graph.by_position) == ({}, {}, [])
+    assert repository.tree_graph(session, "no-such-tree") is None

@@ -76,6 +76,15 @@ def test_a_graph_drawn_top_down_is_known_as_such(graph: TreeGraph) -> None:
     assert upside_down.drawn_top_down is not has_edge
 
 
+@given(st.one_of(placed(), drawn_top_down()))
+def test_a_graph_is_drawn_top_down_when_every_prerequisite_comes_first_by_position(
+    graph: TreeGraph,
+) -> None:
+    ahead = graph.position_rank
+    expected = all(ahead[p] < ahead[s] for s, needs in graph.needs.items() for p in needs)
+    assert graph.drawn_top_down is expected
+
+
 @given(placed())
 def test_dependents_are_the_reverse_graph(graph: TreeGraph) -> None:
     reverse = dag.dependents_of(graph.needs)

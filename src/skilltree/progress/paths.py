@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 
 from sqlalchemy.orm import Session
 
@@ -58,29 +59,44 @@ def path_to(
     session: Session, user: User, slug: str, target: str, limit: int, offset: int = 0
 ) -> LearningPathJson:
     """What the learner still has to do to reach `target` (itself included), in learning order,
-    as the JSON object of a LearningPath: the steps from `offset`, at most `limit` of them, with
-    the totals of the whole path. The whole path is ordered (a page of it must be the same page
-    whoever asks), but only the page's steps are described and sent: a path to the far end of a
-    large tree has tens of thousands of steps."""
+    as the JSON object of a LearningPath: a page of it (`path_page`)."""
     view = _learner_tree(session, user, slug)
-    graph = view.graph
-    if target not in graph.skills:
+    if target not in view.graph.skills:
         raise NotFound(f"Tree {slug!r} has no active skill {target!r}.")
-    needs, statuses, rows = graph.needs, view.statuses, graph.skills.rows
+    return path_page(view.graph, view.statuses, target, limit, offset)
+
+
+def path_page(
+    graph: TreeGraph, statuses: Mapping[str, Status], target: str, limit: int, offset: int
+) -> LearningPathJson:
+    """The path to `target` (an active skill of `graph`) of the learner whose rows say
+    `statuses`: the steps from `offset`, at most `limit` of them, with the totals of the whole
+    path. The whole path is ordered (a page of it must be the same page whoever asks), but only
+    the page's steps are described and sent: a path to the far end of a large tree has tens of
+    thousands of steps.
+
+    Linear in the target's prerequisites at any depth, with a small constant: they are found a
+    level at a time by set operations (no Python step per edge), and in a graph drawn top down
+    (TreeGraph.drawn_top_down) the path's order is the order of its skills' places by position,
+    integers sorted; the totals are sums over the path's skills, without a Python step each."""
+    needs, rows = graph.needs, graph.skills.rows
     wanted = {target}
-    reached = [target]
-    while reached:
-        for prerequisite in needs[reached.pop()]:
-            if prerequisite not in wanted:
-                wanted.add(prerequisite)
-                reached.append(prerequisite)
+    level: Iterable[str] = wanted
+    while level:  # the prerequisites one level further, less those met on a shorter way
+        level = set().union(*map(needs.__getitem__, level)) - wanted
+        wanted |= level
     # Satisfied prerequisites hold nothing back; an optional one that is not done is still on
     # the way (it has to be completed or skipped).
-    todo = {s for s in wanted if statuses.get(s) not in DONE}
+    todo = wanted.difference([s for s, status in statuses.items() if status in DONE])
+    if graph.drawn_top_down:  # learning order: by position (TreeGraph.ordered)
+        by_position = graph.by_position
+        places = sorted(map(graph.position_rank.__getitem__, todo))
+        page = [by_position[place] for place in places[offset : offset + limit]]
+    else:
+        page = graph.ordered(todo)[offset : offset + limit]
     satisfied = states.satisfied_skills(statuses, graph.optional)
-    ordered = graph.ordered(todo)
     steps: list[PathStepJson] = []
-    for skill_id in ordered[offset : offset + limit]:
+    for skill_id in page:
         name, _, _, estimated, _, xp_value, _ = rows[skill_id]
         steps.append(
             {
@@ -91,58 +107,71 @@ def path_to(
                 "xpValue": xp_value,
             }
         )
-    minutes = xp = 0
-    for skill_id in ordered:
-        _, _, _, estimated, _, xp_value, _ = rows[skill_id]
-        minutes += estimated or 0
-        xp += xp_value
+    facts = list(map(rows.__getitem__, todo))
     following = offset + limit
     return {
         "target": {"id": target, "name": rows[target][0]},
         "steps": steps,
-        "totalSteps": len(ordered),
-        "totalMinutes": minutes,
-        "totalXp": xp,
-        "nextOffset": following if following < len(ordered) else None,
+        "totalSteps": len(todo),
+        "totalMinutes": sum(filter(None, map(itemgetter(3), facts))),  # unknown minutes: 0
+        "totalXp": sum(map(itemgetter(5), facts)),
+        "nextOffset": following if following < len(todo) else None,
     }
 
 
-def workable(graph: TreeGraph, statuses: Mapping[str, Status]) -> dict[str, Status]:
+def workable(
+    graph: TreeGraph, statuses: Mapping[str, Status], satisfied: set[str] | None = None
+) -> dict[str, Status]:
     """The skills the learner can work on now (AVAILABLE or IN_PROGRESS) with their state: only
-    roots, skills with a row and dependents of satisfied skills can be, so only those are read."""
+    roots, skills with a row and dependents of satisfied skills can be, so only those are read.
+    `satisfied`: the learner's states.satisfied_skills, when the caller has them."""
     needs, dependents = graph.needs, graph.dependents
-    satisfied = states.satisfied_skills(statuses, graph.optional)
+    if satisfied is None:
+        satisfied = states.satisfied_skills(statuses, graph.optional)
     candidates = set(graph.roots)
+    found: dict[str, Status] = {}
     for skill_id, status in statuses.items():
         if skill_id not in needs:  # a row of an inactive skill
             continue
-        if status in WORKABLE:
+        if status is Status.IN_PROGRESS:  # what the row says (states.state_given)
+            found[skill_id] = status
+        elif status is Status.AVAILABLE:
             candidates.add(skill_id)
         if skill_id in satisfied:
             candidates.update(dependents[skill_id])
-    found = {}
+    # The others' state: AVAILABLE when no row says otherwise and their prerequisites are
+    # satisfied (states.state_given, inlined: thousands of candidates in a tree of many roots).
+    recorded = states.RECORDED
     for skill_id in candidates:
-        state = states.state_given(skill_id, needs, statuses, satisfied)
-        if state in WORKABLE:
-            found[skill_id] = state
+        if statuses.get(skill_id) not in recorded and satisfied.issuperset(needs[skill_id]):
+            found[skill_id] = Status.AVAILABLE
     return found
 
 
 def unlocked_by(
-    graph: TreeGraph, statuses: Mapping[str, Status], skills: Iterable[str]
+    graph: TreeGraph,
+    statuses: Mapping[str, Status],
+    skills: Iterable[str],
+    satisfied: set[str] | None = None,
 ) -> dict[str, list[str]]:
     """For each of `skills` (workable ones), the LOCKED skills that finishing it alone would
-    unlock: those whose only unsatisfied prerequisite it is. Each dependent is counted once."""
-    satisfied = states.satisfied_skills(statuses, graph.optional)
+    unlock: those whose only unsatisfied prerequisite it is. Each dependent is counted once.
+    `satisfied`: as `workable`'s."""
+    if satisfied is None:
+        satisfied = states.satisfied_skills(statuses, graph.optional)
+    needs, dependents, recorded = graph.needs, graph.dependents, states.RECORDED
     unsatisfied: dict[str, int] = {}
     unlocks: dict[str, list[str]] = {}
     for skill_id in skills:
         found = []
-        for dependent in graph.dependents[skill_id]:
-            if statuses.get(dependent) in states.RECORDED:
+        for dependent in dependents[skill_id]:
+            if statuses.get(dependent) in recorded:
                 continue
-            if dependent not in unsatisfied:
-                unsatisfied[dependent] = sum(p not in satisfied for p in graph.needs[dependent])
+            if dependent not in unsatisfied:  # a skill's prerequisites are distinct
+                prerequisites = needs[dependent]
+                unsatisfied[dependent] = len(prerequisites) - len(
+                    satisfied.intersection(prerequisites)
+                )
             if unsatisfied[dependent] == 1:  # `skill_id` is not satisfied: it is the one
                 found.append(dependent)
         unlocks[skill_id] = found
@@ -204,19 +233,25 @@ def ranked_next(view: LearnerTree, limit: int) -> NextSkills:
     """`next_skills` from the tree's graph (kept per tree version in each process): for a tree
     whose ranks are not stored."""
     graph = view.graph
-    now = workable(graph, view.statuses)
-    unlocks = unlocked_by(graph, view.statuses, now)
-    chain_ahead = graph.chain_ahead
+    satisfied = states.satisfied_skills(view.statuses, graph.optional)
+    now = workable(graph, view.statuses, satisfied)
+    unlocks = unlocked_by(graph, view.statuses, now, satisfied)
+    rows, chain_ahead, dependents, place = (
+        graph.skills.rows,
+        graph.chain_ahead,
+        graph.dependents,
+        graph.position_rank,
+    )
     best = heapq.nsmallest(
         limit,
         now,
         key=lambda s: (
             now[s] is not Status.IN_PROGRESS,
-            not graph.skills[s].is_milestone,
+            not rows[s][6],  # is_milestone (SkillFacts)
             -len(unlocks[s]),
             -chain_ahead[s],
-            -len(graph.dependents[s]),
-            graph.position_rank[s],  # position: y, then x, then id
+            -len(dependents[s]),
+            place[s],  # position: y, then x, then id
         ),
     )
     return NextSkills.model_construct(
