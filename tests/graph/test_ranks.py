@@ -1,5 +1,6 @@
 """graph.ranks: after any sequence of tree writes, the ranks stored for a tree are those its graph
-gives (chain ahead, direct dependents, direct prerequisites of each active skill), and a change
+gives (chain ahead, direct dependents, direct prerequisites of each active skill, and the count
+of its active skills: what enrolling records), and a change
 of the graph by a writer that does not store them leaves the tree unranked, never stale."""
 
 from __future__ import annotations
@@ -27,23 +28,25 @@ WRITES = settings(
 )
 
 
-def stored(session: Session, tree_id: str) -> dict[str, Rank] | None:
-    """The tree's stored ranks, None when they are not current."""
-    current = session.scalar(
-        text("SELECT EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = :t)"),
+def stored(session: Session, tree_id: str) -> tuple[dict[str, Rank], int] | None:
+    """The tree's stored ranks and count of active skills, None when they are not current."""
+    active = session.scalar(
+        text("SELECT active_skills FROM skill_tree_ranks WHERE skill_tree_id = :t"),
         {"t": tree_id},
     )
-    return repository.stored_ranks(session, tree_id) if current else None
+    return None if active is None else (repository.stored_ranks(session, tree_id), active)
 
 
-def from_graph(session: Session, tree_id: str) -> dict[str, Rank]:
-    """The ranks the tree's graph gives, as "what next" computes them from a cached graph."""
+def from_graph(session: Session, tree_id: str) -> tuple[dict[str, Rank], int]:
+    """The ranks the tree's graph gives, as "what next" computes them from a cached graph, and
+    the count of its active skills."""
     graph = repository.tree_graph(session, tree_id)
     assert graph is not None
-    return {
+    ranked = {
         s: (graph.chain_ahead[s], len(graph.dependents[s]), len(graph.needs[s]))
         for s in graph.needs
     }
+    return ranked, len(graph.needs)
 
 
 @st.composite
@@ -177,7 +180,8 @@ def test_a_change_by_a_writer_that_does_not_rank_leaves_the_tree_unranked(
         sql("DELETE FROM skills WHERE id = :a"),
     ):
         session.execute(
-            text("INSERT INTO skill_tree_ranks VALUES (:t) ON CONFLICT DO NOTHING"), {"t": tree_id}
+            text("INSERT INTO skill_tree_ranks VALUES (:t, 2) ON CONFLICT DO NOTHING"),
+            {"t": tree_id},
         )
         change()
         session.flush()
@@ -192,5 +196,5 @@ def test_trees_no_writer_ranked_are_ranked_by_rank_unranked(session: Session) ->
     assert stored(session, tree.id) is None
     assert ranks.rank_unranked(session) >= 1
     assert stored(session, tree.id) == from_graph(session, tree.id)
-    assert stored(session, tree.id) == {first.id: (1, 1, 0), second.id: (0, 0, 1)}
+    assert stored(session, tree.id) == ({first.id: (1, 1, 0), second.id: (0, 0, 1)}, 2)
     assert ranks.rank_unranked(session) == 0

@@ -115,3 +115,64 @@ def test_enrolling_lists_the_roots_and_what_earlier_rows_free_by_id(
     assert sorted(events) == unlocked
     status = "SELECT status::text FROM user_skill_progress WHERE user_id = :u AND skill_id = :s"
     assert session.scalar(text(status), {"u": user_id, "s": curriculum.id("html")}) == "COMPLETED"
+
+
+@pytest.mark.parametrize("ranked", [True, False])
+def test_an_enrolment_counts_the_trees_active_skills_whether_or_not_its_ranks_are_current(
+    client: TestClient,
+    curriculum: Curriculum,
+    learner: dict[str, str],
+    session: Session,
+    ranked: bool,
+) -> None:
+    """total_skills is the tree's active skills: read from the count its writers stored with
+    its ranks when those are current (0046: counting them was most of enrolling in a tree of
+    10,000 skills), counted when they are not (a change by plain SQL)."""
+    tree_id = curriculum.tree.id
+    ranks.refresh(session, tree_id)
+    if not ranked:
+        forget = "DELETE FROM skill_tree_ranks WHERE skill_tree_id = :t"
+        session.execute(text(forget), {"t": tree_id})
+    session.commit()
+    active = session.scalar(
+        text("SELECT count(*) FROM skills WHERE skill_tree_id = :t AND is_active"), {"t": tree_id}
+    )
+    inactive = session.scalar(
+        text("SELECT count(*) FROM skills WHERE skill_tree_id = :t AND NOT is_active"),
+        {"t": tree_id},
+    )
+    # The curriculum has both: the count must leave the inactive ones out.
+    assert active
+    assert inactive
+    answer = client.post("/api/v1/trees/frontend/enroll", headers=learner)
+    assert answer.status_code == 200, answer.text
+    total = session.scalar(
+        text(
+            "SELECT total_skills FROM user_skill_tree_progress"
+            " WHERE user_id = :u AND skill_tree_id = :t"
+        ),
+        {"u": learner_id(session), "t": tree_id},
+    )
+    assert total == active
+
+
+def test_an_enrolment_in_a_ranked_tree_reads_the_stored_count_without_counting(
+    client: TestClient, curriculum: Curriculum, learner: dict[str, str], session: Session
+) -> None:
+    """The count comes from skill_tree_ranks, not from a scan of the tree's skills: a stored
+    count that differs (never so in use: test_ranks proves the writers keep it exact) is what
+    the enrolment records."""
+    tree_id = curriculum.tree.id
+    ranks.refresh(session, tree_id)
+    session.execute(
+        text("UPDATE skill_tree_ranks SET active_skills = 1234 WHERE skill_tree_id = :t"),
+        {"t": tree_id},
+    )
+    session.commit()
+    answer = client.post("/api/v1/trees/frontend/enroll", headers=learner)
+    assert answer.status_code == 200, answer.text
+    total = session.scalar(
+        text("SELECT total_skills FROM user_skill_tree_progress WHERE user_id = :u"),
+        {"u": learner_id(session)},
+    )
+    assert total == 1234

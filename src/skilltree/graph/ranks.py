@@ -9,7 +9,9 @@ for each tree it changed after its last write, in the same transaction; "next" t
 ranks of its candidates only (progress.repository.NEXT_SKILLS).
 
 `skill_ranks` holds one row per active skill (its chain ahead, active dependents and active
-prerequisites, 0 for a root); `skill_tree_ranks` names the trees whose rows are current. Any
+prerequisites, 0 for a root); `skill_tree_ranks` names the trees whose rows are current, with
+the count of their active skills (what enrolling records as the enrolment's total, without
+counting the tree's skills: migration 0046). Any
 change of a tree's graph (a skill added, deleted, (de)activated; an edge added or removed),
 whoever writes it, deletes the tree's mark in the same statement (triggers in
 db/schema/graph.sql): a tree changed by a writer that did not refresh it (plain SQL, a seed) is
@@ -47,7 +49,7 @@ def refresh(session: Session, tree_id: str) -> None:
     ranks = ranks_of(needs)
     stored = repository.stored_ranks(session, tree_id)
     changed = {skill: rank for skill, rank in ranks.items() if stored.get(skill) != rank}
-    repository.write_ranks(session, tree_id, changed, stored.keys() - ranks.keys())
+    repository.write_ranks(session, tree_id, changed, stored.keys() - ranks.keys(), len(ranks))
 
 
 UNRANKED = """

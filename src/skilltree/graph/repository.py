@@ -147,7 +147,8 @@ WRITE_RANKS = """
 """
 FORGET_RANKS = "DELETE FROM skill_ranks WHERE skill_id = ANY (%(skills)s::text[])"
 MARK_RANKED = """
-    INSERT INTO skill_tree_ranks (skill_tree_id) VALUES (%(tree)s) ON CONFLICT DO NOTHING
+    INSERT INTO skill_tree_ranks (skill_tree_id, active_skills) VALUES (%(tree)s, %(active)s)
+    ON CONFLICT (skill_tree_id) DO UPDATE SET active_skills = excluded.active_skills
 """
 
 Rank = tuple[int, int, int]
@@ -175,10 +176,15 @@ def stored_ranks(session: Session, tree_id: str) -> dict[str, Rank]:
 
 
 def write_ranks(
-    session: Session, tree_id: str, changed: Mapping[str, Rank], gone: Collection[str]
+    session: Session,
+    tree_id: str,
+    changed: Mapping[str, Rank],
+    gone: Collection[str],
+    active_skills: int,
 ) -> None:
     """Store the `changed` ranks of the tree's skills, forget those of the skills `gone`, and
-    mark the tree's ranks current (until its graph changes again: db/schema/graph.sql)."""
+    mark the tree's ranks current with its count of `active_skills` (until its graph changes
+    again: db/schema/graph.sql)."""
     with _cursor(session) as cursor:
         if gone:
             cursor.execute(FORGET_RANKS, {"skills": list(gone)})
@@ -193,7 +199,7 @@ def write_ranks(
                     "prerequisites": [rank[2] for rank in changed.values()],
                 },
             )
-        cursor.execute(MARK_RANKED, {"tree": tree_id})
+        cursor.execute(MARK_RANKED, {"tree": tree_id, "active": active_skills})
 
 
 @contextmanager

@@ -293,5 +293,14 @@ class SkillTreeRanks(Base):
     skill_tree_id: Mapped[str] = mapped_column(
         Text, ForeignKey("skill_trees.id", ondelete="CASCADE", onupdate="CASCADE"), primary_key=True
     )
+    active_skills: Mapped[int] = mapped_column(
+        Integer,
+        comment="The tree's active skills when its ranks were stored (what enrolling counts as"
+        " the enrolment's total_skills).",
+    )
+    """Its active skills, counted with the ranks (migration 0046): what enrolling reads."""
 
-    __table_args__ = ({"comment": SKILL_TREE_RANKS_COMMENT},)
+    __table_args__ = (
+        CheckConstraint("active_skills >= 0", name="active_skills"),
+        {"comment": SKILL_TREE_RANKS_COMMENT},
+    )

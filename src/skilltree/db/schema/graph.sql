@@ -43,10 +43,13 @@ CREATE INDEX idx_tree_prerequisite_dependents ON public.skill_tree_prerequisites
 -- table: skill_tree_ranks
 CREATE TABLE skill_tree_ranks (
     skill_tree_id text NOT NULL,
+    active_skills integer NOT NULL,
     CONSTRAINT skill_tree_ranks_pkey PRIMARY KEY (skill_tree_id),
+    CONSTRAINT skill_tree_ranks_active_skills_check CHECK ((active_skills >= 0)),
     CONSTRAINT skill_tree_ranks_skill_tree_id_fkey FOREIGN KEY (skill_tree_id) REFERENCES skill_trees(id) ON UPDATE CASCADE ON DELETE CASCADE
 );
 COMMENT ON TABLE skill_tree_ranks IS 'The trees whose skill_ranks are current: a change of a tree''s graph, by any writer, deletes its row (skills_bump_tree_versions, skill_dependencies_bump_tree_versions); skilltree.graph.ranks writes it again with the ranks.';
+COMMENT ON COLUMN skill_tree_ranks.active_skills IS 'The tree''s active skills when its ranks were stored (what enrolling counts as the enrolment''s total_skills).';
 
 -- function: skill_categories_bump_tree_versions()
 CREATE OR REPLACE FUNCTION public.skill_categories_bump_tree_versions()

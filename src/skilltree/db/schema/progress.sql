@@ -273,14 +273,19 @@ CREATE OR REPLACE FUNCTION public.progress_enrol_learner(p_user text, p_tree tex
 AS $function$
 DECLARE
     -- The learner holds the tree (progress_enrol): no writer changes its graph meanwhile.
-    ranked boolean := EXISTS (SELECT FROM skill_tree_ranks WHERE skill_tree_id = p_tree);
+    -- Its active skills, counted by its writers with its ranks (0046): NULL when the ranks are
+    -- not current (a change by plain SQL, a seed), then counted here.
+    active integer := (SELECT active_skills FROM skill_tree_ranks WHERE skill_tree_id = p_tree);
+    ranked boolean := active IS NOT NULL;
     roots jsonb := '[]';
     freed jsonb;
 BEGIN
+    IF NOT ranked THEN
+        active := (SELECT count(*) FROM skills WHERE skill_tree_id = p_tree AND is_active);
+    END IF;
     INSERT INTO user_skill_tree_progress (
         id, user_id, skill_tree_id, total_skills, created_at)
-    SELECT new_row_id(), p_user, p_tree, count(*), p_now FROM skills
-    WHERE skill_tree_id = p_tree AND is_active;
+    VALUES (new_row_id(), p_user, p_tree, active, p_now);
     INSERT INTO progress_events (user_id, kind, skill_tree_id, occurred_at) VALUES (p_user, 'ENROLL', p_tree, p_now);
     -- Only skills without active prerequisites, and dependents of what the learner has already
     -- satisfied, can be free: those are the candidates, not every skill of the tree.
