@@ -78,16 +78,14 @@ def import_file(session: Session, category: SkillCategory, skills: list[dict[str
 
 NEW_KEYS = itertools.count()
 Write = tuple[str, int, Any]
-writes = st.lists(
-    st.one_of(
-        st.tuples(st.just("edges"), st.integers(0, 20), st.sets(st.integers(0, 20), max_size=3)),
-        st.tuples(st.just("active"), st.integers(0, 20), st.booleans()),
-        st.tuples(st.just("delete"), st.integers(0, 20), st.none()),
-        st.tuples(st.just("create"), st.integers(0, 20), st.sets(st.integers(0, 20), max_size=3)),
-        st.tuples(st.just("import"), st.integers(0, 20), tree_files()),
-    ),
-    max_size=8,
+write = st.one_of(
+    st.tuples(st.just("edges"), st.integers(0, 20), st.sets(st.integers(0, 20), max_size=3)),
+    st.tuples(st.just("active"), st.integers(0, 20), st.booleans()),
+    st.tuples(st.just("delete"), st.integers(0, 20), st.none()),
+    st.tuples(st.just("create"), st.integers(0, 20), st.sets(st.integers(0, 20), max_size=3)),
+    st.tuples(st.just("import"), st.integers(0, 20), tree_files()),
 )
+writes = st.lists(write, max_size=8)
 
 
 def skill_ids(session: Session, tree_id: str) -> list[str]:

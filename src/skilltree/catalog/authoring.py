@@ -49,6 +49,7 @@ from skilltree.errors import (
     NotFound,
     SkillTreeError,
 )
+from skilltree.graph import snapshots
 from skilltree.graph.dag import layered_positions
 from skilltree.models import Skill, SkillTree, User, UserRole
 
@@ -118,6 +119,7 @@ def update_tree(session: Session, slug: str, data: TreeUpdate, actor: User) -> S
         setattr(tree, column, value)
     tree.updated_by = actor.id
     _flush(session)
+    snapshots.store(session, tree.id)  # a new version of the tree: its graph at it
     return tree
 
 
@@ -162,6 +164,7 @@ def set_tree_prerequisites(
     _write_edges(session, lambda: repository.replace_tree_prerequisites(session, tree.id, ids))
     tree.updated_by = actor.id
     _flush(session)
+    snapshots.store(session, tree.id)  # a new version of the tree: its graph at it
     return list(repository.tree_prerequisites(session, tree.id))
 
 
@@ -206,7 +209,8 @@ def update_skill(session: Session, skill_id: str, data: SkillUpdate, actor: User
     """Skill `skill_id` with the fields given in `data` changed (its tree and its dependencies
     are not fields of `data`)."""
     changes = data.model_dump(exclude_unset=True)
-    skill, tree = _skill_to_change(session, skill_id, actor, hold=bool(changes.keys() & _COUNTED))
+    counted = bool(changes.keys() & _COUNTED)
+    skill, tree = _skill_to_change(session, skill_id, actor, hold=counted)
     problems = _check_documents(changes, _SKILL_DOCUMENTS)
     if "parent_skill_id" in changes:
         problems += _parent_problems(session, tree.id, skill.id, data.parent_skill_id)
@@ -216,6 +220,8 @@ def update_skill(session: Session, skill_id: str, data: SkillUpdate, actor: User
         setattr(skill, column, value)
     skill.updated_by = actor.id
     _flush(session)
+    if not counted:  # a held tree's graph is stored after the writer's last write (ranks)
+        snapshots.store(session, tree.id)
     return skill
 
 

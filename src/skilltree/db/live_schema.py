@@ -71,6 +71,7 @@ FILES: dict[str, tuple[str, tuple[str, ...]]] = {
             "skill_trees_bump_version",
             "skill_ranks",
             "skill_tree_ranks",
+            "skill_tree_graphs",
         ),
     ),
     "progress": (

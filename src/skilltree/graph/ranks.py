@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from skilltree.graph import repository
+from skilltree.graph import repository, snapshots
 from skilltree.graph.tree_graphs import chains_ahead
 
 
@@ -40,8 +40,9 @@ def ranks_of(needs: dict[str, tuple[str, ...]]) -> dict[str, repository.Rank]:
 
 def refresh(session: Session, tree_id: str) -> None:
     """Store the ranks of tree `tree_id` as the session sees it (its writes flushed), writing
-    only the rows that changed, and mark them current; nothing for a tree that is gone. Linear
-    in the tree's skills and edges: one read of its active graph and of the stored ranks."""
+    only the rows that changed, and mark them current; and its graph (graph.snapshots); nothing
+    for a tree that is gone. Linear in the tree's skills and edges: one read of its active graph
+    and of the stored ranks, one statement storing the graph."""
     session.flush()
     needs = repository.tree_needs(session, tree_id)
     if needs is None:
@@ -50,6 +51,7 @@ def refresh(session: Session, tree_id: str) -> None:
     stored = repository.stored_ranks(session, tree_id)
     changed = {skill: rank for skill, rank in ranks.items() if stored.get(skill) != rank}
     repository.write_ranks(session, tree_id, changed, stored.keys() - ranks.keys(), len(ranks))
+    snapshots.store(session, tree_id)
 
 
 UNRANKED = """

@@ -94,10 +94,30 @@ def find_tree(session: Session, slug: str) -> TreePlace | None:
     return TreePlace(*row) if row else None
 
 
+# The tree's version and its graph as its writers stored it at that version (graph.snapshots),
+# in one statement; the stored columns are NULL when the graph was not stored at that version.
+STORED_GRAPH = """
+    SELECT t.structure_version, g.ids, g.names, g.positions_y, g.positions_x,
+           g.estimated_minutes, g.optional, g.xp_values, g.milestones,
+           g.prerequisite_counts, g.prerequisites, g.drawn_top_down
+    FROM skill_trees t
+    LEFT JOIN skill_tree_graphs g
+        ON g.skill_tree_id = t.id AND g.structure_version = t.structure_version
+    WHERE t.id = %(tree)s
+"""
+
+
 def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
     """The graph of the tree's active skills (edges touching inactive skills left out), at the
-    structure version it was read at; None when there is no such tree."""
+    structure version it was read at; None when there is no such tree. Read in one row as the
+    tree's writers stored it at the tree's version (graph.snapshots), else from its rows."""
     with _cursor(session, binary=True) as cursor:
+        cursor.execute(STORED_GRAPH, {"tree": tree_id})
+        stored = cursor.fetchone()
+        if stored is None:
+            return None
+        if stored[1] is not None:
+            return _stored_graph(tree_id, stored)
         cursor.execute(TREE_GRAPH, {"tree": tree_id})
         row = cursor.fetchone()
     if row is None:
@@ -109,6 +129,22 @@ def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
     skills: dict[str, SkillRow] = dict(zip(ids, columns, strict=True))
     edges = zip(skill_ids or (), prerequisites or (), strict=True)
     return TreeGraph(tree_id, version, skills, _needs(skills, edges), by_position=ids)
+
+
+def _stored_graph(tree_id: str, row: tuple[Any, ...]) -> TreeGraph:
+    """The TreeGraph of a row of STORED_GRAPH with its graph: each skill's prerequisites are
+    the next `count` places of `prerequisites`, skill after skill (no edge to look up or check:
+    the writer kept active skills only and found out whether the tree is drawn top down)."""
+    version, ids, names, ys, xs, minutes, optional, xp, milestones, counts, places, top_down = row
+    columns = zip(names, ys, xs, minutes, optional, xp, milestones, strict=True)
+    skills: dict[str, SkillRow] = dict(zip(ids, columns, strict=True))
+    needs: dict[str, tuple[str, ...]] = {}
+    place = ids.__getitem__
+    at = 0
+    for skill, count in zip(ids, counts, strict=True):
+        needs[skill] = tuple(map(place, places[at : at + count]))
+        at += count
+    return TreeGraph(tree_id, version, skills, needs, by_position=ids, drawn_top_down=top_down)
 
 
 def _needs(skills: Collection[str], edges: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:

@@ -89,6 +89,7 @@ class TreeGraph:
         needs: Mapping[str, Sequence[str]],
         *,
         by_position: list[str] | None = None,
+        drawn_top_down: bool | None = None,
     ) -> None:
         self.tree_id = tree_id
         self.version = version
@@ -99,6 +100,8 @@ class TreeGraph:
         """Each active skill's active direct prerequisites (every active skill is a key)."""
         if by_position is not None:  # the caller has them in that order: `by_position` is it
             self.__dict__["by_position"] = by_position
+        if drawn_top_down is not None:  # the caller found it out (graph.snapshots)
+            self.__dict__["drawn_top_down"] = drawn_top_down
 
     @classmethod
     def from_document_skills(

@@ -17,6 +17,7 @@ from skilltree.models.catalog import (
     SkillDependency,
     SkillRank,
     SkillTree,
+    SkillTreeGraph,
     SkillTreePrerequisite,
     SkillTreeRanks,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "SkillProgressStatus",
     "SkillRank",
     "SkillTree",
+    "SkillTreeGraph",
     "SkillTreePrerequisite",
     "SkillTreeRanks",
     "SkillType",

@@ -304,3 +304,40 @@ class SkillTreeRanks(Base):
         CheckConstraint("active_skills >= 0", name="active_skills"),
         {"comment": SKILL_TREE_RANKS_COMMENT},
     )
+
+
+class SkillTreeGraph(Base):
+    """A tree's graph as its writers stored it, valid at its structure version (graph.snapshots:
+    what the first request of a tree version reads instead of every skill and edge)."""
+
+    __tablename__ = "skill_tree_graphs"
+
+    skill_tree_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("skill_trees.id", ondelete="CASCADE", onupdate="CASCADE"), primary_key=True
+    )
+    structure_version: Mapped[int] = mapped_column(BigInteger)
+    ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    """The active skills by position (y, x, then the id's code points); "place" below: an index."""
+    names: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    positions_y: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    positions_x: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    estimated_minutes: Mapped[list[int | None]] = mapped_column(ARRAY(Integer))
+    optional: Mapped[list[bool]] = mapped_column(ARRAY(Boolean))
+    xp_values: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    milestones: Mapped[list[bool]] = mapped_column(ARRAY(Boolean))
+    prerequisite_counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    """Each skill's count of active prerequisites, by place."""
+    prerequisites: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    """Their places, skill after skill (each skill's in ascending order)."""
+    drawn_top_down: Mapped[bool] = mapped_column(Boolean)
+    """Whether every prerequisite comes before its skill by position."""
+
+    __table_args__ = (
+        {
+            "comment": "A tree's graph of active skills as the first request of a tree version"
+            " reads it (skilltree.graph.snapshots): its skills by position with their facts,"
+            " each one's count of active prerequisites and their places, whether every"
+            " prerequisite comes before its skill. Stored by the tree's writers; valid only at"
+            " its structure_version."
+        },
+    )

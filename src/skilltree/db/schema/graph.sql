@@ -29,6 +29,26 @@ CREATE TABLE skill_ranks (
 COMMENT ON TABLE skill_ranks IS 'What "what next" ranks an active skill by, of its tree''s graph of active skills: its longest chain of dependents, its direct dependents, its direct prerequisites (0: a root). Written by the tree''s writers (skilltree.graph.ranks); current only while its tree is in skill_tree_ranks.';
 CREATE INDEX idx_skill_ranks_tree ON public.skill_ranks USING btree (skill_tree_id, prerequisites);
 
+-- table: skill_tree_graphs
+CREATE TABLE skill_tree_graphs (
+    skill_tree_id text NOT NULL,
+    structure_version bigint NOT NULL,
+    ids text[] NOT NULL,
+    names text[] NOT NULL,
+    positions_y double precision[] NOT NULL,
+    positions_x double precision[] NOT NULL,
+    estimated_minutes integer[] NOT NULL,
+    optional boolean[] NOT NULL,
+    xp_values integer[] NOT NULL,
+    milestones boolean[] NOT NULL,
+    prerequisite_counts integer[] NOT NULL,
+    prerequisites integer[] NOT NULL,
+    drawn_top_down boolean NOT NULL,
+    CONSTRAINT skill_tree_graphs_pkey PRIMARY KEY (skill_tree_id),
+    CONSTRAINT skill_tree_graphs_skill_tree_id_fkey FOREIGN KEY (skill_tree_id) REFERENCES skill_trees(id) ON UPDATE CASCADE ON DELETE CASCADE
+);
+COMMENT ON TABLE skill_tree_graphs IS 'A tree''s graph of active skills as the first request of a tree version reads it (skilltree.graph.snapshots): its skills by position with their facts, each one''s count of active prerequisites and their places, whether every prerequisite comes before its skill. Stored by the tree''s writers; valid only at its structure_version.';
+
 -- table: skill_tree_prerequisites
 CREATE TABLE skill_tree_prerequisites (
     skill_tree_id text NOT NULL,

@@ -111,6 +111,9 @@ GRANT SELECT ON TABLE skill_mastery TO skilltree_app;
 -- table: skill_ranks
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_ranks TO skilltree_app;
 
+-- table: skill_tree_graphs
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_tree_graphs TO skilltree_app;
+
 -- table: skill_tree_prerequisites
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE skill_tree_prerequisites TO skilltree_app;
 
