@@ -52,6 +52,9 @@ def facts(graph: TreeGraph) -> dict[str, Any]:
         "needs": {skill: set(needs) for skill, needs in graph.needs.items()},
         "by_position": list(graph.by_position),
         "drawn_top_down": graph.drawn_top_down,
+        "place_needs": [set(needs) for needs in graph.place_needs],
+        "minutes_by_place": graph.minutes_by_place,
+        "xp_by_place": graph.xp_by_place,
     }
 
 

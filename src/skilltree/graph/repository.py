@@ -139,12 +139,23 @@ def _stored_graph(tree_id: str, row: tuple[Any, ...]) -> TreeGraph:
     columns = zip(names, ys, xs, minutes, optional, xp, milestones, strict=True)
     skills: dict[str, SkillRow] = dict(zip(ids, columns, strict=True))
     needs: dict[str, tuple[str, ...]] = {}
+    place_needs: list[tuple[int, ...]] = []
     place = ids.__getitem__
     at = 0
     for skill, count in zip(ids, counts, strict=True):
-        needs[skill] = tuple(map(place, places[at : at + count]))
+        mine = tuple(places[at : at + count])
+        place_needs.append(mine)
+        needs[skill] = tuple(map(place, mine))
         at += count
-    return TreeGraph(tree_id, version, skills, needs, by_position=ids, drawn_top_down=top_down)
+    return TreeGraph(
+        tree_id,
+        version,
+        skills,
+        needs,
+        by_position=ids,
+        drawn_top_down=top_down,
+        place_needs=place_needs,
+    )
 
 
 def _needs(skills: Collection[str], edges: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from operator import itemgetter
 
 from sqlalchemy.orm import Session
 
@@ -76,24 +75,25 @@ def path_page(
     thousands of steps.
 
     Linear in the target's prerequisites at any depth, with a small constant: they are found a
-    level at a time by set operations (no Python step per edge), and in a graph drawn top down
-    (TreeGraph.drawn_top_down) the path's order is the order of its skills' places by position,
-    integers sorted; the totals are sums over the path's skills, without a Python step each."""
-    needs, rows = graph.needs, graph.skills.rows
-    wanted = {target}
-    level: Iterable[str] = wanted
+    level at a time by set operations on their places by position (ints: no Python step per
+    edge), and in a graph drawn top down (TreeGraph.drawn_top_down) the path's order is the
+    order of those places, integers sorted; the totals are sums over the path's places, without
+    a Python step each."""
+    needs, rows, by_position = graph.needs, graph.skills.rows, graph.by_position
+    place_needs, place = graph.place_needs, graph.position_rank
+    wanted = {place[target]}
+    level: set[int] = wanted
     while level:  # the prerequisites one level further, less those met on a shorter way
-        level = set().union(*map(needs.__getitem__, level)) - wanted
+        level = set().union(*map(place_needs.__getitem__, level))
+        level -= wanted
         wanted |= level
     # Satisfied prerequisites hold nothing back; an optional one that is not done is still on
-    # the way (it has to be completed or skipped).
-    todo = wanted.difference([s for s, status in statuses.items() if status in DONE])
+    # the way (it has to be completed or skipped). (A row of an inactive skill has no place.)
+    todo = wanted.difference([place.get(s) for s, status in statuses.items() if status in DONE])
     if graph.drawn_top_down:  # learning order: by position (TreeGraph.ordered)
-        by_position = graph.by_position
-        places = sorted(map(graph.position_rank.__getitem__, todo))
-        page = [by_position[place] for place in places[offset : offset + limit]]
+        page = [by_position[at] for at in sorted(todo)[offset : offset + limit]]
     else:
-        page = graph.ordered(todo)[offset : offset + limit]
+        page = graph.ordered([by_position[at] for at in todo])[offset : offset + limit]
     satisfied = states.satisfied_skills(statuses, graph.optional)
     steps: list[PathStepJson] = []
     for skill_id in page:
@@ -107,14 +107,13 @@ def path_page(
                 "xpValue": xp_value,
             }
         )
-    facts = list(map(rows.__getitem__, todo))
     following = offset + limit
     return {
         "target": {"id": target, "name": rows[target][0]},
         "steps": steps,
         "totalSteps": len(todo),
-        "totalMinutes": sum(filter(None, map(itemgetter(3), facts))),  # unknown minutes: 0
-        "totalXp": sum(map(itemgetter(5), facts)),
+        "totalMinutes": sum(map(graph.minutes_by_place.__getitem__, todo)),  # unknown: 0
+        "totalXp": sum(map(graph.xp_by_place.__getitem__, todo)),
         "nextOffset": following if following < len(todo) else None,
     }
 
