@@ -57,8 +57,8 @@ from skilltree.db import migrate
 from skilltree.db.base import new_id
 from skilltree.db.session import create_db_engine, unit_of_work
 from skilltree.gc_tuning import tune_collector
-from skilltree.graph import dag
-from skilltree.graph.repository import TREE_GRAPH
+from skilltree.graph import dag, snapshots
+from skilltree.graph.repository import STORED_GRAPH, TREE_GRAPH
 from skilltree.graph.service import GRAPHS
 from skilltree.listeners import register_listeners
 from skilltree.progress.endpoints import PATH_PAGE
@@ -347,6 +347,7 @@ def measure(url: str, engine: Engine, tree: Tree) -> dict[str, list[float]]:
                 conn.rollback()
                 samples[f"{name} warm"].append(timed(requests[name]))
         samples["graph read"], samples["connect"] = [], []
+        samples["stored graph read"], samples["graph store"] = [], []
         for _ in range(runs // 2):  # then cold ones: no copy of the tree before each
             for name in PATHS:
                 # Cold: the first request after the tree changed (no graph, no document; the
@@ -361,10 +362,20 @@ def measure(url: str, engine: Engine, tree: Tree) -> dict[str, list[float]]:
                 engine.dispose()
                 samples[f"{name} new process"].append(timed(requests[name]))
             samples["connect"].append(timed(lambda: psycopg.connect(libpq_dsn(url)).close()))
-            # What a cold path reads first: the tree's graph, in one statement ("next" reads
-            # the ranks its writer stored instead).
+            # What a cold path read first before the writers stored the graph: the tree's
+            # graph from its rows, in one statement ("next" reads the ranks its writer stored).
             samples["graph read"].append(
                 timed(lambda: conn.execute(TREE_GRAPH, {"tree": tree.tree_id}).fetchall())
+            )
+            conn.rollback()
+            # What it reads now: the graph its writer stored (graph.snapshots, 0047).
+            samples["stored graph read"].append(
+                timed(lambda: conn.execute(STORED_GRAPH, {"tree": tree.tree_id}).fetchall())
+            )
+            conn.rollback()
+            # What storing it costs each change of the tree (graph.snapshots.STORE), rolled back.
+            samples["graph store"].append(
+                timed(lambda: conn.execute(snapshots.STORE, {"tree": tree.tree_id}))
             )
             conn.rollback()
     return samples
@@ -417,16 +428,21 @@ def report(results: list[tuple[Tree, dict[str, list[float]]]], where: str) -> st
                 )
     lines += [
         "",
-        "*Graph read*: the one statement a cold path reads the tree's graph with"
-        ' (graph.repository), through plain psycopg; "next" no longer reads it (the tree\'s'
-        " writer stores its ranks: graph.ranks), p50:",
+        "*Graph read*: the statement a cold path read the tree's graph with from its rows"
+        " (graph.repository.TREE_GRAPH, still read for a tree changed by plain SQL); *stored*:"
+        " the graph as the tree's writers store it (graph.snapshots, migration 0047), what a"
+        " cold path reads now; *store*: what storing it adds to each change of the tree (rolled"
+        ' back); all through plain psycopg, p50 ("next" reads neither: the tree\'s writer'
+        " stores its ranks, graph.ranks):",
         "",
     ]
     for tree, samples in results:
         read = percentile(samples["graph read"], 0.5)
-        warm = percentile(samples["next warm"], 0.5)
+        stored = percentile(samples["stored graph read"], 0.5)
+        store = percentile(samples["graph store"], 0.5)
         lines.append(
-            f"- {tree.shape}, {tree.size:,} skills: {read:.1f} ms ({read / warm:.1f}x a warm next)"
+            f"- {tree.shape}, {tree.size:,} skills: from the rows {read:.1f} ms, stored"
+            f" {stored:.1f} ms, store {store:.1f} ms"
         )
     lines += ["", "*Connect*: opening a connection through plain psycopg, p50:", ""]
     for tree, samples in results:
