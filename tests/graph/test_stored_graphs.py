@@ -5,7 +5,6 @@ the graph is then read from the rows, never from the stale copy."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from hypothesis import given
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from skilltree.catalog import authoring
 from skilltree.catalog.schemas import SkillUpdate, TreeUpdate
-from skilltree.graph import repository
+from skilltree.graph import repository, snapshots
 from skilltree.graph.tree_graphs import TreeGraph
 from tests.factories import Person, add_dependency, make_category, make_skill, make_tree
 from tests.graph.test_ranks import WRITES, Write, apply, import_file, skill_ids, tree_files, write
@@ -140,19 +139,19 @@ def test_a_change_of_the_trees_own_row_stores_its_graph_at_the_new_version(
     check_stored(session, tree_id)
 
 
-def test_the_migration_stores_the_graph_of_every_tree_made_before_it(session: Session) -> None:
-    # As before 0047: trees written by plain rows, no stored graph.
+def test_store_missing_stores_the_graph_of_every_tree_not_stored_at_its_version(
+    session: Session,
+) -> None:
+    # As before 0047, or after a change by plain SQL: trees without a current stored graph.
     category = make_category(session)
     trees = [make_tree(session, category) for _ in range(2)]
     first, second = make_skill(session, trees[0]), make_skill(session, trees[0])
     add_dependency(session, second, first)
     session.execute(text("DELETE FROM skill_tree_graphs"))
-    revision = importlib.import_module(
-        "skilltree.db.migrations.versions.0047_tree_graphs_stored_by_their_writers"
-    )
-    session.execute(text(revision.STORE_EVERY_TREE))
+    assert snapshots.store_missing(session) >= 2
     for tree in trees:
         check_stored(session, tree.id)
     stored = repository.tree_graph(session, trees[0].id)
     assert stored is not None
     assert stored.needs == {first.id: (), second.id: (first.id,)}
+    assert snapshots.store_missing(session) == 0

@@ -158,6 +158,7 @@ SPEC_FOREIGN_KEYS = {
     # What next's stored ranks (issue 12): a skill's go with it, a tree's mark with the tree.
     ("skill_ranks", ("skill_id", "skill_tree_id"), "skills", "c"),
     ("skill_tree_ranks", ("skill_tree_id",), "skill_trees", "c"),
+    ("skill_tree_graphs", ("skill_tree_id",), "skill_trees", "c"),
     # Project reviews (issue 14): mentors and rubrics go with their tree or skill (a mentor's
     # row with the mentor), submissions with their learner and skill; a reviewer or claimant
     # who is deleted leaves the decision without a name.

@@ -36,13 +36,19 @@ def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
     if current == migrate.head_revision():
         # Trees changed by no tree writer since 0035 (made before it): their ranks for "what
         # next" (graph.ranks), so that it never reads their whole graph.
+        # Likewise their graphs as the first request of a tree version reads them (graph.snapshots;
+        # made before 0047, or changed by plain SQL since).
         from skilltree.db.session import unit_of_work
         from skilltree.graph.ranks import rank_unranked
+        from skilltree.graph.snapshots import store_missing
 
         with unit_of_work(engine) as session:
             ranked = rank_unranked(session)
+            stored = store_missing(session)
         if ranked:
             typer.echo(f"ranked {ranked} tree{'s' if ranked != 1 else ''} for what next")
+        if stored:
+            typer.echo(f"stored the graph of {stored} tree{'s' if stored != 1 else ''}")
 
 
 @db_app.command()

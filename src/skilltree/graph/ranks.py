@@ -20,6 +20,8 @@ answered from its graph, as before, never from stale ranks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -27,7 +29,7 @@ from skilltree.graph import repository, snapshots
 from skilltree.graph.tree_graphs import chains_ahead
 
 
-def ranks_of(needs: dict[str, tuple[str, ...]]) -> dict[str, repository.Rank]:
+def ranks_of(needs: Mapping[str, Sequence[str]]) -> dict[str, repository.Rank]:
     """Each skill's rank facts in the graph `needs`: (chain ahead, direct dependents, direct
     prerequisites); linear in skills + edges."""
     dependents = dict.fromkeys(needs, 0)
@@ -44,14 +46,14 @@ def refresh(session: Session, tree_id: str) -> None:
     for a tree that is gone. Linear in the tree's skills and edges: one read of its active graph
     and of the stored ranks, one statement storing the graph."""
     session.flush()
-    needs = repository.tree_needs(session, tree_id)
-    if needs is None:
+    graph = repository.graph_from_rows(session, tree_id)
+    if graph is None:
         return
-    ranks = ranks_of(needs)
+    ranks = ranks_of(graph.needs)
     stored = repository.stored_ranks(session, tree_id)
     changed = {skill: rank for skill, rank in ranks.items() if stored.get(skill) != rank}
     repository.write_ranks(session, tree_id, changed, stored.keys() - ranks.keys(), len(ranks))
-    snapshots.store(session, tree_id)
+    snapshots.store_graph(session, graph)
 
 
 UNRANKED = """

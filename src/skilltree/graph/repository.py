@@ -111,13 +111,21 @@ def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
     """The graph of the tree's active skills (edges touching inactive skills left out), at the
     structure version it was read at; None when there is no such tree. Read in one row as the
     tree's writers stored it at the tree's version (graph.snapshots), else from its rows."""
-    with _cursor(session, binary=True) as cursor:
+    with cursor_of(session, binary=True) as cursor:
         cursor.execute(STORED_GRAPH, {"tree": tree_id})
         stored = cursor.fetchone()
-        if stored is None:
-            return None
-        if stored[1] is not None:
-            return _stored_graph(tree_id, stored)
+    if stored is None:
+        return None
+    if stored[1] is not None:
+        return _stored_graph(tree_id, stored)
+    return graph_from_rows(session, tree_id)
+
+
+def graph_from_rows(session: Session, tree_id: str) -> TreeGraph | None:
+    """The graph of the tree's active skills read from its skills and edges (TREE_GRAPH), at the
+    structure version it was read at, as the session sees them; None when there is no such
+    tree."""
+    with cursor_of(session, binary=True) as cursor:
         cursor.execute(TREE_GRAPH, {"tree": tree_id})
         row = cursor.fetchone()
     if row is None:
@@ -169,16 +177,6 @@ def _needs(skills: Collection[str], edges: Iterable[tuple[str, str]]) -> dict[st
     return {skill_id: tuple(prerequisites) for skill_id, prerequisites in found.items()}
 
 
-# What ranking a tree's skills needs of its graph, and no more: whether the tree exists, its
-# active skills' ids and its edges (graph.ranks).
-TREE_NEEDS = """
-    SELECT 'tree', t.id, NULL FROM skill_trees t WHERE t.id = %(tree)s
-    UNION ALL
-    SELECT 'skill', s.id, NULL FROM skills s WHERE s.skill_tree_id = %(tree)s AND s.is_active
-    UNION ALL
-    SELECT 'edge', d.skill_id, d.depends_on_id
-    FROM skill_dependencies d WHERE d.skill_tree_id = %(tree)s
-"""
 STORED_RANKS = """
     SELECT skill_id, chain_ahead, dependents, prerequisites FROM skill_ranks
     WHERE skill_tree_id = %(tree)s
@@ -203,21 +201,9 @@ Rank = tuple[int, int, int]
 direct dependents, its active direct prerequisites (0: a root)."""
 
 
-def tree_needs(session: Session, tree_id: str) -> dict[str, tuple[str, ...]] | None:
-    """Each active skill of the tree with its active prerequisites, as the session sees them
-    (its own writes included); None when there is no such tree."""
-    with _cursor(session) as cursor:
-        cursor.execute(TREE_NEEDS, {"tree": tree_id})
-        rows = cursor.fetchall()
-    if not rows or rows[0][0] != "tree":
-        return None
-    skills = {first for kind, first, _ in rows if kind == "skill"}
-    return _needs(skills, ((first, second) for kind, first, second in rows if kind == "edge"))
-
-
 def stored_ranks(session: Session, tree_id: str) -> dict[str, Rank]:
     """The ranks stored for the tree's skills, by skill (current or not)."""
-    with _cursor(session) as cursor:
+    with cursor_of(session) as cursor:
         cursor.execute(STORED_RANKS, {"tree": tree_id})
         return {skill: (chain, dependents, needs) for skill, chain, dependents, needs in cursor}
 
@@ -232,7 +218,7 @@ def write_ranks(
     """Store the `changed` ranks of the tree's skills, forget those of the skills `gone`, and
     mark the tree's ranks current with its count of `active_skills` (until its graph changes
     again: db/schema/graph.sql)."""
-    with _cursor(session) as cursor:
+    with cursor_of(session) as cursor:
         if gone:
             cursor.execute(FORGET_RANKS, {"skills": list(gone)})
         if changed:
@@ -250,7 +236,7 @@ def write_ranks(
 
 
 @contextmanager
-def _cursor(session: Session, *, binary: bool = False) -> Iterator[Any]:
+def cursor_of(session: Session, *, binary: bool = False) -> Iterator[Any]:
     # The session's own DBAPI cursor (psycopg's parameter style), as tree_graph reads.
     cursor = session.connection().connection.cursor(binary=binary)
     try:

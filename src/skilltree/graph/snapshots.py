@@ -8,60 +8,38 @@ after skill, each skill's by place), and whether every prerequisite comes before
 position (TreeGraph.drawn_top_down). It is stored with the tree's `structure_version` and read
 only at that version: any change of the tree, its skills or its edges, by any writer, moves the
 version on (db/schema/graph.sql), so a tree changed by a writer that does not store it (plain
-SQL, a seed of old) is read from its rows as before, never from a stale copy.
+SQL) is read from its rows as before, never from a stale copy.
 
-Who stores it: every tree writer after its last write, with the ranks (graph.ranks.refresh);
-the writers that change a tree without holding its learners (a rename or a move of a skill, the
-tree's own fields) call `store` themselves. Storing is one statement, all in PostgreSQL: linear
-in the tree, about what a cold read cost before, paid once per change instead of once per
-process and tree version.
+Who stores it: every tree writer after its last write, with the ranks (graph.ranks.refresh, from
+the same read of the tree's rows); the writers that change a tree without holding its learners
+(a rename or a move of a skill, the tree's own fields) call `store`; `skilltree db upgrade` and
+the seeds store the graph of every tree whose stored graph is not current (`store_missing`).
+Storing is linear in the tree: the graph read from its rows in one statement (what the first
+request of every process paid before), grouped in Python, written in one statement. (Grouping in
+SQL joined the edges to a numbered copy of the skills: right after an import, before the tables'
+statistics knew the new rows, the planner made that a nested loop, quadratic in the tree.)
 """
 
 from __future__ import annotations
 
+from itertools import chain
+from typing import Any
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# The facts by place, each skill's prerequisites by place: the same order as TREE_GRAPH's.
-STORE = """
-    WITH s AS MATERIALIZED (
-        SELECT s.id, s.name, s.position_y, s.position_x, s.estimated_minutes, s.is_optional,
-               s.xp_value, s.is_milestone,
-               (row_number() OVER (ORDER BY s.position_y, s.position_x, s.id COLLATE "C")
-                - 1)::integer AS place
-        FROM skills s WHERE s.skill_tree_id = %(tree)s AND s.is_active
-    ), e AS MATERIALIZED (
-        SELECT k.place AS skill, p.place AS prerequisite
-        FROM skill_dependencies d
-        JOIN s k ON k.id = d.skill_id
-        JOIN s p ON p.id = d.depends_on_id
-        WHERE d.skill_tree_id = %(tree)s
-    )
+from skilltree.graph import repository
+from skilltree.graph.tree_graphs import TreeGraph
+
+WRITE = """
     INSERT INTO skill_tree_graphs AS g (
         skill_tree_id, structure_version, ids, names, positions_y, positions_x,
         estimated_minutes, optional, xp_values, milestones, prerequisite_counts, prerequisites,
         drawn_top_down)
-    SELECT t.id, t.structure_version,
-           coalesce(a.ids, '{}'), coalesce(a.names, '{}'), coalesce(a.ys, '{}'),
-           coalesce(a.xs, '{}'), coalesce(a.minutes, '{}'), coalesce(a.optional, '{}'),
-           coalesce(a.xp, '{}'), coalesce(a.milestones, '{}'), coalesce(a.counts, '{}'),
-           coalesce((SELECT array_agg(e.prerequisite ORDER BY e.skill, e.prerequisite) FROM e),
-                    '{}'),
-           coalesce((SELECT bool_and(e.prerequisite < e.skill) FROM e), true)
-    FROM skill_trees t
-    CROSS JOIN LATERAL (
-        SELECT array_agg(s.id ORDER BY s.place) AS ids,
-               array_agg(s.name ORDER BY s.place) AS names,
-               array_agg(s.position_y ORDER BY s.place) AS ys,
-               array_agg(s.position_x ORDER BY s.place) AS xs,
-               array_agg(s.estimated_minutes ORDER BY s.place) AS minutes,
-               array_agg(s.is_optional ORDER BY s.place) AS optional,
-               array_agg(s.xp_value ORDER BY s.place) AS xp,
-               array_agg(s.is_milestone ORDER BY s.place) AS milestones,
-               array_agg(coalesce(n.count, 0) ORDER BY s.place) AS counts
-        FROM s LEFT JOIN (SELECT e.skill, count(*)::integer AS count FROM e GROUP BY e.skill) n
-            ON n.skill = s.place) a
-    WHERE t.id = %(tree)s
+    VALUES (%(tree)s, %(version)s, %(ids)s::text[], %(names)s::text[],
+            %(ys)s::double precision[], %(xs)s::double precision[], %(minutes)s::integer[],
+            %(optional)s::boolean[], %(xp)s::integer[], %(milestones)s::boolean[],
+            %(counts)s::integer[], %(places)s::integer[], %(top_down)s)
     ON CONFLICT (skill_tree_id) DO UPDATE SET
         structure_version = excluded.structure_version, ids = excluded.ids,
         names = excluded.names, positions_y = excluded.positions_y,
@@ -71,9 +49,59 @@ STORE = """
         prerequisites = excluded.prerequisites, drawn_top_down = excluded.drawn_top_down
 """
 
+MISSING = """
+    SELECT t.id FROM skill_trees t
+    WHERE NOT EXISTS (
+        SELECT FROM skill_tree_graphs g
+        WHERE g.skill_tree_id = t.id AND g.structure_version = t.structure_version)
+    ORDER BY t.id
+"""
+
+
+def store_graph(session: Session, graph: TreeGraph) -> None:
+    """Store `graph`, read from the tree's rows in this transaction after its last change, at
+    the version it was read at."""
+    rows = graph.skills.rows
+    # The facts column by column, in the order by position (no skill: seven empty columns).
+    facts = map(rows.__getitem__, graph.by_position)
+    columns: list[tuple[Any, ...]] = list(zip(*facts, strict=True))
+    names, ys, xs, minutes, optional, xp, milestones = columns or [()] * 7
+    place_needs = graph.place_needs
+    with repository.cursor_of(session) as cursor:
+        cursor.execute(
+            WRITE,
+            {
+                "tree": graph.tree_id,
+                "version": graph.version,
+                "ids": graph.by_position,
+                "names": list(names),
+                "ys": list(ys),
+                "xs": list(xs),
+                "minutes": list(minutes),
+                "optional": list(optional),
+                "xp": list(xp),
+                "milestones": list(milestones),
+                "counts": list(map(len, place_needs)),
+                "places": list(chain.from_iterable(map(sorted, place_needs))),
+                "top_down": graph.drawn_top_down,
+            },
+        )
+
 
 def store(session: Session, tree_id: str) -> None:
     """Store tree `tree_id`'s graph as the session sees it (its writes flushed), at the tree's
-    current structure version; nothing for a tree that is gone."""
+    current version; nothing for a tree that is gone."""
     session.flush()
-    session.execute(text(STORE.replace("%(tree)s", ":tree")), {"tree": tree_id})
+    graph = repository.graph_from_rows(session, tree_id)
+    if graph is not None:
+        store_graph(session, graph)
+
+
+def store_missing(session: Session) -> int:
+    """Store the graph of every tree whose stored graph is not at its version (trees made before
+    migration 0047, or changed by plain SQL since), each held as a tree writer holds it (FOR
+    UPDATE: a change in flight finishes first); how many."""
+    trees = list(session.scalars(text(MISSING + " FOR UPDATE OF t")))
+    for tree_id in trees:
+        store(session, tree_id)
+    return len(trees)

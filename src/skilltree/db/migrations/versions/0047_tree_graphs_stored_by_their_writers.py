@@ -19,7 +19,9 @@ writers store it in the same transaction as their change (graph.snapshots: with 
 after a tree writer's last write; after a rename or a move, which leaves the ranks current; after
 a change of the tree's own row); it is valid only at the `structure_version` it was stored at,
 which any change of the tree, its skills or its edges, by any writer, moves on: a tree changed by
-plain SQL is read as before, never from a stale row. Existing trees get theirs here.
+plain SQL is read as before, never from a stale row. Existing trees get theirs from `skilltree db
+upgrade` after the migrations (graph.snapshots.store_missing: grouped in Python, linear; until
+then they are read from their rows as before).
 
 The downgrade drops the table.
 """
@@ -61,70 +63,8 @@ DROP TABLE skill_tree_graphs;
 """
 
 
-# Every existing tree's graph, as graph.snapshots.STORE stored it when this revision was
-# written (frozen here: a later change of STORE does not change what this revision did).
-STORE_EVERY_TREE = r"""
-DO $do$
-DECLARE
-    tree text;
-BEGIN
-    FOR tree IN SELECT id FROM skill_trees ORDER BY id LOOP
-        EXECUTE $store$
-    WITH s AS MATERIALIZED (
-        SELECT s.id, s.name, s.position_y, s.position_x, s.estimated_minutes, s.is_optional,
-               s.xp_value, s.is_milestone,
-               (row_number() OVER (ORDER BY s.position_y, s.position_x, s.id COLLATE "C")
-                - 1)::integer AS place
-        FROM skills s WHERE s.skill_tree_id = $1 AND s.is_active
-    ), e AS MATERIALIZED (
-        SELECT k.place AS skill, p.place AS prerequisite
-        FROM skill_dependencies d
-        JOIN s k ON k.id = d.skill_id
-        JOIN s p ON p.id = d.depends_on_id
-        WHERE d.skill_tree_id = $1
-    )
-    INSERT INTO skill_tree_graphs AS g (
-        skill_tree_id, structure_version, ids, names, positions_y, positions_x,
-        estimated_minutes, optional, xp_values, milestones, prerequisite_counts, prerequisites,
-        drawn_top_down)
-    SELECT t.id, t.structure_version,
-           coalesce(a.ids, '{}'), coalesce(a.names, '{}'), coalesce(a.ys, '{}'),
-           coalesce(a.xs, '{}'), coalesce(a.minutes, '{}'), coalesce(a.optional, '{}'),
-           coalesce(a.xp, '{}'), coalesce(a.milestones, '{}'), coalesce(a.counts, '{}'),
-           coalesce((SELECT array_agg(e.prerequisite ORDER BY e.skill, e.prerequisite) FROM e),
-                    '{}'),
-           coalesce((SELECT bool_and(e.prerequisite < e.skill) FROM e), true)
-    FROM skill_trees t
-    CROSS JOIN LATERAL (
-        SELECT array_agg(s.id ORDER BY s.place) AS ids,
-               array_agg(s.name ORDER BY s.place) AS names,
-               array_agg(s.position_y ORDER BY s.place) AS ys,
-               array_agg(s.position_x ORDER BY s.place) AS xs,
-               array_agg(s.estimated_minutes ORDER BY s.place) AS minutes,
-               array_agg(s.is_optional ORDER BY s.place) AS optional,
-               array_agg(s.xp_value ORDER BY s.place) AS xp,
-               array_agg(s.is_milestone ORDER BY s.place) AS milestones,
-               array_agg(coalesce(n.count, 0) ORDER BY s.place) AS counts
-        FROM s LEFT JOIN (SELECT e.skill, count(*)::integer AS count FROM e GROUP BY e.skill) n
-            ON n.skill = s.place) a
-    WHERE t.id = $1
-    ON CONFLICT (skill_tree_id) DO UPDATE SET
-        structure_version = excluded.structure_version, ids = excluded.ids,
-        names = excluded.names, positions_y = excluded.positions_y,
-        positions_x = excluded.positions_x, estimated_minutes = excluded.estimated_minutes,
-        optional = excluded.optional, xp_values = excluded.xp_values,
-        milestones = excluded.milestones, prerequisite_counts = excluded.prerequisite_counts,
-        prerequisites = excluded.prerequisites, drawn_top_down = excluded.drawn_top_down
-$store$ USING tree;
-    END LOOP;
-END
-$do$;
-"""
-
-
 def upgrade() -> None:
     op.execute(UPGRADE)
-    op.execute(STORE_EVERY_TREE)
 
 
 def downgrade() -> None:
