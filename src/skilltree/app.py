@@ -23,6 +23,7 @@ from skilltree import __version__, errors, metrics
 from skilltree.cache.memory import MB
 from skilltree.cache.trees import tree_store
 from skilltree.config import Settings, get_settings
+from skilltree.db.replicas import ReplicaSet, replica_set
 from skilltree.db.session import get_engine, session_factory
 from skilltree.listeners import register_listeners
 
@@ -280,8 +281,9 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the API; `engine` defaults to the configured database's."""
+def create_app(engine: Engine | None = None, replicas: ReplicaSet | None = None) -> FastAPI:
+    """Build the API; `engine` defaults to the configured database's, and then `replicas` to
+    DATABASE_REPLICA_URL's (started: probing); with an `engine` given, only `replicas` given."""
     from skilltree.accounts.endpoints import install_password_protection
     from skilltree.accounts.endpoints import router as accounts_router
     from skilltree.analytics.endpoints import router as analytics_router
@@ -315,6 +317,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine or get_engine()
     app.state.sessionmaker = session_factory(app.state.engine)
+    if engine is None and replicas is None:
+        replicas = replica_set(app.state.engine, settings)
+    app.state.replicas = replicas
     app.state.request_limits = request_limits(settings)
     configure_caches(settings)
     tree_store()  # REDIS_URL read now: a malformed one stops the start, not a request
