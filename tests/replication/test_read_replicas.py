@@ -1,0 +1,211 @@
+"""Read replicas on a real streaming replica (tests/replication/conftest.py): lag-tolerant reads
+go to it, a learner's own writes are read back from the primary until the replica has replayed
+them, and a replica that is down or lags past the bound serves nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from skilltree.app import create_app
+from skilltree.db.replicas import ReplicaSet, create_replica_set, replica_name
+from skilltree.models import SkillTree, User
+from skilltree.ports import free_port
+from tests.api import bearer
+from tests.factories import make_category, make_skill, make_token, make_tree, make_user
+from tests.operations.conftest import AUTHORIZED, series, value
+from tests.replication.conftest import Replicated
+
+pytestmark = pytest.mark.usefixtures("metrics_token")
+
+
+@contextmanager
+def routed(replicated: Replicated, *urls: str, max_lag_ms: int = 60_000) -> Iterator[ReplicaSet]:
+    """A ReplicaSet over `urls` (the test's replica by default) that probes only when the test
+    calls `probe()`, so that each routing decision follows from what the test did."""
+    replicas = create_replica_set(
+        replicated.primary,
+        list(urls) or [replicated.replica_url()],
+        max_lag_ms=max_lag_ms,
+        interval_ms=10,
+    )
+    try:
+        yield replicas
+    finally:
+        replicas.stop()
+
+
+@contextmanager
+def client(primary: Engine, replicas: ReplicaSet) -> Iterator[TestClient]:
+    with TestClient(create_app(primary, replicas)) as answering:
+        yield answering
+
+
+@contextmanager
+def paused(replicated: Replicated) -> Iterator[None]:
+    replicated.pause_replay()
+    try:
+        yield
+    finally:
+        replicated.resume_replay()
+
+
+def until_the_replica_serves(replicas: ReplicaSet, learner: str | None = None) -> None:
+    """Probe until reads (`learner`'s) go to a replica: on a primary that keeps writing (other
+    tests' databases share the server), a probe may read a position the replica reaches a moment
+    later; the next probes place it."""
+    deadline = time.monotonic() + 60
+    while replicas.engine_for(learner) is replicas.primary:
+        assert time.monotonic() < deadline, f"no replica serves: {replicas.lags()}"
+        replicas.probe()
+
+
+def published_tree(primary: Engine) -> tuple[SkillTree, str]:
+    with Session(primary, expire_on_commit=False) as session:
+        tree = make_tree(session, make_category(session))
+        skill = make_skill(session, tree)
+        session.commit()
+        return tree, skill.id
+
+
+def learner(primary: Engine) -> tuple[User, str]:
+    with Session(primary, expire_on_commit=False) as session:
+        user = make_user(session)
+        token = make_token(session, user)
+        session.commit()
+        return user, token
+
+
+def rename(primary: Engine, tree: SkillTree, name: str) -> None:
+    with Session(primary) as session:
+        session.get_one(SkillTree, tree.id).name = name
+        session.commit()
+
+
+def tree_name(api: TestClient, slug: str, headers: dict[str, str] | None = None) -> str:
+    answer = api.get(f"/api/v1/trees/{slug}", headers=headers or {})
+    assert answer.status_code == 200, answer.text
+    name: str = answer.json()["name"]
+    return name
+
+
+def my_xp(api: TestClient, token: str) -> int:
+    answer = api.get("/api/v1/leaderboard?limit=100", headers=bearer(token))
+    assert answer.status_code == 200, answer.text
+    me = answer.json()["me"]
+    return int(me["totalXp"]) if me else 0
+
+
+def xp_on_board(api: TestClient, username: str) -> int:
+    answer = api.get("/api/v1/leaderboard?limit=100")
+    assert answer.status_code == 200, answer.text
+    found = [e["totalXp"] for e in answer.json()["entries"] if e["username"] == username]
+    return int(found[0]) if found else 0
+
+
+def test_anonymous_catalog_reads_come_from_the_replica_signed_in_ones_from_the_primary(
+    replicated: Replicated,
+) -> None:
+    tree, _ = published_tree(replicated.primary)
+    _, token = learner(replicated.primary)
+    replicated.caught_up()
+    with routed(replicated) as replicas, client(replicated.primary, replicas) as api:
+        until_the_replica_serves(replicas)
+        assert tree_name(api, tree.slug) == tree.name
+        with paused(replicated):
+            rename(replicated.primary, tree, "Renamed on the primary")
+            replicas.probe()  # behind now, but well within the bound
+            assert replicas.engine_for() is not replicated.primary
+            # Anonymous: the replica, which has not replayed the rename.
+            assert tree_name(api, tree.slug) == tree.name
+            # Signed in, the catalog shows the caller's progress: always the primary.
+            assert tree_name(api, tree.slug, bearer(token)) == "Renamed on the primary"
+        replicated.caught_up()
+        assert tree_name(api, tree.slug) == "Renamed on the primary"
+
+
+def test_a_learners_reads_after_their_own_write_come_from_the_primary_until_replayed(
+    replicated: Replicated,
+) -> None:
+    tree, skill_id = published_tree(replicated.primary)
+    user, token = learner(replicated.primary)
+    replicated.caught_up()
+    with routed(replicated) as replicas, client(replicated.primary, replicas) as api:
+        until_the_replica_serves(replicas, user.id)  # no write of theirs yet
+        with paused(replicated):
+            enrolled = api.post(f"/api/v1/trees/{tree.slug}/enroll", headers=bearer(token))
+            assert enrolled.status_code in (200, 201), enrolled.text
+            done = api.post(
+                f"/api/v1/skills/{skill_id}/complete",
+                json={"method": "MANUAL"},
+                headers=bearer(token),
+            )
+            assert done.status_code == 200, done.text
+            replicas.probe()
+            # Their own XP, right after the completion: read from the primary.
+            assert replicas.engine_for(user.id) is replicated.primary
+            earned = my_xp(api, token)
+            assert earned > 0
+            # Anyone else reads the leaderboard from the replica, which has not replayed it.
+            assert replicas.engine_for() is not replicated.primary
+            assert xp_on_board(api, user.username) == 0
+        replicated.caught_up()
+        # Replayed: their reads go to the replica again, and it shows what they did.
+        until_the_replica_serves(replicas, user.id)
+        assert my_xp(api, token) == earned
+        assert xp_on_board(api, user.username) == earned
+
+
+def test_a_replica_lagging_past_the_bound_serves_no_reads(replicated: Replicated) -> None:
+    tree, _ = published_tree(replicated.primary)
+    replicated.caught_up()
+    with (
+        routed(replicated, max_lag_ms=200) as replicas,
+        client(replicated.primary, replicas) as api,
+    ):
+        until_the_replica_serves(replicas)
+        with paused(replicated):
+            rename(replicated.primary, tree, "Renamed while the replica lags")
+            name = replica_name(replicated.replica_url())
+            # Polled until the probes place it past the bound (200 ms behind the primary).
+            while replicas.lags()[name][1] <= 0.2:
+                replicas.probe()
+            assert replicas.engine_for() is replicated.primary
+            assert tree_name(api, tree.slug) == "Renamed while the replica lags"
+            scrape = series(api.get("/metrics", headers=AUTHORIZED).text)
+            assert value(scrape, "skilltree_replica_up", replica=name) == 1
+            assert value(scrape, "skilltree_replica_lag_seconds", replica=name) > 0.2
+        replicated.caught_up()
+        until_the_replica_serves(replicas)
+        scrape = series(api.get("/metrics", headers=AUTHORIZED).text)
+        assert value(scrape, "skilltree_replica_lag_seconds", replica=name) <= 0.2
+
+
+def test_a_replica_that_is_down_serves_no_reads(replicated: Replicated) -> None:
+    tree, _ = published_tree(replicated.primary)
+    nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/{replicated.database}"
+    with routed(replicated, nowhere) as replicas, client(replicated.primary, replicas) as api:
+        replicas.probe()
+        assert replicas.engine_for() is replicated.primary
+        assert tree_name(api, tree.slug) == tree.name
+        scrape = series(api.get("/metrics", headers=AUTHORIZED).text)
+        assert value(scrape, "skilltree_replica_up", replica=replica_name(nowhere)) == 0
+
+
+def test_of_two_replicas_one_down_the_other_serves(replicated: Replicated) -> None:
+    nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/{replicated.database}"
+    with routed(replicated, nowhere, replicated.replica_url()) as replicas:
+        until_the_replica_serves(replicas)
+        live = replicas.replicas[1].engine
+        assert {replicas.engine_for() for _ in range(4)} == {live}
+
+
+def test_without_replicas_nothing_is_probed_or_routed(replicated: Replicated) -> None:
+    app = create_app(replicated.primary)
+    assert app.state.replicas is None
