@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from skilltree.app import create_app
+from skilltree.db.pgbouncer import PgBouncer, pgbouncer_binary
 from skilltree.db.replicas import ReplicaSet, create_replica_set, replica_name
 from skilltree.models import SkillTree, User
 from skilltree.ports import free_port
@@ -21,6 +22,7 @@ from tests.api import bearer
 from tests.factories import make_category, make_skill, make_token, make_tree, make_user
 from tests.operations.conftest import AUTHORIZED, series, value
 from tests.replication.conftest import Replicated
+from tests.services import service_missing
 
 pytestmark = pytest.mark.usefixtures("metrics_token")
 
@@ -209,3 +211,33 @@ def test_of_two_replicas_one_down_the_other_serves(replicated: Replicated) -> No
 def test_without_replicas_nothing_is_probed_or_routed(replicated: Replicated) -> None:
     app = create_app(replicated.primary)
     assert app.state.replicas is None
+
+
+def test_behind_pgbouncer_each_learner_reads_the_replica_as_themselves(
+    replicated: Replicated,
+) -> None:
+    # One server connection for every client: the learners' transactions take turns on it, so a
+    # setting that outlived its transaction, or a statement prepared on it, would show.
+    if pgbouncer_binary() is None:
+        service_missing("PgBouncer", "pgbouncer not installed (Debian: apt-get install pgbouncer)")
+    people = [learner(replicated.primary) for _ in range(2)]
+    replicated.caught_up()
+    with PgBouncer(replicated.replica_url(), pool_size=1) as bouncer:
+        replicas = create_replica_set(
+            replicated.primary,
+            [bouncer.url(replicated.database)],
+            max_lag_ms=60_000,
+            interval_ms=10,
+            pooler="pgbouncer",
+        )
+        try:
+            with client(replicated.primary, replicas) as api:
+                until_the_replica_serves(replicas)
+                for _ in range(8):  # psycopg would prepare from the 5th run of a statement
+                    for user, token in people:
+                        answer = api.get("/api/v1/leaderboard", headers=bearer(token))
+                        assert answer.status_code == 200, answer.text
+                        assert answer.json()["me"]["username"] == user.username
+                    assert api.get("/api/v1/leaderboard").json()["me"] is None
+        finally:
+            replicas.stop()
