@@ -4,6 +4,7 @@ them, and a replica that is down or lags past the bound serves nothing."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,12 +13,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from skilltree.app import create_app
+from skilltree.cli import app as cli
 from skilltree.db.pgbouncer import PgBouncer, pgbouncer_binary
 from skilltree.db.replicas import ReplicaSet, create_replica_set, replica_name
+from skilltree.db.standby import TEST_REPLICA_NAME
+from skilltree.metrics import exposition
 from skilltree.models import SkillTree, User
 from skilltree.ports import free_port
+from tests import databases
 from tests.api import bearer
 from tests.factories import make_category, make_skill, make_token, make_tree, make_user
 from tests.operations.conftest import AUTHORIZED, series, value
@@ -241,3 +247,36 @@ def test_behind_pgbouncer_each_learner_reads_the_replica_as_themselves(
                     assert api.get("/api/v1/leaderboard").json()["me"] is None
         finally:
             replicas.stop()
+
+
+def test_the_primarys_view_of_the_replica_agrees_doctor_and_metrics(
+    replicated: Replicated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the primary says of the replica (pg_stat_replication): `skilltree db doctor` on the
+    # primary and GET /metrics' skilltree_replication_lag_* name it alike; on the replica itself
+    # the doctor reports its own replay (role `replica`).
+    replicated.caught_up()
+    primary_url = replicated.primary.url.render_as_string(hide_password=False)
+    databases.forget_engine()
+    try:
+        for url, role, name in (
+            (primary_url, "primary", TEST_REPLICA_NAME),
+            (replicated.replica_url(), "replica", "this server"),
+        ):
+            monkeypatch.setenv("DATABASE_URL", url)
+            databases.forget_engine()
+            result = CliRunner().invoke(
+                cli, ["db", "doctor", "--json", "--no-record", "--min-cache-hit-ratio", "0"]
+            )
+            assert result.exit_code in (0, 1), result.output
+            rows = json.loads(result.stdout)["replication"]
+            assert [(r["role"], r["replica"]) for r in rows if r["replica"] == name] == [
+                (role, name)
+            ]
+    finally:
+        databases.forget_engine()
+    scrape = series(exposition(replicated.primary).decode())
+    assert (
+        "skilltree_replication_lag_bytes",
+        frozenset({("replica", TEST_REPLICA_NAME)}),
+    ) in scrape

@@ -23,6 +23,10 @@ import psycopg
 
 from skilltree.ports import free_port
 
+TEST_REPLICA_NAME = "skilltree-test-replica"
+"""The replica's `cluster_name`, which its WAL receiver gives the primary as its
+`application_name`: the name `pg_stat_replication`, `skilltree db doctor` and GET /metrics show
+(tests that expect no replica of the server under test leave it out)."""
 STARTUP_TIMEOUT = 120.0
 """Seconds the base backup and the replica's start may take together."""
 
@@ -35,10 +39,17 @@ class StreamingReplica:
     """A streaming replica of the server `primary` reaches (libpq keywords: host, port, user;
     the user may open replication connections), started with `start()` or `with`."""
 
-    def __init__(self, primary: dict[str, str], bin: Path, user: str | None = None) -> None:
+    def __init__(
+        self,
+        primary: dict[str, str],
+        bin: Path,
+        user: str | None = None,
+        name: str = TEST_REPLICA_NAME,
+    ) -> None:
         self.primary = primary
         self.bin = bin
         self.user = user
+        self.name = name
         self.port = 0
         self.directory: Path | None = None
 
@@ -79,6 +90,7 @@ class StreamingReplica:
             options = (
                 f"-p {self.port} -c listen_addresses=127.0.0.1 "
                 f"-c unix_socket_directories={self.directory} "
+                f"-c cluster_name={self.name} "
                 "-c hot_standby=on -c archive_mode=off -c wal_receiver_status_interval=1s"
             )
             log = self.directory / "replica.log"
