@@ -290,7 +290,7 @@ def create_app(engine: Engine | None = None, replicas: ReplicaSet | None = None)
     from skilltree.assessments.endpoints import router as assessments_router
     from skilltree.catalog.endpoints import router as catalog_router
     from skilltree.content.endpoints import router as content_router
-    from skilltree.dependencies import refuse_unstorable_input
+    from skilltree.dependencies import REPLICAS, refuse_unstorable_input
     from skilltree.gamification.endpoints import router as gamification_router
     from skilltree.graph.endpoints import router as graph_router
     from skilltree.integrations.endpoints import router as integrations_router
@@ -316,10 +316,12 @@ def create_app(engine: Engine | None = None, replicas: ReplicaSet | None = None)
         dependencies=[Depends(refuse_unstorable_input)],
     )
     app.state.engine = engine or get_engine()
-    app.state.sessionmaker = session_factory(app.state.engine)
     if engine is None and replicas is None:
         replicas = replica_set(app.state.engine, settings)
     app.state.replicas = replicas
+    app.state.sessionmaker = session_factory(app.state.engine)
+    if replicas is not None:  # each request's unit of work knows them (dependencies.py)
+        app.state.sessionmaker.configure(info={REPLICAS: replicas})
     app.state.request_limits = request_limits(settings)
     configure_caches(settings)
     tree_store()  # REDIS_URL read now: a malformed one stops the start, not a request
