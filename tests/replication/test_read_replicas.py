@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from skilltree.db.pgbouncer import PgBouncer, pgbouncer_binary
 from skilltree.db.replicas import ReplicaSet, create_replica_set, replica_name
 from skilltree.db.standby import TEST_REPLICA_NAME
 from skilltree.metrics import exposition
-from skilltree.models import SkillTree, User
+from skilltree.models import SkillTree, User, UserRole
 from skilltree.ports import free_port
 from tests import databases
 from tests.api import bearer
@@ -280,3 +282,39 @@ def test_the_primarys_view_of_the_replica_agrees_doctor_and_metrics(
         "skilltree_replication_lag_bytes",
         frozenset({("replica", TEST_REPLICA_NAME)}),
     ) in scrape
+
+
+def marked_routes(app: FastAPI) -> dict[str, APIRoute]:
+    """The routes marked `replica_reads`, by their whole path template."""
+    return {
+        str(context.path_format): context.original_route
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        and hasattr(context.original_route.endpoint, "__skilltree_replica_reads__")
+    }
+
+
+def test_only_reads_are_marked_for_replicas(replicated: Replicated) -> None:
+    routes = marked_routes(create_app(replicated.primary))
+    assert len(routes) == 15
+    assert all(route.methods == {"GET"} for route in routes.values()), routes
+
+
+def test_every_marked_endpoint_answers_from_a_replica(replicated: Replicated) -> None:
+    # A marked endpoint that wrote anything would fail on the replica (read-only transactions):
+    # each one, as an admin (who may see every analytics answer), from the replica.
+    tree, skill_id = published_tree(replicated.primary)
+    with Session(replicated.primary, expire_on_commit=False) as session:
+        admin = make_user(session, role=UserRole.ADMIN)
+        token = make_token(session, admin)
+        session.commit()
+    replicated.caught_up()
+    with routed(replicated) as replicas, client(replicated.primary, replicas) as api:
+        until_the_replica_serves(replicas, admin.id)
+        for template in marked_routes(api.app):  # type: ignore[arg-type]
+            path = template.replace("{slug}", tree.slug).replace("{skill_id}", skill_id)
+            for headers in ({}, bearer(token)):
+                answer = api.get(path, params={"q": "skill"}, headers=headers)
+                # 404: a skill without a question bank has no item analysis; 401 anonymous.
+                assert answer.status_code in (200, 401, 404), (path, answer.text)
+        assert replicas.engine_for(admin.id) is not replicated.primary
