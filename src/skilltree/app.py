@@ -162,6 +162,9 @@ def _database_problem(exc: SQLAlchemyError) -> tuple[int, str, str] | None:
             exc.orig, psycopg.errors.IdleInTransactionSessionTimeout
         ):
             return 503, "DatabaseUnavailable", "The connection to the database was lost."
+        if exc.statement is None and isinstance(exc.orig, psycopg.OperationalError):
+            # No connection to be had (refused, a read replica gone): nothing ran.
+            return 503, "DatabaseUnavailable", "The database could not be reached."
     return None
 
 

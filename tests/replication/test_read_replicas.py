@@ -318,3 +318,33 @@ def test_every_marked_endpoint_answers_from_a_replica(replicated: Replicated) ->
                 # 404: a skill without a question bank has no item analysis; 401 anonymous.
                 assert answer.status_code in (200, 401, 404), (path, answer.text)
         assert replicas.engine_for(admin.id) is not replicated.primary
+
+
+def test_a_replica_that_goes_away_is_left_at_its_first_refusal(replicated: Replicated) -> None:
+    # The replica reached through a PgBouncer of the test's own, which then stops: the request
+    # that meets the refusal answers 503, and the next ones read the primary without waiting for
+    # a probe.
+    if pgbouncer_binary() is None:
+        service_missing("PgBouncer", "pgbouncer not installed (Debian: apt-get install pgbouncer)")
+    replicated.caught_up()
+    bouncer = PgBouncer(replicated.replica_url(), pool_size=2).start()
+    try:
+        replicas = create_replica_set(
+            replicated.primary,
+            [bouncer.url(replicated.database)],
+            max_lag_ms=60_000,
+            interval_ms=10,
+            pooler="pgbouncer",
+        )
+        with client(replicated.primary, replicas) as api:
+            until_the_replica_serves(replicas)
+            assert api.get("/api/v1/leaderboard").status_code == 200
+            bouncer.stop()
+            refused = api.get("/api/v1/leaderboard")
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["Retry-After"] == "1"
+            assert replicas.engine_for() is replicated.primary  # no probe since
+            assert api.get("/api/v1/leaderboard").status_code == 200
+        replicas.stop()
+    finally:
+        bouncer.stop()
