@@ -27,6 +27,9 @@ TEST_REPLICA_NAME = "skilltree-test-replica"
 """The replica's `cluster_name`, which its WAL receiver gives the primary as its
 `application_name`: the name `pg_stat_replication`, `skilltree db doctor` and GET /metrics show
 (tests that expect no replica of the server under test leave it out)."""
+TEST_REPLICATION_NAMES = frozenset({TEST_REPLICA_NAME, "pg_basebackup"})
+"""What the read-replica tests stream from the server under test under: the replica, and
+pg_basebackup while it copies (its WAL stream is a replication connection too)."""
 STARTUP_TIMEOUT = 120.0
 """Seconds the base backup and the replica's start may take together."""
 
