@@ -163,6 +163,18 @@ def test_unreachable_database_is_one_line_without_the_password(
         ("REDIS_TIMEOUT_MS", "0", "REDIS_TIMEOUT_MS=0 is not valid"),
         ("REDIS_URL", "http://u:secretpw@host", "REDIS_URL is not valid: Value error, must use"),
         ("DATABASE_URL", "mysql://u:secretpw@host/db", "DATABASE_URL is not valid: Value error"),
+        (
+            "DATABASE_REPLICA_URL",
+            "postgresql://u:secretpw@r1/db,mysql://u:secretpw@r2/db",
+            "DATABASE_REPLICA_URL is not valid: Value error, must be a postgresql:// URL",
+        ),
+        (
+            "DATABASE_REPLICA_URL",
+            "postgresql://u:secretpw@r1/db,,postgresql://u:secretpw@r2/db",
+            "DATABASE_REPLICA_URL is not valid: Value error, must be PostgreSQL URLs",
+        ),
+        ("REPLICA_MAX_LAG_MS", "-1", "REPLICA_MAX_LAG_MS=-1 is not valid"),
+        ("REPLICA_CHECK_INTERVAL_MS", "5", "REPLICA_CHECK_INTERVAL_MS=5 is not valid"),
         ("TEXT_SEARCH_CONFIG", "english; drop", "TEXT_SEARCH_CONFIG=english; drop is not valid"),
         ("STATEMENT_TIMEOUT_MS", "0", "STATEMENT_TIMEOUT_MS=0 is not valid"),
         ("IDLE_IN_TRANSACTION_TIMEOUT_MS", "-1", "IDLE_IN_TRANSACTION_TIMEOUT_MS=-1 is not valid"),

@@ -23,6 +23,7 @@ from skilltree import __version__, errors, metrics
 from skilltree.cache.memory import MB
 from skilltree.cache.trees import tree_store
 from skilltree.config import Settings, get_settings
+from skilltree.db.replicas import ReplicaSet, replica_set
 from skilltree.db.session import get_engine, session_factory
 from skilltree.listeners import register_listeners
 
@@ -161,6 +162,9 @@ def _database_problem(exc: SQLAlchemyError) -> tuple[int, str, str] | None:
             exc.orig, psycopg.errors.IdleInTransactionSessionTimeout
         ):
             return 503, "DatabaseUnavailable", "The connection to the database was lost."
+        if exc.statement is None and isinstance(exc.orig, psycopg.OperationalError):
+            # No connection to be had (refused, a read replica gone): nothing ran.
+            return 503, "DatabaseUnavailable", "The database could not be reached."
     return None
 
 
@@ -280,15 +284,16 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the API; `engine` defaults to the configured database's."""
+def create_app(engine: Engine | None = None, replicas: ReplicaSet | None = None) -> FastAPI:
+    """Build the API; `engine` defaults to the configured database's, and then `replicas` to
+    DATABASE_REPLICA_URL's (started: probing); with an `engine` given, only `replicas` given."""
     from skilltree.accounts.endpoints import install_password_protection
     from skilltree.accounts.endpoints import router as accounts_router
     from skilltree.analytics.endpoints import router as analytics_router
     from skilltree.assessments.endpoints import router as assessments_router
     from skilltree.catalog.endpoints import router as catalog_router
     from skilltree.content.endpoints import router as content_router
-    from skilltree.dependencies import refuse_unstorable_input
+    from skilltree.dependencies import REPLICAS, refuse_unstorable_input
     from skilltree.gamification.endpoints import router as gamification_router
     from skilltree.graph.endpoints import router as graph_router
     from skilltree.integrations.endpoints import router as integrations_router
@@ -314,7 +319,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         dependencies=[Depends(refuse_unstorable_input)],
     )
     app.state.engine = engine or get_engine()
+    if engine is None and replicas is None:
+        replicas = replica_set(app.state.engine, settings)
+    app.state.replicas = replicas
     app.state.sessionmaker = session_factory(app.state.engine)
+    if replicas is not None:  # each request's unit of work knows them (dependencies.py)
+        app.state.sessionmaker.configure(info={REPLICAS: replicas})
     app.state.request_limits = request_limits(settings)
     configure_caches(settings)
     tree_store()  # REDIS_URL read now: a malformed one stops the start, not a request

@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from skilltree.errors import InvalidSettings
 
-SECRET_SETTINGS = frozenset({"database_url", "redis_url", "metrics_token"})
+SECRET_SETTINGS = frozenset({"database_url", "database_replica_url", "redis_url", "metrics_token"})
 """Settings whose value may hold a password: never repeated in a message."""
 _IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
 
@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     """What DATABASE_URL reaches: PostgreSQL itself (`none`), or a pooler in transaction mode
     (`pgbouncer`), through which the connections keep no server-side prepared statements
     (docs/operations.md#pgbouncer)."""
+    # ---- Read replicas (issue 17 part 2; docs/operations.md#read-replicas) ---------------------
+    database_replica_url: str | None = None
+    """Streaming replicas of DATABASE_URL's server, comma-separated PostgreSQL URLs; reads that
+    tolerate lag go to them (db/replicas.py). Unset: every read goes to DATABASE_URL."""
+    replica_max_lag_ms: Annotated[int, Field(ge=0, le=3_600_000)] = 5_000
+    """A replica further behind the primary than this serves no reads until it catches up."""
+    replica_check_interval_ms: Annotated[int, Field(ge=10, le=60_000)] = 250
+    """How often each API process probes the primary's and the replicas' WAL positions."""
+    # ---- end of read replicas ------------------------------------------------------------------
     redis_url: str | None = None
     """Redis URL for the shared tree-document cache; unset means no Redis (database only)."""
     redis_timeout_ms: Annotated[int, Field(ge=1, le=60_000)] = 50
@@ -139,13 +148,19 @@ class Settings(BaseSettings):
     def _postgresql_url(cls, url: str | None) -> str | None:
         if url is None:
             return None
-        try:
-            backend = make_url(url).get_backend_name()
-        except ArgumentError:
-            raise ValueError("must be a URL such as postgresql://user:pw@host:5432/db") from None
-        if backend not in {"postgres", "postgresql"}:
-            raise ValueError("must be a postgresql:// URL") from None
+        _check_postgresql_url(url)
         return url
+
+    @field_validator("database_replica_url")
+    @classmethod
+    def _replica_urls(cls, urls: str | None) -> str | None:
+        if urls is None or not urls.strip():
+            return None
+        for url in urls.split(","):
+            if not url.strip():
+                raise ValueError("must be PostgreSQL URLs separated by commas, none empty")
+            _check_postgresql_url(url.strip())
+        return urls
 
     @field_validator("metrics_token")
     @classmethod
@@ -165,6 +180,15 @@ class Settings(BaseSettings):
         if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must use the redis://, rediss:// or unix:// scheme")
         return url
+
+
+def _check_postgresql_url(url: str) -> None:
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ValueError("must be a URL such as postgresql://user:pw@host:5432/db") from None
+    if backend not in {"postgres", "postgresql"}:
+        raise ValueError("must be a postgresql:// URL") from None
 
 
 def read_settings() -> Settings:

@@ -9,7 +9,7 @@ switch's round trip (the role may not read token hashes): it makes the token's u
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Literal, TypeVar
 
 from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Query, Request
@@ -19,7 +19,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from skilltree.accounts import service as accounts
+from skilltree.db.replicas import ReplicaSet
 from skilltree.db.rls import act_as_learner, begin_as_learner
+from skilltree.db.session import session_factory
 from skilltree.errors import Forbidden, NotAuthenticated
 from skilltree.models import User, UserRole
 from skilltree.schemas import PageParams
@@ -67,7 +69,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     A new session does no I/O, so it is made here on the event loop; its end (the commit, or the
     rollback, and giving its connection back) takes one trip through the thread pool, shielded
     from cancellation and with a limiter of its own (as FastAPI runs a sync dependency's exit:
-    a full pool must not keep a finished request from giving its connection back)."""
+    a full pool must not keep a finished request from giving its connection back).
+
+    With read replicas, a read that went to one (`get_learner_session`) is ended here too, and
+    a signed-in caller's request that may have written (any method but GET, HEAD, OPTIONS) keeps
+    their next reads on the primary until a replica has replayed it (`ReplicaSet.wrote`)."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     session = factory()
     session.info[_FINISH_EARLY] = True
@@ -75,15 +81,46 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
     except BaseException:
         await _end(session, commit=False)
+        if _REPLICA_SESSION in session.info:
+            await _end_replica_read(request, session, commit=False)
         raise
     if session.in_transaction():
         await _end(session, commit=True)
     else:  # nothing to commit, no connection to give back: no I/O, no trip
         session.close()
+    if _REPLICA_SESSION in session.info:
+        await _end_replica_read(request, session, commit=True)
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _end_replica_read(request: Request, session: Session, *, commit: bool) -> None:
+    replica_session: Session | None = session.info.pop(_REPLICA_SESSION, None)
+    if replica_session is None:  # the caller's possible write, recorded after its commit
+        replicas: ReplicaSet = session.info[REPLICAS]
+        learner = session.info.get(_LEARNER)
+        if learner is not None and request.method not in _SAFE_METHODS:
+            replicas.wrote(learner)
+        return
+    if replica_session.in_transaction():
+        await _end(replica_session, commit=commit)
+    else:
+        replica_session.close()
 
 
 _FINISH_EARLY = "skilltree.request.finish_early"
 """session.info key: the session is a request's own unit of work (`get_session` made it)."""
+_REPLICA_SESSION = "skilltree.request.replica_session"
+"""session.info key of the request's unit of work, with read replicas: the session on a replica
+its endpoint reads through (ended by `get_session`), or None when it reads the primary."""
+_LEARNER = "skilltree.request.learner"
+"""session.info key, with read replicas: the id of the signed-in caller."""
+REPLICAS = "skilltree.request.replicas"
+"""session.info key of every request's unit of work when the app has read replicas: their
+ReplicaSet (`create_app` gives its sessionmaker this info). Without replicas it is absent, and
+the request path costs two dictionary look-ups more than without the feature (this key's in
+`get_learner_session`, `_REPLICA_SESSION`'s in `get_session`)."""
 
 
 def finish_early(session: Session) -> None:
@@ -149,10 +186,59 @@ async def get_learner_session(
 
     Authentication switched it already (deadlines included). Without a token, when nothing has
     run on the session yet, its transaction will begin with the switch (`begin_as_learner`: no
-    I/O here, no round trip of its own); otherwise the switch is sent now, in the thread pool."""
+    I/O here, no round trip of its own); otherwise the switch is sent now, in the thread pool.
+
+    With read replicas (DATABASE_REPLICA_URL), an endpoint marked `replica_reads` gets a session
+    on a replica instead, when `ReplicaSet.engine_for` picks one: begun as the same learner,
+    under the same deadlines (its token was checked on the primary, above)."""
+    replicas: ReplicaSet | None = session.info.get(REPLICAS)
+    if replicas is not None:
+        replica_session = _replica_session(request, session, authentication, replicas)
+        if replica_session is not None:
+            return replica_session
     if authentication is not None:
         return session
     return await _as_no_learner(request, session)
+
+
+ReplicaReads = Literal["anyone", "anonymous"]
+_REPLICA_READS = "__skilltree_replica_reads__"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., object])
+
+
+def replica_reads(who: ReplicaReads = "anyone") -> Callable[[Endpoint], Endpoint]:
+    """Mark an endpoint that only reads and tolerates lag (up to REPLICA_MAX_LAG_MS): with read
+    replicas its `DbSession` is on one, for `anyone` (a signed-in caller's only once the replica
+    has replayed their last write) or for `anonymous` callers only (a signed-in caller's answer
+    shows their own progress: the primary). Without replicas the mark is never read."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _REPLICA_READS, who)
+        return endpoint
+
+    return mark
+
+
+def _replica_session(
+    request: Request,
+    session: Session,
+    authentication: accounts.Authenticated | None,
+    replicas: ReplicaSet,
+) -> Session | None:
+    session.info[_REPLICA_SESSION] = None
+    learner = authentication.user.id if authentication is not None else None
+    session.info[_LEARNER] = learner
+    who = getattr(getattr(request.scope.get("route"), "endpoint", None), _REPLICA_READS, None)
+    if who is None or (who == "anonymous" and learner is not None):
+        return None
+    engine = replicas.engine_for(learner)
+    if engine is replicas.primary:
+        return None
+    replica_session = session_factory(engine)()
+    replica_session.info[_FINISH_EARLY] = True
+    begin_as_learner(replica_session, learner, request.app.state.request_limits)
+    session.info[_REPLICA_SESSION] = replica_session
+    return replica_session
 
 
 async def _as_no_learner(request: Request, session: Session) -> Session:

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from skilltree.db.replicas import ReplicaSet
 from skilltree.db.session import require_listener
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -353,9 +354,36 @@ class DatabaseCollector(Collector):
         yield from (last, took, lag, behind)
 
 
-def exposition(engine: Engine) -> bytes:
+class ReplicaCollector(Collector):
+    """What the answering process's read routing knows of each DATABASE_REPLICA_URL replica
+    (db/replicas.py): whether it answered its last probe, and how far its data is behind the
+    primary's, as measured by the probes (+Inf until a probe has placed it)."""
+
+    def __init__(self, replicas: ReplicaSet) -> None:
+        self.replicas = replicas
+
+    def collect(self) -> Iterator[Metric]:
+        """The replicas' state now (no query: the probe thread measured it)."""
+        up = GaugeMetricFamily(
+            "skilltree_replica_up",
+            "Whether each read replica answered its last probe as a server in recovery.",
+            labels=["replica"],
+        )
+        lag = GaugeMetricFamily(
+            "skilltree_replica_lag_seconds",
+            "How far each read replica's data is behind the primary's, as the answering process "
+            "measured it; above REPLICA_MAX_LAG_MS it serves no reads.",
+            labels=["replica"],
+        )
+        for name, (answered, seconds) in sorted(self.replicas.lags().items()):
+            up.add_metric([name], 1 if answered else 0)
+            lag.add_metric([name], seconds)
+        yield from (up, lag)
+
+
+def exposition(engine: Engine, replicas: ReplicaSet | None = None) -> bytes:
     """Every metric as Prometheus' text format: this process's (or, with several workers, every
-    worker's, from their files) and the database's."""
+    worker's, from their files), the database's, and the read replicas' when there are."""
     sample_pools()
     registry = CollectorRegistry(auto_describe=False)
     if MULTIPROCESS:
@@ -363,6 +391,8 @@ def exposition(engine: Engine) -> bytes:
     else:
         registry.register(_Registered(REGISTRY))
     registry.register(DatabaseCollector(engine))
+    if replicas is not None:
+        registry.register(ReplicaCollector(replicas))
     return generate_latest(registry)
 
 

@@ -131,6 +131,8 @@ def worker_app() -> FastAPI:
             yield state
         for handler in logging.getLogger("uvicorn.access").handlers:
             handler.close()
+        if app.state.replicas is not None:
+            app.state.replicas.stop()
         app.state.engine.dispose()
 
     app.router.lifespan_context = lifespan

@@ -25,7 +25,7 @@ from skilltree.analytics.schemas import (
     StalledSkill,
     TimeToComplete,
 )
-from skilltree.dependencies import CurrentUser, DbSession, paging
+from skilltree.dependencies import CurrentUser, DbSession, paging, replica_reads
 from skilltree.openapi import Answers
 from skilltree.schemas import PageParams
 
@@ -84,6 +84,7 @@ def tree_completions(
 
 
 @router.get("/trees/{slug}/learners", responses=_TREE)
+@replica_reads()
 def tree_learners(
     slug: str,
     session: DbSession,
@@ -99,6 +100,7 @@ def tree_learners(
 
 
 @router.get("/trees/{slug}/stalls", responses=_TREE)
+@replica_reads()
 def tree_stalls(
     slug: str,
     session: DbSession,
@@ -120,6 +122,7 @@ def tree_time_to_complete(slug: str, session: DbSession, user: CurrentUser) -> T
 
 
 @router.get("/trees/{slug}/cohorts", responses=_TREE)
+@replica_reads()
 def tree_cohorts(
     slug: str,
     session: DbSession,
@@ -138,6 +141,7 @@ def tree_cohorts(
         404: {"description": "No skill has this id that you may see, or it has no question bank."},
     },
 )
+@replica_reads()
 def skill_items(skill_id: str, session: DbSession, user: CurrentUser) -> ItemAnalysis:
     """Item analysis of the skill's question bank, question by question in the bank's order:
     the graded, unexpired attempts that drew it, how many answered it right, its difficulty
@@ -147,6 +151,7 @@ def skill_items(skill_id: str, session: DbSession, user: CurrentUser) -> ItemAna
 
 
 @router.get("/trees/{slug}/hardest-questions", responses=_TREE)
+@replica_reads()
 def tree_hardest_questions(
     slug: str,
     session: DbSession,
@@ -160,6 +165,7 @@ def tree_hardest_questions(
 
 
 @router.get("/trees/{slug}/assessments", responses=_TREE)
+@replica_reads()
 def tree_assessments(slug: str, session: DbSession, user: CurrentUser) -> AssessmentOutcomes:
     """For every skill with a question bank, in position order: graded attempts, passes and
     the pass rate, learners who took and passed it, and the attempts learners needed to pass
@@ -168,6 +174,7 @@ def tree_assessments(slug: str, session: DbSession, user: CurrentUser) -> Assess
 
 
 @router.get("/trees/{slug}/review-waits", responses=_TREE)
+@replica_reads()
 def tree_review_waits(slug: str, session: DbSession, user: CurrentUser) -> ReviewQueueWaits:
     """For every skill taking PROJECT submissions, in position order: decisions made, the
     median and 90th percentile of minutes from submission to decision, and the submissions
@@ -208,6 +215,7 @@ def platform_active(
 
 
 @router.get("/platform/cohorts", responses=_ADMIN)
+@replica_reads()
 def platform_cohorts(
     session: DbSession,
     user: CurrentUser,

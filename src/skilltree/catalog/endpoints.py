@@ -21,7 +21,14 @@ from skilltree.catalog.schemas import (
     TreePrerequisites,
     TreeUpdate,
 )
-from skilltree.dependencies import AuthorUser, DbSession, OptionalUser, Paging, finish_early
+from skilltree.dependencies import (
+    AuthorUser,
+    DbSession,
+    OptionalUser,
+    Paging,
+    finish_early,
+    replica_reads,
+)
 from skilltree.models import DifficultyLevel, User
 from skilltree.openapi import Answers
 from skilltree.schemas import TreeRef
@@ -75,6 +82,7 @@ def _document(
 
 
 @router.get("/categories", response_model=list[Category])
+@replica_reads()
 def list_categories(session: DbSession) -> list[Category]:
     """Active categories, in display order (sort order, then name)."""
     return service.list_categories(session)
@@ -85,6 +93,7 @@ def list_categories(session: DbSession) -> list[Category]:
     response_model=TreePage,
     responses={401: {"description": "`mine` needs sign-in, or the token is not valid."}},
 )
+@replica_reads("anonymous")
 def list_trees(
     session: DbSession,
     viewer: OptionalUser,
@@ -136,6 +145,7 @@ def create_tree(body: TreeCreate, session: DbSession, author: AuthorUser) -> Res
     responses=_TREE_NOT_FOUND
     | {304: {"description": "Your copy (If-None-Match names its ETag) is current."}},
 )
+@replica_reads("anonymous")
 def get_tree(
     slug: str,
     session: DbSession,
@@ -199,6 +209,7 @@ def create_skill(
 
 
 @router.get("/skills/{skill_id}", responses=_SKILL_NOT_FOUND)
+@replica_reads("anonymous")
 def get_skill(skill_id: str, session: DbSession, viewer: OptionalUser) -> SkillDetail:
     """A skill, active or not, with the ids of every skill it needs directly (`dependencies`)
     and of every skill that needs it directly (`dependents`)."""

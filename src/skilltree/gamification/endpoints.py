@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from skilltree.dependencies import CurrentUser, DbSession, OptionalUser
+from skilltree.dependencies import CurrentUser, DbSession, OptionalUser, replica_reads
 from skilltree.gamification import service
 from skilltree.gamification.schemas import Leaderboard, MyAchievements
 
@@ -20,6 +20,7 @@ def my_achievements(session: DbSession, user: CurrentUser) -> MyAchievements:
 
 
 @router.get("/leaderboard", response_model=Leaderboard)
+@replica_reads()
 def leaderboard(
     session: DbSession,
     viewer: OptionalUser,

@@ -104,4 +104,7 @@ def prometheus_metrics(request: Request) -> Response:
         presented.strip().encode(), token.get_secret_value().encode()
     ):
         raise NotAuthenticated("GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.")
-    return Response(metrics.exposition(request.app.state.engine), media_type=metrics.CONTENT_TYPE)
+    return Response(
+        metrics.exposition(request.app.state.engine, request.app.state.replicas),
+        media_type=metrics.CONTENT_TYPE,
+    )

@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator
 
-from skilltree.dependencies import DbSession, OptionalAuthentication, finish_early, paging
+from skilltree.dependencies import (
+    DbSession,
+    OptionalAuthentication,
+    finish_early,
+    paging,
+    replica_reads,
+)
 from skilltree.models import DifficultyLevel
 from skilltree.openapi import Answers
 from skilltree.schemas import PageParams
@@ -44,6 +50,7 @@ _INVALID: Answers = {
 
 
 @router.get("", response_model=SearchPage, responses=_INVALID)
+@replica_reads()
 def search(
     session: DbSession,
     authentication: OptionalAuthentication,
@@ -71,6 +78,7 @@ def search(
 
 
 @router.get("/suggest", response_model=SuggestionList, responses=_INVALID)
+@replica_reads()
 def suggest(
     session: DbSession,
     authentication: OptionalAuthentication,
