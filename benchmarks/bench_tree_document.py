@@ -39,7 +39,7 @@ from benchmarks.common import (
 from skilltree.app import create_app
 from skilltree.cache.trees import TreeStore, use_store
 from skilltree.catalog import service as catalog_service
-from skilltree.catalog.repository import DOCUMENT_SETTINGS, TREE_DOCUMENT_SQL
+from skilltree.catalog.repository import DOCUMENT_SETTINGS, TREE_DOCUMENT_SQL, TREE_MAP_SQL
 from skilltree.catalog.schemas import TreeDocument
 from skilltree.db import migrate
 from skilltree.db.base import new_id
@@ -61,9 +61,14 @@ LAYERS, PER_LAYER = 20, 50
 RUNS, WARMUP = 300, 30
 SEED = 20250914
 SLUG = "benchmark-tree"
-SIZES = {1_000: (300, 30), 5_000: (60, 6), 10_000: (30, 3)}
+ALL_SIZES = {1_000: (300, 30), 5_000: (60, 6), 10_000: (30, 3)}
+SIZES = {
+    skills: ALL_SIZES[skills]
+    for skills in map(int, os.environ.get("BENCH_TREE_SIZES", "1000,5000,10000").split(","))
+}
 """The trees measured (skills: LAYERS layers of skills / LAYERS each), with the runs and
-warm-up runs of each path: fewer on larger trees, whose every build takes longer."""
+warm-up runs of each path: fewer on larger trees, whose every build takes longer.
+BENCH_TREE_SIZES (e.g. `1000,10000`) measures some of them only."""
 TARGET_MS, TARGET_RATIO = 20.0, 3.0
 COLD_RATIO, LEARNER_RATIO = 1.2, 1.3
 LEARNER_TARGET_MS, LEARNER_TARGET_RATIO = 15.0, 2.0
@@ -93,13 +98,15 @@ def skill_row(rng: random.Random, tree_id: str, layer: int, column: int) -> dict
     }
 
 
-def build_tree(engine: Engine, *, per_layer: int = PER_LAYER, slug: str = SLUG) -> int:
-    """A published tree of LAYERS x `per_layer` skills as a layered DAG, in a category of its
-    own; returns the edge count."""
+Row = dict[str, object]
+
+
+def tree_rows(tree_id: str, per_layer: int = PER_LAYER) -> tuple[list[Row], list[Row]]:
+    """The skills and edges of a tree of LAYERS x `per_layer` skills as a layered DAG (each
+    skill needs 1-3 of the earlier layers'), the same for the same size (seeded)."""
     rng = random.Random(SEED)
-    tree_id = new_id()
-    skills: list[dict[str, object]] = []
-    edges: list[dict[str, object]] = []
+    skills: list[Row] = []
+    edges: list[Row] = []
     earlier: list[str] = []
     for layer in range(LAYERS):
         layer_skills = [skill_row(rng, tree_id, layer, column) for column in range(per_layer)]
@@ -111,6 +118,14 @@ def build_tree(engine: Engine, *, per_layer: int = PER_LAYER, slug: str = SLUG) 
             ]
         skills += layer_skills
         earlier += [str(skill["id"]) for skill in layer_skills]
+    return skills, edges
+
+
+def build_tree(engine: Engine, *, per_layer: int = PER_LAYER, slug: str = SLUG) -> int:
+    """A published tree of LAYERS x `per_layer` skills as a layered DAG, in a category of its
+    own; returns the edge count."""
+    tree_id = new_id()
+    skills, edges = tree_rows(tree_id, per_layer)
     with engine.begin() as conn:
         conn.execute(
             pg_insert(SkillCategory)
@@ -153,6 +168,14 @@ LEARNER_CHECK_FLOOR = "learner floor of a cached read: version check + rows"
 LEARNER = "HTTP, signed-in learner (skillStates of every skill)"
 LEARNER_NOT_MODIFIED = "HTTP, signed-in learner, If-None-Match current: 304"
 PYDANTIC = "not taken: Pydantic parse + dump of the document"
+MAP_FLOOR = "map floor: tree_map.sql through plain psycopg"
+MAP_COLD = "map, ASGI in-process, no copy (tree just changed)"
+MAP_HTTP = "map, HTTP, copy in process"
+MAP_GZIP = "map, HTTP, gzip (compressed once per version)"
+MAP_NOT_MODIFIED = "map, HTTP, If-None-Match current: 304"
+STATES = "states of the signed-in learner, HTTP"
+IDENTITY = {"Accept-Encoding": "identity"}
+"""What every path but MAP_GZIP sends: the rows before compression existed stay comparable."""
 ANONYMOUS_TAIL = ',"progress":null,"skillStates":null}'
 LEARNER_DONE = 150
 """Skills of the first layers the benchmark learner has completed in each tree (the next ones are
@@ -217,6 +240,8 @@ class Measured:
     edges: int
     samples: dict[str, list[float]]
     size: int
+    map_size: int
+    map_gzip_size: int
 
 
 def measure(
@@ -233,8 +258,10 @@ def measure(
         # The statement's own settings, as the app runs it (catalog.repository).
         for name, value in DOCUMENT_SETTINGS.items():
             conn.execute("SELECT set_config(%s, %s, false)", (name, value))
-        client = stack.enter_context(TestClient(create_app(engine)))
-        http = stack.enter_context(httpx2.Client(base_url=f"http://127.0.0.1:{port}"))
+        client = stack.enter_context(TestClient(create_app(engine), headers=IDENTITY))
+        http = stack.enter_context(
+            httpx2.Client(base_url=f"http://127.0.0.1:{port}", headers=IDENTITY)
+        )
         store = redis_store()
         if store is not None:
             stack.callback(use_store, use_store(store))
@@ -252,6 +279,16 @@ def measure(
             row = conn.execute(TREE_DOCUMENT_SQL, parameters).fetchone()
             assert row is not None
             return str(row[2])
+
+        def map_floor() -> str:
+            parameters = {"slug": slug, "known_id": None, "known_version": None}
+            row = conn.execute(TREE_MAP_SQL, parameters).fetchone()
+            assert row is not None
+            return str(row[2])
+
+        def map_cold() -> None:
+            forget_copies()
+            client.get(map_path).raise_for_status()
 
         def forget_copies() -> None:
             catalog_service.DOCUMENTS.clear()
@@ -286,8 +323,18 @@ def measure(
         etag, learner_etag = answered.headers["ETag"], read.headers["ETag"]
         assert http.get(path, headers={"If-None-Match": etag}).status_code == 304
 
-        def not_modified(headers: dict[str, str]) -> None:
-            assert http.get(path, headers=headers).status_code == 304
+        def not_modified(headers: dict[str, str], at: str = path) -> None:
+            assert http.get(at, headers=headers).status_code == 304
+
+        map_path, states_path = f"{path}/map", f"/api/v1/me/trees/{slug}/states"
+        lean = http.get(map_path)
+        assert lean.text.startswith(map_floor()[:-1] + ',"learningOrder":')
+        assert len(lean.json()["skills"]) == skills
+        packed = http.get(map_path, headers={"Accept-Encoding": "gzip"})
+        assert packed.headers["Content-Encoding"] == "gzip"
+        map_etag = lean.headers["ETag"]
+        mine = http.get(states_path, headers=signed_in).json()["skillStates"]
+        assert sum(s["status"] == "COMPLETED" for s in mine.values()) == LEARNER_DONE
 
         calls = {
             FLOOR: floor,
@@ -301,6 +348,12 @@ def measure(
             LEARNER_CHECK_FLOOR: lambda: floor(learner_id, current),
             LEARNER: lambda: http.get(path, headers=signed_in).raise_for_status(),
             LEARNER_NOT_MODIFIED: lambda: not_modified(signed_in | {"If-None-Match": learner_etag}),
+            MAP_FLOOR: map_floor,
+            MAP_COLD: map_cold,
+            MAP_HTTP: lambda: http.get(map_path).raise_for_status(),
+            MAP_GZIP: lambda: http.get(map_path, headers={"Accept-Encoding": "gzip"}),
+            MAP_NOT_MODIFIED: lambda: not_modified({"If-None-Match": map_etag}, map_path),
+            STATES: lambda: http.get(states_path, headers=signed_in).raise_for_status(),
         }
         if store is None:
             del calls[REDIS]
@@ -314,7 +367,8 @@ def measure(
             runs=RUNS // 3,
             warmup=3,
         )
-    return Measured(skills, edges, samples, len(expected.encode()))
+    gzip_size = int(packed.headers["Content-Length"])
+    return Measured(skills, edges, samples, len(expected.encode()), len(lean.content), gzip_size)
 
 
 def report(measured: list[Measured], where: str) -> str:
@@ -346,6 +400,17 @@ def report(measured: list[Measured], where: str) -> str:
             f"| {m.skills:,} | {m.edges:,} | {m.size / 1024:,.0f} | {m50[COLD]:.2f} | "
             f"{m50[FLOOR]:.2f} | {cold:.2f}x {verdict(cold <= COLD_RATIO)} | {m50[LEARNER]:.2f} | "
             f"{m50[HTTP]:.2f} | {signed:.2f}x {verdict(signed <= LEARNER_RATIO)} |"
+        )
+    maps = []
+    for m, m50 in zip(measured, p50s, strict=True):
+        cold = m50[MAP_COLD] / m50[MAP_FLOOR]
+        signed = (m50[MAP_HTTP] + m50[STATES]) / m50[MAP_HTTP]
+        maps.append(
+            f"| {m.skills:,} | {m.map_size / 1024:,.0f} ({m.map_size / m.size:.0%}) | "
+            f"{m.map_gzip_size / 1024:,.0f} | {verdict(m.map_size <= MAP_MAX_BYTES)} | "
+            f"{m50[MAP_COLD]:.2f} | {m50[MAP_FLOOR]:.2f} | {cold:.2f}x "
+            f"{verdict(cold <= COLD_RATIO)} | {m50[MAP_HTTP]:.2f} | {m50[MAP_GZIP]:.2f} | "
+            f"{m50[STATES]:.2f} | {signed:.2f}x {verdict(signed <= LEARNER_RATIO)} |"
         )
     size_kb = first.size / 1024
     http_p50, learner_p50 = p50[HTTP], p50[LEARNER]
@@ -379,6 +444,15 @@ SQL floor; a signed-in learner's read over HTTP <= {LEARNER_RATIO}x an anonymous
 
 {TARGET_HEADER}
 {chr(10).join(targets)}
+
+**Issue 16 part 4: the lean map.** `GET /trees/{{slug}}/map` (the same for every viewer) and a
+signed-in learner's `GET /me/trees/{{slug}}/states` (only what differs from the defaults), the
+web app's two reads. The map of 10,000 skills <= {MAP_MAX_BYTES / 1e6:.1f} MB raw; its first
+read after a change <= {COLD_RATIO}x its floor (*map floor*: tree_map.sql through psycopg); a
+signed-in learner's reads (map + states) <= {LEARNER_RATIO}x an anonymous one (the map):
+
+{MAP_HEADER}
+{chr(10).join(maps)}
 
 **Earlier targets, on {first.skills:,} skills.** Issue 2, anonymous over HTTP: p50 <=
 {TARGET_MS:.0f} ms {verdict(http_p50 <= TARGET_MS)} ({http_p50:.2f} ms), p50 <=
@@ -427,6 +501,14 @@ TARGET_HEADER = (
     "| skills | edges | document KiB | just changed p50 | floor p50 | ratio "
     "| signed in p50 | anonymous p50 | ratio |\n"
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
+
+
+MAP_MAX_BYTES = 1_500_000
+MAP_HEADER = (
+    "| skills | map KiB (of the document) | gzip KiB | <= 1.5 MB | just changed p50 "
+    "| map floor p50 | ratio | HTTP p50 | HTTP gzip p50 | states p50 | map + states / map |\n"
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 )
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.factories import make_category, make_tree
 
+from skilltree import compression
 from skilltree.web.router import STATIC_DIR, _summary
+
+GZIP = {"Accept-Encoding": "gzip"}
+IDENTITY = {"Accept-Encoding": "identity"}
 
 
 def test_the_page_is_served_at_the_root_with_a_strict_content_security_policy(
@@ -29,6 +34,40 @@ def test_assets_are_served_from_the_package(client: TestClient) -> None:
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
     assert client.get("/static/css/app.css").headers["content-type"].startswith("text/css")
+
+
+def raw(client: TestClient, url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """The answer's status, headers and bytes as sent (not decoded)."""
+    with client.stream("GET", url, headers=headers) as answer:
+        return answer.status_code, dict(answer.headers), b"".join(answer.iter_raw())
+
+
+def test_assets_are_compressed_once_when_the_client_accepts_gzip(client: TestClient) -> None:
+    plain_status, plain_headers, plain = raw(client, "/static/js/main.js", **IDENTITY)
+    before = compression.compressions
+    status, headers, packed = raw(client, "/static/js/main.js", **GZIP)
+    raw(client, "/static/js/main.js", **GZIP)
+
+    assert (plain_status, status) == (200, 200)
+    assert "content-encoding" not in plain_headers
+    assert headers["content-encoding"] == "gzip"
+    assert gzip.decompress(packed) == plain == (STATIC_DIR / "js/main.js").read_bytes()
+    assert "javascript" in headers["content-type"]
+    assert "Accept-Encoding" in headers["vary"]
+    assert "Accept-Encoding" in plain_headers["vary"]
+    assert headers["etag"] == "W/" + plain_headers["etag"]  # another representation
+    assert compression.compressions <= before + 1  # once per file (maybe before this test)
+    again = raw(client, "/static/js/main.js", **GZIP, **{"If-None-Match": headers["etag"]})
+    assert again[0] == 304
+
+
+def test_an_asset_is_compressed_once_however_often_it_is_asked_for(client: TestClient) -> None:
+    raw(client, "/static/css/app.css", **GZIP)
+    before = compression.compressions
+    for _ in range(3):
+        status, headers, _ = raw(client, "/static/css/app.css", **GZIP)
+        assert (status, headers["content-encoding"]) == (200, "gzip")
+    assert compression.compressions == before
 
 
 def test_nothing_outside_the_static_folder_is_served(client: TestClient) -> None:

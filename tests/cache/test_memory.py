@@ -80,3 +80,19 @@ def test_the_api_gives_each_tree_cache_half_of_the_configured_memory(
         get_settings.cache_clear()
         create_app(engine)  # back to the defaults for the tests after this one
     assert DOCUMENTS.budget == GRAPHS.budget == 128 * MB
+
+
+def test_a_value_that_grew_is_counted_again_and_may_push_others_out() -> None:
+    cache: MemoryCache[bytearray] = MemoryCache(10, len)
+    old, grown = bytearray(b"aaaa"), bytearray(b"bbbb")
+    cache.put("old", old)
+    cache.put("grown", grown)
+    grown.extend(b"bbbb")  # e.g. its compressed form was made
+    cache.recount("grown", grown)
+    assert cache.used == 8
+    assert cache.get("old") is None  # the least recently used, beyond the budget
+    cache.recount("grown", bytearray(b"other"))  # not the value kept: nothing changes
+    assert cache.used == 8
+    grown.extend(b"b" * 10)
+    cache.recount("grown", grown)  # now larger than the whole budget: not kept
+    assert (cache.get("grown"), cache.used) == (None, 0)

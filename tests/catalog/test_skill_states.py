@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skilltree.catalog.document_cache import StatesTemplate
-from skilltree.catalog.service import skill_states
+from skilltree.catalog.service import skill_states, state_changes
 from skilltree.graph.tree_graphs import SkillFacts, TreeGraph
 from skilltree.models import SkillProgressStatus
 from skilltree.progress import states as progress_states
@@ -104,3 +104,20 @@ def test_the_template_is_the_states_of_a_learner_with_no_rows_in_position_order(
     assert template.splice([(3, b"1"), (0, b"[]")]) == orjson.dumps(
         {"d": [], "a": {"status": "AVAILABLE"}, 'b"q': {"status": "AVAILABLE"}, "c": 1}
     )
+
+
+@given(graphs_and_rows())
+def test_the_changes_on_the_defaults_are_every_skills_state(
+    case: tuple[TreeGraph, list[dict[str, object]]],
+) -> None:
+    # GET /me/trees/{slug}/states sends only the changes: a client that puts them on the
+    # defaults (AVAILABLE when a skill needs nothing, else LOCKED) has the full document's states.
+    graph, rows = case
+    full = orjson.loads(skill_states(graph, StatesTemplate(graph), json.dumps(rows)))
+    changes = dict(state_changes(graph, json.dumps(rows)))
+
+    assert len(changes) == len(state_changes(graph, json.dumps(rows)))  # each skill once
+    for skill in graph.skills:
+        default = {"status": "AVAILABLE" if not graph.needs[skill] else "LOCKED"}
+        shown = orjson.loads(changes[skill]) if skill in changes else default
+        assert shown == full[skill]

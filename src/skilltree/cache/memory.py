@@ -81,6 +81,22 @@ class MemoryCache(Generic[V]):
             self._used += size
             self._shrink()
 
+    def recount(self, key: str, value: V) -> None:
+        """Count `value`'s size again (it grew, e.g. by a compressed form), if it is still the
+        value kept under `key`; forgetting the least recently used beyond the budget."""
+        size = self._size_of(value)
+        with self._lock:
+            kept = self._values.get(key)
+            if kept is None or kept[0] is not value:
+                return
+            self._used += size - kept[1]
+            if size > self._budget:
+                del self._values[key]
+                self._used -= size
+                return
+            self._values[key] = (value, size)
+            self._shrink()
+
     def clear(self) -> None:
         """Forget every value."""
         with self._lock:

@@ -26,7 +26,8 @@ from functools import cached_property
 import orjson
 
 from skilltree.cache.memory import MemoryCache
-from skilltree.graph.tree_graphs import TreeGraph
+from skilltree.compression import Compressible
+from skilltree.graph.tree_graphs import SkillRow, TreeGraph
 from skilltree.models import SkillProgressStatus
 
 AVAILABLE = orjson.dumps({"status": SkillProgressStatus.AVAILABLE.value})
@@ -107,9 +108,9 @@ class CachedDocument:
         return cls(tree_id, version, document)
 
     @cached_property
-    def anonymous(self) -> bytes:
-        """The whole answer for a visitor who is not signed in."""
-        return self.document[:-1] + ANONYMOUS_TAIL
+    def anonymous(self) -> Compressible:
+        """The whole answer for a visitor who is not signed in (compressed on demand, once)."""
+        return Compressible(self.document[:-1] + ANONYMOUS_TAIL)
 
     def states_template(self, graph: TreeGraph) -> StatesTemplate:
         """The learners' `StatesTemplate` of this version, made from its `graph` on first use."""
@@ -138,11 +139,62 @@ class CachedDocument:
         )
 
 
-def document_bytes(document: CachedDocument) -> int:
-    """What a kept copy takes: its document, and the answer for visitors made from it."""
-    return 2 * len(document.document)
+class CachedMap:
+    """A tree's map at a version (tree_map.sql's, with the learning plan added), as bytes ready
+    to send to anyone, compressed on demand once."""
+
+    def __init__(self, tree_id: str, version: int, body: bytes) -> None:
+        self.tree_id = tree_id
+        self.version = version
+        self.body = Compressible(body)
+
+    @classmethod
+    def built(cls, tree_id: str, version: int, text: bytes) -> tuple[CachedMap, TreeGraph]:
+        """The map PostgreSQL built (`text`), with the learning plan added, and the graph it
+        shows (read from the map itself: no second query of the tree)."""
+        skills = orjson.loads(text)["skills"]
+        ids = [skill[0] for skill in skills]
+        rows: dict[str, SkillRow] = {}
+        needs: dict[str, tuple[str, ...]] = {}
+        # [id, name, shortName, x, y, nodeSize, xp, minutes, optional, milestone, dependencies]
+        for id_, name, _, x, y, _, xp, minutes, optional, milestone, dependencies in skills:
+            rows[id_] = (name, y, x, minutes, optional, xp, milestone)
+            needs[id_] = tuple(ids[rank] for rank in dependencies)
+        graph = TreeGraph(tree_id, version, rows, needs, by_position=ids)
+        rank = graph.position_rank
+        plan = graph.learning_order
+        body = b"".join(
+            (
+                text[:-1],
+                b',"learningOrder":',
+                orjson.dumps([rank[skill] for skill in plan.order]),
+                b',"layers":',
+                orjson.dumps([[rank[skill] for skill in layer] for layer in plan.layers]),
+                b"}",
+            )
+        )
+        return cls(tree_id, version, body), graph
 
 
-def new_document_cache(budget: int) -> MemoryCache[CachedDocument]:
-    """Documents by slug, within `budget` bytes."""
+Kept = CachedDocument | CachedMap
+"""What the documents cache keeps: documents by slug, maps by `map_key(slug)`."""
+
+
+def map_key(slug: str) -> str:
+    """Where the documents cache keeps tree `slug`'s map (a slug holds no colon)."""
+    return f"map:{slug}"
+
+
+def document_bytes(kept: Kept) -> int:
+    """What a kept copy takes: a document and the answer for visitors made from it, or a map;
+    with their compressed forms once made."""
+    if isinstance(kept, CachedMap):
+        return kept.body.size
+    anonymous = kept.__dict__.get("anonymous")  # cached_property: made or not yet
+    gzipped = anonymous.gzipped if isinstance(anonymous, Compressible) else None
+    return 2 * len(kept.document) + len(gzipped or b"")
+
+
+def new_document_cache(budget: int) -> MemoryCache[Kept]:
+    """Documents and maps by key, within `budget` bytes."""
     return MemoryCache(budget, document_bytes)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from skilltree import compression
 from skilltree.catalog import authoring, service
 from skilltree.catalog.schemas import (
     Category,
@@ -17,12 +18,16 @@ from skilltree.catalog.schemas import (
     SkillUpdate,
     TreeCreate,
     TreeDocument,
+    TreeMap,
     TreePage,
     TreePrerequisites,
+    TreeStates,
     TreeUpdate,
 )
+from skilltree.compression import Compressible
 from skilltree.dependencies import (
     AuthorUser,
+    CurrentUser,
     DbSession,
     OptionalUser,
     Paging,
@@ -41,6 +46,11 @@ _TREE_NOT_FOUND: Answers = {
     }
 }
 _SKILL_NOT_FOUND: Answers = {404: {"description": "No skill has this id that you may see."}}
+_NOT_MODIFIED: Answers = {
+    304: {"description": "Your copy (If-None-Match names its ETag) is current."}
+}
+_IF_NONE_MATCH = Header(description="ETags of copies you hold.")
+_ACCEPT_ENCODING = Header(description="`gzip` to get the answer compressed (Content-Encoding).")
 _INVALID: Answers = {
     400: {
         "description": "The input breaks a rule (`InvalidInput`); `errors` gives each "
@@ -64,6 +74,7 @@ def _document(
     *,
     from_cache: bool = False,
     if_none_match: str | None = None,
+    accept_encoding: str | None = None,
 ) -> Response:
     # PostgreSQL builds the whole document; sending its text as it is skips a parse and a
     # re-serialisation of up to thousands of skills (see benchmarks/RESULTS.md).
@@ -74,10 +85,18 @@ def _document(
         "ETag": answer.etag,
         # Always revalidated (a 304 costs one indexed look-up); a learner's copy is theirs only.
         "Cache-Control": "private, no-cache" if viewer else "no-cache",
-        "Vary": "Authorization",
+        "Vary": "Authorization, Accept-Encoding",
     }
     if answer.body is None:
         return Response(status_code=304, headers=headers)
+    if isinstance(answer.body, Compressible):  # a visitor's: the same for all, compressed once
+        response, made = compression.respond(
+            answer.body, accept_encoding, headers=headers, status_code=status
+        )
+        if made:
+            service.document_compressed(slug, answer.body)
+        return response
+    # A learner's own: compressing it would cost every request as much as the read itself.
     return Response(answer.body, status_code=status, media_type="application/json", headers=headers)
 
 
@@ -139,28 +158,88 @@ def create_tree(body: TreeCreate, session: DbSession, author: AuthorUser) -> Res
     return _document(session, tree.slug, author, status=201)
 
 
-@router.get(
-    "/trees/{slug}",
-    response_model=TreeDocument,
-    responses=_TREE_NOT_FOUND
-    | {304: {"description": "Your copy (If-None-Match names its ETag) is current."}},
-)
+@router.get("/trees/{slug}", response_model=TreeDocument, responses=_TREE_NOT_FOUND | _NOT_MODIFIED)
 @replica_reads("anonymous")
 def get_tree(
     slug: str,
     session: DbSession,
     viewer: OptionalUser,
-    if_none_match: Annotated[str | None, Header(description="ETags of copies you hold.")] = None,
+    if_none_match: Annotated[str | None, _IF_NONE_MATCH] = None,
+    accept_encoding: Annotated[str | None, _ACCEPT_ENCODING] = None,
 ) -> Response:
     """A tree with its category, prerequisite trees and every active skill (ordered by
     positionY, positionX), each with the ids of its `dependencies` and `dependents`. Drafts are
     served to their author and admins only. Signed in, also your `progress` in the tree and
     `skillStates`: your state in every skill (LOCKED and AVAILABLE derived from prerequisites).
     The `ETag` changes with the tree and with your progress in it; send it back in
-    `If-None-Match` to get 304 while your copy is current."""
-    answer = _document(session, slug, viewer, from_cache=True, if_none_match=if_none_match)
+    `If-None-Match` to get 304 while your copy is current. Visitors' answers come in gzip when
+    Accept-Encoding allows it. For drawing a tree, GET /trees/{slug}/map and
+    GET /me/trees/{slug}/states are a tenth of this and the same for everyone."""
+    answer = _document(
+        session,
+        slug,
+        viewer,
+        from_cache=True,
+        if_none_match=if_none_match,
+        accept_encoding=accept_encoding,
+    )
     finish_early(session)  # it only read: its commit in this trip through the thread pool
     return answer
+
+
+@router.get("/trees/{slug}/map", response_model=TreeMap, responses=_TREE_NOT_FOUND | _NOT_MODIFIED)
+@replica_reads("anonymous")
+def get_tree_map(
+    slug: str,
+    session: DbSession,
+    viewer: OptionalUser,
+    if_none_match: Annotated[str | None, _IF_NONE_MATCH] = None,
+    accept_encoding: Annotated[str | None, _ACCEPT_ENCODING] = None,
+) -> Response:
+    """What draws a tree: its own fields and, per active skill, its id, name, short name,
+    position, node size, XP, minutes, whether optional or a milestone, and its prerequisites
+    (as indexes in `skills`); with the learning order. The same for every viewer (drafts: their
+    author and admins only), so it is built once per version of the tree and compressed once
+    (gzip, when Accept-Encoding allows it). A skill's details: GET /skills/{id}; your states:
+    GET /me/trees/{slug}/states. The `ETag` changes with the tree; send it back in
+    `If-None-Match` to get 304 while your copy is current."""
+    answer = service.tree_map(session, slug, viewer, if_none_match=if_none_match)
+    finish_early(session)  # it only read: its commit in this trip through the thread pool
+    headers = {
+        "ETag": answer.etag,
+        "Cache-Control": "private, no-cache" if answer.draft else "no-cache",
+        "Vary": "Authorization, Accept-Encoding",
+    }
+    if answer.body is None:
+        return Response(status_code=304, headers=headers)
+    response, made = compression.respond(answer.body, accept_encoding, headers=headers)
+    if made:
+        service.map_compressed(slug, answer.body)
+    return response
+
+
+@router.get(
+    "/me/trees/{slug}/states",
+    response_model=TreeStates,
+    responses=_TREE_NOT_FOUND | _NOT_MODIFIED | {401: {"description": "Sign in first."}},
+)
+def get_tree_states(
+    slug: str,
+    session: DbSession,
+    learner: CurrentUser,
+    if_none_match: Annotated[str | None, _IF_NONE_MATCH] = None,
+) -> Response:
+    """Your progress in the tree (null when not enrolled) and your state in the skills where it
+    differs from the tree's defaults: every skill not listed is AVAILABLE when it needs nothing,
+    else LOCKED. `structureVersion` names the version of the tree's map it is of. The `ETag`
+    changes with the tree and your progress in it (304 with If-None-Match)."""
+    answer = service.tree_states(session, slug, learner, if_none_match=if_none_match)
+    finish_early(session)  # it only read: its commit in this trip through the thread pool
+    headers = {"ETag": answer.etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+    if answer.body is None:
+        return Response(status_code=304, headers=headers)
+    assert isinstance(answer.body, bytes)
+    return Response(answer.body, media_type="application/json", headers=headers)
 
 
 @router.patch(
@@ -208,12 +287,27 @@ def create_skill(
     return service.describe_skill(session, skill)
 
 
-@router.get("/skills/{skill_id}", responses=_SKILL_NOT_FOUND)
+@router.get(
+    "/skills/{skill_id}",
+    response_model=SkillDetail,
+    responses=_SKILL_NOT_FOUND | _NOT_MODIFIED,
+)
 @replica_reads("anonymous")
-def get_skill(skill_id: str, session: DbSession, viewer: OptionalUser) -> SkillDetail:
+def get_skill(
+    skill_id: str,
+    session: DbSession,
+    viewer: OptionalUser,
+    if_none_match: Annotated[str | None, _IF_NONE_MATCH] = None,
+) -> Response:
     """A skill, active or not, with the ids of every skill it needs directly (`dependencies`)
-    and of every skill that needs it directly (`dependents`)."""
-    return service.skill_detail(session, skill_id, viewer)
+    and of every skill that needs it directly (`dependents`): the details of a skill on a
+    tree's map. The `ETag` changes with the skill's tree (304 with If-None-Match)."""
+    answer = service.skill_answer(session, skill_id, viewer, if_none_match=if_none_match)
+    headers = {"ETag": answer.etag, "Cache-Control": "no-cache", "Vary": "Authorization"}
+    if answer.body is None:
+        return Response(status_code=304, headers=headers)
+    assert isinstance(answer.body, bytes)
+    return Response(answer.body, media_type="application/json", headers=headers)
 
 
 @router.patch(

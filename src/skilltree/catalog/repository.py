@@ -177,6 +177,33 @@ def tree_document(
     return TreeDocumentRow(slug, *rows[0]) if rows else None
 
 
+TREE_MAP_SQL = files("skilltree.catalog").joinpath("tree_map.sql").read_text("utf-8")
+
+
+@dataclass(frozen=True)
+class TreeMapRow:
+    """A tree's map (None when the caller's copy is current) and the facts that say who may
+    see it."""
+
+    slug: str
+    tree_id: str
+    version: int
+    map: str | None
+    is_published: bool
+    created_by: str | None
+
+
+def tree_map(
+    session: Session, slug: str, known: tuple[str, int] | None = None
+) -> TreeMapRow | None:
+    """Tree `slug` (published or not): its map, built by PostgreSQL unless `known` (tree id,
+    version) is still current; one statement; None: no such tree."""
+    known_id, known_version = known or (None, None)
+    parameters = {"slug": slug, "known_id": known_id, "known_version": known_version}
+    rows = fetch_all(session, TREE_MAP_SQL, parameters, settings=DOCUMENT_SETTINGS)
+    return TreeMapRow(slug, *rows[0]) if rows else None
+
+
 DOCUMENT_SETTINGS = {"work_mem": "64MB"}
 """What the tree document's statement runs with, for the rest of its transaction: sorting a
 tree's skills by position for the document takes about 0.8 MB a thousand skills (EXPLAIN ANALYZE:

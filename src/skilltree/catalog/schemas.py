@@ -167,6 +167,63 @@ class TreeDocument(CamelModel):
     """The signed-in learner's state in every active skill, by skill id; null when anonymous."""
 
 
+MapSkill = tuple[str, str, str | None, float, float, int, int, int | None, bool, bool, list[int]]
+"""A skill on a tree's map: [id, name, shortName, positionX, positionY, nodeSize, xpValue,
+estimatedMinutes, isOptional, isMilestone, dependencies], `dependencies` being the indexes of its
+prerequisites in the map's `skills`."""
+
+
+class TreeMap(CamelModel):
+    """What draws a tree (a draft: for its author and admins only): its own fields and, per
+    active skill, only what the graph shows, as arrays in the order `skillFields` names. The
+    same for every viewer; a skill's details come with GET /skills/{id}, and a learner's states
+    with GET /me/trees/{slug}/states."""
+
+    id: str
+    category_id: str
+    name: str
+    slug: str
+    description: str | None
+    short_description: str | None
+    difficulty: DifficultyLevel
+    estimated_hours: float | None
+    prerequisites: list[str]
+    """Ids of the trees to learn before this one."""
+    tags: list[str]
+    version: str
+    structure_version: int
+    """The tree's version as its skills and edges go: bumped by every change to them."""
+    layout_config: dict[str, Any]
+    theme_config: dict[str, Any]
+    is_published: bool
+    is_featured: bool
+    is_ai_generated: bool
+    created_by: str | None
+    category: CategoryRef
+    skill_fields: list[str]
+    """The names of a skill's values, in order: id, name, shortName, positionX, positionY,
+    nodeSize, xpValue, estimatedMinutes, isOptional, isMilestone, dependencies."""
+    skills: list[MapSkill]
+    """Every active skill, ordered by positionY, positionX, then id (by code point)."""
+    learning_order: list[int]
+    """Indexes in `skills`, in a valid learning order."""
+    layers: list[list[int]]
+    """Indexes in `skills` by topological layer (layer 0 needs nothing)."""
+
+
+class TreeStates(CamelModel):
+    """A learner's standing in a tree: only what differs from the tree's defaults (a skill that
+    needs nothing is AVAILABLE, any other LOCKED)."""
+
+    structure_version: int
+    """The tree's structure version these states are of (as the map's)."""
+    progress: TreeProgressOut | None
+    """The learner's progress in the tree; null when not enrolled."""
+    skill_states: dict[str, SkillProgressOut]
+    """By skill id: the skills the learner has a row for, and those their progress unlocked;
+    every skill not listed is in its default state."""
+
+
 class SkillDetail(TreeSkill):
     """A skill as its tree's authors see it: active or not, with every prerequisite edge."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy.orm import Session
@@ -17,11 +17,14 @@ from skilltree.catalog import repository
 from skilltree.catalog.document_cache import (
     AVAILABLE,
     CachedDocument,
+    CachedMap,
     StatesTemplate,
+    map_key,
     new_document_cache,
 )
 from skilltree.catalog.schemas import Category, CategoryRef, SkillDetail, TreePage, TreeSummary
 from skilltree.catalog.visibility import may_view_tree
+from skilltree.compression import Compressible
 from skilltree.config import DEFAULT_CACHE_MB
 from skilltree.errors import NotAuthenticated, NotFound
 from skilltree.graph import service as graph_service
@@ -95,8 +98,8 @@ def browse_trees(
 
 
 DOCUMENTS = new_document_cache(DEFAULT_CACHE_MB * MB // 2)
-"""Recent tree documents, kept by read-only requests (see catalog.document_cache); half of
-CACHE_MEMORY_MB (`configure_caches`)."""
+"""Recent tree documents and maps, kept by read-only requests (see catalog.document_cache); half
+of CACHE_MEMORY_MB (`configure_caches`)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ class TreeAnswer:
     named by If-None-Match, is current)."""
 
     etag: str
-    body: bytes | None
+    body: bytes | Compressible | None
+    """A visitor's answer is shared by every visitor (compressed once); a learner's is theirs."""
 
 
 def tree_document(
@@ -126,7 +130,8 @@ def tree_document(
     their rows: it changes whenever the answer does.
     """
     learner_id = viewer.id if viewer else None
-    known = DOCUMENTS.get(slug) if from_cache else None
+    kept = DOCUMENTS.get(slug) if from_cache else None
+    known = kept if isinstance(kept, CachedDocument) else None
     store = trees_cache.tree_store() if from_cache else None
     if store is not None and store.paused:
         store = None
@@ -206,9 +211,10 @@ def _document_at_version(
     return document, found, graph
 
 
-def _visible(
-    found: repository.TreeDocumentRow | None, slug: str, viewer: User | None
-) -> repository.TreeDocumentRow:
+Found = TypeVar("Found", repository.TreeDocumentRow, repository.TreeMapRow)
+
+
+def _visible(found: Found | None, slug: str, viewer: User | None) -> Found:
     if found is None or not may_view_tree(
         is_published=found.is_published, created_by=found.created_by, viewer=viewer
     ):
@@ -246,13 +252,24 @@ def _graph(
 def skill_states(graph: TreeGraph, template: StatesTemplate, learner_rows: str | None) -> bytes:
     """Every active skill's state for the learner whose rows these are (a JSON array of
     user_skill_progress objects with `skillId`), as a JSON object by skill id in position order:
-    `template` (the graph's) with the learner's own values in the places where they differ.
+    `template` (the graph's) with the learner's own values in the places where they differ
+    (`state_changes`)."""
+    rank = graph.position_rank
+    return template.splice(
+        (rank[skill], value) for skill, value in state_changes(graph, learner_rows)
+    )
 
-    The rules are progress.states'. Only the skills that could differ from the template are
+
+def state_changes(graph: TreeGraph, learner_rows: str | None) -> list[tuple[str, bytes]]:
+    """The learner's states (skill id, JSON value) that differ from the tree's defaults (a skill
+    that needs nothing is AVAILABLE, any other LOCKED), from their rows (a JSON array of
+    user_skill_progress objects with `skillId`).
+
+    The rules are progress.states'. Only the skills that could differ from the defaults are
     asked about: those with a row (whose value is their row), and the dependents of satisfied
     skills (a skill with a prerequisite that is not satisfied is LOCKED; one that needs nothing
-    is AVAILABLE, as in the template); so a request costs in proportion to the learner's rows,
-    not the tree.
+    is AVAILABLE, as by default); so a request costs in proportion to the learner's rows, not
+    the tree.
     """
     rows: dict[str, dict[str, Any]] = {}
     for row in orjson.loads(learner_rows) if learner_rows else ():
@@ -261,18 +278,124 @@ def skill_states(graph: TreeGraph, template: StatesTemplate, learner_rows: str |
     statuses = {skill: SkillProgressStatus(row["status"]) for skill, row in rows.items()}
     optional, needs, dependents = graph.optional, graph.needs, graph.dependents
     satisfied = progress_states.satisfied_skills(statuses, optional)
-    rank = graph.position_rank
-    values: list[tuple[int, bytes]] = []
+    values: list[tuple[str, bytes]] = []
     for skill, row in rows.items():
         row["status"] = progress_states.state_given(skill, needs, statuses, satisfied).value
-        values.append((rank[skill], orjson.dumps(row)))
+        values.append((skill, orjson.dumps(row)))
     unlocked: set[str] = set()
     for skill in satisfied:
         unlocked.update(dependents[skill])
     for skill in unlocked:
         if skill not in rows and satisfied.issuperset(needs[skill]):
-            values.append((rank[skill], AVAILABLE))
-    return template.splice(values)
+            values.append((skill, AVAILABLE))
+    return values
+
+
+@dataclass(frozen=True)
+class MapAnswer:
+    """GET /trees/{slug}/map's answer: its ETag, the map (None: the client's copy is current),
+    and whether only its author and admins may see it (a draft)."""
+
+    etag: str
+    body: Compressible | None
+    draft: bool
+
+
+def tree_map(
+    session: Session, slug: str, viewer: User | None, *, if_none_match: str | None = None
+) -> MapAnswer:
+    """Tree `slug`'s map (catalog.document_cache.CachedMap) with its ETag; NotFound when there
+    is no such tree or `viewer` may not see it. One statement reads the tree's version and
+    builds the map only when this process keeps no copy of that version; the copy is kept (the
+    request must have written nothing), with the graph the map shows."""
+    key = map_key(slug)
+    kept = DOCUMENTS.get(key)
+    known = kept if isinstance(kept, CachedMap) else None
+    found = _visible(
+        repository.tree_map(session, slug, (known.tree_id, known.version) if known else None),
+        slug,
+        viewer,
+    )
+    etag = f'"map.{found.tree_id}.{found.version}"'
+    draft = not found.is_published
+    if if_none_match is not None and _matches(if_none_match, etag):
+        return MapAnswer(etag, None, draft)
+    if known is not None and (known.tree_id, known.version) == (found.tree_id, found.version):
+        metrics.TREE_DOCUMENTS.hit()
+        return MapAnswer(etag, known.body, draft)
+    metrics.TREE_DOCUMENTS.miss()
+    assert found.map is not None
+    built, graph = CachedMap.built(found.tree_id, found.version, found.map.encode())
+    graph_service.GRAPHS.put(graph.tree_id, graph)
+    DOCUMENTS.put(key, built)
+    return MapAnswer(etag, built.body, draft)
+
+
+def map_compressed(slug: str, body: Compressible) -> None:
+    """Count the compressed form just made of tree `slug`'s kept map in the cache's budget."""
+    kept = DOCUMENTS.get(map_key(slug))
+    if isinstance(kept, CachedMap) and kept.body is body:
+        DOCUMENTS.recount(map_key(slug), kept)
+
+
+def document_compressed(slug: str, body: Compressible) -> None:
+    """Count the compressed form just made of tree `slug`'s kept visitors' document."""
+    kept = DOCUMENTS.get(slug)
+    if isinstance(kept, CachedDocument) and kept.__dict__.get("anonymous") is body:
+        DOCUMENTS.recount(slug, kept)
+
+
+def tree_states(
+    session: Session, slug: str, learner: User, *, if_none_match: str | None = None
+) -> TreeAnswer:
+    """The learner's progress in tree `slug` and their skill states that differ from the tree's
+    defaults, as JSON (a TreeStates) with its ETag; NotFound when they may not see the tree.
+    One statement reads the tree's version and the learner's rows; the graph is the cached one
+    of that version (kept by the map's read), else read once and kept."""
+    found = _visible(
+        repository.tree_document(session, slug, learner.id, build=False), slug, learner
+    )
+    etag = _etag(found, learner)
+    if if_none_match is not None and _matches(if_none_match, etag):
+        return TreeAnswer(etag, None)
+    graph = graph_service.tree_graph(session, found.tree_id, found.version, from_cache=True)
+    if graph.version != found.version:  # changed since the statement: the next read is exact
+        found = _visible(
+            repository.tree_document(session, slug, learner.id, build=False), slug, learner
+        )
+        etag = _etag(found, learner)
+    changes = state_changes(graph, found.learner_rows)
+    states = b"{" + b",".join(orjson.dumps(skill) + b":" + value for skill, value in changes) + b"}"
+    body = b"".join(
+        (
+            b'{"structureVersion":',
+            str(graph.version).encode(),
+            b',"progress":',
+            found.tree_progress.encode() if found.tree_progress else b"null",
+            b',"skillStates":',
+            states,
+            b"}",
+        )
+    )
+    return TreeAnswer(etag, body)
+
+
+def skill_answer(
+    session: Session, skill_id: str, viewer: User | None, *, if_none_match: str | None = None
+) -> TreeAnswer:
+    """GET /skills/{id}'s answer (a SkillDetail) with its ETag: the skill and its tree's
+    structure version, bumped by any change to the tree's skills and edges (db/schema/graph.sql);
+    NotFound when `viewer` may not see its tree."""
+    found = repository.find_skill(session, skill_id)
+    if found is None or not may_view_tree(
+        is_published=found[1].is_published, created_by=found[1].created_by, viewer=viewer
+    ):
+        raise NotFound(f"No skill has the id {skill_id!r}.")
+    skill, tree = found
+    etag = f'"skill.{skill.id}.{tree.structure_version}"'
+    if if_none_match is not None and _matches(if_none_match, etag):
+        return TreeAnswer(etag, None)
+    return TreeAnswer(etag, describe_skill(session, skill).model_dump_json(by_alias=True).encode())
 
 
 def visible_skill(session: Session, skill_id: str, viewer: User | None) -> Skill:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from functools import cache
 from html import escape
 from os import PathLike
@@ -20,10 +21,12 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Scope
 
 from skilltree.catalog import service
+from skilltree.compression import Compressible, accepts_gzip
 from skilltree.dependencies import DbSession
 from skilltree.errors import NotFound
 
@@ -119,8 +122,28 @@ def tree_page(slug: str, request: Request, session: DbSession) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
 
 
+COMPRESSED_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
+"""The media types worth compressing (images and fonts are compressed already)."""
+_COMPRESSED_FILES: dict[str, tuple[tuple[int, int], Compressible]] = {}
+"""Each asset's gzip form, by path, with the (mtime, size) it was made from: one per file of
+the package (a few hundred kilobytes), made on the first request that accepts gzip."""
+_compressing = threading.Lock()
+
+
+def _compressed_file(path: str, stat_result: os.stat_result) -> Compressible:
+    """The asset at `path` as it is now, its gzip form made once per content."""
+    stamp = (stat_result.st_mtime_ns, stat_result.st_size)
+    with _compressing:
+        kept = _COMPRESSED_FILES.get(path)
+        if kept is None or kept[0] != stamp:
+            kept = (stamp, Compressible(Path(path).read_bytes()))
+            _COMPRESSED_FILES[path] = kept
+    return kept[1]
+
+
 class _StaticAssets(StaticFiles):
-    """The app's assets, revalidated on every load (they change with the package, not by name)."""
+    """The app's assets, revalidated on every load (they change with the package, not by name),
+    in gzip when the client accepts it (compressed once per file)."""
 
     def file_response(
         self,
@@ -132,7 +155,25 @@ class _StaticAssets(StaticFiles):
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        response.headers["Vary"] = "Accept-Encoding"
+        media_type = response.headers.get("content-type", "")
+        if (
+            response.status_code != 200
+            or scope["method"] != "GET"
+            or not media_type.startswith(COMPRESSED_TYPES)
+            or not accepts_gzip(Headers(scope=scope).get("accept-encoding"))
+        ):
+            return response
+        body = _compressed_file(str(full_path), stat_result)
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in ("content-length", "content-type")
+        }
+        headers["Content-Encoding"] = "gzip"
+        # Weak: another representation than the file's own (If-None-Match matches either).
+        headers["etag"] = "W/" + headers["etag"].removeprefix("W/")
+        return Response(body.gzip(), 200, headers, media_type)
 
 
 def install_web(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ import { STATE_LABELS, deriveStates, recordedRows } from "../graph/states.js";
 import { attempt, showError, toast } from "../notify.js";
 import { currentRoute, href } from "../router.js";
 import { session } from "../session.js";
+import { loadTree, withDetails } from "../treemap.js";
 import { findBox } from "./findbox.js";
 import { announceProgress } from "./header.js";
 import { editSkill } from "./skillform.js";
@@ -70,6 +71,9 @@ export async function renderTree(main, slug, query) {
     rows: new Map(),
     states: new Map(),
     skillsById: new Map(),
+    // Skills' details by id (GET /skills/{id}), fetched when a skill is opened; forgotten when
+    // the map's structureVersion moves (any change to the tree's skills moves it).
+    details: new Map(),
     selectedId: null,
     editing: false,
     view: parseView(query.get("view")) ? query.get("view") : null,
@@ -255,6 +259,7 @@ export async function renderTree(main, slug, query) {
 
   /** Show `doc`: its head now, its graph once laid out (at once when its layout is kept). */
   async function applyDocument(doc, { keepView = false } = {}) {
+    if (doc.structureVersion !== page.doc?.structureVersion) page.details = new Map();
     page.doc = doc;
     page.skillsById = new Map(doc.skills.map((skill) => [skill.id, skill]));
     page.rows = recordedRows(doc.skillStates);
@@ -291,8 +296,14 @@ export async function renderTree(main, slug, query) {
   }
 
   async function reload() {
-    const doc = await api.get(`/trees/${encodeURIComponent(slug)}`);
+    const doc = await loadTree(slug, Boolean(user));
     await applyDocument(doc, { keepView: true });
+  }
+
+  /** Skill `id` of the map with its details, fetched once per map. */
+  async function detailed(id) {
+    if (!page.details.has(id)) page.details.set(id, await api.get(`/skills/${encodeURIComponent(id)}`));
+    return withDetails(page.skillsById.get(id), page.details.get(id));
   }
 
   function fillList() {
@@ -327,6 +338,27 @@ export async function renderTree(main, slug, query) {
     writeAddress(true);
     graph.select(id);
     graph.reveal(id);
+    showDetails(id, focusPanel);
+  }
+
+  /** The panel of the selected skill `id`: at once when its details are here, else once they
+   * have come (the panel says so meanwhile). */
+  function showDetails(id, focusPanel) {
+    const skill = page.skillsById.get(id);
+    panel.hidden = false;
+    panel.dataset.skillId = id;
+    if (!page.details.has(id)) {
+      replace(panel, h("div", { class: "panel-head" }, h("h2", { id: "panel-title", tabindex: "-1" }, skill.name)), h("p", { class: "muted", role: "status" }, "Loading the skill's details…"));
+      if (focusPanel) panel.querySelector("#panel-title")?.focus({ preventScroll: true });
+      detailed(id).then(
+        () => {
+          if (page.selectedId !== id || panel.dataset.skillId !== id || !page.details.has(id)) return;
+          showDetails(id, panel.contains(document.activeElement));
+        },
+        (error) => showError(error, `Loading “${skill.name}”`),
+      );
+      return;
+    }
     const ctx = {
       skillsById: page.skillsById,
       states: page.states,
@@ -351,9 +383,7 @@ export async function renderTree(main, slug, query) {
       onRemovePrerequisite: page.editing ? (from) => disconnect(from, id) : null,
       done: page.done?.skillId === id ? page.done.action : null,
     };
-    replace(panel, skillDetails(skill, page.states.get(id), ctx));
-    panel.hidden = false;
-    panel.dataset.skillId = id;
+    replace(panel, skillDetails(withDetails(skill, page.details.get(id)), page.states.get(id), ctx));
     if (focusPanel) panel.querySelector("#panel-title")?.focus({ preventScroll: true });
   }
 
@@ -497,7 +527,7 @@ export async function renderTree(main, slug, query) {
   }
 
   async function changeSkill(id) {
-    const saved = await editSkill(slug, page.skillsById.get(id));
+    const saved = await editSkill(slug, await detailed(id));
     if (saved) {
       await attempt("Reloading the tree", reload);
       editStatus.textContent = `Saved “${saved.name}”.`;
@@ -578,7 +608,7 @@ export async function renderTree(main, slug, query) {
 
   // --- first load ---
 
-  const doc = await api.get(`/trees/${encodeURIComponent(slug)}`);
+  const doc = await loadTree(slug, Boolean(user));
   const fetched = performance.now();
   document.title = `${doc.name} · SkillTree`;
   await applyDocument(doc);

@@ -1,0 +1,34 @@
+"""The map of a tree of 10,000 skills (the benchmark's tree: benchmarks/bench_tree_document.py)
+takes at most 1.5 MB raw, where its full document takes about 13 MB."""
+
+from __future__ import annotations
+
+import orjson
+from benchmarks.bench_tree_document import LAYERS, tree_rows
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from skilltree.models import Skill, SkillDependency
+from tests.factories import make_category, make_tree
+
+MAX_MAP_BYTES = 1_500_000
+SKILLS = 10_000
+
+
+def test_the_map_of_10000_skills_is_at_most_1_5_mb(client: TestClient, session: Session) -> None:
+    tree = make_tree(session, make_category(session), slug="ten-thousand")
+    skills, edges = tree_rows(tree.id, per_layer=SKILLS // LAYERS)
+    session.execute(insert(Skill), skills)
+    session.execute(insert(SkillDependency), edges)
+
+    with client.stream(
+        "GET", "/api/v1/trees/ten-thousand/map", headers={"Accept-Encoding": "identity"}
+    ) as answer:
+        assert answer.status_code == 200
+        raw = b"".join(answer.iter_raw())
+    assert "content-encoding" not in answer.headers
+    assert len(raw) <= MAX_MAP_BYTES, f"{len(raw):,} bytes"
+    parsed = orjson.loads(raw)
+    assert len(parsed["skills"]) == SKILLS
+    assert sum(len(row[-1]) for row in parsed["skills"]) == len(edges)  # every edge shown
