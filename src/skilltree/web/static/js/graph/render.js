@@ -727,6 +727,23 @@ export class GraphView {
     this._scheduleLabels();
   }
 
+  /**
+   * After an author's edit (issue 15 part 8): the whole tree in view where its names are
+   * readable so; else skill `id` (the one edited) centred, at a zoom where its name is readable.
+   * With no such skill, a tree too large to fit legibly keeps its view.
+   */
+  refit(id) {
+    const width = this.container.clientWidth || 800;
+    const height = this.container.clientHeight || 500;
+    const fitK = Math.min(1, width / this.size.w, height / this.size.h);
+    if (fitK >= NAME_ZOOM) {
+      this.fit();
+      return;
+    }
+    const node = id ? this.nodes.get(id) : null;
+    if (node) this.setView({ x: node.box.x, y: node.box.y, k: Math.max(this.view.k, NAME_ZOOM) });
+  }
+
   /** Zoom by `factor` around a point of the container (its centre by default). */
   zoom(factor, px, py) {
     const width = this.container.clientWidth;

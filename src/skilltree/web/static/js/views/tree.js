@@ -254,7 +254,7 @@ export async function renderTree(main, slug, query) {
   let layoutTurn = 0;
 
   /** Show `doc`: its head now, its graph once laid out (at once when its layout is kept). */
-  async function applyDocument(doc, { keepView = false } = {}) {
+  async function applyDocument(doc, { keepView = false, refit = undefined } = {}) {
     page.doc = doc;
     page.skillsById = new Map(doc.skills.map((skill) => [skill.id, skill]));
     page.rows = recordedRows(doc.skillStates);
@@ -276,6 +276,9 @@ export async function renderTree(main, slug, query) {
     if (list.open) fillList();
     if (page.selectedId && page.skillsById.has(page.selectedId)) openSkill(page.selectedId, { focusPanel: false });
     else closePanel();
+    // After an author's edit the map refits (once the details panel took its room): the whole
+    // tree, or the skill edited, in view.
+    if (refit !== undefined) graph.refit(refit);
   }
 
   /** The learner's mastery per completed skill, on the map (issue 14 part 8). */
@@ -290,9 +293,11 @@ export async function renderTree(main, slug, query) {
     }
   }
 
-  async function reload() {
+  /** The tree again from the server; `edited` (after an author's edit: the skill changed, or
+   * null) refits the map to it. */
+  async function reload(edited = undefined) {
     const doc = await api.get(`/trees/${encodeURIComponent(slug)}`);
-    await applyDocument(doc, { keepView: true });
+    await applyDocument(doc, { keepView: true, refit: edited });
   }
 
   function fillList() {
@@ -491,7 +496,7 @@ export async function renderTree(main, slug, query) {
     const saved = await editSkill(slug, null);
     if (saved) {
       page.selectedId = saved.id;
-      await attempt("Reloading the tree", reload);
+      await attempt("Reloading the tree", () => reload(saved.id));
       editStatus.textContent = `Added “${saved.name}”.`;
     }
   }
@@ -499,7 +504,7 @@ export async function renderTree(main, slug, query) {
   async function changeSkill(id) {
     const saved = await editSkill(slug, page.skillsById.get(id));
     if (saved) {
-      await attempt("Reloading the tree", reload);
+      await attempt("Reloading the tree", () => reload(id));
       editStatus.textContent = `Saved “${saved.name}”.`;
     }
   }
@@ -510,7 +515,7 @@ export async function renderTree(main, slug, query) {
     await attempt(`Deleting “${skill.name}”`, async () => {
       await api.del(`/skills/${encodeURIComponent(id)}`);
       page.selectedId = null;
-      await reload();
+      await reload(null);
       editStatus.textContent = `Deleted “${skill.name}”.`;
     });
   }
@@ -520,7 +525,7 @@ export async function renderTree(main, slug, query) {
     try {
       await api.patch(`/skills/${encodeURIComponent(id)}`, { positionX: x, positionY: y });
       editStatus.textContent = `Moved “${skill.name}” (saved); the map is laid out again.`;
-      await reload();
+      await reload(id);
     } catch (error) {
       showError(error, `Moving “${skill.name}”`);
       await applyDocument(page.doc, { keepView: true });
@@ -530,7 +535,7 @@ export async function renderTree(main, slug, query) {
   async function setDependencies(id, dependencies, done, refused) {
     try {
       await api.put(`/skills/${encodeURIComponent(id)}/dependencies`, { dependencies });
-      await reload();
+      await reload(id);
       editStatus.textContent = done;
     } catch (error) {
       if (error.code === "DependencyCycle" && Array.isArray(error.problem.cycle)) {
