@@ -47,6 +47,8 @@ export const CULL_ABOVE = 1500;
 /** With more nodes than this round the screen, the map is drawn as its overview instead: each
  * state's blocks as one path, the arrows as one path (no text: map labels name the skills). */
 const OVERVIEW_ABOVE = 700;
+/** The overview's paths each hold what lies in a square this wide (graph units). */
+const OVERVIEW_CELL = 1200;
 
 // Icons in a 16-unit box around (0, 0); `fill` icons are solid shapes, the others are strokes.
 const ICONS = {
@@ -341,31 +343,37 @@ export class GraphView {
     this.container.dataset.drawn = overview ? "overview" : String(wanted.size);
   }
 
-  /** The whole map as a few paths: each state's (or insight band's) blocks, and the arrows. */
+  /**
+   * The whole map as few paths: per square of OVERVIEW_CELL graph units, each state's (or
+   * insight band's) blocks as one path and the arrows' pieces starting there as another. (One
+   * path for the whole map would be painted whole for every tile of the screen.)
+   */
   _drawOverview() {
-    const groups = new Map();
+    const cell = (x, y) => `${Math.floor(x / OVERVIEW_CELL)},${Math.floor(y / OVERVIEW_CELL)}`;
+    const blocks = new Map();
     for (const [id, node] of this.nodes) {
-      const kind = this._labelClass(id);
       const b = node.box;
-      const d = `M${b.x - b.w / 2},${b.y - b.h / 2}h${b.w}v${b.h}h${-b.w}Z`;
-      if (!groups.has(kind)) groups.set(kind, []);
-      groups.get(kind).push(d);
+      const key = `${this._labelClass(id)}|${cell(b.x, b.y)}`;
+      if (!blocks.has(key)) blocks.set(key, []);
+      blocks.get(key).push(`M${b.x - b.w / 2},${b.y - b.h / 2}h${b.w}v${b.h}h${-b.w}Z`);
     }
-    const lines = { plain: [], satisfied: [] };
+    const lines = new Map();
     for (const edge of this.edges) {
       const route = edge.moved ? null : this.layout.routes?.get(`${edge.from}>${edge.to}`);
       const a = this.nodes.get(edge.from).box;
       const b = this.nodes.get(edge.to).box;
       const points = route || [a.x, a.y, b.x, b.y];
-      let d = `M${points[0]},${points[1]}`;
-      for (let i = 2; i < points.length; i += 2) d += `L${points[i]},${points[i + 1]}`;
-      lines[this.states.get(edge.from) === "COMPLETED" && !this.insight ? "satisfied" : "plain"].push(d);
+      const kind = this.states.get(edge.from) === "COMPLETED" && !this.insight ? "edge satisfied" : "edge";
+      for (let i = 2; i < points.length; i += 2) {
+        const key = `${kind}|${cell(points[i - 2], points[i - 1])}`;
+        if (!lines.has(key)) lines.set(key, []);
+        lines.get(key).push(`M${points[i - 2]},${points[i - 1]}L${points[i]},${points[i + 1]}`);
+      }
     }
     this._overview = true;
     this.overviewLayer.replaceChildren(
-      s("path", { class: "edge overview-edges", d: lines.plain.join("") || "M0,0" }),
-      s("path", { class: "edge satisfied overview-edges", d: lines.satisfied.join("") || "M0,0" }),
-      ...[...groups].map(([kind, ds]) => s("g", { class: `overview-nodes ${kind}` }, s("path", { class: "body", d: ds.join("") }))),
+      ...[...lines].map(([key, ds]) => s("path", { class: `${key.split("|")[0]} overview-edges`, d: ds.join("") })),
+      ...[...blocks].map(([key, ds]) => s("g", { class: `overview-nodes ${key.split("|")[0]}` }, s("path", { class: "body", d: ds.join("") }))),
     );
   }
 
