@@ -1,5 +1,7 @@
 // The API client: JSON in and out, the bearer token, and API errors turned into words.
 
+import { problemLines } from "./problems.js";
+
 const BASE = "/api/v1";
 const TOKEN_KEY = "skilltree.token";
 
@@ -16,12 +18,10 @@ export class ApiError extends Error {
 /** A problem+json document in words: its detail, then each field and what is wrong with it. */
 export function describeProblem(status, problem) {
   if (!problem || typeof problem !== "object") return `The server answered ${status}.`;
-  const parts = [problem.detail || problem.title || `The server answered ${status}.`];
-  for (const error of problem.errors || []) {
-    const where = (error.loc || []).filter((part) => part !== "body").join(" › ");
-    parts.push(where ? `${where}: ${error.msg}` : error.msg);
-  }
-  return parts.join(" ");
+  const lines = problemLines(problem);
+  // A detail that only points at `errors` (jargon to a person) gives way to the lines themselves.
+  if (lines.length && /`errors`/.test(problem.detail || "")) return lines.join(" ");
+  return [problem.detail || problem.title || `The server answered ${status}.`, ...lines].join(" ");
 }
 
 export function token() {

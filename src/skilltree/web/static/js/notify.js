@@ -1,6 +1,7 @@
 // Telling the person what happened: a banner for errors (never swallowed), notifications for news, one at a time.
 
 import { h, replace } from "./dom.js";
+import { problemLines } from "./problems.js";
 
 /** Show an error in words at the top of the page (and keep it until the next view or close). */
 export function showError(error, context) {
@@ -13,6 +14,22 @@ export function showError(error, context) {
     h("button", { type: "button", class: "link-button", "aria-label": "Dismiss the message", onClick: clearError }, "Dismiss"),
   );
   banner.hidden = false;
+}
+
+/**
+ * Show what `error` says is wrong in `box` (a form's error element): a sentence, then one line in
+ * plain words per problem with its place (`source`: the tree file's text, so that places name
+ * skills and lines; `labels`: the form's field labels). Answers the lines.
+ */
+export function showProblems(box, error, { heading, source = null, labels = {} } = {}) {
+  const lines = error?.problem ? problemLines(error.problem, { source, labels }) : [];
+  if (!lines.length) {
+    replace(box, error && error.message ? error.message : String(error));
+    return [];
+  }
+  const count = lines.length === 1 ? "one problem" : `${lines.length} problems`;
+  replace(box, h("span", { class: "problems-head" }, `${heading}: ${count}.`), h("ul", { class: "problems" }, lines.map((line) => h("li", {}, line))));
+  return lines;
 }
 
 export function clearError() {

@@ -39,6 +39,16 @@ const LABELS_MOST = 400;
 const LABELS_TRIED = 2500;
 /** How many times a small tree's labels are placed again, the skills left out first. */
 const LABEL_ROUNDS = 4;
+/**
+ * Large trees (issue 15 part 7): above this many skills only the nodes and arrows on and round the
+ * screen (half a screen each way) are in the document; the others wait, built, outside it.
+ */
+export const CULL_ABOVE = 1500;
+/** With more nodes than this round the screen, the map is drawn as its overview instead: each
+ * state's blocks as one path, the arrows as one path (no text: map labels name the skills). */
+const OVERVIEW_ABOVE = 700;
+/** The overview's paths each hold what lies in a square this wide (graph units). */
+const OVERVIEW_CELL = 1200;
 
 // Icons in a 16-unit box around (0, 0); `fill` icons are solid shapes, the others are strokes.
 const ICONS = {
@@ -124,6 +134,8 @@ export class GraphView {
     this.touches = new Map();
     this.pinch = null;
     this.container.classList.add("graph");
+    // Its view, for measurements and tests in the page (tests/browser/test_large_tree.py).
+    this.container.graphView = this;
     // Semantic zoom: where names would be too small to read, labels of a legible size name the
     // skills instead (graph/render.js _buildLabels), over the map, never taking a pointer.
     this.labelBox = h("div", { class: "map-labels", "aria-hidden": "true" });
@@ -187,31 +199,58 @@ export class GraphView {
 
     this.nodes.clear();
     this.edges = [];
-    const edgeFragment = document.createDocumentFragment();
-    const hitFragment = document.createDocumentFragment();
+    this._marks = new Map();
+    this._selectedEdge = null;
+    this._selectedEl = null;
+    // Nodes and arrows are built when first wanted (`node.el`, `edge.path`): a small tree's all
+    // at once here, a large tree's as they come on screen (_cullNow).
+    const view = this;
     for (const skill of doc.skills) {
       for (const from of skill.dependencies) {
         if (!boxes.has(from)) continue;
-        const path = s("path", { class: "edge", "data-from": from, "data-to": skill.id });
-        const edge = { from, to: skill.id, path, hit: null };
-        if (this.editing) {
-          edge.hit = s("path", { class: "edge-hit", "data-from": from, "data-to": skill.id });
-          hitFragment.append(edge.hit);
-        }
-        this.edges.push(edge);
-        edgeFragment.append(path);
+        this.edges.push({
+          from,
+          to: skill.id,
+          _path: null,
+          _hit: null,
+          get path() {
+            if (!this._path) view._buildEdge(this);
+            return this._path;
+          },
+          get hit() {
+            if (!this._path) view._buildEdge(this);
+            return this._hit;
+          },
+        });
       }
     }
-    const nodeFragment = document.createDocumentFragment();
     for (const skill of doc.skills) {
-      const node = this._node(skill, boxes.get(skill.id));
-      this.nodes.set(skill.id, node);
-      nodeFragment.append(node.el);
+      this.nodes.set(skill.id, {
+        skill,
+        box: boxes.get(skill.id),
+        shown: faceOf(skill).shown,
+        _el: null,
+        icon: null,
+        sub: null,
+        get el() {
+          if (!this._el) view._buildNode(this);
+          return this._el;
+        },
+      });
     }
-    this.edgeLayer.append(edgeFragment);
-    this.hitLayer.append(hitFragment);
-    this.nodeLayer.append(nodeFragment);
-    for (const edge of this.edges) this._placeEdge(edge);
+    this._cull = doc.skills.length > CULL_ABOVE;
+    this._cullAt = null;
+    this._overview = null;
+    this.overviewLayer = s("g", { class: "overview", "aria-hidden": "true" });
+    if (this._cull) {
+      // Each arrow's extent, to tell whether it crosses the part of the map in view.
+      for (const edge of this.edges) edge.bounds = this._edgeBounds(edge);
+      svg.insertBefore(this.overviewLayer, this.edgeLayer);
+    } else {
+      this.edgeLayer.append(...this.edges.map((edge) => edge.path));
+      this.hitLayer.append(...this.edges.map((edge) => edge.hit).filter(Boolean));
+      this.nodeLayer.append(...[...this.nodes.values()].map((node) => node.el));
+    }
 
     if (this.svg) this.svg.replaceWith(svg);
     else this.container.prepend(svg);
@@ -224,6 +263,127 @@ export class GraphView {
     if (first) this._setRoving(first);
     if (keepView && before) this._keepInside();
     else this.start(first);
+    this._cullNow();
+  }
+
+  /** The extent of an arrow's drawing (its route's points, or its two ends). */
+  _edgeBounds(edge) {
+    const route = this.layout.routes?.get(`${edge.from}>${edge.to}`);
+    const a = this.nodes.get(edge.from).box;
+    const b = this.nodes.get(edge.to).box;
+    const xs = [a.x, b.x];
+    const ys = [a.y, b.y];
+    for (let i = 0; route && i < route.length; i += 2) {
+      xs.push(route[i]);
+      ys.push(route[i + 1]);
+    }
+    return { x0: Math.min(...xs) - 10, x1: Math.max(...xs) + 10, y0: Math.min(...ys) - Math.max(a.h, b.h) / 2, y1: Math.max(...ys) + Math.max(a.h, b.h) / 2 };
+  }
+
+  _scheduleCull() {
+    if (!this._cull || this._cullFrame) return;
+    this._cullFrame = requestAnimationFrame(() => {
+      this._cullFrame = 0;
+      this._cullNow();
+    });
+  }
+
+  /**
+   * A large tree: put in the document the nodes and arrows on and round the screen (and the
+   * focused and selected skills, so the map keeps its tab stop), take the others out; with too
+   * many round the screen, the overview instead (`OVERVIEW_ABOVE`).
+   */
+  _cullNow() {
+    if (this._cullFrame) {
+      cancelAnimationFrame(this._cullFrame);
+      this._cullFrame = 0;
+    }
+    if (!this._cull || !this.svg) return;
+    const width = this.container.clientWidth || 800;
+    const height = this.container.clientHeight || 500;
+    const { x, y, k } = this.view;
+    this._cullAt = { x, y, k };
+    const left = this.origin.x + (-x - width / 2) / k;
+    const right = this.origin.x + (width * 1.5 - x) / k;
+    const top = this.origin.y + (-y - height / 2) / k;
+    const bottom = this.origin.y + (height * 1.5 - y) / k;
+    const inside = [];
+    for (const node of this.nodes.values()) {
+      const b = node.box;
+      if (b.x + b.w / 2 >= left && b.x - b.w / 2 <= right && b.y + b.h / 2 >= top && b.y - b.h / 2 <= bottom) inside.push(node);
+    }
+    const overview = inside.length > OVERVIEW_ABOVE;
+    const wanted = new Set(overview ? [] : inside);
+    for (const id of [this.focusedId, this.selectedId]) if (id && this.nodes.has(id)) wanted.add(this.nodes.get(id));
+    const add = [];
+    for (const node of this.nodes.values()) {
+      const on = wanted.has(node);
+      if (on && !node._el?.isConnected) add.push(node.el);
+      else if (!on && node._el?.isConnected && node._el !== document.activeElement) node._el.remove();
+    }
+    if (add.length) this.nodeLayer.append(...add);
+    const edges = [];
+    const hits = [];
+    for (const edge of this.edges) {
+      const b = edge.bounds;
+      const on = !overview && b.x1 >= left && b.x0 <= right && b.y1 >= top && b.y0 <= bottom;
+      if (on && !edge._path?.isConnected) {
+        edges.push(edge.path);
+        if (edge.hit) hits.push(edge.hit);
+      } else if (!on && edge._path?.isConnected) {
+        edge._path.remove();
+        edge._hit?.remove();
+      }
+    }
+    if (edges.length) this.edgeLayer.append(...edges);
+    if (hits.length) this.hitLayer.append(...hits);
+    if (overview && !this._overview) this._drawOverview();
+    this.overviewLayer.hidden = !overview;
+    this.overviewLayer.style.display = overview ? "" : "none";
+    this.container.dataset.drawn = overview ? "overview" : String(wanted.size);
+  }
+
+  /**
+   * The whole map as few paths: per square of OVERVIEW_CELL graph units, each state's (or
+   * insight band's) blocks as one path and the arrows' pieces starting there as another. (One
+   * path for the whole map would be painted whole for every tile of the screen.)
+   */
+  _drawOverview() {
+    const cell = (x, y) => `${Math.floor(x / OVERVIEW_CELL)},${Math.floor(y / OVERVIEW_CELL)}`;
+    const blocks = new Map();
+    for (const [id, node] of this.nodes) {
+      const b = node.box;
+      const key = `${this._labelClass(id)}|${cell(b.x, b.y)}`;
+      if (!blocks.has(key)) blocks.set(key, []);
+      blocks.get(key).push(`M${b.x - b.w / 2},${b.y - b.h / 2}h${b.w}v${b.h}h${-b.w}Z`);
+    }
+    const lines = new Map();
+    for (const edge of this.edges) {
+      const route = edge.moved ? null : this.layout.routes?.get(`${edge.from}>${edge.to}`);
+      const a = this.nodes.get(edge.from).box;
+      const b = this.nodes.get(edge.to).box;
+      const points = route || [a.x, a.y, b.x, b.y];
+      const kind = this.states.get(edge.from) === "COMPLETED" && !this.insight ? "edge satisfied" : "edge";
+      for (let i = 2; i < points.length; i += 2) {
+        const key = `${kind}|${cell(points[i - 2], points[i - 1])}`;
+        if (!lines.has(key)) lines.set(key, []);
+        lines.get(key).push(`M${points[i - 2]},${points[i - 1]}L${points[i]},${points[i + 1]}`);
+      }
+    }
+    this._overview = true;
+    this.overviewLayer.replaceChildren(
+      ...[...lines].map(([key, ds]) => s("path", { class: `${key.split("|")[0]} overview-edges`, d: ds.join("") })),
+      ...[...blocks].map(([key, ds]) => s("g", { class: `overview-nodes ${key.split("|")[0]}` }, s("path", { class: "body", d: ds.join("") }))),
+    );
+  }
+
+  /** The overview is drawn again when next shown (the states or insight changed). */
+  _staleOverview() {
+    if (!this._overview) return;
+    this._overview = null;
+    this.overviewLayer.replaceChildren();
+    this._cullAt = null;
+    this._scheduleCull();
   }
 
   /** Pan so that as much of the drawing as fits is on screen (none of it lost to one side). */
@@ -415,7 +575,7 @@ export class GraphView {
           if (meets(padded)) continue;
           keep(padded);
           const el = h("div", { class: `map-label ${this._labelClass(id)}`, "data-id": id }, text.lines.join("\n"));
-          const mastery = this.nodes.get(id)?.el.dataset.mastery;
+          const mastery = this.states.get(id) === "COMPLETED" && !this.insight ? masteryKey(this.mastery?.get(id)) : "";
           if (mastery) el.dataset.mastery = mastery;
           el.style.left = `${at.x0}px`;
           el.style.top = `${at.y0}px`;
@@ -481,7 +641,9 @@ export class GraphView {
     );
   }
 
-  _node(skill, box) {
+  /** Build `node`'s element (in its state, with the marks it has: selected, focused, highlighted). */
+  _buildNode(node) {
+    const { skill, box } = node;
     const { w, h } = box;
     const el = s("g", {
       class: "node",
@@ -521,9 +683,25 @@ export class GraphView {
     }
     if (skill.isMilestone) el.append(s("path", { class: "star", d: STAR, transform: `translate(${w / 2 - 12},${-h / 2 + 12})` }));
     if (this.editing) el.append(s("circle", { class: "handle", cx: 0, cy: h / 2, r: 7, "aria-hidden": "true" }));
-    const node = { el, icon, sub, skill, box, shown: face.shown };
+    Object.assign(node, { _el: el, icon, sub });
     this._paintState(node);
-    return node;
+    const id = skill.id;
+    if (id === this.focusedId) el.setAttribute("tabindex", "0");
+    if (id === this.selectedId) {
+      el.classList.add("selected");
+      el.setAttribute("aria-pressed", "true");
+      this._selectedEl = el;
+    }
+    for (const [kind, marked] of this._marks) if (marked.nodes.has(id)) el.classList.add(kind);
+  }
+
+  /** Build `edge`'s path (and in edit mode its wider target for the pointer), placed and marked. */
+  _buildEdge(edge) {
+    edge._path = s("path", { class: "edge", "data-from": edge.from, "data-to": edge.to });
+    if (this.editing) edge._hit = s("path", { class: "edge-hit", "data-from": edge.from, "data-to": edge.to });
+    this._placeEdge(edge);
+    for (const [kind, marked] of this._marks) if (marked.edges.has(edge)) edge._path.classList.add(kind);
+    if (this._selectedEdge && this._selectedEdge[0] === edge.from && this._selectedEdge[1] === edge.to) edge._path.classList.add("selected");
   }
 
   _paintState(node) {
@@ -580,16 +758,17 @@ export class GraphView {
   setInsight(figures) {
     this.insight = figures;
     this.container.classList.toggle("insight", Boolean(figures));
-    for (const node of this.nodes.values()) this._paintState(node);
+    for (const node of this.nodes.values()) if (node._el) this._paintState(node);
     this._labelK = null;
     this._scheduleLabels();
+    this._staleOverview();
     this.minimap.draw();
   }
 
   /** Show the learner's mastery (`GET /me/trees/{slug}/mastery` skills) on the completed nodes. */
   setMastery(skills) {
     this.mastery = new Map(skills.map((entry) => [entry.skillId, entry]));
-    for (const node of this.nodes.values()) this._paintState(node);
+    for (const node of this.nodes.values()) if (node._el) this._paintState(node);
     this._labelK = null;
     this._scheduleLabels();
   }
@@ -602,14 +781,15 @@ export class GraphView {
       this.states.set(id, state);
       const node = this.nodes.get(id);
       if (node) {
-        this._paintState(node);
+        if (node._el) this._paintState(node);
         changed.push(id);
       }
     }
-    for (const edge of this.edges) edge.path.classList.toggle("satisfied", this.states.get(edge.from) === "COMPLETED");
+    for (const edge of this.edges) edge._path?.classList.toggle("satisfied", this.states.get(edge.from) === "COMPLETED");
     if (changed.length) {
       this._labelK = null;
       this._scheduleLabels();
+      this._staleOverview();
       this.minimap.draw();
     }
     return changed;
@@ -638,9 +818,9 @@ export class GraphView {
     // An edge keeps its route until one of its ends is dragged away from its laid-out place.
     const route = edge.moved ? null : this.layout.routes?.get(`${edge.from}>${edge.to}`);
     const d = route ? routePath(route, this.layout.horizontal) : this._edgeGeometry(edge.from, edge.to);
-    edge.path.setAttribute("d", d);
-    if (edge.hit) edge.hit.setAttribute("d", d);
-    edge.path.classList.toggle("satisfied", this.states.get(edge.from) === "COMPLETED");
+    edge._path.setAttribute("d", d);
+    if (edge._hit) edge._hit.setAttribute("d", d);
+    edge._path.classList.toggle("satisfied", this.states.get(edge.from) === "COMPLETED");
   }
 
   // --- view: pan and zoom ---
@@ -659,6 +839,11 @@ export class GraphView {
     // the view moved a quarter of a screen.
     const moved = this._labelAt ? Math.max(Math.abs(x - this._labelAt.x) / (this.container.clientWidth || 1), Math.abs(y - this._labelAt.y) / (this.container.clientHeight || 1)) : 1;
     if (k !== this._labelK || (k < NAME_ZOOM && moved > 0.25)) this._scheduleLabels();
+    if (this._cull) {
+      const at = this._cullAt;
+      const shifted = at ? Math.max(Math.abs(x - at.x) / (this.container.clientWidth || 1), Math.abs(y - at.y) / (this.container.clientHeight || 1)) : 1;
+      if (!at || shifted > 0.25 || Math.abs(Math.log(k / at.k)) > 0.2) this._scheduleCull();
+    }
     this.minimap.showView();
     clearTimeout(this._viewTimer);
     this._viewTimer = setTimeout(() => this.handlers.onView?.(this.viewState()), VIEW_SETTLE);
@@ -727,6 +912,23 @@ export class GraphView {
     this._scheduleLabels();
   }
 
+  /**
+   * After an author's edit (issue 15 part 8): the whole tree in view where its names are
+   * readable so; else skill `id` (the one edited) centred, at a zoom where its name is readable.
+   * With no such skill, a tree too large to fit legibly keeps its view.
+   */
+  refit(id) {
+    const width = this.container.clientWidth || 800;
+    const height = this.container.clientHeight || 500;
+    const fitK = Math.min(1, width / this.size.w, height / this.size.h);
+    if (fitK >= NAME_ZOOM) {
+      this.fit();
+      return;
+    }
+    const node = id ? this.nodes.get(id) : null;
+    if (node) this.setView({ x: node.box.x, y: node.box.y, k: Math.max(this.view.k, NAME_ZOOM) });
+  }
+
   /** Zoom by `factor` around a point of the container (its centre by default). */
   zoom(factor, px, py) {
     const width = this.container.clientWidth;
@@ -775,7 +977,7 @@ export class GraphView {
   // --- focus and keyboard ---
 
   _setRoving(id) {
-    if (this.focusedId && this.nodes.has(this.focusedId)) this.nodes.get(this.focusedId).el.setAttribute("tabindex", "-1");
+    if (this.focusedId && this.nodes.has(this.focusedId)) this.nodes.get(this.focusedId)._el?.setAttribute("tabindex", "-1");
     this.focusedId = id;
     this.nodes.get(id).el.setAttribute("tabindex", "0");
   }
@@ -785,6 +987,7 @@ export class GraphView {
     if (!this.nodes.has(id)) return;
     this._setRoving(id);
     this.reveal(id);
+    this._cullNow();
     this.nodes.get(id).el.focus({ preventScroll: true });
   }
 
@@ -839,10 +1042,15 @@ export class GraphView {
   highlight(ids, kind = "route", { edges = null, dim = true } = {}) {
     this.clearHighlight(kind);
     const set = new Set(ids);
-    for (const id of set) this.nodes.get(id)?.el.classList.add(kind);
+    const marked = { nodes: set, edges: new Set() };
+    this._marks.set(kind, marked);
+    for (const id of set) this.nodes.get(id)?._el?.classList.add(kind);
     for (const edge of this.edges) {
       const on = edges ? edges.some(([from, to]) => from === edge.from && to === edge.to) : set.has(edge.from) && set.has(edge.to);
-      if (on) edge.path.classList.add(kind);
+      if (on) {
+        marked.edges.add(edge);
+        edge._path?.classList.add(kind);
+      }
     }
     if (dim) this.svg.classList.add("dim", `dim-${kind}`);
   }
@@ -852,6 +1060,13 @@ export class GraphView {
     const kinds = kind ? [kind] : ["route", "next", "cycle"];
     for (const name of kinds) {
       for (const el of this.svg.querySelectorAll(`.${name}`)) el.classList.remove(name);
+      // (A large tree's nodes and arrows out of the document keep their marks otherwise.)
+      const marked = this._marks?.get(name);
+      if (marked) {
+        for (const id of marked.nodes) this.nodes.get(id)?._el?.classList.remove(name);
+        for (const edge of marked.edges) edge._path?.classList.remove(name);
+        this._marks.delete(name);
+      }
       this.svg.classList.remove(`dim-${name}`);
     }
     if (![...this.svg.classList].some((name) => name.startsWith("dim-"))) this.svg.classList.remove("dim");
@@ -868,10 +1083,12 @@ export class GraphView {
     this.selectedId = id && this.nodes.has(id) ? id : null;
     this._labelK = null;
     this._scheduleLabels();
-    for (const el of this.svg.querySelectorAll(".node.selected")) {
+    const before = this._selectedEl;
+    for (const el of [...this.svg.querySelectorAll(".node.selected"), ...(before ? [before] : [])]) {
       el.classList.remove("selected");
       el.removeAttribute("aria-pressed");
     }
+    this._selectedEl = id && this.nodes.has(id) ? this.nodes.get(id).el : null;
     if (id && this.nodes.has(id)) {
       this.nodes.get(id).el.classList.add("selected");
       this.nodes.get(id).el.setAttribute("aria-pressed", "true");
@@ -880,7 +1097,8 @@ export class GraphView {
   }
 
   selectEdge(from, to) {
-    for (const edge of this.edges) edge.path.classList.toggle("selected", edge.from === from && edge.to === to);
+    this._selectedEdge = [from, to];
+    for (const edge of this.edges) edge._path?.classList.toggle("selected", edge.from === from && edge.to === to);
   }
 
   setEditing(on) {
@@ -964,7 +1182,14 @@ export class GraphView {
 
   _onPointerDown(event) {
     if (this.pinch || event.button !== 0 || event.target.closest?.(".graph-controls, .minimap")) return;
-    const nodeEl = event.target.closest?.(".node");
+    let nodeEl = event.target.closest?.(".node");
+    if (!nodeEl && event.target.closest?.(".overview")) {
+      // The overview has no node elements: the block under the pointer is found by its place.
+      const p = this._toGraph(event);
+      for (const node of this.nodes.values()) {
+        if (Math.abs(node.box.x - p.x) <= node.box.w / 2 && Math.abs(node.box.y - p.y) <= node.box.h / 2) nodeEl = node.el;
+      }
+    }
     const edgeHit = event.target.closest?.(".edge-hit");
     const start = { x: event.clientX, y: event.clientY };
     let mode = "pan";
@@ -1005,7 +1230,7 @@ export class GraphView {
         for (const edge of this.edges) {
           if (edge.from !== id && edge.to !== id) continue;
           edge.moved = true;
-          this._placeEdge(edge);
+          if (edge._path) this._placeEdge(edge);
         }
       } else if (mode === "connect") {
         const point = this._toGraph(move);

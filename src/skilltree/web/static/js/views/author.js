@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { h, humanise, replace } from "../dom.js";
-import { attempt, toast } from "../notify.js";
+import { attempt, showProblems, toast } from "../notify.js";
 import { go, href } from "../router.js";
 import { session } from "../session.js";
 
@@ -34,7 +34,7 @@ function createForm(categories) {
   const category = h("select", { name: "category" }, categories.map((c) => h("option", { value: c.slug }, c.name)));
   const difficulty = h("select", { name: "difficulty" }, DIFFICULTIES.map((d) => h("option", { value: d }, humanise(d))));
   const description = h("textarea", { name: "description", rows: 3 });
-  const error = h("p", { class: "form-error", role: "alert" });
+  const error = h("div", { class: "form-error", role: "alert" });
   const form = h(
     "form",
     { class: "card", id: "create-tree", novalidate: true },
@@ -60,7 +60,7 @@ function createForm(categories) {
       toast(`Created “${tree.name}”`, ["It is a draft until you publish it. Add skills in edit mode."]);
       go("trees", tree.slug);
     } catch (failure) {
-      error.textContent = failure.message;
+      showProblems(error, failure, { heading: "The tree was not created" });
     }
   });
   return form;
@@ -69,7 +69,7 @@ function createForm(categories) {
 function importForm(onDone) {
   const file = h("input", { type: "file", name: "file", accept: ".json,application/json", required: true });
   const publish = h("input", { type: "checkbox", name: "publish" });
-  const error = h("p", { class: "form-error", role: "alert" });
+  const error = h("div", { class: "form-error", role: "alert" });
   const form = h(
     "form",
     { class: "card", id: "import-tree", novalidate: true },
@@ -87,14 +87,16 @@ function importForm(onDone) {
       error.textContent = "Choose a tree file first.";
       return;
     }
+    let text = null;
     try {
-      const text = await file.files[0].text();
+      text = await file.files[0].text();
       const summary = await api.request("POST", "/trees/import", { raw: text, query: { publish: publish.checked ? "true" : "" } });
       const slug = summary.slug || summary.tree?.slug;
       toast(summary.treeCreated ? "Tree imported" : "Tree updated", [slug ? `Slug: ${slug}` : ""].filter(Boolean));
       await onDone(slug);
     } catch (failure) {
-      error.textContent = failure.message;
+      // Every problem on a line of its own, placed by line, skill and field of the file.
+      showProblems(error, failure, { heading: `${file.files[0].name} was not imported`, source: text });
     }
   });
   return form;

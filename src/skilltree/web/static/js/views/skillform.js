@@ -2,10 +2,13 @@
 
 import * as api from "../api.js";
 import { h } from "../dom.js";
+import { showProblems } from "../notify.js";
 import { METHODS } from "../policy.js";
 
 const TYPES = ["KNOWLEDGE", "PRACTICAL", "PROJECT", "ASSESSMENT", "MILESTONE"];
 const DIFFICULTIES = ["BEGINNER", "INTERMEDIATE", "ADVANCED", "EXPERT"];
+/** The form's labels of the fields the API may name in its problems. */
+const LABELS = { completionPolicy: "Completed by", skillType: "Type", xpValue: "XP" };
 
 function field(label, input, hint) {
   return h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", {}, hint) : null);
@@ -80,7 +83,7 @@ export function editSkill(slug, skill, { types = TYPES } = {}) {
     const optional = h("input", { type: "checkbox", name: "isOptional", checked: Boolean(value("isOptional", false)) });
     const milestone = h("input", { type: "checkbox", name: "isMilestone", checked: Boolean(value("isMilestone", false)) });
     const policy = policyFields(value("completionPolicy", { MANUAL: {} }));
-    const error = h("p", { class: "form-error", role: "alert" });
+    const error = h("div", { class: "form-error", role: "alert" });
     const cancel = h("button", { type: "button" }, "Cancel");
     const save = h("button", { type: "submit", class: "primary" }, skill ? "Save changes" : "Add skill");
     const form = h(
@@ -142,7 +145,13 @@ export function editSkill(slug, skill, { types = TYPES } = {}) {
         const saved = skill ? await api.patch(`/skills/${encodeURIComponent(skill.id)}`, body) : await api.post(`/trees/${encodeURIComponent(slug)}/skills`, body);
         finish(saved);
       } catch (failure) {
-        error.textContent = failure.message;
+        showProblems(error, failure, { heading: skill ? "Not saved" : "Not added", labels: LABELS });
+        // The first field named is marked and focused, so the author lands where to fix it.
+        for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+        const named = (failure.problem?.errors || []).map((e) => (e.loc || []).filter((part) => part !== "body")[0]).filter(Boolean);
+        const inputs = named.map((field) => form.elements.namedItem(field)).filter((input) => input instanceof HTMLElement);
+        for (const input of inputs) input.setAttribute("aria-invalid", "true");
+        inputs[0]?.focus();
       } finally {
         save.disabled = false;
       }

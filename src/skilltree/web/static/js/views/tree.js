@@ -258,7 +258,7 @@ export async function renderTree(main, slug, query) {
   let layoutTurn = 0;
 
   /** Show `doc`: its head now, its graph once laid out (at once when its layout is kept). */
-  async function applyDocument(doc, { keepView = false } = {}) {
+  async function applyDocument(doc, { keepView = false, refit = undefined } = {}) {
     if (doc.structureVersion !== page.doc?.structureVersion) page.details = new Map();
     page.doc = doc;
     page.skillsById = new Map(doc.skills.map((skill) => [skill.id, skill]));
@@ -281,6 +281,9 @@ export async function renderTree(main, slug, query) {
     if (list.open) fillList();
     if (page.selectedId && page.skillsById.has(page.selectedId)) openSkill(page.selectedId, { focusPanel: false });
     else closePanel();
+    // After an author's edit the map refits (once the details panel took its room): the whole
+    // tree, or the skill edited, in view.
+    if (refit !== undefined) graph.refit(refit);
   }
 
   /** The learner's mastery per completed skill, on the map (issue 14 part 8). */
@@ -295,9 +298,11 @@ export async function renderTree(main, slug, query) {
     }
   }
 
-  async function reload() {
+  /** The tree again from the server; `edited` (after an author's edit: the skill changed, or
+   * null) refits the map to it. */
+  async function reload(edited = undefined) {
     const doc = await loadTree(slug, Boolean(user));
-    await applyDocument(doc, { keepView: true });
+    await applyDocument(doc, { keepView: true, refit: edited });
   }
 
   /** Skill `id` of the map with its details, fetched once per map. */
@@ -521,7 +526,7 @@ export async function renderTree(main, slug, query) {
     const saved = await editSkill(slug, null);
     if (saved) {
       page.selectedId = saved.id;
-      await attempt("Reloading the tree", reload);
+      await attempt("Reloading the tree", () => reload(saved.id));
       editStatus.textContent = `Added “${saved.name}”.`;
     }
   }
@@ -529,7 +534,7 @@ export async function renderTree(main, slug, query) {
   async function changeSkill(id) {
     const saved = await editSkill(slug, await detailed(id));
     if (saved) {
-      await attempt("Reloading the tree", reload);
+      await attempt("Reloading the tree", () => reload(id));
       editStatus.textContent = `Saved “${saved.name}”.`;
     }
   }
@@ -540,7 +545,7 @@ export async function renderTree(main, slug, query) {
     await attempt(`Deleting “${skill.name}”`, async () => {
       await api.del(`/skills/${encodeURIComponent(id)}`);
       page.selectedId = null;
-      await reload();
+      await reload(null);
       editStatus.textContent = `Deleted “${skill.name}”.`;
     });
   }
@@ -550,7 +555,7 @@ export async function renderTree(main, slug, query) {
     try {
       await api.patch(`/skills/${encodeURIComponent(id)}`, { positionX: x, positionY: y });
       editStatus.textContent = `Moved “${skill.name}” (saved); the map is laid out again.`;
-      await reload();
+      await reload(id);
     } catch (error) {
       showError(error, `Moving “${skill.name}”`);
       await applyDocument(page.doc, { keepView: true });
@@ -560,7 +565,7 @@ export async function renderTree(main, slug, query) {
   async function setDependencies(id, dependencies, done, refused) {
     try {
       await api.put(`/skills/${encodeURIComponent(id)}/dependencies`, { dependencies });
-      await reload();
+      await reload(id);
       editStatus.textContent = done;
     } catch (error) {
       if (error.code === "DependencyCycle" && Array.isArray(error.problem.cycle)) {
