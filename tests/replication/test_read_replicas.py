@@ -296,7 +296,7 @@ def marked_routes(app: FastAPI) -> dict[str, APIRoute]:
 
 def test_only_reads_are_marked_for_replicas(replicated: Replicated) -> None:
     routes = marked_routes(create_app(replicated.primary))
-    assert len(routes) == 15
+    assert len(routes) == 16
     assert all(route.methods == {"GET"} for route in routes.values()), routes
 
 
