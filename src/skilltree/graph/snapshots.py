@@ -22,24 +22,41 @@ statistics knew the new rows, the planner made that a nested loop, quadratic in 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from skilltree.graph import repository
 from skilltree.graph.tree_graphs import TreeGraph
 
+# Each column is sent as one string and split by PostgreSQL: texts as a JSON array, numbers and
+# booleans comma-separated (`null`: NULL; an empty string is no item at all). psycopg sends a
+# list a value at a time in Python, 7-24 ms a column of 10,000 (measured): ten columns cost
+# more than reading the tree; as strings, the write takes 50 ms instead of 130-190.
 WRITE = """
     INSERT INTO skill_tree_graphs AS g (
         skill_tree_id, structure_version, ids, names, positions_y, positions_x,
         estimated_minutes, optional, xp_values, milestones, prerequisite_counts, prerequisites,
         drawn_top_down)
-    VALUES (%(tree)s, %(version)s, %(ids)s::text[], %(names)s::text[],
-            %(ys)s::double precision[], %(xs)s::double precision[], %(minutes)s::integer[],
-            %(optional)s::boolean[], %(xp)s::integer[], %(milestones)s::boolean[],
-            %(counts)s::integer[], %(places)s::integer[], %(top_down)s)
+    VALUES (
+        %(tree)s, %(version)s,
+        ARRAY(SELECT e FROM json_array_elements_text(%(ids)s::json) WITH ORDINALITY AS t(e, n)
+              ORDER BY n),
+        ARRAY(SELECT e FROM json_array_elements_text(%(names)s::json) WITH ORDINALITY AS t(e, n)
+              ORDER BY n),
+        string_to_array(%(ys)s, ',')::double precision[],
+        string_to_array(%(xs)s, ',')::double precision[],
+        string_to_array(%(minutes)s, ',', 'null')::integer[],
+        string_to_array(%(optional)s, ',')::boolean[],
+        string_to_array(%(xp)s, ',')::integer[],
+        string_to_array(%(milestones)s, ',')::boolean[],
+        string_to_array(%(counts)s, ',')::integer[],
+        string_to_array(%(places)s, ',')::integer[],
+        %(top_down)s)
     ON CONFLICT (skill_tree_id) DO UPDATE SET
         structure_version = excluded.structure_version, ids = excluded.ids,
         names = excluded.names, positions_y = excluded.positions_y,
@@ -73,19 +90,24 @@ def store_graph(session: Session, graph: TreeGraph) -> None:
             {
                 "tree": graph.tree_id,
                 "version": graph.version,
-                "ids": graph.by_position,
-                "names": list(names),
-                "ys": list(ys),
-                "xs": list(xs),
-                "minutes": list(minutes),
-                "optional": list(optional),
-                "xp": list(xp),
-                "milestones": list(milestones),
-                "counts": list(map(len, place_needs)),
-                "places": list(chain.from_iterable(map(sorted, place_needs))),
+                "ids": orjson.dumps(graph.by_position).decode(),
+                "names": orjson.dumps(names).decode(),
+                "ys": _joined(ys),
+                "xs": _joined(xs),
+                "minutes": _joined("null" if m is None else m for m in minutes),
+                "optional": _joined(optional),
+                "xp": _joined(xp),
+                "milestones": _joined(milestones),
+                "counts": _joined(map(len, place_needs)),
+                "places": _joined(chain.from_iterable(map(sorted, place_needs))),
                 "top_down": graph.drawn_top_down,
             },
         )
+
+
+def _joined(values: Iterable[object]) -> str:
+    """`values` comma-separated, as PostgreSQL reads each (repr: a float exactly; True/False)."""
+    return ",".join(map(str, values))
 
 
 def store(session: Session, tree_id: str) -> None:
