@@ -76,6 +76,7 @@ moves = st.tuples(
             "positionY": st.integers(-3, 3).map(float),
             "xpValue": st.integers(0, 50),
             "estimatedMinutes": st.none() | st.integers(0, 90),
+            "description": st.text("abc ", max_size=5),
         },
     ),
 )
@@ -155,3 +156,33 @@ def test_store_missing_stores_the_graph_of_every_tree_not_stored_at_its_version(
     assert stored is not None
     assert stored.needs == {first.id: (), second.id: (first.id,)}
     assert snapshots.store_missing(session) == 0
+
+
+def test_a_change_of_no_fact_the_graph_holds_keeps_it_without_rewriting_it(
+    session: Session, admin: Person
+) -> None:
+    tree_id = import_file(session, make_category(session), [{"key": "a", "name": "A"}])
+    (a,) = skill_ids(session, tree_id)
+    row = text(
+        "SELECT xmin::text, structure_version FROM skill_tree_graphs WHERE skill_tree_id = :t"
+    )
+    before = session.execute(row, {"t": tree_id}).one()
+    update = SkillUpdate.model_validate({"description": "Now described"})
+    authoring.update_skill(session, a, update, admin.user)
+    check_stored(session, tree_id)
+    after = session.execute(row, {"t": tree_id}).one()
+    assert after.structure_version == before.structure_version + 1  # moved on, kept
+
+
+def test_a_change_in_between_by_plain_sql_is_not_kept_but_stored_anew(
+    session: Session, admin: Person
+) -> None:
+    tree_id = import_file(session, make_category(session), [{"key": "a", "name": "A"}])
+    (a,) = skill_ids(session, tree_id)
+    # A rename behind the writers' back: the stored graph is one version behind, and stale.
+    session.execute(text("UPDATE skills SET name = 'Behind' WHERE id = :a"), {"a": a})
+    authoring.update_tree(session, "ranked", TreeUpdate.model_validate({"name": "T"}), admin.user)
+    check_stored(session, tree_id)
+    graph = repository.tree_graph(session, tree_id)
+    assert graph is not None
+    assert graph.skills[a].name == "Behind"

@@ -119,7 +119,7 @@ def update_tree(session: Session, slug: str, data: TreeUpdate, actor: User) -> S
         setattr(tree, column, value)
     tree.updated_by = actor.id
     _flush(session)
-    snapshots.store(session, tree.id)  # a new version of the tree: its graph at it
+    snapshots.keep(session, tree.id)  # a new version of the tree, the same graph
     return tree
 
 
@@ -173,6 +173,8 @@ def set_tree_prerequisites(
 
 # Skill fields that learners' tree progress is counted from.
 _COUNTED = frozenset({"is_active", "is_optional", "is_milestone"})
+# Skill fields a tree's stored graph holds (graph.snapshots), besides those counted.
+_IN_GRAPH = frozenset({"name", "position_x", "position_y", "estimated_minutes", "xp_value"})
 
 
 @atomic
@@ -220,8 +222,12 @@ def update_skill(session: Session, skill_id: str, data: SkillUpdate, actor: User
         setattr(skill, column, value)
     skill.updated_by = actor.id
     _flush(session)
-    if not counted:  # a held tree's graph is stored after the writer's last write (ranks)
+    # A held tree's graph is stored after the writer's last write (with the ranks); otherwise
+    # stored anew when the change touched what the graph holds of the skill, else kept.
+    if changes.keys() & _IN_GRAPH and not counted:
         snapshots.store(session, tree.id)
+    elif not counted:
+        snapshots.keep(session, tree.id)
     return skill
 
 

@@ -12,8 +12,11 @@ SQL) is read from its rows as before, never from a stale copy.
 
 Who stores it: every tree writer after its last write, with the ranks (graph.ranks.refresh, from
 the same read of the tree's rows); the writers that change a tree without holding its learners
-(a rename or a move of a skill, the tree's own fields) call `store`; `skilltree db upgrade` and
-the seeds store the graph of every tree whose stored graph is not current (`store_missing`).
+call `store` after a rename or a move of a skill (or a change of its XP or minutes), and `keep`
+after a change of facts the graph does not hold (the tree's own fields, publishing included; a
+skill's description): that moves the stored graph to the new version without rewriting it;
+`skilltree db upgrade` stores the graph of every tree whose stored graph is not current
+(`store_missing`).
 Storing is linear in the tree: the graph read from its rows in one statement (what the first
 request of every process paid before), grouped in Python, written in one statement. (Grouping in
 SQL joined the edges to a numbered copy of the skills: right after an import, before the tables'
@@ -117,6 +120,31 @@ def store(session: Session, tree_id: str) -> None:
     graph = repository.graph_from_rows(session, tree_id)
     if graph is not None:
         store_graph(session, graph)
+
+
+# After a change that moved the tree's version on by exactly one and left every fact the graph
+# holds as it was: the stored graph, current just before, is current now. `- 1` is read with
+# the tree's row locked by the change itself: a change committed in between (by plain SQL, say)
+# moved the version too, and then nothing matches.
+RESTAMP = """
+    UPDATE skill_tree_graphs g SET structure_version = t.structure_version
+    FROM skill_trees t
+    WHERE t.id = %(tree)s AND g.skill_tree_id = t.id
+      AND g.structure_version = t.structure_version - 1
+"""
+
+
+def keep(session: Session, tree_id: str) -> None:
+    """After a change of tree `tree_id` that moved its version on once and changed none of the
+    facts its graph holds (the tree's own fields; a skill's description, say): its stored graph
+    moves to the new version (one row updated, its arrays untouched) when it was current before;
+    otherwise it is stored anew."""
+    session.flush()
+    with repository.cursor_of(session) as cursor:
+        cursor.execute(RESTAMP, {"tree": tree_id})
+        kept = cursor.rowcount == 1
+    if not kept:
+        store(session, tree_id)
 
 
 def store_missing(session: Session) -> int:
