@@ -194,6 +194,7 @@ FORGET_RANKS = "DELETE FROM skill_ranks WHERE skill_id = ANY (%(skills)s::text[]
 MARK_RANKED = """
     INSERT INTO skill_tree_ranks (skill_tree_id, active_skills) VALUES (%(tree)s, %(active)s)
     ON CONFLICT (skill_tree_id) DO UPDATE SET active_skills = excluded.active_skills
+    WHERE skill_tree_ranks.active_skills <> excluded.active_skills
 """
 
 Rank = tuple[int, int, int]

@@ -67,6 +67,8 @@ WRITE = """
         optional = excluded.optional, xp_values = excluded.xp_values,
         milestones = excluded.milestones, prerequisite_counts = excluded.prerequisite_counts,
         prerequisites = excluded.prerequisites, drawn_top_down = excluded.drawn_top_down
+    -- Stored at that version already: the same graph (a version is one state of the tree).
+    WHERE g.structure_version <> excluded.structure_version
 """
 
 MISSING = """

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from skilltree.catalog.keys import skill_key
+from skilltree.graph import snapshots
 from skilltree.graph.dag import layered_positions, learning_order
 from skilltree.models import (
     CompletionMethod,
@@ -94,6 +95,9 @@ def load_demo(session: Session, *, show_progress: bool = False) -> None:
         load_learners(session, progress, task)
         # After the learners' weeks: a bank makes ASSESSMENT go through attempts only.
         load_teaching(session, [learner.email for learner in LEARNERS])
+        # The trees' prerequisites and the teaching moved some trees' versions on after their
+        # graphs were stored (load_skills): stored again at the versions they have now.
+        snapshots.store_missing(session)
 
 
 def load_learners(session: Session, progress: Progress, task: Any) -> None:
