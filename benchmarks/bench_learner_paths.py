@@ -375,7 +375,13 @@ def measure(url: str, engine: Engine, tree: Tree) -> dict[str, list[float]]:
             conn.rollback()
             # What it reads now: the graph its writer stored (graph.snapshots, 0047).
             samples["stored graph read"].append(
-                timed(lambda: conn.execute(STORED_GRAPH, {"tree": tree.tree_id}).fetchall())
+                timed(
+                    lambda: (
+                        conn.cursor(binary=True)  # as the engine reads it
+                        .execute(STORED_GRAPH, {"tree": tree.tree_id})
+                        .fetchall()
+                    )
+                )
             )
             conn.rollback()
             # What storing it costs each change of the tree (graph.snapshots.store: the read

@@ -1,4 +1,4 @@
-"""graph.snapshots (migration 0047): a tree's graph as its writers store it is, at the tree's
+"""graph.snapshots (migrations 0047, 0048): a tree's graph as its writers store it is, at the tree's
 version, exactly the graph its rows give; after any sequence of writes by the tree's writers it
 is current; a change by any other writer (plain SQL) leaves it behind the tree's version, and
 the graph is then read from the rows, never from the stale copy."""
@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from skilltree.catalog import authoring
@@ -47,7 +49,17 @@ def facts(graph: TreeGraph) -> dict[str, Any]:
     the reader's)."""
     return {
         "version": graph.version,
-        "skills": dict(graph.skills.rows),
+        # Each fact with its type: a stored flag is a bool, a position a float, as read.
+        "skills": {
+            skill: tuple((type(fact), fact) for fact in row)
+            for skill, row in graph.skills.rows.items()
+        },
+        "columns": [list(column) for column in graph.columns],
+        "optional": graph.optional,
+        "roots": graph.roots,
+        "chain_ahead": graph.chain_ahead,
+        "chains_by_place": list(graph.chains_by_place),
+        "edge_count": graph.edge_count,
         "needs": {skill: set(needs) for skill, needs in graph.needs.items()},
         "by_position": list(graph.by_position),
         "drawn_top_down": graph.drawn_top_down,
@@ -186,3 +198,25 @@ def test_a_change_in_between_by_plain_sql_is_not_kept_but_stored_anew(
     graph = repository.tree_graph(session, tree_id)
     assert graph is not None
     assert graph.skills[a].name == "Behind"
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("positions_y", b"\x00" * 7), ("prerequisites", b""), ("optional", b"\x01\x01\x01")],
+)
+def test_a_stored_column_of_the_wrong_length_is_refused(
+    session: Session, column: str, value: bytes
+) -> None:
+    """The packed columns are checked against the counts of skills and edges they hold
+    (migration 0048): a malformed stored graph cannot be written, so none can be misread."""
+    tree_id = import_file(
+        session,
+        make_category(session),
+        [{"key": "a", "name": "A"}, {"key": "b", "name": "B", "dependencies": ["a"]}],
+    )
+    with pytest.raises(IntegrityError, match="skill_tree_graphs_lengths_check"):
+        with session.begin_nested():
+            session.execute(
+                text(f"UPDATE skill_tree_graphs SET {column} = :v WHERE skill_tree_id = :t"),
+                {"v": value, "t": tree_id},
+            )

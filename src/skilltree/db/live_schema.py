@@ -244,6 +244,8 @@ SELECT a.attrelid, a.attnum, quote_ident(a.attname), format_type(a.atttypid, a.a
        CASE WHEN a.attcollation <> t.typcollation THEN quote_ident(co.collname) END,
        CASE WHEN coalesce(a.attstattarget, -1) >= 0 THEN a.attstattarget END,
        quote_literal(col_description(a.attrelid, a.attnum)),
+       CASE a.attstorage WHEN t.typstorage THEN NULL WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
+           WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END,
        quote_ident(sc.relname), format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
        s.seqmin, s.seqmax, s.seqcache, s.seqcycle
 FROM pg_attribute a
@@ -571,7 +573,7 @@ def _tables(
     after: dict[object, list[str]] = defaultdict(list)  # statements after CREATE TABLE
     for row in _rows(connection, _COLUMNS):
         relid, _, ident, type_name, not_null, identity, generated, default = row[:8]
-        collation, statistics, comment, sequence, *parameters = row[8:]
+        collation, statistics, comment, storage, sequence, *parameters = row[8:]
         if relid not in relations:
             continue
         column = f"{ident} {type_name}"
@@ -596,6 +598,8 @@ def _tables(
             after[relid].append(
                 f"ALTER TABLE {table} ALTER COLUMN {ident} SET STATISTICS {statistics};"
             )
+        if storage is not None:  # not its type's: compression or out-of-line storage chosen
+            after[relid].append(f"ALTER TABLE {table} ALTER COLUMN {ident} SET STORAGE {storage};")
         after[relid] += _comment(f"COLUMN {table}.{ident}", comment)
     constraints = sorted(
         _rows(connection, _CONSTRAINTS), key=lambda row: (row[2] != "p", str(row[1]))

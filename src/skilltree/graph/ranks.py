@@ -20,23 +20,23 @@ answered from its graph, as before, never from stale ranks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from skilltree.graph import repository, snapshots
-from skilltree.graph.tree_graphs import chains_ahead
+from skilltree.graph.tree_graphs import TreeGraph
 
 
-def ranks_of(needs: Mapping[str, Sequence[str]]) -> dict[str, repository.Rank]:
-    """Each skill's rank facts in the graph `needs`: (chain ahead, direct dependents, direct
-    prerequisites); linear in skills + edges."""
+def ranks_of(graph: TreeGraph) -> dict[str, repository.Rank]:
+    """Each active skill's rank facts in `graph`: (chain ahead, direct dependents, direct
+    prerequisites); linear in skills + edges. (The chains are the graph's, which its stored
+    copy keeps too: graph.snapshots.)"""
+    needs = graph.needs
     dependents = dict.fromkeys(needs, 0)
     for prerequisites in needs.values():
         for prerequisite in prerequisites:
             dependents[prerequisite] += 1
-    chains = chains_ahead(needs)
+    chains = graph.chain_ahead
     return {skill: (chains[skill], dependents[skill], len(needs[skill])) for skill in needs}
 
 
@@ -49,7 +49,7 @@ def refresh(session: Session, tree_id: str) -> None:
     graph = repository.graph_from_rows(session, tree_id)
     if graph is None:
         return
-    ranks = ranks_of(graph.needs)
+    ranks = ranks_of(graph)
     stored = repository.stored_ranks(session, tree_id)
     changed = {skill: rank for skill, rank in ranks.items() if stored.get(skill) != rank}
     repository.write_ranks(session, tree_id, changed, stored.keys() - ranks.keys(), len(ranks))

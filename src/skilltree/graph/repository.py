@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from skilltree.graph.tree_graphs import SkillRow, TreeGraph
+from skilltree.graph import packing
+from skilltree.graph.tree_graphs import Columns, NeedsByPlace, SkillRow, TreeGraph
 from skilltree.models import Skill, SkillTree
 
 # The tree's version, its active skills and its edges: one statement, so one snapshot, and the
@@ -94,12 +95,13 @@ def find_tree(session: Session, slug: str) -> TreePlace | None:
     return TreePlace(*row) if row else None
 
 
-# The tree's version and its graph as its writers stored it at that version (graph.snapshots),
-# in one statement; the stored columns are NULL when the graph was not stored at that version.
+# The tree's version and its graph as its writers stored it at that version (graph.snapshots,
+# laid out as graph.packing says), in one statement; the stored columns are NULL when the graph
+# was not stored at that version.
 STORED_GRAPH = """
-    SELECT t.structure_version, g.ids, g.names, g.positions_y, g.positions_x,
+    SELECT t.structure_version, g.skills, g.edges, g.ids, g.names, g.positions_y, g.positions_x,
            g.estimated_minutes, g.optional, g.xp_values, g.milestones,
-           g.prerequisite_counts, g.prerequisites, g.drawn_top_down
+           g.prerequisite_counts, g.prerequisites, g.chains_ahead, g.drawn_top_down
     FROM skill_trees t
     LEFT JOIN skill_tree_graphs g
         ON g.skill_tree_id = t.id AND g.structure_version = t.structure_version
@@ -140,29 +142,28 @@ def graph_from_rows(session: Session, tree_id: str) -> TreeGraph | None:
 
 
 def _stored_graph(tree_id: str, row: tuple[Any, ...]) -> TreeGraph:
-    """The TreeGraph of a row of STORED_GRAPH with its graph: each skill's prerequisites are
-    the next `count` places of `prerequisites`, skill after skill (no edge to look up or check:
-    the writer kept active skills only and found out whether the tree is drawn top down)."""
-    version, ids, names, ys, xs, minutes, optional, xp, milestones, counts, places, top_down = row
-    columns = zip(names, ys, xs, minutes, optional, xp, milestones, strict=True)
-    skills: dict[str, SkillRow] = dict(zip(ids, columns, strict=True))
-    needs: dict[str, tuple[str, ...]] = {}
-    place_needs: list[tuple[int, ...]] = []
-    place = ids.__getitem__
-    at = 0
-    for skill, count in zip(ids, counts, strict=True):
-        mine = tuple(places[at : at + count])
-        place_needs.append(mine)
-        needs[skill] = tuple(map(place, mine))
-        at += count
-    return TreeGraph(
+    """The TreeGraph of a row of STORED_GRAPH with its graph (graph.packing): its columns by
+    place as they are; what is keyed by id is built when asked for (TreeGraph.from_columns)."""
+    version, count, edges, ids, names, ys, xs, minutes, optional, xp, milestones = row[:11]
+    counts, places, chains, top_down = row[11:]
+    columns = Columns(
+        packing.unpack_texts(ids, count),
+        packing.unpack_texts(names, count),
+        packing.unpack_floats(ys),
+        packing.unpack_floats(xs),
+        packing.unpack_minutes(minutes),
+        optional,
+        packing.unpack_ints(xp),
+        milestones,
+    )
+    return TreeGraph.from_columns(
         tree_id,
         version,
-        skills,
-        needs,
-        by_position=ids,
+        columns,
+        NeedsByPlace(*packing.unpack_groups(counts, places)),
         drawn_top_down=top_down,
-        place_needs=place_needs,
+        chains=packing.unpack_ints(chains),
+        edge_count=edges,
     )
 
 

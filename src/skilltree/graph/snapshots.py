@@ -1,11 +1,12 @@
 """A tree's graph stored by its writers, so that the first request of a tree version reads it in
-one row instead of aggregating every skill and edge of the tree (issue 12; migration 0047).
+one row instead of aggregating every skill and edge of the tree (issue 12; migrations 0047, 0048).
 
 `skill_tree_graphs` holds, per tree, what `graph.repository.tree_graph` builds a TreeGraph from:
 the active skills in the order by position (y, x, then the id's code points) with their facts,
 each skill's count of active prerequisites, those prerequisites as places in that order (skill
-after skill, each skill's by place), and whether every prerequisite comes before its skill by
-position (TreeGraph.drawn_top_down). It is stored with the tree's `structure_version` and read
+after skill, each skill's by place), each skill's chain ahead, and whether every prerequisite
+comes before its skill by position (TreeGraph.drawn_top_down), each column one bytea laid out as
+graph.packing says. It is stored with the tree's `structure_version` and read
 only at that version: any change of the tree, its skills or its edges, by any writer, moves the
 version on (db/schema/graph.sql), so a tree changed by a writer that does not store it (plain
 SQL) is read from its rows as before, never from a stale copy.
@@ -25,48 +26,33 @@ statistics knew the new rows, the planner made that a nested loop, quadratic in 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from itertools import chain
-from typing import Any
 
-import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from skilltree.graph import repository
+from skilltree.graph import packing, repository
 from skilltree.graph.tree_graphs import TreeGraph
 
-# Each column is sent as one string and split by PostgreSQL: texts as a JSON array, numbers and
-# booleans comma-separated (`null`: NULL; an empty string is no item at all). psycopg sends a
-# list a value at a time in Python, 7-24 ms a column of 10,000 (measured): ten columns cost
-# more than reading the tree; as strings, the write takes 50 ms instead of 130-190.
+# Each column is sent as one bytea, laid out as graph.packing says (psycopg sends a list a value
+# at a time in Python, 7-24 ms a column of 10,000: measured).
 WRITE = """
     INSERT INTO skill_tree_graphs AS g (
-        skill_tree_id, structure_version, ids, names, positions_y, positions_x,
+        skill_tree_id, structure_version, skills, edges, ids, names, positions_y, positions_x,
         estimated_minutes, optional, xp_values, milestones, prerequisite_counts, prerequisites,
-        drawn_top_down)
+        chains_ahead, drawn_top_down)
     VALUES (
-        %(tree)s, %(version)s,
-        ARRAY(SELECT e FROM json_array_elements_text(%(ids)s::json) WITH ORDINALITY AS t(e, n)
-              ORDER BY n),
-        ARRAY(SELECT e FROM json_array_elements_text(%(names)s::json) WITH ORDINALITY AS t(e, n)
-              ORDER BY n),
-        string_to_array(%(ys)s, ',')::double precision[],
-        string_to_array(%(xs)s, ',')::double precision[],
-        string_to_array(%(minutes)s, ',', 'null')::integer[],
-        string_to_array(%(optional)s, ',')::boolean[],
-        string_to_array(%(xp)s, ',')::integer[],
-        string_to_array(%(milestones)s, ',')::boolean[],
-        string_to_array(%(counts)s, ',')::integer[],
-        string_to_array(%(places)s, ',')::integer[],
+        %(tree)s, %(version)s, %(skills)s, %(edges)s, %(ids)s, %(names)s, %(ys)s, %(xs)s,
+        %(minutes)s, %(optional)s, %(xp)s, %(milestones)s, %(counts)s, %(places)s, %(chains)s,
         %(top_down)s)
     ON CONFLICT (skill_tree_id) DO UPDATE SET
-        structure_version = excluded.structure_version, ids = excluded.ids,
-        names = excluded.names, positions_y = excluded.positions_y,
-        positions_x = excluded.positions_x, estimated_minutes = excluded.estimated_minutes,
-        optional = excluded.optional, xp_values = excluded.xp_values,
-        milestones = excluded.milestones, prerequisite_counts = excluded.prerequisite_counts,
-        prerequisites = excluded.prerequisites, drawn_top_down = excluded.drawn_top_down
+        structure_version = excluded.structure_version, skills = excluded.skills,
+        edges = excluded.edges, ids = excluded.ids, names = excluded.names,
+        positions_y = excluded.positions_y, positions_x = excluded.positions_x,
+        estimated_minutes = excluded.estimated_minutes, optional = excluded.optional,
+        xp_values = excluded.xp_values, milestones = excluded.milestones,
+        prerequisite_counts = excluded.prerequisite_counts, prerequisites = excluded.prerequisites,
+        chains_ahead = excluded.chains_ahead, drawn_top_down = excluded.drawn_top_down
     -- Stored at that version already: the same graph (a version is one state of the tree).
     WHERE g.structure_version <> excluded.structure_version
 """
@@ -83,36 +69,29 @@ MISSING = """
 def store_graph(session: Session, graph: TreeGraph) -> None:
     """Store `graph`, read from the tree's rows in this transaction after its last change, at
     the version it was read at."""
-    rows = graph.skills.rows
-    # The facts column by column, in the order by position (no skill: seven empty columns).
-    facts = map(rows.__getitem__, graph.by_position)
-    columns: list[tuple[Any, ...]] = list(zip(*facts, strict=True))
-    names, ys, xs, minutes, optional, xp, milestones = columns or [()] * 7
-    place_needs = graph.place_needs
+    columns, place_needs = graph.columns, graph.place_needs
     with repository.cursor_of(session) as cursor:
         cursor.execute(
             WRITE,
             {
                 "tree": graph.tree_id,
                 "version": graph.version,
-                "ids": orjson.dumps(graph.by_position).decode(),
-                "names": orjson.dumps(names).decode(),
-                "ys": _joined(ys),
-                "xs": _joined(xs),
-                "minutes": _joined("null" if m is None else m for m in minutes),
-                "optional": _joined(optional),
-                "xp": _joined(xp),
-                "milestones": _joined(milestones),
-                "counts": _joined(map(len, place_needs)),
-                "places": _joined(chain.from_iterable(map(sorted, place_needs))),
+                "skills": len(columns.ids),
+                "edges": graph.edge_count,
+                "ids": packing.texts(columns.ids),
+                "names": packing.texts(columns.names),
+                "ys": packing.floats(columns.positions_y),
+                "xs": packing.floats(columns.positions_x),
+                "minutes": packing.minutes(columns.estimated_minutes),
+                "optional": packing.flags(columns.optional),
+                "xp": packing.ints(columns.xp_values),
+                "milestones": packing.flags(columns.milestones),
+                "counts": packing.ints(map(len, place_needs)),
+                "places": packing.ints(chain.from_iterable(map(sorted, place_needs))),
+                "chains": packing.ints(graph.chains_by_place),
                 "top_down": graph.drawn_top_down,
             },
         )
-
-
-def _joined(values: Iterable[object]) -> str:
-    """`values` comma-separated, as PostgreSQL reads each (repr: a float exactly; True/False)."""
-    return ",".join(map(str, values))
 
 
 def store(session: Session, tree_id: str) -> None:

@@ -14,9 +14,9 @@ import heapq
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import lt
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from skilltree.cache.memory import MemoryCache
 from skilltree.graph import dag
@@ -42,6 +42,30 @@ class SkillFacts(NamedTuple):
 # 100,000-skill graph was built: 0.5-1 s of it on a 2-core machine; see gc_tuning).
 SkillRow = tuple[str, float, float, int | None, bool, int, bool]
 """A SkillFacts as a plain tuple, in the same order."""
+
+
+class Columns(NamedTuple):
+    """A graph's active skills by place (their order by position), a column a fact: `ids`, then
+    SkillFacts' fields in their order."""
+
+    ids: list[str]
+    names: Sequence[str]
+    positions_y: Sequence[float]
+    positions_x: Sequence[float]
+    estimated_minutes: Sequence[int | None]
+    optional: Sequence[int]
+    """0 or 1 (bools, or the bytes stored: graph.packing), as `milestones`."""
+    xp_values: Sequence[int]
+    milestones: Sequence[int]
+
+
+class NeedsByPlace(NamedTuple):
+    """Each active skill's active direct prerequisites by place, flat: those of the skill at
+    place p are `places[starts[p]:ends[p]]`."""
+
+    places: tuple[int, ...]
+    starts: Sequence[int]
+    ends: Sequence[int]
 
 
 class SkillTable(Mapping[str, SkillFacts]):
@@ -81,6 +105,11 @@ class TreeGraph:
     computed once, on first use, from the immutable parts).
     """
 
+    _stored_needs: NeedsByPlace | None = None
+    """Each skill's prerequisites by place as the writers stored them (from_columns)."""
+    _stored_chains: Sequence[int] | None = None
+    """Each skill's chain ahead by place as the writers stored it (from_columns)."""
+
     def __init__(
         self,
         tree_id: str,
@@ -90,21 +119,76 @@ class TreeGraph:
         *,
         by_position: list[str] | None = None,
         drawn_top_down: bool | None = None,
-        place_needs: list[tuple[int, ...]] | None = None,
     ) -> None:
         self.tree_id = tree_id
         self.version = version
-        self.skills = SkillTable(skills)
-        """Each active skill's facts (`skills` maps ids to SkillFacts, or to plain tuples in the
-        same order: what the database read makes)."""
-        self.needs = needs
-        """Each active skill's active direct prerequisites (every active skill is a key)."""
+        # `skills` maps ids to SkillFacts, or to plain tuples in the same order (what the
+        # database read makes); `needs`: each active skill's active direct prerequisites.
+        self.__dict__["skills"] = SkillTable(skills)
+        self.__dict__["needs"] = needs
         if by_position is not None:  # the caller has them in that order: `by_position` is it
             self.__dict__["by_position"] = by_position
-        if drawn_top_down is not None:  # the caller found it out (graph.snapshots)
+        if drawn_top_down is not None:  # the caller found it out
             self.__dict__["drawn_top_down"] = drawn_top_down
-        if place_needs is not None:  # the caller has them (graph.snapshots)
-            self.__dict__["place_needs"] = place_needs
+
+    @classmethod
+    def from_columns(
+        cls,
+        tree_id: str,
+        version: int,
+        columns: Columns,
+        needs_by_place: NeedsByPlace,
+        *,
+        drawn_top_down: bool,
+        chains: Sequence[int],
+        edge_count: int,
+    ) -> TreeGraph:
+        """The graph as its writers stored it (graph.snapshots): its skills' facts a column
+        each, by place, with each skill's prerequisites and chain ahead by place. What is keyed
+        by id (`skills`, `needs`, `chain_ahead`, ...) or made a skill at a time (`place_needs`)
+        is built when first asked for: a learning path walks `place_needs` and reads a page of
+        the columns, so the first path of a tree version costs the read, one pass making each
+        skill's prerequisites a tuple and a few passes in C, not a dict of every skill."""
+        graph = cls.__new__(cls)
+        graph.tree_id, graph.version = tree_id, version
+        graph._stored_needs, graph._stored_chains = needs_by_place, chains
+        graph.__dict__.update(
+            columns=columns,
+            by_position=columns.ids,
+            drawn_top_down=drawn_top_down,
+            edge_count=edge_count,
+        )
+        return graph
+
+    @cached_property
+    def skills(self) -> SkillTable:
+        """Each active skill's facts by id (`rows`: plain tuples, in SkillFacts' order)."""
+        ids, names, ys, xs, minutes, optional, xp, milestones = self.columns
+        optional_, milestones_ = map(bool, optional), map(bool, milestones)
+        facts = zip(names, ys, xs, minutes, optional_, xp, milestones_, strict=True)
+        return SkillTable(dict(zip(ids, facts, strict=True)))
+
+    @cached_property
+    def needs(self) -> Mapping[str, Sequence[str]]:
+        """Each active skill's active direct prerequisites (every active skill is a key)."""
+        ids = self.by_position
+        place = ids.__getitem__
+        # Tuples, not lists, in the graph kept (SkillRow says why).
+        return dict(zip(ids, (tuple(map(place, mine)) for mine in self.place_needs), strict=True))
+
+    @cached_property
+    def edge_count(self) -> int:
+        """How many prerequisite edges join the active skills."""
+        return sum(map(len, self.needs.values()))
+
+    @cached_property
+    def columns(self) -> Columns:
+        """The active skills' facts a column each, by place in `by_position`."""
+        by_position, rows = self.by_position, self.skills.rows
+        if not by_position:
+            return Columns([], [], [], [], [], [], [], [])
+        facts = zip(*map(rows.__getitem__, by_position), strict=True)
+        return Columns(by_position, *map(list, facts))
 
     @classmethod
     def from_document_skills(
@@ -140,22 +224,26 @@ class TreeGraph:
     @cached_property
     def place_needs(self) -> list[tuple[int, ...]]:
         """Each active skill's active direct prerequisites, skill and prerequisites by their
-        place in `by_position`: what a path walks (ints hash and compare faster than ids, and a
-        list is indexed without hashing)."""
+        place in `by_position` (ints hash and compare faster than ids, and a list is indexed
+        without hashing)."""
+        if self._stored_needs is not None:  # from_columns
+            flat, starts, ends = self._stored_needs  # a slice of a tuple is a tuple (fastest)
+            return [flat[start:end] for start, end in zip(starts, ends, strict=True)]
         needs, place = self.needs, self.position_rank.__getitem__
         return [tuple(map(place, needs[skill])) for skill in self.by_position]
 
     @cached_property
     def minutes_by_place(self) -> list[int]:
         """Each active skill's estimated minutes (0 when unknown), by place in `by_position`."""
-        rows = self.skills.rows
-        return [rows[skill][3] or 0 for skill in self.by_position]
+        minutes = self.columns.estimated_minutes
+        if None not in minutes:  # (a test in C)
+            return list(cast(Sequence[int], minutes))
+        return [m or 0 for m in minutes]
 
     @cached_property
     def xp_by_place(self) -> list[int]:
         """Each active skill's XP value, by place in `by_position`."""
-        rows = self.skills.rows
-        return [rows[skill][5] for skill in self.by_position]
+        return list(self.columns.xp_values)
 
     @cached_property
     def roots(self) -> frozenset[str]:
@@ -165,7 +253,7 @@ class TreeGraph:
     @cached_property
     def optional(self) -> frozenset[str]:
         """The optional active skills."""
-        return frozenset(s for s, row in self.skills.rows.items() if row[4])
+        return frozenset(compress(self.by_position, self.columns.optional))
 
     @cached_property
     def dependents(self) -> dict[str, tuple[str, ...]]:
@@ -181,7 +269,17 @@ class TreeGraph:
     @cached_property
     def chain_ahead(self) -> dict[str, int]:
         """Each active skill's longest chain of dependents (`chains_ahead`)."""
+        if self._stored_chains is not None:  # as the writer stored them (from_columns)
+            return dict(zip(self.by_position, self._stored_chains, strict=True))
         return chains_ahead(self.needs)
+
+    @cached_property
+    def chains_by_place(self) -> Sequence[int]:
+        """Each active skill's chain ahead, by place in `by_position` (what the writers store)."""
+        if self._stored_chains is not None:
+            return self._stored_chains
+        chains = self.chain_ahead
+        return [chains[skill] for skill in self.by_position]
 
     @cached_property
     def learning_order(self) -> LearningOrder:
@@ -292,8 +390,7 @@ def graph_bytes(graph: TreeGraph) -> int:
     """An estimate of the memory a kept graph takes with everything derived from it (measured
     with tracemalloc: 580 to 670 bytes a skill, some 40 an edge, in both directions; the lists
     by place a path adds, some 100 a skill and 8 an edge more)."""
-    edges = sum(map(len, graph.needs.values()))
-    return 800 * len(graph.skills) + 48 * edges
+    return 800 * len(graph.by_position) + 48 * graph.edge_count
 
 
 def new_graph_cache(budget: int) -> MemoryCache[TreeGraph]:

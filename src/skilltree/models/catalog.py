@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Text,
@@ -316,23 +317,37 @@ class SkillTreeGraph(Base):
         Text, ForeignKey("skill_trees.id", ondelete="CASCADE", onupdate="CASCADE"), primary_key=True
     )
     structure_version: Mapped[int] = mapped_column(BigInteger)
-    ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # Each column of the skills by place is one bytea laid out as graph.packing says.
+    skills: Mapped[int] = mapped_column(Integer)
+    edges: Mapped[int] = mapped_column(Integer)
+    ids: Mapped[bytes] = mapped_column(LargeBinary)
     """The active skills by position (y, x, then the id's code points); "place" below: an index."""
-    names: Mapped[list[str]] = mapped_column(ARRAY(Text))
-    positions_y: Mapped[list[float]] = mapped_column(ARRAY(Float))
-    positions_x: Mapped[list[float]] = mapped_column(ARRAY(Float))
-    estimated_minutes: Mapped[list[int | None]] = mapped_column(ARRAY(Integer))
-    optional: Mapped[list[bool]] = mapped_column(ARRAY(Boolean))
-    xp_values: Mapped[list[int]] = mapped_column(ARRAY(Integer))
-    milestones: Mapped[list[bool]] = mapped_column(ARRAY(Boolean))
-    prerequisite_counts: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    names: Mapped[bytes] = mapped_column(LargeBinary)
+    positions_y: Mapped[bytes] = mapped_column(LargeBinary)
+    positions_x: Mapped[bytes] = mapped_column(LargeBinary)
+    estimated_minutes: Mapped[bytes] = mapped_column(LargeBinary)
+    optional: Mapped[bytes] = mapped_column(LargeBinary)
+    xp_values: Mapped[bytes] = mapped_column(LargeBinary)
+    milestones: Mapped[bytes] = mapped_column(LargeBinary)
+    prerequisite_counts: Mapped[bytes] = mapped_column(LargeBinary)
     """Each skill's count of active prerequisites, by place."""
-    prerequisites: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+    prerequisites: Mapped[bytes] = mapped_column(LargeBinary)
     """Their places, skill after skill (each skill's in ascending order)."""
+    chains_ahead: Mapped[bytes] = mapped_column(LargeBinary)
+    """Each skill's longest chain of dependents, by place."""
     drawn_top_down: Mapped[bool] = mapped_column(Boolean)
     """Whether every prerequisite comes before its skill by position."""
 
     __table_args__ = (
+        CheckConstraint(
+            "skills >= 0 AND edges >= 0"
+            " AND length(positions_y) = 8 * skills AND length(positions_x) = 8 * skills"
+            " AND length(estimated_minutes) = 4 * skills AND length(optional) = skills"
+            " AND length(xp_values) = 4 * skills AND length(milestones) = skills"
+            " AND length(prerequisite_counts) = 4 * skills AND length(prerequisites) = 4 * edges"
+            " AND length(chains_ahead) = 4 * skills",
+            name="lengths",
+        ),
         {
             "comment": "A tree's graph of active skills as the first request of a tree version"
             " reads it (skilltree.graph.snapshots): its skills by position with their facts,"

@@ -60,7 +60,7 @@ def path_to(
     """What the learner still has to do to reach `target` (itself included), in learning order,
     as the JSON object of a LearningPath: a page of it (`path_page`)."""
     view = _learner_tree(session, user, slug)
-    if target not in view.graph.skills:
+    if target not in view.graph.position_rank:
         raise NotFound(f"Tree {slug!r} has no active skill {target!r}.")
     return path_page(view.graph, view.statuses, target, limit, offset)
 
@@ -79,8 +79,7 @@ def path_page(
     edge), and in a graph drawn top down (TreeGraph.drawn_top_down) the path's order is the
     order of those places, integers sorted; the totals are sums over the path's places, without
     a Python step each."""
-    needs, rows, by_position = graph.needs, graph.skills.rows, graph.by_position
-    place_needs, place = graph.place_needs, graph.position_rank
+    by_position, place_needs, place = graph.by_position, graph.place_needs, graph.position_rank
     wanted = {place[target]}
     level: set[int] = wanted
     while level:  # the prerequisites one level further, less those met on a shorter way
@@ -91,25 +90,30 @@ def path_page(
     # the way (it has to be completed or skipped). (A row of an inactive skill has no place.)
     todo = wanted.difference([place.get(s) for s, status in statuses.items() if status in DONE])
     if graph.drawn_top_down:  # learning order: by position (TreeGraph.ordered)
-        page = [by_position[at] for at in sorted(todo)[offset : offset + limit]]
+        page = sorted(todo)[offset : offset + limit]
     else:
-        page = graph.ordered([by_position[at] for at in todo])[offset : offset + limit]
+        ordered = graph.ordered([by_position[at] for at in todo])[offset : offset + limit]
+        page = list(map(place.__getitem__, ordered))
     satisfied = states.satisfied_skills(statuses, graph.optional)
+    # The page's facts from the graph's columns by place: what is keyed by id is not needed.
+    columns = graph.columns
+    names, minutes, xp_values = columns.names, columns.estimated_minutes, columns.xp_values
     steps: list[PathStepJson] = []
-    for skill_id in page:
-        name, _, _, estimated, _, xp_value, _ = rows[skill_id]
+    for at in page:
+        skill_id = by_position[at]
+        needs = {skill_id: map(by_position.__getitem__, place_needs[at])}
         steps.append(
             {
                 "id": skill_id,
-                "name": name,
+                "name": names[at],
                 "status": states.state_given(skill_id, needs, statuses, satisfied).value,
-                "estimatedMinutes": estimated,
-                "xpValue": xp_value,
+                "estimatedMinutes": minutes[at],
+                "xpValue": xp_values[at],
             }
         )
     following = offset + limit
     return {
-        "target": {"id": target, "name": rows[target][0]},
+        "target": {"id": target, "name": names[place[target]]},
         "steps": steps,
         "totalSteps": len(todo),
         "totalMinutes": sum(map(graph.minutes_by_place.__getitem__, todo)),  # unknown: 0

@@ -1,0 +1,88 @@
+"""How a stored graph's columns are laid out (`skill_tree_graphs`, migration 0048): each column of
+a tree's skills by place is one `bytea`, written by graph.snapshots and read by graph.repository.
+
+- texts (ids, names): UTF-8, separated by NUL (a PostgreSQL text never holds one);
+- numbers: 4-byte integers or 8-byte floats, little-endian, one after another (no estimated
+  minutes: -1; the column holds none below 0);
+- flags: a byte each, 0 or 1.
+
+Read back with one `split` or one array copy a column instead of a Python object a value made by
+the driver: at 100,000 skills the stored graph's row was read in 60-90 ms as PostgreSQL arrays
+(its ids alone 20-40) and in under 10 ms this way (measured 2026-12-07).
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from collections.abc import Iterable, Sequence
+from itertools import accumulate
+
+SEPARATOR = "\0"
+NO_MINUTES = -1
+_SWAP = sys.byteorder == "big"  # the bytes are little-endian on every machine
+assert array("i").itemsize == 4, "4-byte integers"
+assert array("d").itemsize == 8, "8-byte floats"
+
+
+def texts(values: Iterable[str]) -> bytes:
+    return SEPARATOR.join(values).encode()
+
+
+def unpack_texts(data: bytes, count: int) -> list[str]:
+    return data.decode().split(SEPARATOR) if count else []
+
+
+def _packed(values: array[int] | array[float]) -> bytes:
+    if _SWAP:
+        values.byteswap()
+    return values.tobytes()
+
+
+def ints(values: Iterable[int]) -> bytes:
+    return _packed(array("i", values))
+
+
+def floats(values: Iterable[float]) -> bytes:
+    return _packed(array("d", values))
+
+
+def minutes(values: Iterable[int | None]) -> bytes:
+    return ints(NO_MINUTES if value is None else value for value in values)
+
+
+def flags(values: Iterable[int]) -> bytes:
+    return bytes(map(bool, values))
+
+
+# Unpacked as arrays (a copy of the bytes; a value becomes a Python number when read) and
+# flags as the bytes themselves: 0 or 1, for reading as truth values.
+
+
+def unpack_ints(data: bytes) -> array[int]:
+    values = array("i", data)
+    if _SWAP:
+        values.byteswap()
+    return values
+
+
+def unpack_floats(data: bytes) -> array[float]:
+    values = array("d", data)
+    if _SWAP:
+        values.byteswap()
+    return values
+
+
+def unpack_minutes(data: bytes) -> Sequence[int | None]:
+    values = unpack_ints(data)
+    if NO_MINUTES not in values:  # (a test in C)
+        return values
+    return [None if value == NO_MINUTES else value for value in values]
+
+
+def unpack_groups(counts: bytes, members: bytes) -> tuple[tuple[int, ...], list[int], list[int]]:
+    """Groups of `members` one after another, as many in each as `counts` says (each skill's
+    prerequisites by place): the members, and where each group starts and ends among them."""
+    ends = list(accumulate(unpack_ints(counts)))
+    # The members as a tuple: a slice of it is a group as a graph keeps it (tree_graphs).
+    return tuple(unpack_ints(members)), [0, *ends][:-1], ends
