@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from skilltree.graph import packing
-from skilltree.graph.tree_graphs import Columns, NeedsByPlace, SkillRow, TreeGraph
+from skilltree.graph.tree_graphs import Columns, Groups, SkillRow, TreeGraph
 from skilltree.models import Skill, SkillTree
 
 # The tree's version, its active skills and its edges: one statement, so one snapshot, and the
@@ -101,7 +101,8 @@ def find_tree(session: Session, slug: str) -> TreePlace | None:
 STORED_GRAPH = """
     SELECT t.structure_version, g.skills, g.edges, g.ids, g.names, g.positions_y, g.positions_x,
            g.estimated_minutes, g.optional, g.xp_values, g.milestones,
-           g.prerequisite_counts, g.prerequisites, g.chains_ahead, g.drawn_top_down
+           g.prerequisite_counts, g.prerequisites, g.dependent_counts, g.dependents,
+           g.chains_ahead, g.drawn_top_down
     FROM skill_trees t
     LEFT JOIN skill_tree_graphs g
         ON g.skill_tree_id = t.id AND g.structure_version = t.structure_version
@@ -113,14 +114,18 @@ def tree_graph(session: Session, tree_id: str) -> TreeGraph | None:
     """The graph of the tree's active skills (edges touching inactive skills left out), at the
     structure version it was read at; None when there is no such tree. Read in one row as the
     tree's writers stored it at the tree's version (graph.snapshots), else from its rows."""
+    return stored_graph(session, tree_id) or graph_from_rows(session, tree_id)
+
+
+def stored_graph(session: Session, tree_id: str) -> TreeGraph | None:
+    """The tree's graph as its writers stored it, if they stored it at the tree's version (one
+    row read); else None."""
     with cursor_of(session, binary=True) as cursor:
         cursor.execute(STORED_GRAPH, {"tree": tree_id})
         stored = cursor.fetchone()
-    if stored is None:
+    if stored is None or stored[1] is None:
         return None
-    if stored[1] is not None:
-        return _stored_graph(tree_id, stored)
-    return graph_from_rows(session, tree_id)
+    return _stored_graph(tree_id, stored)
 
 
 def graph_from_rows(session: Session, tree_id: str) -> TreeGraph | None:
@@ -145,7 +150,7 @@ def _stored_graph(tree_id: str, row: tuple[Any, ...]) -> TreeGraph:
     """The TreeGraph of a row of STORED_GRAPH with its graph (graph.packing): its columns by
     place as they are; what is keyed by id is built when asked for (TreeGraph.from_columns)."""
     version, count, edges, ids, names, ys, xs, minutes, optional, xp, milestones = row[:11]
-    counts, places, chains, top_down = row[11:]
+    counts, places, dependent_counts, dependents, chains, top_down = row[11:]
     columns = Columns(
         packing.unpack_texts(ids, count),
         packing.unpack_texts(names, count),
@@ -160,7 +165,8 @@ def _stored_graph(tree_id: str, row: tuple[Any, ...]) -> TreeGraph:
         tree_id,
         version,
         columns,
-        NeedsByPlace(*packing.unpack_groups(counts, places)),
+        Groups(*packing.unpack_groups(counts, places)),
+        Groups(*packing.unpack_groups(dependent_counts, dependents)),
         drawn_top_down=top_down,
         chains=packing.unpack_ints(chains),
         edge_count=edges,

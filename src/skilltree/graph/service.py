@@ -61,6 +61,22 @@ def tree_graph(session: Session, tree_id: str, version: int, *, from_cache: bool
     return graph
 
 
+def stored_graph(session: Session, tree_id: str, version: int) -> TreeGraph | None:
+    """The graph of tree `tree_id` at `version` from the cache, else as its writers stored it
+    at that version (one row read, then kept); None when neither has it (nothing read from the
+    tree's rows). Only for requests that wrote nothing."""
+    known = cached_graph(tree_id, version)
+    if known is not None:
+        metrics.TREE_GRAPHS.hit()
+        return known
+    metrics.TREE_GRAPHS.miss()
+    graph = repository.stored_graph(session, tree_id)
+    if graph is None or graph.version != version:  # not stored, or the tree changed since
+        return None
+    GRAPHS.put(graph.tree_id, graph)
+    return graph
+
+
 def _active_skill_graph(
     session: Session, skill_id: str, viewer: User | None, from_cache: bool
 ) -> TreeGraph:

@@ -4,12 +4,12 @@ one row instead of aggregating every skill and edge of the tree (issue 12; migra
 `skill_tree_graphs` holds, per tree, what `graph.repository.tree_graph` builds a TreeGraph from:
 the active skills in the order by position (y, x, then the id's code points) with their facts,
 each skill's count of active prerequisites, those prerequisites as places in that order (skill
-after skill, each skill's by place), each skill's chain ahead, and whether every prerequisite
-comes before its skill by position (TreeGraph.drawn_top_down), each column one bytea laid out as
-graph.packing says. It is stored with the tree's `structure_version` and read
-only at that version: any change of the tree, its skills or its edges, by any writer, moves the
-version on (db/schema/graph.sql), so a tree changed by a writer that does not store it (plain
-SQL) is read from its rows as before, never from a stale copy.
+after skill, each skill's by place), its dependents likewise, its chain ahead, and whether
+every prerequisite comes before its skill by position (TreeGraph.drawn_top_down), each column
+one bytea laid out as graph.packing says. It is stored with the tree's `structure_version` and
+read only at that version: any change of the tree, its skills or its edges, by any writer, moves
+the version on (db/schema/graph.sql), so a tree changed by a writer that does not store it
+(plain SQL) is read from its rows as before, never from a stale copy.
 
 Who stores it: every tree writer after its last write, with the ranks (graph.ranks.refresh, from
 the same read of the tree's rows); the writers that change a tree without holding its learners
@@ -40,11 +40,11 @@ WRITE = """
     INSERT INTO skill_tree_graphs AS g (
         skill_tree_id, structure_version, skills, edges, ids, names, positions_y, positions_x,
         estimated_minutes, optional, xp_values, milestones, prerequisite_counts, prerequisites,
-        chains_ahead, drawn_top_down)
+        dependent_counts, dependents, chains_ahead, drawn_top_down)
     VALUES (
         %(tree)s, %(version)s, %(skills)s, %(edges)s, %(ids)s, %(names)s, %(ys)s, %(xs)s,
-        %(minutes)s, %(optional)s, %(xp)s, %(milestones)s, %(counts)s, %(places)s, %(chains)s,
-        %(top_down)s)
+        %(minutes)s, %(optional)s, %(xp)s, %(milestones)s, %(counts)s, %(places)s,
+        %(dependent_counts)s, %(dependents)s, %(chains)s, %(top_down)s)
     ON CONFLICT (skill_tree_id) DO UPDATE SET
         structure_version = excluded.structure_version, skills = excluded.skills,
         edges = excluded.edges, ids = excluded.ids, names = excluded.names,
@@ -52,6 +52,7 @@ WRITE = """
         estimated_minutes = excluded.estimated_minutes, optional = excluded.optional,
         xp_values = excluded.xp_values, milestones = excluded.milestones,
         prerequisite_counts = excluded.prerequisite_counts, prerequisites = excluded.prerequisites,
+        dependent_counts = excluded.dependent_counts, dependents = excluded.dependents,
         chains_ahead = excluded.chains_ahead, drawn_top_down = excluded.drawn_top_down
     -- Stored at that version already: the same graph (a version is one state of the tree).
     WHERE g.structure_version <> excluded.structure_version
@@ -69,7 +70,7 @@ MISSING = """
 def store_graph(session: Session, graph: TreeGraph) -> None:
     """Store `graph`, read from the tree's rows in this transaction after its last change, at
     the version it was read at."""
-    columns, place_needs = graph.columns, graph.place_needs
+    columns, place_needs, dependents = graph.columns, graph.place_needs, graph.place_dependents
     with repository.cursor_of(session) as cursor:
         cursor.execute(
             WRITE,
@@ -88,6 +89,8 @@ def store_graph(session: Session, graph: TreeGraph) -> None:
                 "milestones": packing.flags(columns.milestones),
                 "counts": packing.ints(map(len, place_needs)),
                 "places": packing.ints(chain.from_iterable(map(sorted, place_needs))),
+                "dependent_counts": packing.ints(map(len, dependents)),
+                "dependents": packing.ints(chain.from_iterable(dependents)),
                 "chains": packing.ints(graph.chains_by_place),
                 "top_down": graph.drawn_top_down,
             },

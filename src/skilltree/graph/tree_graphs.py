@@ -59,13 +59,18 @@ class Columns(NamedTuple):
     milestones: Sequence[int]
 
 
-class NeedsByPlace(NamedTuple):
-    """Each active skill's active direct prerequisites by place, flat: those of the skill at
-    place p are `places[starts[p]:ends[p]]`."""
+class Groups(NamedTuple):
+    """A group of places for each active skill by place (its prerequisites, or its dependents),
+    flat: the group of the skill at place p is `places[starts[p]:ends[p]]`."""
 
     places: tuple[int, ...]
     starts: Sequence[int]
     ends: Sequence[int]
+
+    def each(self) -> list[tuple[int, ...]]:
+        """The groups, a tuple each (a slice of a tuple is a tuple: the fastest way)."""
+        flat = self.places
+        return [flat[start:end] for start, end in zip(self.starts, self.ends, strict=True)]
 
 
 class SkillTable(Mapping[str, SkillFacts]):
@@ -105,8 +110,10 @@ class TreeGraph:
     computed once, on first use, from the immutable parts).
     """
 
-    _stored_needs: NeedsByPlace | None = None
+    _stored_needs: Groups | None = None
     """Each skill's prerequisites by place as the writers stored them (from_columns)."""
+    _stored_dependents: Groups | None = None
+    """Each skill's dependents by place as the writers stored them (from_columns)."""
     _stored_chains: Sequence[int] | None = None
     """Each skill's chain ahead by place as the writers stored it (from_columns)."""
 
@@ -137,7 +144,8 @@ class TreeGraph:
         tree_id: str,
         version: int,
         columns: Columns,
-        needs_by_place: NeedsByPlace,
+        needs_by_place: Groups,
+        dependents_by_place: Groups,
         *,
         drawn_top_down: bool,
         chains: Sequence[int],
@@ -151,7 +159,8 @@ class TreeGraph:
         skill's prerequisites a tuple and a few passes in C, not a dict of every skill."""
         graph = cls.__new__(cls)
         graph.tree_id, graph.version = tree_id, version
-        graph._stored_needs, graph._stored_chains = needs_by_place, chains
+        graph._stored_needs, graph._stored_dependents = needs_by_place, dependents_by_place
+        graph._stored_chains = chains
         graph.__dict__.update(
             columns=columns,
             by_position=columns.ids,
@@ -227,10 +236,25 @@ class TreeGraph:
         place in `by_position` (ints hash and compare faster than ids, and a list is indexed
         without hashing)."""
         if self._stored_needs is not None:  # from_columns
-            flat, starts, ends = self._stored_needs  # a slice of a tuple is a tuple (fastest)
-            return [flat[start:end] for start, end in zip(starts, ends, strict=True)]
+            return self._stored_needs.each()
         needs, place = self.needs, self.position_rank.__getitem__
         return [tuple(map(place, needs[skill])) for skill in self.by_position]
+
+    @cached_property
+    def place_dependents(self) -> list[tuple[int, ...]]:
+        """Each active skill's active direct dependents by place, ascending, by place."""
+        if self._stored_dependents is not None:  # from_columns
+            return self._stored_dependents.each()
+        found: list[list[int]] = [[] for _ in self.by_position]
+        for skill, prerequisites in enumerate(self.place_needs):
+            for prerequisite in prerequisites:
+                found[prerequisite].append(skill)  # skills in ascending order: sorted
+        return list(map(tuple, found))
+
+    @cached_property
+    def root_places(self) -> list[int]:
+        """The places of the active skills that need no other."""
+        return [skill for skill, prerequisites in enumerate(self.place_needs) if not prerequisites]
 
     @cached_property
     def minutes_by_place(self) -> list[int]:

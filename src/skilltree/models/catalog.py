@@ -333,6 +333,9 @@ class SkillTreeGraph(Base):
     """Each skill's count of active prerequisites, by place."""
     prerequisites: Mapped[bytes] = mapped_column(LargeBinary)
     """Their places, skill after skill (each skill's in ascending order)."""
+    dependent_counts: Mapped[bytes] = mapped_column(LargeBinary)
+    dependents: Mapped[bytes] = mapped_column(LargeBinary)
+    """Each skill's active direct dependents as places, as `prerequisites`."""
     chains_ahead: Mapped[bytes] = mapped_column(LargeBinary)
     """Each skill's longest chain of dependents, by place."""
     drawn_top_down: Mapped[bool] = mapped_column(Boolean)
@@ -345,6 +348,7 @@ class SkillTreeGraph(Base):
             " AND length(estimated_minutes) = 4 * skills AND length(optional) = skills"
             " AND length(xp_values) = 4 * skills AND length(milestones) = skills"
             " AND length(prerequisite_counts) = 4 * skills AND length(prerequisites) = 4 * edges"
+            " AND length(dependent_counts) = 4 * skills AND length(dependents) = 4 * edges"
             " AND length(chains_ahead) = 4 * skills",
             name="lengths",
         ),

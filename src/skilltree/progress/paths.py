@@ -41,19 +41,6 @@ def _learner_tree(session: Session, user: User, slug: str) -> LearnerTree:
     return learner_tree(session, user.id, tree)
 
 
-def _step(graph: TreeGraph, skill_id: str, status: Status) -> PathStep:
-    # Trusted data (the graph and the rules): constructed, not validated; the endpoint dumps it
-    # as it is.
-    facts = graph.skills[skill_id]
-    return PathStep.model_construct(
-        id=skill_id,
-        name=facts.name,
-        status=status,
-        estimated_minutes=facts.estimated_minutes,
-        xp_value=facts.xp_value,
-    )
-
-
 def path_to(
     session: Session, user: User, slug: str, target: str, limit: int, offset: int = 0
 ) -> LearningPathJson:
@@ -122,63 +109,87 @@ def path_page(
     }
 
 
-def workable(
-    graph: TreeGraph, statuses: Mapping[str, Status], satisfied: set[str] | None = None
-) -> dict[str, Status]:
-    """The skills the learner can work on now (AVAILABLE or IN_PROGRESS) with their state: only
-    roots, skills with a row and dependents of satisfied skills can be, so only those are read.
-    `satisfied`: the learner's states.satisfied_skills, when the caller has them."""
-    needs, dependents = graph.needs, graph.dependents
-    if satisfied is None:
-        satisfied = states.satisfied_skills(statuses, graph.optional)
-    candidates = set(graph.roots)
-    found: dict[str, Status] = {}
-    for skill_id, status in statuses.items():
-        if skill_id not in needs:  # a row of an inactive skill
-            continue
+def rows_by_place(
+    graph: TreeGraph, statuses: Mapping[str, Status]
+) -> tuple[dict[int, Status], set[int]]:
+    """The learner's rows of `graph`'s active skills by place (rows of inactive skills left
+    out), and the places of those that no longer hold their dependents back
+    (states.satisfied_skills)."""
+    place, optional = graph.position_rank, graph.columns.optional
+    rows = {place[skill]: status for skill, status in statuses.items() if skill in place}
+    satisfied = {
+        at
+        for at, status in rows.items()
+        if status is Status.COMPLETED or (status is Status.SKIPPED and optional[at])
+    }
+    return rows, satisfied
+
+
+def workable_places(
+    graph: TreeGraph, rows: Mapping[int, Status], satisfied: set[int]
+) -> dict[int, Status]:
+    """The places of the skills the learner whose `rows_by_place` are `rows` and `satisfied`
+    can work on now (AVAILABLE or IN_PROGRESS), with their state: only roots, skills with a
+    row and dependents of satisfied skills can be, so only those are read."""
+    needs, dependents = graph.place_needs, graph.place_dependents
+    candidates = set(graph.root_places)
+    found: dict[int, Status] = {}
+    for at, status in rows.items():
         if status is Status.IN_PROGRESS:  # what the row says (states.state_given)
-            found[skill_id] = status
+            found[at] = status
         elif status is Status.AVAILABLE:
-            candidates.add(skill_id)
-        if skill_id in satisfied:
-            candidates.update(dependents[skill_id])
+            candidates.add(at)
+        if at in satisfied:
+            candidates.update(dependents[at])
     # The others' state: AVAILABLE when no row says otherwise and their prerequisites are
     # satisfied (states.state_given, inlined: thousands of candidates in a tree of many roots).
     recorded = states.RECORDED
-    for skill_id in candidates:
-        if statuses.get(skill_id) not in recorded and satisfied.issuperset(needs[skill_id]):
-            found[skill_id] = Status.AVAILABLE
+    for at in candidates:
+        if rows.get(at) not in recorded and satisfied.issuperset(needs[at]):
+            found[at] = Status.AVAILABLE
     return found
 
 
-def unlocked_by(
-    graph: TreeGraph,
-    statuses: Mapping[str, Status],
-    skills: Iterable[str],
-    satisfied: set[str] | None = None,
-) -> dict[str, list[str]]:
-    """For each of `skills` (workable ones), the LOCKED skills that finishing it alone would
-    unlock: those whose only unsatisfied prerequisite it is. Each dependent is counted once.
-    `satisfied`: as `workable`'s."""
-    if satisfied is None:
-        satisfied = states.satisfied_skills(statuses, graph.optional)
-    needs, dependents, recorded = graph.needs, graph.dependents, states.RECORDED
-    unsatisfied: dict[str, int] = {}
-    unlocks: dict[str, list[str]] = {}
-    for skill_id in skills:
+def unlocked_places(
+    graph: TreeGraph, rows: Mapping[int, Status], satisfied: set[int], skills: Iterable[int]
+) -> dict[int, list[int]]:
+    """For each of the places `skills` (workable ones), the places of the LOCKED skills that
+    finishing it alone would unlock: those whose only unsatisfied prerequisite it is (each
+    dependent's prerequisites counted once)."""
+    needs, dependents, recorded = graph.place_needs, graph.place_dependents, states.RECORDED
+    unsatisfied: dict[int, int] = {}
+    unlocks: dict[int, list[int]] = {}
+    for at in skills:
         found = []
-        for dependent in dependents[skill_id]:
-            if statuses.get(dependent) in recorded:
+        for dependent in dependents[at]:
+            if rows.get(dependent) in recorded:
                 continue
             if dependent not in unsatisfied:  # a skill's prerequisites are distinct
                 prerequisites = needs[dependent]
                 unsatisfied[dependent] = len(prerequisites) - len(
                     satisfied.intersection(prerequisites)
                 )
-            if unsatisfied[dependent] == 1:  # `skill_id` is not satisfied: it is the one
+            if unsatisfied[dependent] == 1:  # `at` is not satisfied: it is the one
                 found.append(dependent)
-        unlocks[skill_id] = found
+        unlocks[at] = found
     return unlocks
+
+
+def workable(graph: TreeGraph, statuses: Mapping[str, Status]) -> dict[str, Status]:
+    """`workable_places` by skill id."""
+    rows, satisfied = rows_by_place(graph, statuses)
+    ids = graph.by_position
+    return {ids[at]: status for at, status in workable_places(graph, rows, satisfied).items()}
+
+
+def unlocked_by(
+    graph: TreeGraph, statuses: Mapping[str, Status], skills: Iterable[str]
+) -> dict[str, list[str]]:
+    """`unlocked_places` by skill id, each skill's list by id."""
+    rows, satisfied = rows_by_place(graph, statuses)
+    ids, place = graph.by_position, graph.position_rank
+    found = unlocked_places(graph, rows, satisfied, map(place.__getitem__, skills))
+    return {ids[at]: sorted(map(ids.__getitem__, unlocks)) for at, unlocks in found.items()}
 
 
 def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkills:
@@ -187,16 +198,18 @@ def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkil
     need directly. (Not the count of every skill downstream: no algorithm counts those for every
     skill in linear time, and a learner's request must not cost the tree's size squared.)
 
-    From the tree's graph when this process keeps it at the tree's version (`ranked_next`: no
-    query but the learner's rows), else from the tree's stored ranks when they are current
-    (graph.ranks: one query over the skills that can be worked on, their prerequisites and
-    dependents; the whole graph is not read, so the first request of a tree version costs
-    about what the others do), else from its graph, read then: the same answer every way, ties
-    included."""
+    From the tree's graph when this process keeps it at the tree's version or its writers
+    stored it at that version (`ranked_next`, by place: one row read at most, besides the
+    learner's rows), else from the tree's stored ranks when they are current (graph.ranks: one
+    query over the skills that can be worked on, their prerequisites and dependents), else from
+    its graph read from its rows: the same answer every way, ties included."""
     tree = visible_tree(catalog_repository.find_tree(session, slug), user, f"skill tree {slug!r}")
-    if graph_service.cached_graph(tree.id, tree.structure_version) is not None:
-        # Kept in this process: ranking from it reads only the learner's rows (the fastest).
-        return ranked_next(learner_tree(session, user.id, tree), limit)
+    graph = graph_service.stored_graph(session, tree.id, tree.structure_version)
+    if graph is not None:
+        # Kept in this process, or read in one row as its writers stored it: ranked by place,
+        # reading only the learner's rows besides (the fastest, warm or cold).
+        statuses = repository.skill_statuses(session, user.id, tree.id)
+        return ranked_next(LearnerTree(tree, graph, statuses), limit)
     facts = repository.next_facts(session, user.id, tree.id)
     if facts is None:
         return ranked_next(learner_tree(session, user.id, tree), limit)
@@ -233,40 +246,39 @@ def next_skills(session: Session, user: User, slug: str, limit: int) -> NextSkil
 
 
 def ranked_next(view: LearnerTree, limit: int) -> NextSkills:
-    """`next_skills` from the tree's graph (kept per tree version in each process): for a tree
-    whose ranks are not stored."""
+    """`next_skills` from the tree's graph (kept per tree version in each process, or read as
+    its writers stored it): by place, so that a graph just read builds nothing keyed by id."""
     graph = view.graph
-    satisfied = states.satisfied_skills(view.statuses, graph.optional)
-    now = workable(graph, view.statuses, satisfied)
-    unlocks = unlocked_by(graph, view.statuses, now, satisfied)
-    rows, chain_ahead, dependents, place = (
-        graph.skills.rows,
-        graph.chain_ahead,
-        graph.dependents,
-        graph.position_rank,
-    )
+    rows, satisfied = rows_by_place(graph, view.statuses)
+    now = workable_places(graph, rows, satisfied)
+    unlocks = unlocked_places(graph, rows, satisfied, now)
+    columns, chains, dependents = graph.columns, graph.chains_by_place, graph.place_dependents
+    milestones = columns.milestones
     best = heapq.nsmallest(
         limit,
         now,
-        key=lambda s: (
-            now[s] is not Status.IN_PROGRESS,
-            not rows[s][6],  # is_milestone (SkillFacts)
-            -len(unlocks[s]),
-            -chain_ahead[s],
-            -len(dependents[s]),
-            place[s],  # position: y, then x, then id
+        key=lambda at: (
+            now[at] is not Status.IN_PROGRESS,
+            not milestones[at],
+            -len(unlocks[at]),
+            -chains[at],
+            -len(dependents[at]),
+            at,  # position: y, then x, then id
         ),
     )
-    return NextSkills.model_construct(
-        recommendations=[
-            _recommendation(
-                _step(graph, s, now[s]),
-                graph.skills[s].is_milestone,
-                [(d, graph.skills[d].name) for d in unlocks[s]],
-            )
-            for s in best
-        ]
-    )
+    ids, names = graph.by_position, columns.names
+    recommendations = []
+    for at in best:
+        step = PathStep.model_construct(
+            id=ids[at],
+            name=names[at],
+            status=now[at],
+            estimated_minutes=columns.estimated_minutes[at],
+            xp_value=columns.xp_values[at],
+        )
+        unlocked = sorted((ids[d], names[d]) for d in unlocks[at])
+        recommendations.append(_recommendation(step, bool(milestones[at]), unlocked))
+    return NextSkills.model_construct(recommendations=recommendations)
 
 
 def _recommendation(

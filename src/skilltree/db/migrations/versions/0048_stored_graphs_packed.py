@@ -11,8 +11,8 @@ skill from it 80 ms more. Migration 0047's `skill_tree_graphs` is remade with ea
 `bytea` laid out as graph.packing says (texts NUL-separated, numbers as little-endian 4- or
 8-byte values, flags a byte each), stored uncompressed (STORAGE EXTERNAL: the read is a copy,
 not a decompression), with the count of skills and edges the lengths are checked against, and
-each skill's chain ahead (what "what next" ranks by), so that a graph read from its stored row
-needs nothing of the whole tree computed again.
+each skill's dependents and chain ahead (what "what next" walks and ranks by), so that a graph
+read from its stored row needs nothing of the whole tree computed again.
 
 The stored graphs are derived data: the upgrade drops them and `skilltree db upgrade` stores
 every tree's graph anew after the migrations (graph.snapshots.store_missing; until then a tree is
@@ -39,7 +39,8 @@ COMMENT = (
 
 PACKED = (
     "ids", "names", "positions_y", "positions_x", "estimated_minutes", "optional", "xp_values",
-    "milestones", "prerequisite_counts", "prerequisites", "chains_ahead",
+    "milestones", "prerequisite_counts", "prerequisites", "dependent_counts", "dependents",
+    "chains_ahead",
 )  # fmt: skip
 
 UPGRADE = (
@@ -60,6 +61,8 @@ CREATE TABLE skill_tree_graphs (
     milestones bytea NOT NULL,
     prerequisite_counts bytea NOT NULL,
     prerequisites bytea NOT NULL,
+    dependent_counts bytea NOT NULL,
+    dependents bytea NOT NULL,
     chains_ahead bytea NOT NULL,
     drawn_top_down boolean NOT NULL,
     CONSTRAINT skill_tree_graphs_pkey PRIMARY KEY (skill_tree_id),
@@ -69,6 +72,7 @@ CREATE TABLE skill_tree_graphs (
         AND length(estimated_minutes) = 4 * skills AND length(optional) = skills
         AND length(xp_values) = 4 * skills AND length(milestones) = skills
         AND length(prerequisite_counts) = 4 * skills AND length(prerequisites) = 4 * edges
+        AND length(dependent_counts) = 4 * skills AND length(dependents) = 4 * edges
         AND length(chains_ahead) = 4 * skills),
     CONSTRAINT skill_tree_graphs_skill_tree_id_fkey FOREIGN KEY (skill_tree_id)
         REFERENCES skill_trees(id) ON UPDATE CASCADE ON DELETE CASCADE
