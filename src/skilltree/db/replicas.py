@@ -11,27 +11,43 @@ not the age of the last transaction.
 
 A read goes to a replica (round robin) when the replica answered its last probe, is still in
 recovery, lags at most REPLICA_MAX_LAG_MS, and, for a signed-in caller, is fresh as of the end
-of that caller's last write through this process (`wrote`: read-your-writes by time, exact
-since both times come from this process's monotonic clock); otherwise to the primary. A
+of that caller's last write (`wrote`: read-your-writes by time); otherwise to the primary. A
 replica that refuses a connection is marked down at once (`handle_error`), before its next
 probe. Nothing of this runs without DATABASE_REPLICA_URL: `replica_set` is then None.
+
+Whose writes: this process's always (its monotonic clock, exact). With REDIS_URL, every API
+process's (`SharedWrites`: each write's time on the wall clock, kept in Redis as long as it can
+matter, i.e. REPLICA_MAX_LAG_MS and two probes: an older write is replayed on every replica
+that serves at all), so a learner whose next request lands on another worker still reads their
+own write. Exact between the processes of one machine (one clock); across machines, up to their
+clocks' difference. While Redis fails (and for as long as a write missed then could matter), a
+signed-in caller's lag-tolerant reads go to the primary: never a replica that may be behind the
+caller's own write.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
+import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
+from skilltree.cache.outage import PAUSE_AFTER_FAILURE, RedisOutage
 from skilltree.config import Pooler, Settings
 from skilltree.db.session import create_db_engine, describe_url
+
+logger = logging.getLogger(__name__)
 
 PRIMARY_POSITION_SQL = "SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
 REPLICA_POSITION_SQL = (
@@ -53,6 +69,8 @@ class Replica:
     been replayed here; None until a probe finds one."""
     replayed: int = 0
     """Its replay position at the last probe (bytes)."""
+    fresh_as_of_wall: float | None = None
+    """`fresh_as_of` on the wall clock (time.time()), to compare with other processes' writes."""
 
     def lag(self, now: float) -> float:
         """Seconds its data is behind the primary's, as of the probes (inf when unknown)."""
@@ -69,7 +87,9 @@ class ReplicaSet:
     """Seconds a replica may lag and still serve reads."""
     interval: float
     """Seconds between probes."""
-    _positions: deque[tuple[float, int]] = field(default_factory=deque)
+    shared: SharedWrites | None = None
+    """Every process's writes (REDIS_URL), or None: this process's only."""
+    _positions: deque[tuple[float, float, int]] = field(default_factory=deque)
     _last_write: dict[str, float] = field(default_factory=dict)
     _turn: itertools.count[int] = field(default_factory=itertools.count)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -90,27 +110,34 @@ class ReplicaSet:
             and now - replica.fresh_as_of <= self.max_lag
             and (since is None or replica.fresh_as_of >= since)
         ]
+        if usable and learner is not None and self.shared is not None:
+            # Another process's write: on the wall clock (inf: not known, so none is safe).
+            since_wall = self.shared.last_write(learner)
+            if since_wall is not None:
+                usable = [r for r in usable if (r.fresh_as_of_wall or 0.0) >= since_wall]
         if not usable:
             return self.primary
         return usable[next(self._turn) % len(usable)].engine
 
     def wrote(self, learner: str) -> None:
         """`learner`'s write has just committed on the primary: their reads stay there until a
-        replica has replayed it."""
+        replica has replayed it (in every process, with SharedWrites)."""
         self._last_write[learner] = time.monotonic()
+        if self.shared is not None:
+            self.shared.wrote(learner, time.time(), self.max_lag + 2 * self.interval)
 
     # ---- probing ---------------------------------------------------------------------------
 
     def probe(self) -> None:
         """Read the primary's position, then each replica's, and update what routing knows."""
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), time.time()
         try:
             with self.primary.connect() as conn:
                 position = int(conn.execute(text(PRIMARY_POSITION_SQL)).scalar_one())
         except SQLAlchemyError:
             position = None  # the primary's own failures are the requests' to report
         if position is not None:
-            self._positions.append((started, position))
+            self._positions.append((started, started_wall, position))
         for replica in self.replicas:
             self._probe_replica(replica)
         self._forget_old(time.monotonic())
@@ -124,10 +151,10 @@ class ReplicaSet:
             return
         replica.up = bool(in_recovery)  # a promoted replica has left the primary's timeline
         replica.replayed = int(replayed)
-        for at, position in reversed(self._positions):
+        for at, at_wall, position in reversed(self._positions):
             if position <= replica.replayed:
                 if replica.fresh_as_of is None or at > replica.fresh_as_of:
-                    replica.fresh_as_of = at
+                    replica.fresh_as_of, replica.fresh_as_of_wall = at, at_wall
                 break
 
     def _forget_old(self, now: float) -> None:
@@ -161,11 +188,82 @@ class ReplicaSet:
             self._thread = None
         for replica in self.replicas:
             replica.engine.dispose()
+        if self.shared is not None:
+            self.shared.close()
 
     def lags(self) -> dict[str, tuple[bool, float]]:
         """Each replica's name, whether it is up, and its lag in seconds (GET /metrics)."""
         now = time.monotonic()
         return {replica.name: (replica.up, replica.lag(now)) for replica in self.replicas}
+
+
+class SharedWrites:
+    """When each learner last wrote, in Redis, for every API process's routing (REDIS_URL):
+    a key per learner holding the write's wall-clock time, expiring once it no longer matters.
+    Never raises: while Redis fails, `last_write` says a write may be unknown (inf)."""
+
+    def __init__(
+        self, client: redis.Redis, prefix: str, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self._clock = clock
+        self._outage = RedisOutage(
+            clock, logger, "Redis (read-your-writes)", "signed-in reads go to the primary"
+        )
+        self._unsure_until = float("-inf")
+        self._window = 0.0
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str, timeout_ms: int) -> SharedWrites:
+        """On the Redis at `url`, every connect and read bounded by `timeout_ms`, no retries."""
+        timeout = timeout_ms / 1000
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=0,
+        )
+        return cls(client, prefix)
+
+    def key(self, learner: str) -> str:
+        return f"{self.prefix}wrote:{learner}"
+
+    def wrote(self, learner: str, at: float, window: float) -> None:
+        """`learner` wrote at wall-clock time `at`; it matters for `window` seconds."""
+        self._window = max(self._window, window)
+        if self._outage.paused:
+            return
+        try:
+            # A later write's time only (GT): two workers' writes may arrive out of order.
+            ttl_ms = max(1, math.ceil(window * 1000))
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zadd(self.key(learner), {"at": at}, gt=True)
+            pipe.pexpire(self.key(learner), ttl_ms)
+            pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            self._failed(exc)
+
+    def last_write(self, learner: str) -> float | None:
+        """When `learner` last wrote through any process (wall clock), None when not lately;
+        inf when that cannot be known (Redis failing, or failed within a write's window)."""
+        if self._outage.paused or self._clock() < self._unsure_until:
+            return math.inf
+        try:
+            at = self.client.zscore(self.key(learner), "at")
+        except (redis.RedisError, OSError) as exc:
+            self._failed(exc)
+            return math.inf
+        return None if at is None else float(at)
+
+    def _failed(self, exc: BaseException) -> None:
+        # A write recorded nowhere while Redis failed matters for a window after it recovers.
+        self._outage.failed(exc)
+        self._unsure_until = self._clock() + self._window + PAUSE_AFTER_FAILURE
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def replica_urls(settings: Settings) -> list[str]:
@@ -189,6 +287,7 @@ def create_replica_set(
     max_lag_ms: int,
     interval_ms: int,
     pooler: Pooler = "none",
+    shared: SharedWrites | None = None,
 ) -> ReplicaSet:
     """A ReplicaSet over `urls` (not started), or ValueError naming a URL given twice."""
     names = [replica_name(url) for url in urls]
@@ -199,7 +298,7 @@ def create_replica_set(
         replica = Replica(name, create_db_engine(url, pooler))
         event.listen(replica.engine, "handle_error", _mark_down(replica))
         replicas.append(replica)
-    return ReplicaSet(primary, replicas, max_lag_ms / 1000, interval_ms / 1000)
+    return ReplicaSet(primary, replicas, max_lag_ms / 1000, interval_ms / 1000, shared)
 
 
 def replica_set(primary: Engine, settings: Settings) -> ReplicaSet | None:
@@ -207,12 +306,20 @@ def replica_set(primary: Engine, settings: Settings) -> ReplicaSet | None:
     urls = replica_urls(settings)
     if not urls:
         return None
+    shared = None
+    if settings.redis_url:
+        shared = SharedWrites.from_url(
+            settings.redis_url,
+            prefix=settings.redis_key_prefix,
+            timeout_ms=settings.redis_timeout_ms,
+        )
     return create_replica_set(
         primary,
         urls,
         max_lag_ms=settings.replica_max_lag_ms,
         interval_ms=settings.replica_check_interval_ms,
         pooler=settings.database_pooler,
+        shared=shared,
     ).start()
 
 
