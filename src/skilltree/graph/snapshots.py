@@ -27,6 +27,7 @@ statistics knew the new rows, the planner made that a nested loop, quadratic in 
 from __future__ import annotations
 
 from itertools import chain
+from operator import sub
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ MISSING = """
 def store_graph(session: Session, graph: TreeGraph) -> None:
     """Store `graph`, read from the tree's rows in this transaction after its last change, at
     the version it was read at."""
-    columns, place_needs, dependents = graph.columns, graph.place_needs, graph.place_dependents
+    columns, place_needs, dependents = graph.columns, graph.place_needs, graph.dependents_groups
     with repository.cursor_of(session) as cursor:
         cursor.execute(
             WRITE,
@@ -89,8 +90,8 @@ def store_graph(session: Session, graph: TreeGraph) -> None:
                 "milestones": packing.flags(columns.milestones),
                 "counts": packing.ints(map(len, place_needs)),
                 "places": packing.ints(chain.from_iterable(map(sorted, place_needs))),
-                "dependent_counts": packing.ints(map(len, dependents)),
-                "dependents": packing.ints(chain.from_iterable(dependents)),
+                "dependent_counts": packing.ints(map(sub, dependents.ends, dependents.starts)),
+                "dependents": packing.ints(dependents.places),
                 "chains": packing.ints(graph.chains_by_place),
                 "top_down": graph.drawn_top_down,
             },

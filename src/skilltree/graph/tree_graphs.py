@@ -14,8 +14,8 @@ import heapq
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain, compress, repeat
-from operator import lt
+from itertools import accumulate, chain, compress, repeat
+from operator import eq, lt
 from typing import Any, NamedTuple, cast
 
 from skilltree.cache.memory import MemoryCache
@@ -241,20 +241,29 @@ class TreeGraph:
         return [tuple(map(place, needs[skill])) for skill in self.by_position]
 
     @cached_property
-    def place_dependents(self) -> list[tuple[int, ...]]:
-        """Each active skill's active direct dependents by place, ascending, by place."""
+    def needs_groups(self) -> Groups:
+        """`place_needs` flat (Groups): what "what next" reads a few skills of, without a
+        tuple made for every skill of the tree."""
+        if self._stored_needs is not None:  # from_columns
+            return self._stored_needs
+        return _grouped(self.place_needs)
+
+    @cached_property
+    def dependents_groups(self) -> Groups:
+        """Each active skill's active direct dependents by place, ascending, flat (Groups)."""
         if self._stored_dependents is not None:  # from_columns
-            return self._stored_dependents.each()
+            return self._stored_dependents
         found: list[list[int]] = [[] for _ in self.by_position]
         for skill, prerequisites in enumerate(self.place_needs):
             for prerequisite in prerequisites:
                 found[prerequisite].append(skill)  # skills in ascending order: sorted
-        return list(map(tuple, found))
+        return _grouped(found)
 
     @cached_property
     def root_places(self) -> list[int]:
-        """The places of the active skills that need no other."""
-        return [skill for skill, prerequisites in enumerate(self.place_needs) if not prerequisites]
+        """The places of the active skills that need no other, ascending."""
+        _, starts, ends = self.needs_groups
+        return list(compress(range(len(starts)), map(eq, starts, ends)))
 
     @cached_property
     def minutes_by_place(self) -> list[int]:
@@ -408,6 +417,11 @@ def _layered(order: list[str], needs: Mapping[str, Sequence[str]]) -> LearningOr
             layers.append([])
         layers[d - 1].append(skill)
     return LearningOrder(order=order, layers=[sorted(layer) for layer in layers])
+
+
+def _grouped(groups: Sequence[Sequence[int]]) -> Groups:
+    ends = list(accumulate(map(len, groups)))
+    return Groups(tuple(chain.from_iterable(groups)), [0, *ends][:-1], ends)
 
 
 def graph_bytes(graph: TreeGraph) -> int:

@@ -131,7 +131,10 @@ def workable_places(
     """The places of the skills the learner whose `rows_by_place` are `rows` and `satisfied`
     can work on now (AVAILABLE or IN_PROGRESS), with their state: only roots, skills with a
     row and dependents of satisfied skills can be, so only those are read."""
-    needs, dependents = graph.place_needs, graph.place_dependents
+    # Each skill's prerequisites and dependents as slices of the graph's groups (TreeGraph:
+    # read for the few skills looked at, never made for every skill).
+    needs, need_starts, need_ends = graph.needs_groups
+    dependents, starts, ends = graph.dependents_groups
     candidates = set(graph.root_places)
     found: dict[int, Status] = {}
     for at, status in rows.items():
@@ -140,12 +143,14 @@ def workable_places(
         elif status is Status.AVAILABLE:
             candidates.add(at)
         if at in satisfied:
-            candidates.update(dependents[at])
+            candidates.update(dependents[starts[at] : ends[at]])
     # The others' state: AVAILABLE when no row says otherwise and their prerequisites are
     # satisfied (states.state_given, inlined: thousands of candidates in a tree of many roots).
     recorded = states.RECORDED
     for at in candidates:
-        if rows.get(at) not in recorded and satisfied.issuperset(needs[at]):
+        if rows.get(at) not in recorded and satisfied.issuperset(
+            needs[need_starts[at] : need_ends[at]]
+        ):
             found[at] = Status.AVAILABLE
     return found
 
@@ -156,16 +161,18 @@ def unlocked_places(
     """For each of the places `skills` (workable ones), the places of the LOCKED skills that
     finishing it alone would unlock: those whose only unsatisfied prerequisite it is (each
     dependent's prerequisites counted once)."""
-    needs, dependents, recorded = graph.place_needs, graph.place_dependents, states.RECORDED
+    needs, need_starts, need_ends = graph.needs_groups
+    dependents, starts, ends = graph.dependents_groups
+    recorded = states.RECORDED
     unsatisfied: dict[int, int] = {}
     unlocks: dict[int, list[int]] = {}
     for at in skills:
         found = []
-        for dependent in dependents[at]:
+        for dependent in dependents[starts[at] : ends[at]]:
             if rows.get(dependent) in recorded:
                 continue
             if dependent not in unsatisfied:  # a skill's prerequisites are distinct
-                prerequisites = needs[dependent]
+                prerequisites = needs[need_starts[dependent] : need_ends[dependent]]
                 unsatisfied[dependent] = len(prerequisites) - len(
                     satisfied.intersection(prerequisites)
                 )
@@ -252,7 +259,8 @@ def ranked_next(view: LearnerTree, limit: int) -> NextSkills:
     rows, satisfied = rows_by_place(graph, view.statuses)
     now = workable_places(graph, rows, satisfied)
     unlocks = unlocked_places(graph, rows, satisfied, now)
-    columns, chains, dependents = graph.columns, graph.chains_by_place, graph.place_dependents
+    columns, chains = graph.columns, graph.chains_by_place
+    _, starts, ends = graph.dependents_groups
     milestones = columns.milestones
     best = heapq.nsmallest(
         limit,
@@ -262,7 +270,7 @@ def ranked_next(view: LearnerTree, limit: int) -> NextSkills:
             not milestones[at],
             -len(unlocks[at]),
             -chains[at],
-            -len(dependents[at]),
+            starts[at] - ends[at],  # more direct dependents first
             at,  # position: y, then x, then id
         ),
     )
