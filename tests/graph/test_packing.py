@@ -41,3 +41,12 @@ def test_groups_come_back_in_their_order(groups: list[list[int]]) -> None:
 
 def test_flags_are_a_byte_each() -> None:
     assert packing.flags([True, False, True]) == b"\x01\x00\x01"
+
+
+@given(texts)
+def test_lazy_texts_read_as_the_list_they_pack(values: list[str]) -> None:
+    lazy = packing.LazyTexts(packing.texts(values), len(values))
+    assert len(lazy) == len(values)
+    assert list(lazy) == values
+    assert [lazy[i] for i in range(len(values))] == values
+    assert lazy[1:3] == values[1:3]

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
+from typing import overload
 
 SEPARATOR = "\0"
 NO_MINUTES = -1
@@ -31,6 +32,35 @@ def texts(values: Iterable[str]) -> bytes:
 
 def unpack_texts(data: bytes, count: int) -> list[str]:
     return data.decode().split(SEPARATOR) if count else []
+
+
+class LazyTexts(Sequence[str]):
+    """`count` texts packed in `data`, unpacked when one is first read: a page of a path or of
+    "what next" names a few skills of a tree whose names are 100,000."""
+
+    __slots__ = ("_count", "_data", "_texts")
+
+    def __init__(self, data: bytes, count: int) -> None:
+        self._data, self._count = data, count
+        self._texts: list[str] | None = None
+
+    def _unpacked(self) -> list[str]:
+        if self._texts is None:  # two threads may both unpack: the same list, either kept
+            self._texts = unpack_texts(self._data, self._count)
+        return self._texts
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return self._unpacked()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._unpacked())
+
+    def __len__(self) -> int:
+        return self._count
 
 
 def _packed(values: array[int] | array[float]) -> bytes:

@@ -153,7 +153,7 @@ def _stored_graph(tree_id: str, row: tuple[Any, ...]) -> TreeGraph:
     counts, places, dependent_counts, dependents, chains, top_down = row[11:]
     columns = Columns(
         packing.unpack_texts(ids, count),
-        packing.unpack_texts(names, count),
+        packing.LazyTexts(names, count),
         packing.unpack_floats(ys),
         packing.unpack_floats(xs),
         packing.unpack_minutes(minutes),
