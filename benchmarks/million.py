@@ -434,7 +434,7 @@ def built(url: str) -> tuple[int, float, float, float] | None:
     """The last build's (learners, minutes, lowest and highest load average), None if none."""
     with _connected(server_url()) as conn:
         name = make_url(url).database
-        if not conn.execute("SELECT FROM pg_database WHERE datname = %s", (name,)).fetchone():
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return None
     with _connected(url) as conn:
         if not conn.execute("SELECT to_regclass('bench_million_build')").fetchone()[0]:
