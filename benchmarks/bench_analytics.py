@@ -96,7 +96,7 @@ def _write_tail(conn: psycopg.Connection[tuple[Any, ...]]) -> int:
     return int(row[0])
 
 
-def _floor(
+def floor_query(
     conn: psycopg.Connection[tuple[Any, ...]], user: str, name: str, parameters: Mapping[str, Any]
 ) -> Timer:
     """The named query through plain psycopg, as the API's role for `user` (one transaction,
@@ -119,7 +119,7 @@ def _floor(
     return run
 
 
-def _api(client: TestClient, path: str, token: str) -> Timer:
+def api_get(client: TestClient, path: str, token: str) -> Timer:
     headers = {"Authorization": f"Bearer {token}"}
 
     def run() -> object:
@@ -261,43 +261,43 @@ def _paths(
     tree = f"/api/v1/analytics/trees/{SLUG}"
     fast: dict[str, tuple[Timer, Timer]] = {
         "funnel": (
-            _floor(conn, AUTHOR_ID, "funnel", {"tree_id": TREE_ID}),
-            _api(client, f"{tree}/funnel", author),
+            floor_query(conn, AUTHOR_ID, "funnel", {"tree_id": TREE_ID}),
+            api_get(client, f"{tree}/funnel", author),
         ),
         "learners": (
-            _floor(conn, AUTHOR_ID, "learners", {"tree_id": TREE_ID, "sort": "progress",
+            floor_query(conn, AUTHOR_ID, "learners", {"tree_id": TREE_ID, "sort": "progress",
                                                  "limit": 50, "offset": 4950, "now": now}),
-            _api(client, f"{tree}/learners?page=100&pageSize=50", author),
+            api_get(client, f"{tree}/learners?page=100&pageSize=50", author),
         ),
         "completions": (
-            _floor(conn, AUTHOR_ID, "completions",
+            floor_query(conn, AUTHOR_ID, "completions",
                    {"tree_id": TREE_ID, "first_day": first, "last_day": last}),
-            _api(client,
+            api_get(client,
                  f"{tree}/completions?from={first}&to={last}", author),
         ),
         "calendar": (
-            _floor(conn, LEARNER_ID, "calendar",
+            floor_query(conn, LEARNER_ID, "calendar",
                    {"user_id": LEARNER_ID, "zone": "Pacific/Kiritimati", "now": now, "days": 365}),
-            _api(client, "/api/v1/analytics/me/calendar", learner),
+            api_get(client, "/api/v1/analytics/me/calendar", learner),
         ),
         "pace": (
-            _floor(conn, LEARNER_ID, "pace",
+            floor_query(conn, LEARNER_ID, "pace",
                    {"user_id": LEARNER_ID, "tree_id": TREE_ID, "now": now}),
-            _api(client,
+            api_get(client,
                  f"/api/v1/analytics/me/trees/{SLUG}/pace", learner),
         ),
         "platform active": (
-            _floor(conn, ADMIN_ID, "platform_active",
+            floor_query(conn, ADMIN_ID, "platform_active",
                    {"now": now, "days": 30, "weeks": 12, "months": 6}),
-            _api(client, "/api/v1/analytics/platform/active", admin),
+            api_get(client, "/api/v1/analytics/platform/active", admin),
         ),
         "stalls": (
-            _floor(conn, AUTHOR_ID, "stalls", {"tree_id": TREE_ID, "now": now, "limit": 20}),
-            _api(client, f"{tree}/stalls", author),
+            floor_query(conn, AUTHOR_ID, "stalls", {"tree_id": TREE_ID, "now": now, "limit": 20}),
+            api_get(client, f"{tree}/stalls", author),
         ),
         "time to complete": (
-            _floor(conn, AUTHOR_ID, "time_to_complete", {"tree_id": TREE_ID}),
-            _api(client, f"{tree}/time-to-complete", author),
+            floor_query(conn, AUTHOR_ID, "time_to_complete", {"tree_id": TREE_ID}),
+            api_get(client, f"{tree}/time-to-complete", author),
         ),
     }  # fmt: skip
     return fast
@@ -315,8 +315,8 @@ def _time_paths(
     fast = _paths(conn, client, tokens, first, last, now)
     slow: dict[str, tuple[Timer, Timer]] = {
         "cohorts": (
-            _floor(conn, ADMIN_ID, "cohorts", {"now": now, "weeks": 12}),
-            _api(client, "/api/v1/analytics/platform/cohorts", admin),
+            floor_query(conn, ADMIN_ID, "cohorts", {"now": now, "weeks": 12}),
+            api_get(client, "/api/v1/analytics/platform/cohorts", admin),
         ),
     }
     calls = {f"{name}|{side}": timer for name, pair in fast.items()

@@ -56,11 +56,12 @@ COLUMNS = (
 """The skill columns an import writes (the generated trees have no parent skills)."""
 
 
-def generate(size: int, slug: str, seed: int = SEED) -> dict[str, Any]:
-    """A tree file: a layered DAG, each skill past the first layer needing 1-3 skills of the
-    three layers before it, every skill placed (as an editor would have saved it)."""
+def generate(size: int, slug: str, seed: int = SEED, width: int | None = None) -> dict[str, Any]:
+    """A tree file: a layered DAG of `width` skills a layer (by default WIDTH's, or 100), each
+    skill past the first layer needing 1-3 skills of the three layers before it, every skill
+    placed (as an editor would have saved it)."""
     rng = random.Random(seed)
-    width = WIDTH.get(size, 100)
+    width = width or WIDTH.get(size, 100)
     layers = -(-size // width)
     skills: list[dict[str, Any]] = []
     keys_by_layer: list[list[str]] = []
