@@ -218,9 +218,13 @@ ZOOM = """async () => {
 
 FIND = """async (name) => {
     // Typing a skill's name into the find box until its suggestions are painted; then Enter
-    // until the map, centred on the skill, is painted.
-    const paint = () => new Promise((resolve) =>
-        requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    // until the map, centred on the skill, is painted. (Painted: a task posted from the next
+    // animation frame runs once that frame's style, layout and paint are done.)
+    const paint = () => new Promise((resolve) => requestAnimationFrame(() => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = resolve;
+        channel.port2.postMessage(null);
+    }));
     const input = document.querySelector(".find input[role=combobox]");
     input.focus();
     await paint();

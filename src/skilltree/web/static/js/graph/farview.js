@@ -22,6 +22,10 @@ const BAND_COLOURS = [0, 1, 2, 3, 4].map((band) => [`--band-${band}`, `--band-${
 const EDGE_PX = 1.2;
 const OUTLINE_PX = 1;
 const SELECTED_PX = 3;
+/** The buffer is copied up to this zoom from the one it was drawn at (either way). */
+const BUFFER_SCALE = 2;
+/** How long after the view last moved the buffer is drawn anew, sharp (ms). */
+const SHARP_AFTER = 150;
 
 export class FarView {
   /** @param {import("./render.js").GraphView} graph */
@@ -61,6 +65,7 @@ export class FarView {
   /** The paths are built again when next drawn (states, insight or layout changed). */
   stale() {
     this.paths = null;
+    this.kept = null;
     this.schedule();
   }
 
@@ -70,6 +75,12 @@ export class FarView {
     idle(() => {
       if (!this.paths && this.graph.nodes.size && this.canvas.isConnected) this._build();
     });
+  }
+
+  /** Draw anew (not from the buffer) on the next frame: the selection changed. */
+  redraw() {
+    this.kept = null;
+    this.schedule();
   }
 
   schedule() {
@@ -113,7 +124,13 @@ export class FarView {
     };
   }
 
-  /** Draw the map as the view shows it now. */
+  /**
+   * Draw the map as the view shows it now. While the view is within the buffer (the screen and
+   * half a screen round it, drawn when the view last settled) and within BUFFER_SCALE of its zoom,
+   * the buffer's picture is copied, moved and scaled (a few milliseconds); else every block and
+   * line is drawn for the screen alone. Once the view has settled, the buffer is drawn anew for
+   * it, sharp, when the page is idle.
+   */
   draw() {
     if (this.frame) {
       cancelAnimationFrame(this.frame);
@@ -129,15 +146,66 @@ export class FarView {
       canvas.height = Math.round(height * ratio);
       canvas.style.width = `${width}px`;
       canvas.style.height = `${height}px`;
+      this.kept = null;
     }
-    if (!this.paths) this._build();
+    if (!this.paths) {
+      this._build();
+      this.kept = null;
+    }
+    const { x, y, k } = graph.view;
+    const kept = this.kept;
     const ctx = canvas.getContext("2d");
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
+    const s = kept ? k / kept.k : 1;
+    // The screen's corners in the buffer's CSS pixels (its (0, 0) is half a screen up and left of
+    // the screen it was drawn for).
+    const inside = (sx, sy) => {
+      const bx = (sx - x) / s + kept.x + width / 2;
+      const by = (sy - y) / s + kept.y + height / 2;
+      return bx >= 0 && by >= 0 && bx <= 2 * width && by <= 2 * height;
+    };
+    if (kept && s <= BUFFER_SCALE && s >= 1 / BUFFER_SCALE && inside(0, 0) && inside(width, height)) {
+      ctx.imageSmoothingEnabled = s !== 1;
+      ctx.setTransform(s, 0, 0, s, ratio * (x - (kept.x + width / 2) * s), ratio * (y - (kept.y + height / 2) * s));
+      ctx.drawImage(kept.canvas, 0, 0);
+    } else {
+      this._paint(ctx, ratio, 0, 0);
+    }
+    if (!kept || s !== 1 || kept.x !== x || kept.y !== y) this._settle();
+    graph.container.dataset.farDrawn = String(graph.nodes.size);
+  }
+
+  /** Once the view has not moved for SHARP_AFTER ms, draw the buffer for it when idle, and show it. */
+  _settle() {
+    clearTimeout(this.sharpTimer);
+    this.sharpTimer = setTimeout(() => {
+      const idle = window.requestIdleCallback || ((call) => setTimeout(call, 0));
+      idle(() => {
+        if (!this.shown) return;
+        const width = this.graph.container.clientWidth || 800;
+        const height = this.graph.container.clientHeight || 500;
+        const ratio = window.devicePixelRatio || 1;
+        const buffer = this.kept?.canvas || document.createElement("canvas");
+        buffer.width = Math.round(2 * width * ratio);
+        buffer.height = Math.round(2 * height * ratio);
+        const ctx = buffer.getContext("2d");
+        this._paint(ctx, ratio, width / 2, height / 2);
+        this.kept = { canvas: buffer, ...this.graph.view };
+        this.schedule();
+      });
+    }, SHARP_AFTER);
+  }
+
+  /** Every block and line, as the view places them, moved by (dx, dy) CSS px, into `ctx`. */
+  _paint(ctx, ratio, dx, dy) {
+    const { graph } = this;
     const { x, y, k } = graph.view;
     const { origin } = graph;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
     // Graph units -> device pixels: as the SVG's transform places them.
-    ctx.setTransform(ratio * k, 0, 0, ratio * k, ratio * (x - origin.x * k), ratio * (y - origin.y * k));
+    ctx.setTransform(ratio * k, 0, 0, ratio * k, ratio * (x + dx - origin.x * k), ratio * (y + dy - origin.y * k));
     ctx.lineWidth = EDGE_PX / k;
     for (const { path, colour } of this.paths.edges) {
       ctx.strokeStyle = colour;
@@ -158,7 +226,6 @@ export class FarView {
       ctx.strokeStyle = this.paths.selected;
       ctx.strokeRect(b.x - b.w / 2 - pad, b.y - b.h / 2 - pad, b.w + 2 * pad, b.h + 2 * pad);
     }
-    graph.container.dataset.farDrawn = String(graph.nodes.size);
   }
 
   /** The skill whose block is under client point (cx, cy), or null. */

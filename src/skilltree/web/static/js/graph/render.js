@@ -1094,7 +1094,7 @@ export class GraphView {
       this.nodes.get(id).el.setAttribute("aria-pressed", "true");
       this._setRoving(id);
     }
-    this.far.schedule();
+    this.far.redraw();
   }
 
   selectEdge(from, to) {
