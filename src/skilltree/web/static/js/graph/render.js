@@ -44,11 +44,15 @@ const LABELS_TRIED = 2500;
 const LABEL_ROUNDS = 4;
 /**
  * Large trees (issue 15 part 7): above this many skills only the nodes and arrows on and round the
- * screen (half a screen each way) are in the document; the others wait, built, outside it. Where
- * names would be too small to read on the nodes (below NAME_ZOOM), the map is drawn on a canvas
- * instead (graph/farview.js), the SVG hidden.
+ * screen (half a screen each way) are in the document; the others wait, built, outside it.
  */
 export const CULL_ABOVE = 1500;
+/**
+ * Above this many skills, where names would be too small to read on the nodes (below NAME_ZOOM),
+ * the map is drawn on a canvas instead (graph/farview.js), the SVG hidden: a scaled SVG of
+ * 1,000 skills took 130-330 ms a frame to zoom far out in software rendering.
+ */
+export const CANVAS_ABOVE = 500;
 
 // Icons in a 16-unit box around (0, 0); `fill` icons are solid shapes, the others are strokes.
 const ICONS = {
@@ -241,6 +245,7 @@ export class GraphView {
       });
     }
     this._cull = doc.skills.length > CULL_ABOVE;
+    this._canvas = doc.skills.length > CANVAS_ABOVE;
     this._cullAt = null;
     this.far.paths = null;
     if (this._cull) {
@@ -255,7 +260,7 @@ export class GraphView {
     if (this.svg) this.svg.replaceWith(svg);
     else this.container.prepend(svg);
     this.svg = svg;
-    if (this._far && this._cull) svg.style.display = "none";
+    if (this._far && this._canvas) svg.style.display = "none";
     else if (this._far) this._setFar(false);
     svg.classList.toggle("editing", this.editing);
     this._labelOrder(doc);
@@ -266,7 +271,7 @@ export class GraphView {
     if (keepView && before) this._keepInside();
     else this.start(first);
     this._cullNow();
-    if (this._cull) this.far.prepare();
+    if (this._canvas) this.far.prepare();
   }
 
   /** The extent of an arrow's drawing (its route's points, or its two ends). */
@@ -355,6 +360,7 @@ export class GraphView {
       if (fromSvg) this.far.canvas.focus({ preventScroll: true });
       return;
     }
+    delete this.container.dataset.drawn;
     this._cullAt = null;
     this._cullNow();
     if (fromCanvas) {
@@ -816,7 +822,7 @@ export class GraphView {
     if (this.svg) this.svg.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
     // A large tree's labels are made again once a zoom settles (LABEL_SETTLE), not each frame
     // (20-90 ms a build far out): until then they are scaled with the map.
-    const scale = this._labelK && this._cull ? k / this._labelK : 1;
+    const scale = this._labelK && this._canvas ? k / this._labelK : 1;
     this.labelBox.style.transform = `translate(${x}px, ${y}px)${scale === 1 ? "" : ` scale(${scale})`}`;
     this.container.dataset.zoom = k.toFixed(3);
     // Semantic zoom, by the size text would have on screen: a node's lower line goes first,
@@ -827,11 +833,11 @@ export class GraphView {
     // Labels are made for the screen and half a screen round it: again when the zoom changed or
     // the view moved a quarter of a screen.
     const moved = this._labelAt ? Math.max(Math.abs(x - this._labelAt.x) / (this.container.clientWidth || 1), Math.abs(y - this._labelAt.y) / (this.container.clientHeight || 1)) : 1;
-    if (this._cull && this._labelK && k !== this._labelK) {
+    if (this._canvas && this._labelK && k !== this._labelK) {
       clearTimeout(this._labelTimer);
       this._labelTimer = setTimeout(() => this._scheduleLabels(), LABEL_SETTLE);
     } else if (k !== this._labelK || (k < NAME_ZOOM && moved > 0.25)) this._scheduleLabels();
-    if (this._cull && k < NAME_ZOOM !== this._far) this._setFar(k < NAME_ZOOM);
+    if (this._canvas && k < NAME_ZOOM !== this._far) this._setFar(k < NAME_ZOOM);
     if (this._far) this.far.schedule();
     if (this._cull) {
       const at = this._cullAt;
