@@ -17,6 +17,7 @@ from benchmarks import (
     bench_reviews,
     bench_search,
     bench_tree_document,
+    bench_web_map,
     bench_workers,
 )
 
@@ -29,6 +30,7 @@ bench_search.main()
 bench_logins.main()
 bench_pooling.main()
 bench_map_layout.main()
+bench_web_map.main()
 bench_workers.main()
 bench_reviews.main()
 bench_mastery.main()

@@ -161,8 +161,9 @@ def _serve(route: Any) -> None:
     route.fulfill(status=404, body=b"")
 
 
-def measure(documents: dict[str, dict]) -> tuple[str, list[dict[str, Any]]]:
-    """Lay every document out with each engine; answers Chromium's version and one row a tree."""
+def measure(documents: dict[str, dict], limit_s: int = LIMIT_S) -> tuple[str, list[dict[str, Any]]]:
+    """Lay every document out with each engine (each stopped after `limit_s`); answers
+    Chromium's version and one row a tree."""
     from playwright.sync_api import sync_playwright
 
     rows = []
@@ -171,7 +172,7 @@ def measure(documents: dict[str, dict]) -> tuple[str, list[dict[str, Any]]]:
         context = browser.new_context()
         context.route(f"{ORIGIN}/**", _serve)
         page = context.new_page()
-        page.set_default_timeout((LIMIT_S + 120) * 1000)
+        page.set_default_timeout((limit_s + 120) * 1000)
         page.goto(f"{ORIGIN}/")
         page.evaluate("async () => { window.bench = await import('/bench/map_layout.js'); }")
         for slug, doc in documents.items():
@@ -182,7 +183,7 @@ def measure(documents: dict[str, dict]) -> tuple[str, list[dict[str, Any]]]:
                 results = [
                     page.evaluate(
                         "([engine, doc, limit]) => window.bench.run(engine, doc, limit)",
-                        [engine, doc, LIMIT_S * 1000],
+                        [engine, doc, limit_s * 1000],
                     )
                     for _ in range(runs)
                 ]

@@ -7,6 +7,7 @@
 // 1,000-skill tree pans without redrawing); after a zoom settles it is redrawn sharp.
 
 import { h, s } from "../dom.js";
+import { FarView } from "./farview.js";
 import { faceOf } from "./layout.js";
 import { Minimap } from "./minimap.js";
 import { STATE_LABELS } from "./states.js";
@@ -30,6 +31,8 @@ const LABEL_PAD_X = 6;
 const LABEL_PAD_Y = 3;
 const LABEL_GAP = 4;
 const LABEL_WEIGHT = 400;
+/** How long after a large tree's last zoom step its map labels are made again (ms). */
+const LABEL_SETTLE = 150;
 /** How long after the last pan or zoom the view is written to the address (ms). */
 const VIEW_SETTLE = 250;
 /** Up to this many skills, the first view is the whole tree when its labels name every skill. */
@@ -44,11 +47,12 @@ const LABEL_ROUNDS = 4;
  * screen (half a screen each way) are in the document; the others wait, built, outside it.
  */
 export const CULL_ABOVE = 1500;
-/** With more nodes than this round the screen, the map is drawn as its overview instead: each
- * state's blocks as one path, the arrows as one path (no text: map labels name the skills). */
-const OVERVIEW_ABOVE = 700;
-/** The overview's paths each hold what lies in a square this wide (graph units). */
-const OVERVIEW_CELL = 1200;
+/**
+ * Above this many skills, where names would be too small to read on the nodes (below NAME_ZOOM),
+ * the map is drawn on a canvas instead (graph/farview.js), the SVG hidden: a scaled SVG of
+ * 1,000 skills took 130-330 ms a frame to zoom far out in software rendering.
+ */
+export const CANVAS_ABOVE = 500;
 
 // Icons in a 16-unit box around (0, 0); `fill` icons are solid shapes, the others are strokes.
 const ICONS = {
@@ -141,6 +145,8 @@ export class GraphView {
     this.labelBox = h("div", { class: "map-labels", "aria-hidden": "true" });
     this.container.append(this.labelBox);
     this.minimap = new Minimap(this);
+    this.far = new FarView(this);
+    this._far = false;
     this.selectedId = null;
     this._bindContainer();
   }
@@ -239,13 +245,12 @@ export class GraphView {
       });
     }
     this._cull = doc.skills.length > CULL_ABOVE;
+    this._canvas = doc.skills.length > CANVAS_ABOVE;
     this._cullAt = null;
-    this._overview = null;
-    this.overviewLayer = s("g", { class: "overview", "aria-hidden": "true" });
+    this.far.paths = null;
     if (this._cull) {
       // Each arrow's extent, to tell whether it crosses the part of the map in view.
       for (const edge of this.edges) edge.bounds = this._edgeBounds(edge);
-      svg.insertBefore(this.overviewLayer, this.edgeLayer);
     } else {
       this.edgeLayer.append(...this.edges.map((edge) => edge.path));
       this.hitLayer.append(...this.edges.map((edge) => edge.hit).filter(Boolean));
@@ -255,6 +260,8 @@ export class GraphView {
     if (this.svg) this.svg.replaceWith(svg);
     else this.container.prepend(svg);
     this.svg = svg;
+    if (this._far && this._canvas) svg.style.display = "none";
+    else if (this._far) this._setFar(false);
     svg.classList.toggle("editing", this.editing);
     this._labelOrder(doc);
     this.minimap.draw();
@@ -264,6 +271,7 @@ export class GraphView {
     if (keepView && before) this._keepInside();
     else this.start(first);
     this._cullNow();
+    if (this._canvas) this.far.prepare();
   }
 
   /** The extent of an arrow's drawing (its route's points, or its two ends). */
@@ -290,15 +298,15 @@ export class GraphView {
 
   /**
    * A large tree: put in the document the nodes and arrows on and round the screen (and the
-   * focused and selected skills, so the map keeps its tab stop), take the others out; with too
-   * many round the screen, the overview instead (`OVERVIEW_ABOVE`).
+   * focused and selected skills, so the map keeps its tab stop), take the others out. Far out
+   * (the canvas drawn, the SVG hidden) nothing changes.
    */
   _cullNow() {
     if (this._cullFrame) {
       cancelAnimationFrame(this._cullFrame);
       this._cullFrame = 0;
     }
-    if (!this._cull || !this.svg) return;
+    if (!this._cull || !this.svg || this._far) return;
     const width = this.container.clientWidth || 800;
     const height = this.container.clientHeight || 500;
     const { x, y, k } = this.view;
@@ -312,8 +320,7 @@ export class GraphView {
       const b = node.box;
       if (b.x + b.w / 2 >= left && b.x - b.w / 2 <= right && b.y + b.h / 2 >= top && b.y - b.h / 2 <= bottom) inside.push(node);
     }
-    const overview = inside.length > OVERVIEW_ABOVE;
-    const wanted = new Set(overview ? [] : inside);
+    const wanted = new Set(inside);
     for (const id of [this.focusedId, this.selectedId]) if (id && this.nodes.has(id)) wanted.add(this.nodes.get(id));
     const add = [];
     for (const node of this.nodes.values()) {
@@ -326,7 +333,7 @@ export class GraphView {
     const hits = [];
     for (const edge of this.edges) {
       const b = edge.bounds;
-      const on = !overview && b.x1 >= left && b.x0 <= right && b.y1 >= top && b.y0 <= bottom;
+      const on = b.x1 >= left && b.x0 <= right && b.y1 >= top && b.y0 <= bottom;
       if (on && !edge._path?.isConnected) {
         edges.push(edge.path);
         if (edge.hit) hits.push(edge.hit);
@@ -337,53 +344,36 @@ export class GraphView {
     }
     if (edges.length) this.edgeLayer.append(...edges);
     if (hits.length) this.hitLayer.append(...hits);
-    if (overview && !this._overview) this._drawOverview();
-    this.overviewLayer.hidden = !overview;
-    this.overviewLayer.style.display = overview ? "" : "none";
-    this.container.dataset.drawn = overview ? "overview" : String(wanted.size);
+    this.container.dataset.drawn = String(wanted.size);
   }
 
-  /**
-   * The whole map as few paths: per square of OVERVIEW_CELL graph units, each state's (or
-   * insight band's) blocks as one path and the arrows' pieces starting there as another. (One
-   * path for the whole map would be painted whole for every tile of the screen.)
-   */
-  _drawOverview() {
-    const cell = (x, y) => `${Math.floor(x / OVERVIEW_CELL)},${Math.floor(y / OVERVIEW_CELL)}`;
-    const blocks = new Map();
-    for (const [id, node] of this.nodes) {
-      const b = node.box;
-      const key = `${this._labelClass(id)}|${cell(b.x, b.y)}`;
-      if (!blocks.has(key)) blocks.set(key, []);
-      blocks.get(key).push(`M${b.x - b.w / 2},${b.y - b.h / 2}h${b.w}v${b.h}h${-b.w}Z`);
+  /** Far out on a large tree: the canvas (`on`), else the SVG; keyboard focus follows. */
+  _setFar(on) {
+    this._far = on;
+    const active = document.activeElement;
+    const fromSvg = on && this.svg?.contains(active);
+    const fromCanvas = !on && active === this.far.canvas;
+    if (this.svg) this.svg.style.display = on ? "none" : "";
+    this.far.show(on, this.svg?.getAttribute("aria-label") || "Prerequisite graph");
+    if (on) {
+      this.container.dataset.drawn = "canvas";
+      if (fromSvg) this.far.canvas.focus({ preventScroll: true });
+      return;
     }
-    const lines = new Map();
-    for (const edge of this.edges) {
-      const route = edge.moved ? null : this.layout.routes?.get(`${edge.from}>${edge.to}`);
-      const a = this.nodes.get(edge.from).box;
-      const b = this.nodes.get(edge.to).box;
-      const points = route || [a.x, a.y, b.x, b.y];
-      const kind = this.states.get(edge.from) === "COMPLETED" && !this.insight ? "edge satisfied" : "edge";
-      for (let i = 2; i < points.length; i += 2) {
-        const key = `${kind}|${cell(points[i - 2], points[i - 1])}`;
-        if (!lines.has(key)) lines.set(key, []);
-        lines.get(key).push(`M${points[i - 2]},${points[i - 1]}L${points[i]},${points[i + 1]}`);
-      }
-    }
-    this._overview = true;
-    this.overviewLayer.replaceChildren(
-      ...[...lines].map(([key, ds]) => s("path", { class: `${key.split("|")[0]} overview-edges`, d: ds.join("") })),
-      ...[...blocks].map(([key, ds]) => s("g", { class: `overview-nodes ${key.split("|")[0]}` }, s("path", { class: "body", d: ds.join("") }))),
-    );
-  }
-
-  /** The overview is drawn again when next shown (the states or insight changed). */
-  _staleOverview() {
-    if (!this._overview) return;
-    this._overview = null;
-    this.overviewLayer.replaceChildren();
+    delete this.container.dataset.drawn;
     this._cullAt = null;
-    this._scheduleCull();
+    this._cullNow();
+    if (fromCanvas) {
+      // The skill nearest the screen's centre takes the focus the canvas had.
+      const centre = this.viewState();
+      let best = null;
+      let distance = Infinity;
+      for (const [id, node] of this.nodes) {
+        const d = Math.hypot(node.box.x - centre.x, node.box.y - centre.y);
+        if (d < distance) [best, distance] = [id, d];
+      }
+      if (best) this.focusNode(best);
+    }
   }
 
   /** Pan so that as much of the drawing as fits is on screen (none of it lost to one side). */
@@ -489,8 +479,10 @@ export class GraphView {
       this._labelFrame = 0;
     }
     const { k } = this.view;
+    clearTimeout(this._labelTimer);
     this._labelK = k;
     this._labelAt = { x: this.view.x, y: this.view.y };
+    this.labelBox.style.transform = `translate(${this.view.x}px, ${this.view.y}px)`;
     this.labelBox.dataset.k = k.toFixed(3);
     if (k >= NAME_ZOOM || !this.nodes.size) {
       this.labelBox.replaceChildren();
@@ -761,7 +753,7 @@ export class GraphView {
     for (const node of this.nodes.values()) if (node._el) this._paintState(node);
     this._labelK = null;
     this._scheduleLabels();
-    this._staleOverview();
+    this.far.stale();
     this.minimap.draw();
   }
 
@@ -789,7 +781,7 @@ export class GraphView {
     if (changed.length) {
       this._labelK = null;
       this._scheduleLabels();
-      this._staleOverview();
+      this.far.stale();
       this.minimap.draw();
     }
     return changed;
@@ -828,7 +820,10 @@ export class GraphView {
   _apply() {
     const { x, y, k } = this.view;
     if (this.svg) this.svg.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
-    this.labelBox.style.transform = `translate(${x}px, ${y}px)`;
+    // A large tree's labels are made again once a zoom settles (LABEL_SETTLE), not each frame
+    // (20-90 ms a build far out): until then they are scaled with the map.
+    const scale = this._labelK && this._canvas ? k / this._labelK : 1;
+    this.labelBox.style.transform = `translate(${x}px, ${y}px)${scale === 1 ? "" : ` scale(${scale})`}`;
     this.container.dataset.zoom = k.toFixed(3);
     // Semantic zoom, by the size text would have on screen: a node's lower line goes first,
     // then its name (map labels name the skills instead); far out, the icons too.
@@ -838,7 +833,12 @@ export class GraphView {
     // Labels are made for the screen and half a screen round it: again when the zoom changed or
     // the view moved a quarter of a screen.
     const moved = this._labelAt ? Math.max(Math.abs(x - this._labelAt.x) / (this.container.clientWidth || 1), Math.abs(y - this._labelAt.y) / (this.container.clientHeight || 1)) : 1;
-    if (k !== this._labelK || (k < NAME_ZOOM && moved > 0.25)) this._scheduleLabels();
+    if (this._canvas && this._labelK && k !== this._labelK) {
+      clearTimeout(this._labelTimer);
+      this._labelTimer = setTimeout(() => this._scheduleLabels(), LABEL_SETTLE);
+    } else if (k !== this._labelK || (k < NAME_ZOOM && moved > 0.25)) this._scheduleLabels();
+    if (this._canvas && k < NAME_ZOOM !== this._far) this._setFar(k < NAME_ZOOM);
+    if (this._far) this.far.schedule();
     if (this._cull) {
       const at = this._cullAt;
       const shifted = at ? Math.max(Math.abs(x - at.x) / (this.container.clientWidth || 1), Math.abs(y - at.y) / (this.container.clientHeight || 1)) : 1;
@@ -987,6 +987,7 @@ export class GraphView {
     if (!this.nodes.has(id)) return;
     this._setRoving(id);
     this.reveal(id);
+    if (this._far) return;
     this._cullNow();
     this.nodes.get(id).el.focus({ preventScroll: true });
   }
@@ -1021,6 +1022,11 @@ export class GraphView {
     } else if (nodeEl && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
       this.handlers.onSelect?.(nodeEl.dataset.id);
+    } else if (event.target === this.far.canvas && keys[event.key]) {
+      // Far out the arrow keys move the view a quarter of the screen.
+      event.preventDefault();
+      const [dx, dy] = keys[event.key];
+      this.panBy((-dx * this.container.clientWidth) / 4, (-dy * this.container.clientHeight) / 4);
     } else if (event.key === "+" || event.key === "=") {
       event.preventDefault();
       this.zoom(1.25);
@@ -1094,6 +1100,7 @@ export class GraphView {
       this.nodes.get(id).el.setAttribute("aria-pressed", "true");
       this._setRoving(id);
     }
+    this.far.redraw();
   }
 
   selectEdge(from, to) {
@@ -1182,20 +1189,15 @@ export class GraphView {
 
   _onPointerDown(event) {
     if (this.pinch || event.button !== 0 || event.target.closest?.(".graph-controls, .minimap")) return;
-    let nodeEl = event.target.closest?.(".node");
-    if (!nodeEl && event.target.closest?.(".overview")) {
-      // The overview has no node elements: the block under the pointer is found by its place.
-      const p = this._toGraph(event);
-      for (const node of this.nodes.values()) {
-        if (Math.abs(node.box.x - p.x) <= node.box.w / 2 && Math.abs(node.box.y - p.y) <= node.box.h / 2) nodeEl = node.el;
-      }
-    }
+    const nodeEl = event.target.closest?.(".node");
+    // Far out the canvas has no node elements: the block under the pointer is found by its place.
+    const farId = !nodeEl && event.target === this.far.canvas ? this.far.skillAt(event.clientX, event.clientY) : null;
     const edgeHit = event.target.closest?.(".edge-hit");
     const start = { x: event.clientX, y: event.clientY };
     let mode = "pan";
     if (this.editing && event.target.classList.contains("handle")) mode = "connect";
     else if (this.editing && nodeEl) mode = "drag";
-    const id = nodeEl?.dataset.id;
+    const id = nodeEl?.dataset.id ?? farId;
     const view = { ...this.view };
     const node = id ? this.nodes.get(id) : null;
     const original = node ? { x: node.box.x, y: node.box.y } : null;
