@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from skilltree.gamification.repository import TOP_LEARNERS_SQL, top_learners
 from skilltree.models import User
 from tests.api import bearer, sign_up
 from tests.factories import make_category, make_skill, make_tree
@@ -46,3 +47,21 @@ def test_the_leaderboard_shows_no_private_fields(client: TestClient, session: Se
 def test_limit_is_bounded(client: TestClient) -> None:
     assert client.get("/api/v1/leaderboard", params={"limit": 0}).status_code == 422
     assert client.get("/api/v1/leaderboard", params={"limit": 101}).status_code == 422
+
+
+def test_the_top_learners_are_read_by_one_process_whatever_the_costs(session: Session) -> None:
+    """At a million profiles the planner ran the top 100 on parallel workers, 25x slower than
+    the index read backwards (benchmarks/million.py): the read is serial, even when parallel
+    plans are made as cheap as they can be."""
+    for setting in ("parallel_setup_cost", "parallel_tuple_cost"):
+        session.execute(text(f"SET LOCAL {setting} = 0"))
+    session.execute(text("SET LOCAL min_parallel_index_scan_size = 0"))
+    session.execute(text("SET LOCAL min_parallel_table_scan_size = 0"))
+    statement = TOP_LEARNERS_SQL.replace("%(limit)s", "100")
+    assert "Gather" in plan_of(session, statement)  # what it would be
+    top_learners(session, 100)
+    assert "Gather" not in plan_of(session, statement)
+
+
+def plan_of(session: Session, statement: str) -> str:
+    return "\n".join(session.scalars(text(f"EXPLAIN {statement}")))
