@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,10 +35,10 @@ def test_unknown_minutes_come_back_as_none(minutes: list[int | None]) -> None:
 
 @given(st.lists(st.lists(st.integers(0, 1000), max_size=4)))
 def test_groups_come_back_in_their_order(groups: list[list[int]]) -> None:
-    counts = packing.ints(map(len, groups))
+    ends = packing.ints(accumulate(map(len, groups)))
     members = packing.ints(value for group in groups for value in group)
-    flat, starts, ends = packing.unpack_groups(counts, members)
-    assert [list(flat[start:end]) for start, end in zip(starts, ends, strict=True)] == groups
+    flat, starts, stops = packing.unpack_groups(members, ends)
+    assert [list(flat[start:end]) for start, end in zip(starts, stops, strict=True)] == groups
 
 
 def test_flags_are_a_byte_each() -> None:
@@ -50,3 +52,8 @@ def test_lazy_texts_read_as_the_list_they_pack(values: list[str]) -> None:
     assert list(lazy) == values
     assert [lazy[i] for i in range(len(values))] == values
     assert lazy[1:3] == values[1:3]
+
+
+def test_no_groups_at_all() -> None:
+    flat, starts, stops = packing.unpack_groups(b"", b"")
+    assert (len(flat), len(starts), len(stops)) == (0, 0, 0)

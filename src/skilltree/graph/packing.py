@@ -16,7 +16,6 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate
 from typing import overload
 
 SEPARATOR = "\0"
@@ -110,9 +109,9 @@ def unpack_minutes(data: bytes) -> Sequence[int | None]:
     return [None if value == NO_MINUTES else value for value in values]
 
 
-def unpack_groups(counts: bytes, members: bytes) -> tuple[tuple[int, ...], list[int], list[int]]:
-    """Groups of `members` one after another, as many in each as `counts` says (each skill's
-    prerequisites by place): the members, and where each group starts and ends among them."""
-    ends = list(accumulate(unpack_ints(counts)))
-    # The members as a tuple: a slice of it is a group as a graph keeps it (tree_graphs).
-    return tuple(unpack_ints(members)), [0, *ends][:-1], ends
+def unpack_groups(members: bytes, ends: bytes) -> tuple[array[int], array[int], array[int]]:
+    """Groups of `members` one after another, each ending where `ends` says (each skill's
+    prerequisites, or dependents, by place): the members, and where each group starts and ends
+    among them."""
+    stops = unpack_ints(ends)
+    return unpack_ints(members), (array("i", [0]) + stops)[:-1], stops

@@ -3,8 +3,8 @@ one row instead of aggregating every skill and edge of the tree (issue 12; migra
 
 `skill_tree_graphs` holds, per tree, what `graph.repository.tree_graph` builds a TreeGraph from:
 the active skills in the order by position (y, x, then the id's code points) with their facts,
-each skill's count of active prerequisites, those prerequisites as places in that order (skill
-after skill, each skill's by place), its dependents likewise, its chain ahead, and whether
+each skill's active prerequisites as places in that order (skill after skill, each skill's by
+place, with where each skill's end), its dependents likewise, its chain ahead, and whether
 every prerequisite comes before its skill by position (TreeGraph.drawn_top_down), each column
 one bytea laid out as graph.packing says. It is stored with the tree's `structure_version` and
 read only at that version: any change of the tree, its skills or its edges, by any writer, moves
@@ -26,8 +26,7 @@ statistics knew the new rows, the planner made that a nested loop, quadratic in 
 
 from __future__ import annotations
 
-from itertools import chain
-from operator import sub
+from itertools import accumulate, chain
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -40,20 +39,20 @@ from skilltree.graph.tree_graphs import TreeGraph
 WRITE = """
     INSERT INTO skill_tree_graphs AS g (
         skill_tree_id, structure_version, skills, edges, ids, names, positions_y, positions_x,
-        estimated_minutes, optional, xp_values, milestones, prerequisite_counts, prerequisites,
-        dependent_counts, dependents, chains_ahead, drawn_top_down)
+        estimated_minutes, optional, xp_values, milestones, prerequisite_ends, prerequisites,
+        dependent_ends, dependents, chains_ahead, drawn_top_down)
     VALUES (
         %(tree)s, %(version)s, %(skills)s, %(edges)s, %(ids)s, %(names)s, %(ys)s, %(xs)s,
-        %(minutes)s, %(optional)s, %(xp)s, %(milestones)s, %(counts)s, %(places)s,
-        %(dependent_counts)s, %(dependents)s, %(chains)s, %(top_down)s)
+        %(minutes)s, %(optional)s, %(xp)s, %(milestones)s, %(needs_ends)s, %(places)s,
+        %(dependent_ends)s, %(dependents)s, %(chains)s, %(top_down)s)
     ON CONFLICT (skill_tree_id) DO UPDATE SET
         structure_version = excluded.structure_version, skills = excluded.skills,
         edges = excluded.edges, ids = excluded.ids, names = excluded.names,
         positions_y = excluded.positions_y, positions_x = excluded.positions_x,
         estimated_minutes = excluded.estimated_minutes, optional = excluded.optional,
         xp_values = excluded.xp_values, milestones = excluded.milestones,
-        prerequisite_counts = excluded.prerequisite_counts, prerequisites = excluded.prerequisites,
-        dependent_counts = excluded.dependent_counts, dependents = excluded.dependents,
+        prerequisite_ends = excluded.prerequisite_ends, prerequisites = excluded.prerequisites,
+        dependent_ends = excluded.dependent_ends, dependents = excluded.dependents,
         chains_ahead = excluded.chains_ahead, drawn_top_down = excluded.drawn_top_down
     -- Stored at that version already: the same graph (a version is one state of the tree).
     WHERE g.structure_version <> excluded.structure_version
@@ -88,9 +87,9 @@ def store_graph(session: Session, graph: TreeGraph) -> None:
                 "optional": packing.flags(columns.optional),
                 "xp": packing.ints(columns.xp_values),
                 "milestones": packing.flags(columns.milestones),
-                "counts": packing.ints(map(len, place_needs)),
+                "needs_ends": packing.ints(accumulate(map(len, place_needs))),
                 "places": packing.ints(chain.from_iterable(map(sorted, place_needs))),
-                "dependent_counts": packing.ints(map(sub, dependents.ends, dependents.starts)),
+                "dependent_ends": packing.ints(dependents.ends),
                 "dependents": packing.ints(dependents.places),
                 "chains": packing.ints(graph.chains_by_place),
                 "top_down": graph.drawn_top_down,

@@ -63,13 +63,13 @@ class Groups(NamedTuple):
     """A group of places for each active skill by place (its prerequisites, or its dependents),
     flat: the group of the skill at place p is `places[starts[p]:ends[p]]`."""
 
-    places: tuple[int, ...]
+    places: Sequence[int]
     starts: Sequence[int]
     ends: Sequence[int]
 
     def each(self) -> list[tuple[int, ...]]:
         """The groups, a tuple each (a slice of a tuple is a tuple: the fastest way)."""
-        flat = self.places
+        flat = tuple(self.places)
         return [flat[start:end] for start, end in zip(self.starts, self.ends, strict=True)]
 
 

@@ -329,13 +329,14 @@ class SkillTreeGraph(Base):
     optional: Mapped[bytes] = mapped_column(LargeBinary)
     xp_values: Mapped[bytes] = mapped_column(LargeBinary)
     milestones: Mapped[bytes] = mapped_column(LargeBinary)
-    prerequisite_counts: Mapped[bytes] = mapped_column(LargeBinary)
-    """Each skill's count of active prerequisites, by place."""
+    prerequisite_ends: Mapped[bytes] = mapped_column(LargeBinary)
+    """Where each skill's active prerequisites end in `prerequisites`, by place (cumulative)."""
     prerequisites: Mapped[bytes] = mapped_column(LargeBinary)
     """Their places, skill after skill (each skill's in ascending order)."""
-    dependent_counts: Mapped[bytes] = mapped_column(LargeBinary)
+    dependent_ends: Mapped[bytes] = mapped_column(LargeBinary)
     dependents: Mapped[bytes] = mapped_column(LargeBinary)
-    """Each skill's active direct dependents as places, as `prerequisites`."""
+    """Each skill's active direct dependents as places, as `prerequisites` (and `dependent_ends`
+    as `prerequisite_ends`)."""
     chains_ahead: Mapped[bytes] = mapped_column(LargeBinary)
     """Each skill's longest chain of dependents, by place."""
     drawn_top_down: Mapped[bool] = mapped_column(Boolean)
@@ -347,8 +348,8 @@ class SkillTreeGraph(Base):
             " AND length(positions_y) = 8 * skills AND length(positions_x) = 8 * skills"
             " AND length(estimated_minutes) = 4 * skills AND length(optional) = skills"
             " AND length(xp_values) = 4 * skills AND length(milestones) = skills"
-            " AND length(prerequisite_counts) = 4 * skills AND length(prerequisites) = 4 * edges"
-            " AND length(dependent_counts) = 4 * skills AND length(dependents) = 4 * edges"
+            " AND length(prerequisite_ends) = 4 * skills AND length(prerequisites) = 4 * edges"
+            " AND length(dependent_ends) = 4 * skills AND length(dependents) = 4 * edges"
             " AND length(chains_ahead) = 4 * skills",
             name="lengths",
         ),

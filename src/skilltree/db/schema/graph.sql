@@ -43,14 +43,14 @@ CREATE TABLE skill_tree_graphs (
     optional bytea NOT NULL,
     xp_values bytea NOT NULL,
     milestones bytea NOT NULL,
-    prerequisite_counts bytea NOT NULL,
+    prerequisite_ends bytea NOT NULL,
     prerequisites bytea NOT NULL,
-    dependent_counts bytea NOT NULL,
+    dependent_ends bytea NOT NULL,
     dependents bytea NOT NULL,
     chains_ahead bytea NOT NULL,
     drawn_top_down boolean NOT NULL,
     CONSTRAINT skill_tree_graphs_pkey PRIMARY KEY (skill_tree_id),
-    CONSTRAINT skill_tree_graphs_lengths_check CHECK (((skills >= 0) AND (edges >= 0) AND (length(positions_y) = (8 * skills)) AND (length(positions_x) = (8 * skills)) AND (length(estimated_minutes) = (4 * skills)) AND (length(optional) = skills) AND (length(xp_values) = (4 * skills)) AND (length(milestones) = skills) AND (length(prerequisite_counts) = (4 * skills)) AND (length(prerequisites) = (4 * edges)) AND (length(dependent_counts) = (4 * skills)) AND (length(dependents) = (4 * edges)) AND (length(chains_ahead) = (4 * skills)))),
+    CONSTRAINT skill_tree_graphs_lengths_check CHECK (((skills >= 0) AND (edges >= 0) AND (length(positions_y) = (8 * skills)) AND (length(positions_x) = (8 * skills)) AND (length(estimated_minutes) = (4 * skills)) AND (length(optional) = skills) AND (length(xp_values) = (4 * skills)) AND (length(milestones) = skills) AND (length(prerequisite_ends) = (4 * skills)) AND (length(prerequisites) = (4 * edges)) AND (length(dependent_ends) = (4 * skills)) AND (length(dependents) = (4 * edges)) AND (length(chains_ahead) = (4 * skills)))),
     CONSTRAINT skill_tree_graphs_skill_tree_id_fkey FOREIGN KEY (skill_tree_id) REFERENCES skill_trees(id) ON UPDATE CASCADE ON DELETE CASCADE
 );
 COMMENT ON TABLE skill_tree_graphs IS 'A tree''s graph of active skills as the first request of a tree version reads it (skilltree.graph.snapshots): its skills by position with their facts, each one''s count of active prerequisites and their places, whether every prerequisite comes before its skill. Stored by the tree''s writers; valid only at its structure_version.';
@@ -62,9 +62,9 @@ ALTER TABLE skill_tree_graphs ALTER COLUMN estimated_minutes SET STORAGE EXTERNA
 ALTER TABLE skill_tree_graphs ALTER COLUMN optional SET STORAGE EXTERNAL;
 ALTER TABLE skill_tree_graphs ALTER COLUMN xp_values SET STORAGE EXTERNAL;
 ALTER TABLE skill_tree_graphs ALTER COLUMN milestones SET STORAGE EXTERNAL;
-ALTER TABLE skill_tree_graphs ALTER COLUMN prerequisite_counts SET STORAGE EXTERNAL;
+ALTER TABLE skill_tree_graphs ALTER COLUMN prerequisite_ends SET STORAGE EXTERNAL;
 ALTER TABLE skill_tree_graphs ALTER COLUMN prerequisites SET STORAGE EXTERNAL;
-ALTER TABLE skill_tree_graphs ALTER COLUMN dependent_counts SET STORAGE EXTERNAL;
+ALTER TABLE skill_tree_graphs ALTER COLUMN dependent_ends SET STORAGE EXTERNAL;
 ALTER TABLE skill_tree_graphs ALTER COLUMN dependents SET STORAGE EXTERNAL;
 ALTER TABLE skill_tree_graphs ALTER COLUMN chains_ahead SET STORAGE EXTERNAL;
 

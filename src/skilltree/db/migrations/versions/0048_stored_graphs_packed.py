@@ -9,7 +9,8 @@ one (target: 3x). Reading the stored graph's row took 60-90 ms (PostgreSQL array
 driver turns into a Python object a value: the ids alone 20-40 ms) and building a dict of every
 skill from it 80 ms more. Migration 0047's `skill_tree_graphs` is remade with each column one
 `bytea` laid out as graph.packing says (texts NUL-separated, numbers as little-endian 4- or
-8-byte values, flags a byte each), stored uncompressed (STORAGE EXTERNAL: the read is a copy,
+8-byte values, flags a byte each; each skill's prerequisites and dependents as places, skill after
+skill, with where each skill's end), stored uncompressed (STORAGE EXTERNAL: the read is a copy,
 not a decompression), with the count of skills and edges the lengths are checked against, and
 each skill's dependents and chain ahead (what "what next" walks and ranks by), so that a graph
 read from its stored row needs nothing of the whole tree computed again.
@@ -39,7 +40,7 @@ COMMENT = (
 
 PACKED = (
     "ids", "names", "positions_y", "positions_x", "estimated_minutes", "optional", "xp_values",
-    "milestones", "prerequisite_counts", "prerequisites", "dependent_counts", "dependents",
+    "milestones", "prerequisite_ends", "prerequisites", "dependent_ends", "dependents",
     "chains_ahead",
 )  # fmt: skip
 
@@ -59,9 +60,9 @@ CREATE TABLE skill_tree_graphs (
     optional bytea NOT NULL,
     xp_values bytea NOT NULL,
     milestones bytea NOT NULL,
-    prerequisite_counts bytea NOT NULL,
+    prerequisite_ends bytea NOT NULL,
     prerequisites bytea NOT NULL,
-    dependent_counts bytea NOT NULL,
+    dependent_ends bytea NOT NULL,
     dependents bytea NOT NULL,
     chains_ahead bytea NOT NULL,
     drawn_top_down boolean NOT NULL,
@@ -71,8 +72,8 @@ CREATE TABLE skill_tree_graphs (
         AND length(positions_y) = 8 * skills AND length(positions_x) = 8 * skills
         AND length(estimated_minutes) = 4 * skills AND length(optional) = skills
         AND length(xp_values) = 4 * skills AND length(milestones) = skills
-        AND length(prerequisite_counts) = 4 * skills AND length(prerequisites) = 4 * edges
-        AND length(dependent_counts) = 4 * skills AND length(dependents) = 4 * edges
+        AND length(prerequisite_ends) = 4 * skills AND length(prerequisites) = 4 * edges
+        AND length(dependent_ends) = 4 * skills AND length(dependents) = 4 * edges
         AND length(chains_ahead) = 4 * skills),
     CONSTRAINT skill_tree_graphs_skill_tree_id_fkey FOREIGN KEY (skill_tree_id)
         REFERENCES skill_trees(id) ON UPDATE CASCADE ON DELETE CASCADE
