@@ -356,8 +356,9 @@ class SkillTreeGraph(Base):
         {
             "comment": "A tree's graph of active skills as the first request of a tree version"
             " reads it (skilltree.graph.snapshots): its skills by position with their facts,"
-            " each one's count of active prerequisites and their places, whether every"
-            " prerequisite comes before its skill. Stored by the tree's writers; valid only at"
-            " its structure_version."
+            " each one's active prerequisites and dependents as places, its chain ahead, whether"
+            " every prerequisite comes before its skill; a column of bytes each"
+            " (skilltree.graph.packing). Stored by the tree's writers; valid only at its"
+            " structure_version."
         },
     )

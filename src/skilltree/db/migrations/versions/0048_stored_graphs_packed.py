@@ -30,6 +30,13 @@ down_revision: str | None = "0047"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+PACKED_COMMENT = (
+    "COMMENT ON TABLE skill_tree_graphs IS 'A tree''s graph of active skills as the first request"
+    " of a tree version reads it (skilltree.graph.snapshots): its skills by position with their"
+    " facts, each one''s active prerequisites and dependents as places, its chain ahead, whether"
+    " every prerequisite comes before its skill; a column of bytes each (skilltree.graph.packing)."
+    " Stored by the tree''s writers; valid only at its structure_version.';"
+)
 COMMENT = (
     "COMMENT ON TABLE skill_tree_graphs IS 'A tree''s graph of active skills as the first request"
     " of a tree version reads it (skilltree.graph.snapshots): its skills by position with their"
@@ -79,7 +86,7 @@ CREATE TABLE skill_tree_graphs (
         REFERENCES skill_trees(id) ON UPDATE CASCADE ON DELETE CASCADE
 );
 """
-    + COMMENT
+    + PACKED_COMMENT
     + "\n"
     + "\n".join(
         f"ALTER TABLE skill_tree_graphs ALTER COLUMN {column} SET STORAGE EXTERNAL;"
