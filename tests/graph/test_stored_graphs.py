@@ -60,7 +60,7 @@ def facts(graph: TreeGraph) -> dict[str, Any]:
         "chain_ahead": graph.chain_ahead,
         "chains_by_place": list(graph.chains_by_place),
         "dependents_by_place": graph.dependents_groups.each(),
-        "root_places": graph.root_places,
+        "root_places": list(graph.root_places),
         "edge_count": graph.edge_count,
         "needs": {skill: set(needs) for skill, needs in graph.needs.items()},
         "by_position": list(graph.by_position),

@@ -101,7 +101,7 @@ def find_tree(session: Session, slug: str) -> TreePlace | None:
 STORED_GRAPH = """
     SELECT t.structure_version, g.skills, g.edges, g.ids, g.names, g.positions_y, g.positions_x,
            g.estimated_minutes, g.optional, g.xp_values, g.milestones,
-           g.prerequisite_ends, g.prerequisites, g.dependent_ends, g.dependents,
+           g.prerequisite_ends, g.prerequisites, g.dependent_ends, g.dependents, g.roots,
            g.chains_ahead, g.drawn_top_down
     FROM skill_trees t
     LEFT JOIN skill_tree_graphs g
@@ -150,7 +150,7 @@ def _stored_graph(tree_id: str, row: tuple[Any, ...]) -> TreeGraph:
     """The TreeGraph of a row of STORED_GRAPH with its graph (graph.packing): its columns by
     place as they are; what is keyed by id is built when asked for (TreeGraph.from_columns)."""
     version, count, edges, ids, names, ys, xs, minutes, optional, xp, milestones = row[:11]
-    needs_ends, needs, dependent_ends, dependents, chains, top_down = row[11:]
+    needs_ends, needs, dependent_ends, dependents, roots, chains, top_down = row[11:]
     columns = Columns(
         packing.unpack_texts(ids, count),
         packing.LazyTexts(names, count),
@@ -168,6 +168,7 @@ def _stored_graph(tree_id: str, row: tuple[Any, ...]) -> TreeGraph:
         Groups(*packing.unpack_groups(needs, needs_ends)),
         Groups(*packing.unpack_groups(dependents, dependent_ends)),
         drawn_top_down=top_down,
+        roots=packing.unpack_ints(roots),
         chains=packing.unpack_ints(chains),
         edge_count=edges,
     )

@@ -4,12 +4,12 @@ one row instead of aggregating every skill and edge of the tree (issue 12; migra
 `skill_tree_graphs` holds, per tree, what `graph.repository.tree_graph` builds a TreeGraph from:
 the active skills in the order by position (y, x, then the id's code points) with their facts,
 each skill's active prerequisites as places in that order (skill after skill, each skill's by
-place, with where each skill's end), its dependents likewise, its chain ahead, and whether
-every prerequisite comes before its skill by position (TreeGraph.drawn_top_down), each column
-one bytea laid out as graph.packing says. It is stored with the tree's `structure_version` and
-read only at that version: any change of the tree, its skills or its edges, by any writer, moves
-the version on (db/schema/graph.sql), so a tree changed by a writer that does not store it
-(plain SQL) is read from its rows as before, never from a stale copy.
+place, with where each skill's end), its dependents likewise, its roots, its chain ahead, and
+whether every prerequisite comes before its skill by position (TreeGraph.drawn_top_down), each
+column one bytea laid out as graph.packing says. It is stored with the tree's
+`structure_version` and read only at that version: any change of the tree, its skills or its
+edges, by any writer, moves the version on (db/schema/graph.sql), so a tree changed by a writer
+that does not store it (plain SQL) is read from its rows as before, never from a stale copy.
 
 Who stores it: every tree writer after its last write, with the ranks (graph.ranks.refresh, from
 the same read of the tree's rows); the writers that change a tree without holding its learners
@@ -40,11 +40,11 @@ WRITE = """
     INSERT INTO skill_tree_graphs AS g (
         skill_tree_id, structure_version, skills, edges, ids, names, positions_y, positions_x,
         estimated_minutes, optional, xp_values, milestones, prerequisite_ends, prerequisites,
-        dependent_ends, dependents, chains_ahead, drawn_top_down)
+        dependent_ends, dependents, roots, chains_ahead, drawn_top_down)
     VALUES (
         %(tree)s, %(version)s, %(skills)s, %(edges)s, %(ids)s, %(names)s, %(ys)s, %(xs)s,
         %(minutes)s, %(optional)s, %(xp)s, %(milestones)s, %(needs_ends)s, %(places)s,
-        %(dependent_ends)s, %(dependents)s, %(chains)s, %(top_down)s)
+        %(dependent_ends)s, %(dependents)s, %(roots)s, %(chains)s, %(top_down)s)
     ON CONFLICT (skill_tree_id) DO UPDATE SET
         structure_version = excluded.structure_version, skills = excluded.skills,
         edges = excluded.edges, ids = excluded.ids, names = excluded.names,
@@ -53,7 +53,8 @@ WRITE = """
         xp_values = excluded.xp_values, milestones = excluded.milestones,
         prerequisite_ends = excluded.prerequisite_ends, prerequisites = excluded.prerequisites,
         dependent_ends = excluded.dependent_ends, dependents = excluded.dependents,
-        chains_ahead = excluded.chains_ahead, drawn_top_down = excluded.drawn_top_down
+        roots = excluded.roots, chains_ahead = excluded.chains_ahead,
+        drawn_top_down = excluded.drawn_top_down
     -- Stored at that version already: the same graph (a version is one state of the tree).
     WHERE g.structure_version <> excluded.structure_version
 """
@@ -91,6 +92,7 @@ def store_graph(session: Session, graph: TreeGraph) -> None:
                 "places": packing.ints(chain.from_iterable(map(sorted, place_needs))),
                 "dependent_ends": packing.ints(dependents.ends),
                 "dependents": packing.ints(dependents.places),
+                "roots": packing.ints(graph.root_places),
                 "chains": packing.ints(graph.chains_by_place),
                 "top_down": graph.drawn_top_down,
             },

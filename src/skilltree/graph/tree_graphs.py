@@ -148,6 +148,7 @@ class TreeGraph:
         dependents_by_place: Groups,
         *,
         drawn_top_down: bool,
+        roots: Sequence[int],
         chains: Sequence[int],
         edge_count: int,
     ) -> TreeGraph:
@@ -165,6 +166,7 @@ class TreeGraph:
             columns=columns,
             by_position=columns.ids,
             drawn_top_down=drawn_top_down,
+            root_places=roots,
             edge_count=edge_count,
         )
         return graph
@@ -260,7 +262,7 @@ class TreeGraph:
         return _grouped(found)
 
     @cached_property
-    def root_places(self) -> list[int]:
+    def root_places(self) -> Sequence[int]:
         """The places of the active skills that need no other, ascending."""
         _, starts, ends = self.needs_groups
         return list(compress(range(len(starts)), map(eq, starts, ends)))

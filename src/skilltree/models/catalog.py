@@ -337,6 +337,8 @@ class SkillTreeGraph(Base):
     dependents: Mapped[bytes] = mapped_column(LargeBinary)
     """Each skill's active direct dependents as places, as `prerequisites` (and `dependent_ends`
     as `prerequisite_ends`)."""
+    roots: Mapped[bytes] = mapped_column(LargeBinary)
+    """The places of the skills that need no other, ascending."""
     chains_ahead: Mapped[bytes] = mapped_column(LargeBinary)
     """Each skill's longest chain of dependents, by place."""
     drawn_top_down: Mapped[bool] = mapped_column(Boolean)
@@ -350,6 +352,7 @@ class SkillTreeGraph(Base):
             " AND length(xp_values) = 4 * skills AND length(milestones) = skills"
             " AND length(prerequisite_ends) = 4 * skills AND length(prerequisites) = 4 * edges"
             " AND length(dependent_ends) = 4 * skills AND length(dependents) = 4 * edges"
+            " AND length(roots) % 4 = 0 AND length(roots) <= 4 * skills"
             " AND length(chains_ahead) = 4 * skills",
             name="lengths",
         ),

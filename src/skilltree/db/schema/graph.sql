@@ -47,10 +47,11 @@ CREATE TABLE skill_tree_graphs (
     prerequisites bytea NOT NULL,
     dependent_ends bytea NOT NULL,
     dependents bytea NOT NULL,
+    roots bytea NOT NULL,
     chains_ahead bytea NOT NULL,
     drawn_top_down boolean NOT NULL,
     CONSTRAINT skill_tree_graphs_pkey PRIMARY KEY (skill_tree_id),
-    CONSTRAINT skill_tree_graphs_lengths_check CHECK (((skills >= 0) AND (edges >= 0) AND (length(positions_y) = (8 * skills)) AND (length(positions_x) = (8 * skills)) AND (length(estimated_minutes) = (4 * skills)) AND (length(optional) = skills) AND (length(xp_values) = (4 * skills)) AND (length(milestones) = skills) AND (length(prerequisite_ends) = (4 * skills)) AND (length(prerequisites) = (4 * edges)) AND (length(dependent_ends) = (4 * skills)) AND (length(dependents) = (4 * edges)) AND (length(chains_ahead) = (4 * skills)))),
+    CONSTRAINT skill_tree_graphs_lengths_check CHECK (((skills >= 0) AND (edges >= 0) AND (length(positions_y) = (8 * skills)) AND (length(positions_x) = (8 * skills)) AND (length(estimated_minutes) = (4 * skills)) AND (length(optional) = skills) AND (length(xp_values) = (4 * skills)) AND (length(milestones) = skills) AND (length(prerequisite_ends) = (4 * skills)) AND (length(prerequisites) = (4 * edges)) AND (length(dependent_ends) = (4 * skills)) AND (length(dependents) = (4 * edges)) AND ((length(roots) % 4) = 0) AND (length(roots) <= (4 * skills)) AND (length(chains_ahead) = (4 * skills)))),
     CONSTRAINT skill_tree_graphs_skill_tree_id_fkey FOREIGN KEY (skill_tree_id) REFERENCES skill_trees(id) ON UPDATE CASCADE ON DELETE CASCADE
 );
 COMMENT ON TABLE skill_tree_graphs IS 'A tree''s graph of active skills as the first request of a tree version reads it (skilltree.graph.snapshots): its skills by position with their facts, each one''s active prerequisites and dependents as places, its chain ahead, whether every prerequisite comes before its skill; a column of bytes each (skilltree.graph.packing). Stored by the tree''s writers; valid only at its structure_version.';
@@ -66,6 +67,7 @@ ALTER TABLE skill_tree_graphs ALTER COLUMN prerequisite_ends SET STORAGE EXTERNA
 ALTER TABLE skill_tree_graphs ALTER COLUMN prerequisites SET STORAGE EXTERNAL;
 ALTER TABLE skill_tree_graphs ALTER COLUMN dependent_ends SET STORAGE EXTERNAL;
 ALTER TABLE skill_tree_graphs ALTER COLUMN dependents SET STORAGE EXTERNAL;
+ALTER TABLE skill_tree_graphs ALTER COLUMN roots SET STORAGE EXTERNAL;
 ALTER TABLE skill_tree_graphs ALTER COLUMN chains_ahead SET STORAGE EXTERNAL;
 
 -- table: skill_tree_prerequisites

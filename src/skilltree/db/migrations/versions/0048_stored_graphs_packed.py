@@ -47,7 +47,7 @@ COMMENT = (
 
 PACKED = (
     "ids", "names", "positions_y", "positions_x", "estimated_minutes", "optional", "xp_values",
-    "milestones", "prerequisite_ends", "prerequisites", "dependent_ends", "dependents",
+    "milestones", "prerequisite_ends", "prerequisites", "dependent_ends", "dependents", "roots",
     "chains_ahead",
 )  # fmt: skip
 
@@ -71,6 +71,7 @@ CREATE TABLE skill_tree_graphs (
     prerequisites bytea NOT NULL,
     dependent_ends bytea NOT NULL,
     dependents bytea NOT NULL,
+    roots bytea NOT NULL,
     chains_ahead bytea NOT NULL,
     drawn_top_down boolean NOT NULL,
     CONSTRAINT skill_tree_graphs_pkey PRIMARY KEY (skill_tree_id),
@@ -81,6 +82,7 @@ CREATE TABLE skill_tree_graphs (
         AND length(xp_values) = 4 * skills AND length(milestones) = skills
         AND length(prerequisite_ends) = 4 * skills AND length(prerequisites) = 4 * edges
         AND length(dependent_ends) = 4 * skills AND length(dependents) = 4 * edges
+        AND length(roots) % 4 = 0 AND length(roots) <= 4 * skills
         AND length(chains_ahead) = 4 * skills),
     CONSTRAINT skill_tree_graphs_skill_tree_id_fkey FOREIGN KEY (skill_tree_id)
         REFERENCES skill_trees(id) ON UPDATE CASCADE ON DELETE CASCADE
