@@ -7,6 +7,10 @@ import logging
 import threading
 from collections.abc import Callable
 
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 WARNING_INTERVAL = 60.0
 """Seconds between two warnings about Redis failing, at least."""
 PAUSE_AFTER_FAILURE = 5.0
@@ -50,3 +54,16 @@ class RedisOutage:
                 type(exc).__name__,
                 exc,
             )
+
+
+def redis_client(url: str, timeout_ms: int) -> redis.Redis:
+    """A client of the Redis at `url`, every connect and read bounded by `timeout_ms`, with no
+    retries (what Redis accelerates has another way, not a second try)."""
+    timeout = timeout_ms / 1000
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=0,
+    )

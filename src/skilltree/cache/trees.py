@@ -21,11 +21,9 @@ import time
 from collections.abc import Callable, Iterable
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from sqlalchemy.orm import Session
 
-from skilltree.cache.outage import RedisOutage
+from skilltree.cache.outage import RedisOutage, redis_client
 from skilltree.config import Settings, get_settings
 from skilltree.db.session import require_listener
 
@@ -55,14 +53,7 @@ class TreeStore:
     def from_url(cls, url: str, *, prefix: str, timeout_ms: int) -> TreeStore:
         """A store on the Redis at `url`, every connect and read bounded by `timeout_ms`, no
         retries (the database is the fallback, not a second try)."""
-        timeout = timeout_ms / 1000
-        client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=timeout,
-            socket_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
-        )
+        client = redis_client(url, timeout_ms)
         return cls(client, prefix)
 
     def key(self, tree_id: str) -> str:

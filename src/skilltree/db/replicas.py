@@ -37,13 +37,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
-from skilltree.cache.outage import PAUSE_AFTER_FAILURE, RedisOutage
+from skilltree.cache.outage import PAUSE_AFTER_FAILURE, RedisOutage, redis_client
 from skilltree.config import Pooler, Settings
 from skilltree.db.session import create_db_engine, describe_url
 
@@ -217,14 +215,7 @@ class SharedWrites:
     @classmethod
     def from_url(cls, url: str, *, prefix: str, timeout_ms: int) -> SharedWrites:
         """On the Redis at `url`, every connect and read bounded by `timeout_ms`, no retries."""
-        timeout = timeout_ms / 1000
-        client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=timeout,
-            socket_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=0,
-        )
+        client = redis_client(url, timeout_ms)
         return cls(client, prefix)
 
     def key(self, learner: str) -> str:
