@@ -32,6 +32,8 @@ WITH bounds AS (
       FROM analytics_platform_events e
      CROSS JOIN (VALUES ('day'), ('week'), ('month')) p (period)
      WHERE e.id > %(folded_through)s
+       -- none before the first period counts: the history's older months are not read
+       AND e.occurred_at >= (SELECT min(first_day) FROM periods)::timestamp AT TIME ZONE 'UTC'
        AND e.skill_tree_id IS NOT NULL
        AND e.kind IN ('START', 'COMPLETE', 'SKIP', 'ACTIVITY')
 ), tail_active AS (

@@ -210,8 +210,8 @@ _UNSUPPORTED = {
     "= 'public'::regnamespace AND typtype IN ('b', 'd', 'c', 'r', 'm') AND typrelid = 0 "
     "AND NOT EXISTS (SELECT FROM pg_type a WHERE a.typarray = t.oid) "
     f"AND {_ours('pg_type', 't')}",
-    "foreign or partitioned table": "SELECT relname FROM pg_class c WHERE relnamespace = "
-    f"'public'::regnamespace AND relkind IN ('f', 'p') AND {_ours('pg_class', 'c')}",
+    "foreign table": "SELECT relname FROM pg_class c WHERE relnamespace = "
+    f"'public'::regnamespace AND relkind = 'f' AND {_ours('pg_class', 'c')}",
     "operator": "SELECT oprname FROM pg_operator o WHERE oprnamespace = 'public'::regnamespace "
     f"AND {_ours('pg_operator', 'o')}",
     "text-search configuration": "SELECT cfgname FROM pg_ts_config c WHERE cfgnamespace = "
@@ -231,9 +231,10 @@ _UNSUPPORTED = {
 _RELATIONS = f"""
 SELECT c.oid, c.relname, quote_ident(c.relname), c.relkind, c.relpersistence,
        array_to_string(c.reloptions, ', '), quote_literal(obj_description(c.oid, 'pg_class')),
-       c.relrowsecurity, c.relforcerowsecurity
+       c.relrowsecurity, c.relforcerowsecurity,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
 FROM pg_class c
-WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'S')
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
   AND c.relname <> 'alembic_version' AND {_ours("pg_class", "c")}
 """
 
@@ -329,7 +330,7 @@ SELECT t.tgfoid, f.proname, t.tgname, c.relname, pg_get_triggerdef(t.oid),
        quote_ident(t.tgname), quote_ident(c.relname),
        quote_literal(obj_description(t.oid, 'pg_trigger'))
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc f ON f.oid = t.tgfoid
-WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal
+WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal AND t.tgparentid = 0
 """
 
 _POLICIES = """
@@ -608,17 +609,19 @@ def _tables(
     for relid, name, definition, comment in sorted(
         _rows(connection, _INDEXES), key=lambda r: str(r[1])
     ):
-        if relid in relations:
+        if relid in relations:  # a partitioned table's index is printed `ON ONLY` it
+            definition = str(definition).replace(" ON ONLY ", " ON ", 1)
             after[relid] += [f"{definition};", *_comment(f"INDEX {name}", comment)]
     for relid, row in relations.items():
         name, ident, kind, persistence, options, comment = row[1:7]
-        if kind != "r":
+        if kind not in ("r", "p"):
             continue
         unlogged = "UNLOGGED " if persistence == "u" else ""
         with_options = f" WITH ({options})" if options else ""
+        partitioned = f" PARTITION BY {row[9]}" if kind == "p" else ""
         body = ",\n".join(f"    {column}" for column in columns[relid])
         lines = [
-            f"CREATE {unlogged}TABLE {ident} (\n{body}\n){with_options};",
+            f"CREATE {unlogged}TABLE {ident} (\n{body}\n){partitioned}{with_options};",
             *_comment(f"TABLE {ident}", comment),
             *after[relid],
         ]
@@ -635,7 +638,7 @@ def _security(
     signatures: Mapping[object, str],
 ) -> list[Entry]:
     statements: dict[tuple[str, str], list[str]] = defaultdict(list)
-    kinds = {"r": "table", "v": "view", "m": "view", "S": "sequence"}
+    kinds = {"r": "table", "p": "table", "v": "view", "m": "view", "S": "sequence"}
 
     def of(relid: object) -> list[str]:
         return statements[kinds[str(relations[relid][3])], names[relid]]
