@@ -13,6 +13,10 @@ and comments), of a view, type, extension or sequence, of a function, and for a 
 of the function it executes (so a rule's function and its triggers read together). An object
 that no pattern, or more than one, matches stops the dump with its name.
 
+A partitioned table is written with its PARTITION BY; its partitions live outside `public`
+(progress_events' months in `progress_history`, made by housekeeping as time goes by) and are
+not part of the live schema.
+
 The text is the same on every PostgreSQL from 15 to 18: no OIDs, no owners (the migrating role
 differs between servers), objects sorted by name. Where the servers differ, the text is the one
 PostgreSQL 16 and later print, and these are the only places that know it:
