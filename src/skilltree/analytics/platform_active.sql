@@ -52,6 +52,13 @@ WITH bounds AS (
               AND e.occurred_at >= t.first_day::timestamp AT TIME ZONE 'UTC'
               AND e.occurred_at < analytics_period_end(t.period, t.first_day)::timestamp
                                   AT TIME ZONE 'UTC'
+              -- and from the parameters only, so that planning leaves the older months out
+              AND e.occurred_at >= least((%(now)s::timestamptz AT TIME ZONE 'UTC')::date - (%(days)s - 1),
+                                      date_trunc('week', %(now)s::timestamptz AT TIME ZONE 'UTC')
+                                          - make_interval(weeks => %(weeks)s - 1),
+                                      date_trunc('month', %(now)s::timestamptz AT TIME ZONE 'UTC')
+                                          - make_interval(months => %(months)s - 1))
+                                AT TIME ZONE 'UTC'
               AND e.id <= %(folded_through)s
               AND e.kind IN ('START', 'COMPLETE', 'SKIP', 'ACTIVITY')
             -- a probe per tail learner, each reading the one or two months of its period:
