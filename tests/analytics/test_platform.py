@@ -77,3 +77,28 @@ def test_the_tail_reads_no_month_before_the_first_period(session: Session, world
     assert scans.get("progress_events_2025_06", 0) == 0  # pruned, or never run
     active = service.platform_active(session, world.admin, now=NOW, days=4, weeks=2, months=1)
     assert [p.active_learners for p in active.daily] == [1, 2, 1, 0]
+
+
+def test_the_completions_probes_read_no_month_outside_the_range(
+    session: Session, world: World
+) -> None:
+    for month in ("2025-06-01", "2026-02-01", "2026-03-01"):
+        session.execute(text("SELECT progress_history_add_month(:m)"), {"m": month})
+    parameters = {
+        "tree_id": world.tree.id,
+        "first_day": date(2026, 3, 1),
+        "last_day": date(2026, 3, 4),
+        "folded_through": 0,
+    }
+    explained = session.connection().exec_driver_sql(
+        "EXPLAIN (ANALYZE, FORMAT JSON) " + repository.query("completions"), parameters
+    )
+    scans = dict(_executed(explained.scalar_one()[0]["Plan"]))
+    assert scans.get("progress_events_2026_03", 0) > 0
+    assert "progress_events_2025_06" not in scans  # left out when planning
+    assert "progress_events_2026_02" not in scans
+
+
+def test_analytics_reads_run_without_jit(session: Session, world: World) -> None:
+    service.platform_active(session, world.admin, now=NOW, days=4, weeks=2, months=1)
+    assert session.execute(text("SHOW jit")).scalar_one() == "off"
