@@ -545,7 +545,7 @@ CREATE OR REPLACE FUNCTION public.analytics_watermark(OUT folded_through bigint,
  SET search_path TO 'public', 'pg_temp'
 AS $function$
     SELECT s.folded_through, s.folded_at,
-           greatest(s.folded_through, (SELECT max(id) FROM progress_events))
+           greatest(s.folded_through, pg_sequence_last_value('progress_events_id_seq'))
     FROM analytics_fold_state s
     FOR SHARE OF s
 $function$;
