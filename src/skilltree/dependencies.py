@@ -19,7 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from skilltree.accounts import service as accounts
-from skilltree.db.replicas import ReplicaSet
+from skilltree.db.replicas import ON_REPLICA, ReplicaSet
 from skilltree.db.rls import act_as_learner, begin_as_learner
 from skilltree.db.session import session_factory
 from skilltree.errors import Forbidden, NotAuthenticated
@@ -236,6 +236,7 @@ def _replica_session(
         return None
     replica_session = session_factory(engine)()
     replica_session.info[_FINISH_EARLY] = True
+    replica_session.info[ON_REPLICA] = True
     begin_as_learner(replica_session, learner, request.app.state.request_limits)
     session.info[_REPLICA_SESSION] = replica_session
     return replica_session

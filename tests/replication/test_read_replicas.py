@@ -172,6 +172,42 @@ def test_a_learners_reads_after_their_own_write_come_from_the_primary_until_repl
         assert xp_on_board(api, user.username) == earned
 
 
+def test_the_funnel_is_read_from_a_replica_in_one_snapshot(replicated: Replicated) -> None:
+    """The funnel reads the aggregates' watermark, then the aggregates and the events after it:
+    on a replica without a lock (migration 0050) and without folding, as of the replica's
+    replay, and the same figures as the primary's once it has caught up."""
+    tree, skill_id = published_tree(replicated.primary)
+    _, token = learner(replicated.primary)
+    with Session(replicated.primary, expire_on_commit=False) as session:
+        admin = make_user(session, role=UserRole.ADMIN)
+        admin_token = make_token(session, admin)
+        session.commit()
+    replicated.caught_up()
+    path = f"/api/v1/analytics/trees/{tree.slug}/funnel"
+    with routed(replicated) as replicas, client(replicated.primary, replicas) as api:
+        until_the_replica_serves(replicas, admin.id)
+        before = api.get(path, headers=bearer(admin_token))
+        assert before.status_code == 200, before.text
+        assert before.json()["enrolments"] == 0
+        with paused(replicated):
+            assert api.post(f"/api/v1/trees/{tree.slug}/enroll", headers=bearer(token)).is_success
+            done = api.post(f"/api/v1/skills/{skill_id}/complete", json={}, headers=bearer(token))
+            assert done.status_code == 200, done.text
+            assert replicas.engine_for(admin.id) is not replicated.primary
+            behind = api.get(path, headers=bearer(admin_token))
+            assert behind.status_code == 200, behind.text
+            assert behind.json()["enrolments"] == 0  # the replica has not replayed it
+        replicated.caught_up()
+        until_the_replica_serves(replicas, admin.id)
+        after = api.get(path, headers=bearer(admin_token)).json()
+        assert after["enrolments"] == 1
+        (skill,) = [s for s in after["skills"] if s["skillId"] == skill_id]
+        assert skill["completed"] == 1
+    with TestClient(create_app(replicated.primary)) as primary_only:
+        on_primary = primary_only.get(path, headers=bearer(admin_token)).json()
+    assert on_primary["skills"] == after["skills"]
+
+
 def test_a_replica_lagging_past_the_bound_serves_no_reads(replicated: Replicated) -> None:
     tree, _ = published_tree(replicated.primary)
     replicated.caught_up()
@@ -192,9 +228,15 @@ def test_a_replica_lagging_past_the_bound_serves_no_reads(replicated: Replicated
             assert value(scrape, "skilltree_replica_up", replica=name) == 1
             assert value(scrape, "skilltree_replica_lag_seconds", replica=name) > 0.2
         replicated.caught_up()
-        until_the_replica_serves(replicas)
-        scrape = series(api.get("/metrics", headers=AUTHORIZED).text)
-        assert value(scrape, "skilltree_replica_lag_seconds", replica=name) <= 0.2
+        # The lag grows with time between probes (none runs unless the test probes): polled,
+        # probe then scrape, until a scrape finds it back within the bound.
+        deadline = time.monotonic() + 60
+        while True:
+            until_the_replica_serves(replicas)
+            scrape = series(api.get("/metrics", headers=AUTHORIZED).text)
+            if value(scrape, "skilltree_replica_lag_seconds", replica=name) <= 0.2:
+                break
+            assert time.monotonic() < deadline, replicas.lags()
 
 
 def test_a_replica_that_is_down_serves_no_reads(replicated: Replicated) -> None:
@@ -272,9 +314,10 @@ def test_the_primarys_view_of_the_replica_agrees_doctor_and_metrics(
             )
             assert result.exit_code in (0, 1), result.output
             rows = json.loads(result.stdout)["replication"]
-            assert [(r["role"], r["replica"]) for r in rows if r["replica"] == name] == [
+            # A set: another module's replica (or another worker's) may be streaming too.
+            assert {(r["role"], r["replica"]) for r in rows if r["replica"] == name} == {
                 (role, name)
-            ]
+            }
     finally:
         databases.forget_engine()
     scrape = series(exposition(replicated.primary).decode())
@@ -296,7 +339,7 @@ def marked_routes(app: FastAPI) -> dict[str, APIRoute]:
 
 def test_only_reads_are_marked_for_replicas(replicated: Replicated) -> None:
     routes = marked_routes(create_app(replicated.primary))
-    assert len(routes) == 16
+    assert len(routes) == 19
     assert all(route.methods == {"GET"} for route in routes.values()), routes
 
 

@@ -44,6 +44,7 @@ _ADMIN: Answers = {
 
 
 @router.get("/trees/{slug}/funnel", responses=_TREE)
+@replica_reads()
 def tree_funnel(slug: str, session: DbSession, user: CurrentUser) -> Funnel:
     """Enrolments, then for every active skill (in position order) how many learners had it
     unlocked, started, completed and skipped it. Exact as of the request."""
@@ -54,6 +55,7 @@ def tree_funnel(slug: str, session: DbSession, user: CurrentUser) -> Funnel:
     "/trees/{slug}/completions",
     responses=_TREE | {400: {"description": "`from` after `to`, or more than 366 days."}},
 )
+@replica_reads()
 def tree_completions(
     slug: str,
     session: DbSession,
@@ -201,6 +203,7 @@ def my_pace(slug: str, session: DbSession, user: CurrentUser) -> Pace:
 
 
 @router.get("/platform/active", responses=_ADMIN)
+@replica_reads()
 def platform_active(
     session: DbSession,
     user: CurrentUser,

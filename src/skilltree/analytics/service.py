@@ -47,6 +47,7 @@ from skilltree.analytics.schemas import (
     TimeToComplete,
 )
 from skilltree.catalog import service as catalog
+from skilltree.db.replicas import ON_REPLICA
 from skilltree.errors import FieldError, Forbidden, InvalidInput, NotFound
 from skilltree.graph import service as graph_service
 from skilltree.models import SkillTree, User, UserRole
@@ -83,8 +84,13 @@ def _may_analyse(user: User, created_by: str | None) -> None:
 def freshness(session: Session) -> Freshness:
     """The watermark of the aggregates, held until the transaction ends, after folding first
     when the tail has grown long (a read then stays quick; the figures are exact either way).
-    The fold comes first: waiting for it while holding the watermark could deadlock."""
-    repository.fold(session, min_tail=repository.TAIL_FOLD_THRESHOLD, max_ids=repository.FOLD_CHUNK)
+    The fold comes first: waiting for it while holding the watermark could deadlock. On a
+    replica nothing is folded (nothing can be written there; the primary's folds arrive by
+    replay) and the watermark holds by the request's one snapshot (db.replicas)."""
+    if not session.info.get(ON_REPLICA):
+        repository.fold(
+            session, min_tail=repository.TAIL_FOLD_THRESHOLD, max_ids=repository.FOLD_CHUNK
+        )
     folded_through, folded_at, _ = repository.fold_state(session)
     return Freshness(folded_through=folded_through, folded_at=folded_at)
 

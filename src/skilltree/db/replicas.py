@@ -52,6 +52,10 @@ REPLICA_POSITION_SQL = (
     "SELECT pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn() - '0/0'::pg_lsn, 0)"
 )
 """Positions as numbers of bytes (`pg_lsn - pg_lsn` is numeric), to compare in Python."""
+SNAPSHOT = "REPEATABLE READ"
+"""The isolation of every transaction on a replica."""
+ON_REPLICA = "skilltree.session.on_replica"
+"""session.info key, True on a session that reads a replica (nothing may be written there)."""
 
 
 @dataclass
@@ -286,7 +290,11 @@ def create_replica_set(
         raise ValueError("DATABASE_REPLICA_URL names a replica twice")
     replicas = []
     for name, url in zip(names, urls, strict=True):
-        replica = Replica(name, create_db_engine(url, pooler))
+        # One snapshot a request (REPEATABLE READ: a read-only transaction never fails for
+        # it): replay cannot move what a request read first (the analytics' watermark, say)
+        # under its later statements.
+        engine = create_db_engine(url, pooler).execution_options(isolation_level=SNAPSHOT)
+        replica = Replica(name, engine)
         event.listen(replica.engine, "handle_error", _mark_down(replica))
         replicas.append(replica)
     return ReplicaSet(primary, replicas, max_lag_ms / 1000, interval_ms / 1000, shared)

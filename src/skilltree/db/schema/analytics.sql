@@ -540,14 +540,26 @@ CREATE TRIGGER analytics_unfold_deleted AFTER DELETE ON public.progress_events R
 -- function: analytics_watermark()
 CREATE OR REPLACE FUNCTION public.analytics_watermark(OUT folded_through bigint, OUT folded_at timestamp with time zone, OUT newest_event bigint)
  RETURNS record
- LANGUAGE sql
+ LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'public', 'pg_temp'
 AS $function$
-    SELECT s.folded_through, s.folded_at,
-           greatest(s.folded_through, pg_sequence_last_value('progress_events_id_seq'))
-    FROM analytics_fold_state s
-    FOR SHARE OF s
+BEGIN
+    IF pg_is_in_recovery() THEN
+        -- A standby: nothing folds here, and the request reads in one snapshot (a lock is
+        -- refused in recovery).
+        SELECT s.folded_through, s.folded_at,
+               greatest(s.folded_through, pg_sequence_last_value('progress_events_id_seq'))
+        INTO folded_through, folded_at, newest_event
+        FROM analytics_fold_state s;
+    ELSE
+        SELECT s.folded_through, s.folded_at,
+               greatest(s.folded_through, pg_sequence_last_value('progress_events_id_seq'))
+        INTO folded_through, folded_at, newest_event
+        FROM analytics_fold_state s
+        FOR SHARE OF s;
+    END IF;
+END
 $function$;
 
 -- function: analytics_zone(text)
