@@ -107,7 +107,7 @@ def floor_query(
         with conn.transaction():
             conn.execute(
                 "SELECT set_config('role', 'skilltree_app', true),"
-                " set_config('app.current_user_id', %s, true), set_config('jit', 'off', true)",
+                " set_config('app.current_user_id', %s, true)",
                 (user,),
             )
             if "%(folded_through)s" not in query:

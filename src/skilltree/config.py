@@ -139,10 +139,6 @@ class Settings(BaseSettings):
     """`skilltree db basebackup` keeps the base backups of this many days, the newest before
     them, and the WAL from the oldest kept on: any moment of these days can be restored."""
     # ---- end of point-in-time recovery ---------------------------------------------------------
-    history_retention_months: Annotated[int | None, Field(ge=1, le=1200)] = None
-    """Months of progress events kept attached (the current one counted): housekeeping detaches
-    older months into the schema `progress_archive` (`skilltree db history`). Unset: none is
-    archived. XP, streaks and the analytics' aggregates are stored apart and never change."""
     review_claim_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60
     """How long a reviewer's claim on a project submission lasts (1 minute to 7 days); past it,
     an undecided submission returns to the review queue for any reviewer to claim."""

@@ -31,12 +31,7 @@ WITH tail AS MATERIALIZED (
               AND p.occurred_at < (a.day + 1)::timestamp AT TIME ZONE 'UTC'
               AND p.id <= %(folded_through)s
               AND p.skill_tree_id = %(tree_id)s
-              AND p.kind IN ('START', 'COMPLETE', 'SKIP', 'ACTIVITY')
-              -- the range's months only, from the parameters (planning leaves the others out);
-              -- OFFSET keeps it a probe per tail learner and day, never a join over the range
-              AND p.occurred_at >= %(first_day)s::timestamp AT TIME ZONE 'UTC'
-              AND p.occurred_at < (%(last_day)s::date + 1)::timestamp AT TIME ZONE 'UTC'
-            OFFSET 0)
+              AND p.kind IN ('START', 'COMPLETE', 'SKIP', 'ACTIVITY'))
      GROUP BY a.day
 ), days AS (
     SELECT g::date AS day,

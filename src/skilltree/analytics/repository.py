@@ -31,10 +31,6 @@ def query(name: str) -> str:
 
 
 def _rows(session: Session, name: str, parameters: Mapping[str, Any]) -> Sequence[RowMapping]:
-    # No JIT compilation: over the history's partitions the planner's costs of a tail's probes
-    # add up past jit_above_cost, and compiling took 250-350 ms of a 15 ms read
-    # (benchmarks/RESULTS.md, "Partitioned history"). For this transaction only.
-    session.connection().exec_driver_sql("SET LOCAL jit = off")
     result = session.connection().exec_driver_sql(query(name), dict(parameters))
     return result.mappings().all()
 

@@ -15,7 +15,6 @@ from skilltree.db import live_schema
 from skilltree.operations.archive_commands import basebackup_command
 from skilltree.operations.backup_commands import backup_command, restore_command
 from skilltree.operations.commands import doctor_command
-from skilltree.operations.history_commands import history_app
 from skilltree.terminal import connect, fail
 
 db_app = typer.Typer(help="Migrate, inspect, reset and seed the database.", no_args_is_help=True)
@@ -23,7 +22,6 @@ db_app.command("doctor")(doctor_command)
 db_app.command("backup")(backup_command)
 db_app.command("restore")(restore_command)
 db_app.command("basebackup")(basebackup_command)
-db_app.add_typer(history_app, name="history")
 
 
 @db_app.command()
@@ -145,18 +143,16 @@ def housekeeping(
 ) -> None:
     """Routine upkeep, safe to run at any time (daily from cron): forget old Idempotency-Key
     answers and integrations' old deliveries, fold the XP histogram's pending changes and drop
-    its empty rows, give the event history's next months their partitions (moving the events
-    of the default partition into theirs) and archive months past HISTORY_RETENTION_MONTHS,
-    and apply ARCHIVE_RETENTION_DAYS to the embedded server's archive of base backups and WAL
-    when there is one (as `db basebackup` does)."""
-    from datetime import UTC, date, datetime, timedelta
+    its empty rows, and apply ARCHIVE_RETENTION_DAYS to the embedded server's archive of base
+    backups and WAL when there is one (as `db basebackup` does)."""
+    from datetime import UTC, datetime, timedelta
 
     from skilltree.config import get_settings
     from skilltree.db.session import unit_of_work
     from skilltree.gamification.repository import compact_xp_histogram
     from skilltree.idempotency import forget_keys
     from skilltree.integrations.repository import forget_deliveries
-    from skilltree.operations import archive, history, history_commands, jobs
+    from skilltree.operations import archive, jobs
 
     engine = connect()
     now = datetime.now(UTC)
@@ -168,25 +164,15 @@ def housekeeping(
         with unit_of_work(engine) as session:
             folded, dropped = compact_xp_histogram(session)
         settings = get_settings()
-        added: list[date] = []
-        archived = None
-        if history.is_partitioned(engine):
-            added = history.prepare(engine, now)
-            if settings.history_retention_months is not None:
-                archived = history.archive(engine, settings.history_retention_months, now)
-        backups = archive.Archive.of(settings.skilltree_data_dir)
+        archived = archive.Archive.of(settings.skilltree_data_dir)
         pruned = None
-        if backups.base.is_dir():
-            pruned = archive.prune(backups, settings.archive_retention_days, now)
+        if archived.base.is_dir():
+            pruned = archive.prune(archived, settings.archive_retention_days, now)
     typer.echo(f"idempotency keys older than {keep_days} days deleted: {forgotten:,}")
     typer.echo(
         f"integration deliveries older than {keep_deliveries_days} days deleted: {deliveries:,}"
     )
     typer.echo(f"XP histogram: {folded:,} pending changes folded, {dropped:,} empty rows dropped")
-    if added:
-        typer.echo("event history: partitions added for " + ", ".join(f"{m:%Y-%m}" for m in added))
-    if archived is not None:
-        typer.echo(history_commands.archived_line(archived))
     if pruned is not None:
         typer.echo(
             f"archive retention {settings.archive_retention_days} days: {len(pruned.backups)} base"

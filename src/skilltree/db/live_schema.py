@@ -13,10 +13,6 @@ and comments), of a view, type, extension or sequence, of a function, and for a 
 of the function it executes (so a rule's function and its triggers read together). An object
 that no pattern, or more than one, matches stops the dump with its name.
 
-A partitioned table is written with its PARTITION BY; its partitions live outside `public`
-(progress_events' months in `progress_history`, made by housekeeping as time goes by) and are
-not part of the live schema.
-
 The text is the same on every PostgreSQL from 15 to 18: no OIDs, no owners (the migrating role
 differs between servers), objects sorted by name. Where the servers differ, the text is the one
 PostgreSQL 16 and later print, and these are the only places that know it:
@@ -214,8 +210,8 @@ _UNSUPPORTED = {
     "= 'public'::regnamespace AND typtype IN ('b', 'd', 'c', 'r', 'm') AND typrelid = 0 "
     "AND NOT EXISTS (SELECT FROM pg_type a WHERE a.typarray = t.oid) "
     f"AND {_ours('pg_type', 't')}",
-    "foreign table": "SELECT relname FROM pg_class c WHERE relnamespace = "
-    f"'public'::regnamespace AND relkind = 'f' AND {_ours('pg_class', 'c')}",
+    "foreign or partitioned table": "SELECT relname FROM pg_class c WHERE relnamespace = "
+    f"'public'::regnamespace AND relkind IN ('f', 'p') AND {_ours('pg_class', 'c')}",
     "operator": "SELECT oprname FROM pg_operator o WHERE oprnamespace = 'public'::regnamespace "
     f"AND {_ours('pg_operator', 'o')}",
     "text-search configuration": "SELECT cfgname FROM pg_ts_config c WHERE cfgnamespace = "
@@ -235,10 +231,9 @@ _UNSUPPORTED = {
 _RELATIONS = f"""
 SELECT c.oid, c.relname, quote_ident(c.relname), c.relkind, c.relpersistence,
        array_to_string(c.reloptions, ', '), quote_literal(obj_description(c.oid, 'pg_class')),
-       c.relrowsecurity, c.relforcerowsecurity,
-       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END
+       c.relrowsecurity, c.relforcerowsecurity
 FROM pg_class c
-WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'S')
   AND c.relname <> 'alembic_version' AND {_ours("pg_class", "c")}
 """
 
@@ -336,7 +331,7 @@ SELECT t.tgfoid, f.proname, t.tgname, c.relname, pg_get_triggerdef(t.oid),
        quote_ident(t.tgname), quote_ident(c.relname),
        quote_literal(obj_description(t.oid, 'pg_trigger'))
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc f ON f.oid = t.tgfoid
-WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal AND t.tgparentid = 0
+WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal
 """
 
 _POLICIES = """
@@ -617,19 +612,17 @@ def _tables(
     for relid, name, definition, comment in sorted(
         _rows(connection, _INDEXES), key=lambda r: str(r[1])
     ):
-        if relid in relations:  # a partitioned table's index is printed `ON ONLY` it
-            definition = str(definition).replace(" ON ONLY ", " ON ", 1)
+        if relid in relations:
             after[relid] += [f"{definition};", *_comment(f"INDEX {name}", comment)]
     for relid, row in relations.items():
         name, ident, kind, persistence, options, comment = row[1:7]
-        if kind not in ("r", "p"):
+        if kind != "r":
             continue
         unlogged = "UNLOGGED " if persistence == "u" else ""
         with_options = f" WITH ({options})" if options else ""
-        partitioned = f" PARTITION BY {row[9]}" if kind == "p" else ""
         body = ",\n".join(f"    {column}" for column in columns[relid])
         lines = [
-            f"CREATE {unlogged}TABLE {ident} (\n{body}\n){partitioned}{with_options};",
+            f"CREATE {unlogged}TABLE {ident} (\n{body}\n){with_options};",
             *_comment(f"TABLE {ident}", comment),
             *after[relid],
         ]
@@ -646,7 +639,7 @@ def _security(
     signatures: Mapping[object, str],
 ) -> list[Entry]:
     statements: dict[tuple[str, str], list[str]] = defaultdict(list)
-    kinds = {"r": "table", "p": "table", "v": "view", "m": "view", "S": "sequence"}
+    kinds = {"r": "table", "v": "view", "m": "view", "S": "sequence"}
 
     def of(relid: object) -> list[str]:
         return statements[kinds[str(relations[relid][3])], names[relid]]

@@ -142,9 +142,9 @@ class ProgressEvent(Base):
     """One event of a learner's progress, appended in the event's own transaction, never updated.
 
     The primary key (user_id, occurred_at, id) keeps a learner's events in time order and
-    includes `occurred_at`, by which the table is partitioned by month (migration 0049,
-    operations/history.py), and the learner, so it can be distributed by learner
-    (docs/scaling.md); the analytics fold walks events by id.
+    includes `occurred_at`, so the table can be partitioned by month unchanged, and the
+    learner, so it can be distributed by learner (docs/scaling.md); the analytics fold walks
+    events by id.
     Skill and tree ids are kept without foreign keys: the history outlives deleted skills.
     """
 
@@ -167,5 +167,4 @@ class ProgressEvent(Base):
         Index("idx_progress_event_id", "id"),
         Index("idx_progress_event_time", "occurred_at"),
         Index("idx_progress_event_tree_time", "skill_tree_id", "occurred_at"),
-        {"postgresql_partition_by": "RANGE (occurred_at)"},
     )

@@ -13,7 +13,6 @@ SELECT s.schemaname || '.' || s.relname AS "table",
        age(c.relfrozenxid)::bigint AS xid_age
 FROM pg_stat_user_tables s
 JOIN pg_class c ON c.oid = s.relid
-WHERE c.relkind <> 'p'  -- a partitioned table holds no rows (nor xids): its partitions do
 ORDER BY s.n_dead_tup::float8 / nullif(current_setting('autovacuum_vacuum_threshold')::float8
          + current_setting('autovacuum_vacuum_scale_factor')::float8 * greatest(c.reltuples, 0), 0)
          DESC NULLS LAST, "table"

@@ -549,12 +549,12 @@ BEGIN
         -- A standby: nothing folds here, and the request reads in one snapshot (a lock is
         -- refused in recovery).
         SELECT s.folded_through, s.folded_at,
-               greatest(s.folded_through, pg_sequence_last_value('progress_events_id_seq'))
+               greatest(s.folded_through, (SELECT max(id) FROM progress_events))
         INTO folded_through, folded_at, newest_event
         FROM analytics_fold_state s;
     ELSE
         SELECT s.folded_through, s.folded_at,
-               greatest(s.folded_through, pg_sequence_last_value('progress_events_id_seq'))
+               greatest(s.folded_through, (SELECT max(id) FROM progress_events))
         INTO folded_through, folded_at, newest_event
         FROM analytics_fold_state s
         FOR SHARE OF s;

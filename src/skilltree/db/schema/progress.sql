@@ -27,7 +27,7 @@ CREATE TABLE progress_events (
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT progress_events_pkey PRIMARY KEY (user_id, occurred_at, id),
     CONSTRAINT progress_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
-) PARTITION BY RANGE (occurred_at);
+);
 CREATE INDEX idx_progress_event_id ON public.progress_events USING btree (id);
 CREATE INDEX idx_progress_event_time ON public.progress_events USING btree (occurred_at);
 CREATE INDEX idx_progress_event_tree_time ON public.progress_events USING btree (skill_tree_id, occurred_at);
@@ -528,54 +528,6 @@ BEGIN
             'treesStarted', prof.trees_started, 'treesCompleted', prof.trees_completed));
 END
 $function$;
-
--- function: progress_history_add_month(date,boolean)
-CREATE OR REPLACE FUNCTION public.progress_history_add_month(p_month date, p_restore boolean DEFAULT false)
- RETURNS boolean
- LANGUAGE plpgsql
- SET search_path TO 'public', 'pg_temp'
-AS $function$
-DECLARE
-    first_day date := date_trunc('month', p_month)::date;
-    name text := 'progress_events_' || to_char(p_month, 'YYYY_MM');
-    lower_bound timestamptz := first_day::timestamp AT TIME ZONE 'UTC';
-    upper_bound timestamptz := (first_day + interval '1 month')::timestamp AT TIME ZONE 'UTC';
-BEGIN
-    IF to_regclass(format('progress_history.%I', name)) IS NOT NULL THEN
-        RETURN false;
-    ELSIF to_regclass(format('progress_archive.%I', name)) IS NOT NULL THEN
-        -- An archived month comes back only when asked (skilltree db history restore).
-        IF NOT p_restore THEN
-            RETURN false;
-        END IF;
-        EXECUTE format('ALTER TABLE progress_archive.%I SET SCHEMA progress_history', name);
-    ELSIF p_restore THEN
-        RETURN false;
-    ELSE
-        -- Built apart, then attached: attaching locks progress_events in SHARE UPDATE
-        -- EXCLUSIVE mode only, so events keep coming in (CREATE TABLE ... PARTITION OF would
-        -- lock them all out).
-        EXECUTE format('CREATE TABLE progress_history.%I (LIKE progress_events INCLUDING DEFAULTS)', name);
-        EXECUTE format('ALTER TABLE progress_history.%I ENABLE ROW LEVEL SECURITY', name);
-        EXECUTE format(
-            'CREATE POLICY progress_events_policy ON progress_history.%I AS PERMISSIVE FOR ALL TO skilltree_app'
-            ' USING ((user_id = current_setting(''app.current_user_id''::text, true)))'
-            ' WITH CHECK ((user_id = current_setting(''app.current_user_id''::text, true)))', name);
-    END IF;
-    -- The month's events waiting in the default partition move in first (attaching checks
-    -- that the default one holds none of the month). Straight on the partitions: no trigger of
-    -- progress_events fires, the analytics' aggregates stay as they are.
-    EXECUTE format(
-        'WITH moved AS (DELETE FROM progress_history.progress_events_default'
-        ' WHERE occurred_at >= %L AND occurred_at < %L RETURNING *)'
-        ' INSERT INTO progress_history.%I SELECT * FROM moved', lower_bound, upper_bound, name);
-    EXECUTE format(
-        'ALTER TABLE progress_events ATTACH PARTITION progress_history.%I FOR VALUES FROM (%L) TO (%L)',
-        name, lower_bound, upper_bound);
-    RETURN true;
-END
-$function$;
-COMMENT ON FUNCTION progress_history_add_month(date,boolean) IS 'Gives the month of p_month (UTC) its partition of progress_events, moving its events out of the default partition; false when it has one (or an archived one, unless p_restore: then that one is attached again). Housekeeping calls it for the months ahead and for every month the default partition holds.';
 
 -- function: progress_lock_profile(text)
 CREATE OR REPLACE FUNCTION public.progress_lock_profile(p_user text)

@@ -395,9 +395,6 @@ GRANT EXECUTE ON FUNCTION progress_events_refuse_update() TO skilltree_app;
 -- function: progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean,numeric)
 GRANT EXECUTE ON FUNCTION progress_finish(user_profiles,text,text,user_skill_progress,timestamp with time zone,boolean,integer,integer,boolean,jsonb,"ProgressEventKind",boolean,numeric) TO skilltree_app;
 
--- function: progress_history_add_month(date,boolean)
-REVOKE ALL ON FUNCTION progress_history_add_month(date,boolean) FROM PUBLIC;
-
 -- function: progress_lock_profile(text)
 GRANT EXECUTE ON FUNCTION progress_lock_profile(text) TO skilltree_app;
 

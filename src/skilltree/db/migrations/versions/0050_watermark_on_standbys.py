@@ -1,7 +1,7 @@
 """the analytics watermark read on a standby without a lock
 
 Revision ID: 0050
-Revises: 0049
+Revises: 0048
 Create Date: 2026-12-07
 
 Issue 17 part 2: the funnel, completions over time and the platform's active learners stayed on
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0050"
-down_revision: str | None = "0049"
+down_revision: str | None = "0048"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,12 +34,12 @@ BEGIN
         -- A standby: nothing folds here, and the request reads in one snapshot (a lock is
         -- refused in recovery).
         SELECT s.folded_through, s.folded_at,
-               greatest(s.folded_through, pg_sequence_last_value('progress_events_id_seq'))
+               greatest(s.folded_through, (SELECT max(id) FROM progress_events))
         INTO folded_through, folded_at, newest_event
         FROM analytics_fold_state s;
     ELSE
         SELECT s.folded_through, s.folded_at,
-               greatest(s.folded_through, pg_sequence_last_value('progress_events_id_seq'))
+               greatest(s.folded_through, (SELECT max(id) FROM progress_events))
         INTO folded_through, folded_at, newest_event
         FROM analytics_fold_state s
         FOR SHARE OF s;
@@ -56,7 +56,7 @@ CREATE OR REPLACE FUNCTION public.analytics_watermark(OUT folded_through bigint,
  SET search_path TO 'public', 'pg_temp'
 AS $function$
     SELECT s.folded_through, s.folded_at,
-           greatest(s.folded_through, pg_sequence_last_value('progress_events_id_seq'))
+           greatest(s.folded_through, (SELECT max(id) FROM progress_events))
     FROM analytics_fold_state s
     FOR SHARE OF s
 $function$;
