@@ -110,6 +110,7 @@ def floor_query(
                 " set_config('app.current_user_id', %s, true)",
                 (user,),
             )
+            conn.execute(repository.CUSTOM_PLANS)  # as the API plans them
             if "%(folded_through)s" not in query:
                 return conn.execute(query, parameters).fetchall()
             through = conn.execute("SELECT folded_through FROM analytics_watermark()").fetchone()

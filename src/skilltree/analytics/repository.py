@@ -30,8 +30,17 @@ def query(name: str) -> str:
     return files("skilltree.analytics").joinpath(f"{name}.sql").read_text("utf-8")
 
 
+# Planned for each call's own values, never once for all (for the rest of the transaction):
+# psycopg prepares a statement from its sixth run, and PostgreSQL then settled on a generic plan
+# of completions.sql whose probe per tail learner walked the whole day's events by time (3.2 s
+# with a 5,000-event tail, against 33 ms planned with the values: benchmarks/bench_analytics.py).
+CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"
+
+
 def _rows(session: Session, name: str, parameters: Mapping[str, Any]) -> Sequence[RowMapping]:
-    result = session.connection().exec_driver_sql(query(name), dict(parameters))
+    connection = session.connection()
+    connection.exec_driver_sql(CUSTOM_PLANS)
+    result = connection.exec_driver_sql(query(name), dict(parameters))
     return result.mappings().all()
 
 
